@@ -1,0 +1,17 @@
+"""engine: a Keras-compatible deep learning library on PyTorch.
+
+Tutorial code written for Keras runs with ``keras`` renamed ``engine``::
+
+    from engine.models import Sequential
+    from engine.layers import Dense
+"""
+__version__ = "0.1.0"
+
+from engine import backend, activations, initializers  # noqa: E402
+from engine import layers  # noqa: E402
+from engine.layers import Input, InputLayer, Layer  # noqa: E402
+from engine.models import Model, Sequential  # noqa: E402
+from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
+
+__all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
+           "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving"]

@@ -1,0 +1,163 @@
+"""Backend settings: data format, epsilon, float type, random seeds and the compute device.
+
+The engine always runs on PyTorch. Tensors keep Keras's ``channels_last`` layout (NHWC) at every
+layer boundary, whatever torch does inside a layer.
+"""
+from __future__ import annotations
+
+import collections
+import os
+import random
+import re
+
+import numpy as np
+import torch
+
+_EPSILON = 1e-7
+_FLOATX = "float32"
+_IMAGE_DATA_FORMAT = "channels_last"
+_DEVICE: torch.device | None = None
+_NAME_UIDS: collections.Counter = collections.Counter()
+
+
+def backend() -> str:
+    """The name of the backend: always ``"torch"``."""
+    return "torch"
+
+
+def epsilon() -> float:
+    """The fuzz factor used in numeric expressions (Keras default 1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def floatx() -> str:
+    """The default float type, as a string (``"float32"``)."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(f"Unknown floatx type: {value!r}. Expected one of float16, bfloat16, float32, float64.")
+    _FLOATX = value
+
+
+def image_data_format() -> str:
+    """The image data format convention: always ``"channels_last"`` (NHWC), as Keras's default."""
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(data_format: str) -> None:
+    if data_format != "channels_last":
+        raise ValueError(
+            f"The engine supports only data_format='channels_last' (Keras's default). Received: {data_format!r}. "
+            "Keep images as (batch, height, width, channels)."
+        )
+
+
+def standardize_data_format(data_format):
+    """Resolve a layer's ``data_format`` argument; only channels_last is supported."""
+    if data_format is None:
+        return _IMAGE_DATA_FORMAT
+    data_format = str(data_format).lower()
+    if data_format != "channels_last":
+        raise ValueError(
+            f"Only data_format='channels_last' is supported. Received: data_format={data_format!r}. "
+            "Transpose your data to (batch, ..., channels) instead."
+        )
+    return data_format
+
+
+def torch_dtype(dtype=None) -> torch.dtype:
+    """Map a Keras dtype name (or None for floatx) to a torch dtype."""
+    if dtype is None:
+        dtype = _FLOATX
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(dtype, dict):  # a serialized DTypePolicy
+        dtype = dtype.get("config", {}).get("name", _FLOATX)
+    dtype = str(dtype)
+    if dtype.startswith("mixed_"):
+        dtype = "float32"
+    try:
+        return getattr(torch, dtype)
+    except AttributeError:
+        raise ValueError(f"Unknown dtype: {dtype!r}.") from None
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's random generators (``keras.utils.set_random_seed``)."""
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def _default_device() -> torch.device:
+    env = os.environ.get("VISUALKERAS_DEVICE")
+    if env:
+        return torch.device(env)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def get_device() -> torch.device:
+    """The device new weights and training use: CUDA, then MPS, then CPU unless ``set_device`` chose."""
+    global _DEVICE
+    if _DEVICE is None:
+        _DEVICE = _default_device()
+    return _DEVICE
+
+
+def set_device(device) -> None:
+    """Choose the compute device ("cpu", "cuda", "cuda:1", "mps"); None returns to automatic choice."""
+    global _DEVICE
+    if device is None:
+        _DEVICE = None
+        return
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"Device {device!r} requested but CUDA is not available on this machine. Use 'cpu'.")
+    if dev.type == "mps":
+        mps = getattr(torch.backends, "mps", None)
+        if mps is None or not mps.is_available():
+            raise ValueError(f"Device {device!r} requested but MPS is not available on this machine. Use 'cpu'.")
+    _DEVICE = dev
+
+
+def available_devices() -> list[str]:
+    """Devices a user can pick: always "cpu", plus "cuda"/"mps" when present."""
+    out = ["cpu"]
+    if torch.cuda.is_available():
+        out.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        out.append("mps")
+    return out
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"\W+", "", name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name)
+    return name.lower()
+
+
+def unique_name(prefix: str) -> str:
+    """Keras's automatic names: ``dense``, ``dense_1``, ``dense_2``... per prefix until ``clear_session``."""
+    n = _NAME_UIDS[prefix]
+    _NAME_UIDS[prefix] += 1
+    return prefix if n == 0 else f"{prefix}_{n}"
+
+
+def clear_session() -> None:
+    """Reset the automatic layer names, as ``keras.backend.clear_session`` does."""
+    _NAME_UIDS.clear()

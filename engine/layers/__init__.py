@@ -1,0 +1,23 @@
+"""Layers with Keras's names. Every class is in the registry (``engine.layers.registry``)."""
+from engine.layers.input_layer import Input, InputLayer
+from engine.layers.layer import Layer
+from engine.layers.node import KerasTensor
+from engine.layers import registry
+
+# Each module registers its classes on import; import order is the palette's order within a category.
+from engine.layers.core import *  # noqa: F401,F403,E402
+from engine.layers.convolution import *  # noqa: F401,F403,E402
+from engine.layers.pooling import *  # noqa: F401,F403,E402
+from engine.layers.reshaping import *  # noqa: F401,F403,E402
+from engine.layers.normalization import *  # noqa: F401,F403,E402
+from engine.layers.embedding import *  # noqa: F401,F403,E402
+from engine.layers.recurrent import *  # noqa: F401,F403,E402
+from engine.layers.merging import *  # noqa: F401,F403,E402
+from engine.layers.activation_layers import *  # noqa: F401,F403,E402
+from engine.layers.regularization import *  # noqa: F401,F403,E402
+from engine.layers.preprocessing import *  # noqa: F401,F403,E402
+
+
+def get(class_name):
+    """The layer class registered under ``class_name`` (ValueError listing valid names otherwise)."""
+    return registry.get_class(class_name)

@@ -1,0 +1,374 @@
+"""The base ``Layer``: Keras's five parts (``__init__``, ``build``, ``call``, ``compute_output_shape``,
+``get_config``) on a ``torch.nn.Module``.
+
+Weights are stored in Keras's layout (a Dense kernel is ``(in, out)``, a Conv2D kernel
+``(kh, kw, in, out)``), so ``get_weights``/``set_weights`` and the file formats need no conversion.
+"""
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine import backend, initializers
+from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_like
+
+# Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
+_BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
+                "activity_regularizer", "autocast", "input_length", "batch_shape"}
+
+
+def dtype_policy_config(name="float32"):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
+
+
+def standardize_shape(shape):
+    """A shape as a tuple of ints or None; refuses negative or non-integer sizes with the value."""
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise ValueError(f"Cannot interpret {shape!r} as a shape. Expected a tuple such as (28, 28, 1).") from None
+    out = []
+    for d in shape:
+        if d is None:
+            out.append(None)
+            continue
+        if isinstance(d, float) and d.is_integer():
+            d = int(d)
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or d < 0:
+            raise ValueError(f"Invalid shape {shape}: every dimension must be a non-negative int or None. "
+                             f"Received: {d!r}")
+        out.append(int(d))
+    return tuple(out)
+
+
+def shape_of(x):
+    """The shape of a KerasTensor, torch tensor or array (or a list of them)."""
+    if isinstance(x, (list, tuple)):
+        return [shape_of(t) for t in x]
+    return tuple(x.shape)
+
+
+class Layer(nn.Module):
+    """Base class of every layer.
+
+    Args:
+        name: the layer's name; unique names (``dense``, ``dense_1``...) are made when omitted.
+        trainable: whether the layer's weights are updated by training.
+        dtype: the layer's compute dtype (``"float32"``).
+        input_shape / input_dim / batch_input_shape / batch_size: as in Keras, for the first layer of a
+            Sequential model (they create its Input).
+    """
+
+    _call_takes_training = None  # set per class on first use
+
+    def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
+        super().__init__()
+        unknown = set(kwargs) - _BASE_KWARGS
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__}: unrecognized keyword argument(s) {sorted(unknown)}. "
+                f"Check the spelling against the layer's documented arguments."
+            )
+        if name is None:
+            name = backend.unique_name(backend.to_snake_case(type(self).__name__))
+        elif not isinstance(name, str) or not name:
+            raise ValueError(f"A layer name must be a non-empty string. Received: name={name!r}")
+        self.name = name
+        if isinstance(dtype, dict):
+            dtype = dtype.get("config", {}).get("name", "float32")
+        self._dtype = dtype or backend.floatx()
+        self._trainable = bool(trainable)
+        self.built = False
+        self.supports_masking = False
+        self._inbound_nodes: list[Node] = []
+        self._outbound_nodes: list[Node] = []
+        self._own_weights: list[nn.Parameter] = []
+        self._own_weight_trainable: list[bool] = []
+        self._initial_weights = kwargs.get("weights")
+        # Sequential turns these into its Input, as Keras does.
+        input_shape = kwargs.get("input_shape")
+        if kwargs.get("input_dim") is not None:
+            input_shape = (kwargs["input_dim"],)
+            if kwargs.get("input_length") is not None:  # Keras 2 Embedding(input_length=...)
+                input_shape = (kwargs["input_length"],)
+        if input_shape is None and kwargs.get("input_length") is not None:
+            input_shape = (kwargs["input_length"],)
+        batch_shape = kwargs.get("batch_input_shape") or kwargs.get("batch_shape")
+        if batch_shape is not None:
+            self._batch_input_shape = standardize_shape(batch_shape)
+        elif input_shape is not None:
+            self._batch_input_shape = (kwargs.get("batch_size"),) + standardize_shape(input_shape)
+        else:
+            self._batch_input_shape = None
+        self._input_dtype = kwargs.get("input_dtype")
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def compute_dtype(self):
+        return self._dtype
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        value = bool(value)
+        self._trainable = value
+        for p, t in zip(self._own_weights, self._own_weight_trainable):
+            p.requires_grad_(value and t)
+        for sub in self._sublayers():
+            sub.trainable = value
+
+    def _sublayers(self):
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    @property
+    def weights(self):
+        """Trainable then non-trainable weights of this layer, then its sub-layers' (Keras's order)."""
+        own = [p for p, t in zip(self._own_weights, self._own_weight_trainable) if t]
+        own += [p for p, t in zip(self._own_weights, self._own_weight_trainable) if not t]
+        for sub in self._sublayers():
+            own += [w for w in sub.weights if all(w is not o for o in own)]
+        return own
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        out = [p for p, t in zip(self._own_weights, self._own_weight_trainable) if t]
+        for sub in self._sublayers():
+            out += [w for w in sub.trainable_weights if all(w is not o for o in out)]
+        return out
+
+    @property
+    def non_trainable_weights(self):
+        trainable = self.trainable_weights
+        return [w for w in self.weights if all(w is not t for t in trainable)]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+
+    @property
+    def variables(self):
+        return self.weights
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True, name=None,
+                   regularizer=None, constraint=None, **kwargs):
+        """Create a weight of ``shape`` in Keras layout and register it on the module."""
+        shape = standardize_shape(shape if shape is not None else ())
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype or self._dtype)
+        if not isinstance(value, torch.Tensor):
+            value = torch.as_tensor(np.asarray(value), dtype=backend.torch_dtype(dtype or self._dtype))
+        param = nn.Parameter(value.to(backend.torch_dtype(dtype or self._dtype)),
+                             requires_grad=bool(trainable) and self._trainable)
+        if name is None:
+            name = f"variable_{len(self._own_weights)}"
+        attr = name
+        while attr in self._parameters or attr in self.__dict__:
+            attr = attr + "_"
+        self.register_parameter(attr, param)
+        param.keras_name = name  # noqa: for saving
+        self._own_weights.append(param)
+        self._own_weight_trainable.append(bool(trainable))
+        return param
+
+    def get_weights(self):
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(
+                f"Layer {self.name!r} expects {len(params)} weight array(s) "
+                f"{[tuple(p.shape) for p in params]}, but received {len(weights)}."
+            )
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(w.shape) != tuple(p.shape):
+                raise ValueError(
+                    f"Layer {self.name!r} weight shape mismatch: expected {tuple(p.shape)}, received {tuple(w.shape)}."
+                )
+        with torch.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call count_params on layer {self.name!r}, but the layer isn't built. "
+                "Call it on an input or give the model an input shape first."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    # ------------------------------------------------------------------ build / call
+    def build(self, input_shape):
+        self.built = True
+
+    def _maybe_build(self, input_shape):
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+            if self._initial_weights is not None:
+                self.set_weights(self._initial_weights)
+                self._initial_weights = None
+
+    def call(self, inputs, *args, **kwargs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape`` without running torch (batch size may be None)."""
+        return input_shape
+
+    def compute_output_dtype(self, input_dtype):
+        return self._dtype
+
+    @classmethod
+    def _takes_training(cls):
+        if cls.__dict__.get("_call_takes_training_cache") is None:
+            params = inspect.signature(cls.call).parameters
+            cls._call_takes_training_cache = "training" in params
+        return cls._call_takes_training_cache
+
+    def __call__(self, *args, **kwargs):
+        if not args:
+            if "inputs" not in kwargs:
+                raise TypeError(f"Layer {self.name!r} was called without inputs.")
+            args = (kwargs.pop("inputs"),)
+        inputs = args[0]
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, *args[1:], **kwargs)
+        return self._eager_call(inputs, *args[1:], **kwargs)
+
+    def _symbolic_call(self, inputs, *args, **kwargs):
+        flat = flatten(inputs)
+        for t in flat:
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Layer {self.name!r} was called on a mix of symbolic and concrete tensors: {inputs!r}."
+                )
+        if args:
+            raise TypeError(f"Layer {self.name!r}: extra positional arguments are not supported in a graph.")
+        in_shape = shape_of(inputs)
+        try:
+            self._maybe_build(in_shape)
+            out_shape = self.compute_output_shape(in_shape)
+        except ValueError as e:
+            msg = str(e)
+            if self.name not in msg:
+                msg = f"Layer {self.name!r} ({type(self).__name__}) cannot take an input of shape {_fmt(in_shape)}: {msg}"
+            raise ValueError(msg) from None
+        in_dtype = flat[0].dtype if flat else None
+        out_dtype = self.compute_output_dtype(in_dtype)
+        outputs = _make_outputs(out_shape, out_dtype)
+        Node(self, arguments=inputs, outputs=outputs,
+             call_kwargs={k: v for k, v in kwargs.items() if not is_symbolic(v)})
+        return outputs
+
+    def _eager_call(self, inputs, *args, training=None, **kwargs):
+        inputs = _to_tensor(inputs)
+        self._maybe_build(shape_of(inputs))
+        if self._takes_training():
+            kwargs["training"] = bool(training)
+        return self.call(inputs, *args, **kwargs)
+
+    def forward(self, *args, **kwargs):  # so that torch hooks and nn.Module users work
+        return self.call(*args, **kwargs)
+
+    # ------------------------------------------------------------------ graph connectivity
+    def _single_node(self, attr):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called and thus has no defined {attr}.")
+        if len(self._inbound_nodes) > 1:
+            raise AttributeError(
+                f"Layer {self.name!r} has multiple inbound nodes; {attr} is ill-defined. "
+                f"Use get_{attr}_at(node_index).")
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        node = self._single_node("input")
+        return node.output_structure if node.is_input else node.arguments
+
+    @property
+    def output(self):
+        return self._single_node("output").output_structure
+
+    @property
+    def input_shape(self):
+        node = self._single_node("input_shape")
+        return shape_of(node.output_structure if node.is_input else node.arguments)
+
+    @property
+    def output_shape(self):
+        return shape_of(self._single_node("output_shape").output_structure)
+
+    def get_input_at(self, index):
+        return self._inbound_nodes[index].arguments
+
+    def get_output_at(self, index):
+        return self._inbound_nodes[index].output_structure
+
+    # ------------------------------------------------------------------ config
+    def get_config(self):
+        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(self._dtype)}
+        if self._batch_input_shape is not None:
+            config["batch_input_shape"] = list(self._batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def get_build_config(self):
+        node = self._inbound_nodes[0] if self._inbound_nodes else None
+        if node is None or node.is_input:
+            return None
+        shp = shape_of(node.arguments)
+        return {"input_shape": [list(s) for s in shp] if isinstance(shp, list) else list(shp)}
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+    # nn.Module defines __setstate__ etc.; keep hashing by identity (nn.Module already does).
+
+
+def _fmt(shape):
+    if isinstance(shape, list):
+        return "[" + ", ".join(_fmt(s) for s in shape) + "]"
+    return str(tuple(shape))
+
+
+def _make_outputs(out_shape, dtype):
+    if isinstance(out_shape, list):
+        return [_make_outputs(s, dtype) for s in out_shape]
+    if isinstance(out_shape, tuple) and out_shape and isinstance(out_shape[0], (tuple, list)):
+        return [_make_outputs(tuple(s), dtype) for s in out_shape]
+    return KerasTensor(out_shape, dtype=dtype)
+
+
+def _to_tensor(x):
+    if isinstance(x, torch.Tensor):
+        return x
+    if isinstance(x, (list, tuple)):
+        return type(x)(_to_tensor(t) for t in x) if isinstance(x, tuple) else [_to_tensor(t) for t in x]
+    if isinstance(x, dict):
+        return {k: _to_tensor(v) for k, v in x.items()}
+    arr = np.asarray(x)
+    if arr.dtype == np.float64:
+        arr = arr.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(arr))

@@ -1,0 +1,60 @@
+"""The one registry of layer classes, by Keras class name.
+
+The editor's palette, the loaders and ``deserialize`` all read this registry; nothing is ever
+imported by a name found in a file. Each class registers with its palette category.
+"""
+from __future__ import annotations
+
+# The editor's palette sections, in order.
+CATEGORIES = ("Core", "Convolution", "Pooling", "Recurrent", "Normalization", "Merge", "Activation",
+              "Regularization")
+
+_LAYERS: dict[str, type] = {}
+_CATEGORY: dict[str, str] = {}
+_ALIASES: dict[str, str] = {}
+
+
+def register(category: str, *aliases: str):
+    """Class decorator: ``@register("Core")`` adds the class under its name (and aliases)."""
+    if category not in CATEGORIES:
+        raise ValueError(f"Unknown layer category {category!r}; expected one of {CATEGORIES}")
+
+    def deco(cls):
+        _LAYERS[cls.__name__] = cls
+        _CATEGORY[cls.__name__] = category
+        for a in aliases:
+            _ALIASES[a] = cls.__name__
+        return cls
+
+    return deco
+
+
+def get_class(class_name: str) -> type:
+    """The registered class for a Keras class name; a ValueError that lists the valid names otherwise."""
+    name = _ALIASES.get(class_name, class_name)
+    cls = _LAYERS.get(name)
+    if cls is None:
+        raise ValueError(
+            f"Unknown layer class {class_name!r}. Known layers: {', '.join(sorted(_LAYERS))}."
+        )
+    return cls
+
+
+def is_registered(class_name: str) -> bool:
+    return _ALIASES.get(class_name, class_name) in _LAYERS
+
+
+def names() -> list[str]:
+    return sorted(_LAYERS)
+
+
+def category_of(class_name: str) -> str:
+    return _CATEGORY[_ALIASES.get(class_name, class_name)]
+
+
+def by_category() -> dict[str, list[str]]:
+    """``{category: [class names]}`` in palette order; categories without layers are left out."""
+    out: dict[str, list[str]] = {c: [] for c in CATEGORIES}
+    for name, cat in _CATEGORY.items():
+        out[cat].append(name)
+    return {c: sorted(v) for c, v in out.items() if v}

@@ -1,0 +1,6 @@
+"""Models: ``Sequential``, functional ``Model``, and loading/saving entry points."""
+from engine.models.model import Model
+from engine.models.functional import Functional
+from engine.models.sequential import Sequential
+
+__all__ = ["Model", "Functional", "Sequential"]

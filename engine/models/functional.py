@@ -1,0 +1,207 @@
+"""The functional ``Model(inputs, outputs)``: a graph of layer calls, run in topological order."""
+from __future__ import annotations
+
+import collections
+
+from engine.layers.input_layer import InputLayer
+from engine.layers.layer import Layer, shape_of
+from engine.layers.node import KerasTensor, flatten, pack_like
+from engine.models.model import Model
+
+
+def map_graph(inputs, outputs):
+    """Order the graph as Keras does (``ops/function.py``): returns ``(nodes_by_depth, layers)``.
+
+    ``layers`` is sorted by depth (distance to an output), deepest first; ties in the order a
+    depth-first walk back from the outputs first reaches each layer. Keras's file formats pair
+    weights with layers by this position, so it must match exactly.
+    """
+    finished, in_progress = set(), set()
+    ordered_nodes, layer_indices = [], {}
+    input_ids = {id(t) for t in inputs}
+
+    def visit(tensor):
+        h = tensor._keras_history
+        if h is None:
+            raise ValueError(f"Tensor {tensor} was not produced by a layer: build the model from Input().")
+        layer = h.operation
+        node = layer._inbound_nodes[h.node_index]
+        if node in finished:
+            return
+        if node in in_progress:
+            raise ValueError(f"Tensor {tensor} from layer {layer.name!r} is part of a cycle.")
+        layer_indices.setdefault(layer, len(layer_indices))
+        in_progress.add(node)
+        if not node.is_input and id(tensor) not in input_ids:
+            for t in node.input_tensors:
+                visit(t)
+        finished.add(node)
+        in_progress.discard(node)
+        ordered_nodes.append(node)
+
+    for out in outputs:
+        visit(out)
+
+    node_depth, layer_depth = {}, {}
+    for node in reversed(ordered_nodes):
+        depth = node_depth.setdefault(node, 0)
+        depth = max(depth, layer_depth.get(node.operation, 0))
+        layer_depth[node.operation] = depth
+        node_depth[node] = depth
+        for parent in node.parent_nodes:
+            node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
+    for t in inputs:
+        layer = t._keras_history.operation
+        if layer not in layer_depth:
+            layer_depth[layer] = 0
+            layer_indices[layer] = -1
+            node_depth[layer._inbound_nodes[0]] = 0
+
+    nodes_by_depth = collections.defaultdict(list)
+    for node, d in node_depth.items():
+        nodes_by_depth[d].append(node)
+    layers_by_depth = collections.defaultdict(list)
+    for layer, d in layer_depth.items():
+        layers_by_depth[d].append(layer)
+    layers = []
+    for d in sorted(layers_by_depth, reverse=True):
+        layers.extend(sorted(layers_by_depth[d], key=lambda l: layer_indices[l]))
+
+    computable = set(id(t) for t in inputs)
+    for d in sorted(nodes_by_depth, reverse=True):
+        for node in nodes_by_depth[d]:
+            if node.is_input and id(node.outputs[0]) not in computable:
+                raise ValueError(
+                    f"Graph disconnected: the output depends on Input {node.operation.name!r}, which is not "
+                    "among the model's inputs. Add it to Model(inputs=[...]).")
+            for t in node.input_tensors:
+                if id(t) not in computable:
+                    raise ValueError(
+                        f"Graph disconnected: cannot reach tensor {t} needed by layer {node.operation.name!r} "
+                        "from the model's inputs.")
+            computable.update(id(t) for t in node.outputs)
+
+    names = [l.name for l in layers]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"Layer names must be unique in a model; these are used more than once: {dupes}. "
+                         "Pass name=... to tell them apart.")
+    return nodes_by_depth, layers
+
+
+class Functional(Model):
+    """A model defined by ``Model(inputs, outputs)`` over tensors from ``Input``."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name, trainable=trainable, **kwargs)
+        for t in flatten(inputs) + flatten(outputs):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(
+                    f"Model(inputs, outputs) takes symbolic tensors from Input() and layer calls. Received: {t!r}")
+        self._inputs_struct = inputs
+        self._outputs_struct = outputs
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
+        for t in self.inputs:
+            if not isinstance(t._keras_history.operation, InputLayer):
+                raise ValueError(f"Model inputs must come from Input(); {t} comes from layer "
+                                 f"{t._keras_history.operation.name!r}.")
+        nodes_by_depth, layers = map_graph(self.inputs, self.outputs)
+        self._graph_layers = layers
+        self._layer_modules = __import__("torch").nn.ModuleList(layers)
+        self._compile_plan(nodes_by_depth)
+        self.built = True
+
+    def _compile_plan(self, nodes_by_depth):
+        # Each tensor gets a slot; each non-input node becomes a step reading and writing slots.
+        slot_of = {}
+        for t in self.inputs:
+            slot_of[id(t)] = len(slot_of)
+        steps = []
+        for d in sorted(nodes_by_depth, reverse=True):
+            for node in nodes_by_depth[d]:
+                if node.is_input:
+                    continue
+                in_slots = [slot_of[id(t)] for t in node.input_tensors]
+                out_slots = []
+                for t in node.outputs:
+                    slot_of[id(t)] = len(slot_of)
+                    out_slots.append(slot_of[id(t)])
+                layer = node.operation
+                single_in = isinstance(node.arguments, KerasTensor)
+                single_out = isinstance(node.output_structure, KerasTensor)
+                steps.append((layer, tuple(in_slots), single_in, tuple(out_slots), single_out,
+                              node.call_kwargs, layer._takes_training(), node.arguments))
+        self._steps = steps
+        self._n_slots = len(slot_of)
+        self._output_slots = [slot_of[id(t)] for t in self.outputs]
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    @property
+    def input_names(self):
+        return [t._keras_history.operation.name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history.operation.name for t in self.outputs]
+
+    def _flatten_inputs(self, inputs):
+        if isinstance(inputs, dict):
+            try:
+                return [inputs[n] for n in self.input_names]
+            except KeyError as e:
+                raise ValueError(f"Missing input {e.args[0]!r}: the model's inputs are {self.input_names}.") from None
+        flat = flatten(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(flat) != len(self.inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self.inputs)} input(s) {self.input_names}, "
+                             f"but received {len(flat)}.")
+        return flat
+
+    def call(self, inputs, training=False):
+        slots = [None] * self._n_slots
+        for i, x in enumerate(self._flatten_inputs(inputs)):
+            slots[i] = x
+        for layer, in_slots, single_in, out_slots, single_out, kwargs, takes_training, args in self._steps:
+            if single_in:
+                x = slots[in_slots[0]]
+            else:
+                x = pack_like(args, [slots[s] for s in in_slots])
+            y = layer.call(x, training=training, **kwargs) if takes_training else layer.call(x, **kwargs)
+            if single_out:
+                slots[out_slots[0]] = y
+            else:
+                for s, t in zip(out_slots, flatten(y)):
+                    slots[s] = t
+        outs = [slots[s] for s in self._output_slots]
+        if isinstance(self._outputs_struct, KerasTensor):
+            return outs[0]
+        return pack_like(self._outputs_struct, outs)
+
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) and len(self.inputs) > 1 else [input_shape]
+        slots = [None] * self._n_slots
+        for i, s in enumerate(shapes):
+            slots[i] = tuple(s)
+        for layer, in_slots, single_in, out_slots, single_out, kwargs, _, args in self._steps:
+            s = slots[in_slots[0]] if single_in else pack_like(args, [slots[i] for i in in_slots])
+            out = layer.compute_output_shape(s)
+            if single_out:
+                slots[out_slots[0]] = out
+            else:
+                for o, v in zip(out_slots, out):
+                    slots[o] = tuple(v)
+        outs = [slots[s] for s in self._output_slots]
+        return outs[0] if isinstance(self._outputs_struct, KerasTensor) else outs
+
+    @property
+    def input_shape(self):
+        s = [t.shape for t in self.inputs]
+        return s[0] if len(s) == 1 else s
+
+    @property
+    def output_shape(self):
+        s = [t.shape for t in self.outputs]
+        return s[0] if len(s) == 1 else s

@@ -1,0 +1,124 @@
+"""``Model``: a Layer that holds layers and can be trained (``compile``/``fit``/``evaluate``/``predict``).
+
+``Model(inputs, outputs)`` builds a functional model; subclassing ``Model`` and writing ``call`` works
+too, as in Keras.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from engine.layers.layer import Layer
+from engine.trainers.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from engine.models.functional import Functional
+
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args, name=None, trainable=True, **kwargs):
+        if args:
+            raise TypeError("Model(...) takes inputs and outputs: Model(inputs=x, outputs=y).")
+        kwargs.pop("dtype", None)
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self):
+        return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def _sublayers(self):
+        return self.layers
+
+    def get_layer(self, name=None, index=None):
+        """A layer by ``name`` or by ``index`` in ``model.layers``."""
+        if index is not None and name is not None:
+            raise ValueError("Provide only a layer name or a layer index, not both.")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Layer index {index} is out of range: the model has {len(layers)} layers.")
+            return layers[index]
+        if name is not None:
+            for l in layers:
+                if l.name == name:
+                    return l
+            raise ValueError(f"No such layer: {name!r}. Existing layers are: {[l.name for l in layers]}.")
+        raise ValueError("Provide either a layer name or a layer index.")
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print Keras's summary table: layer (type), output shape, params (and connections) and totals."""
+        from engine.utils.summary_utils import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+
+    def get_weights(self):
+        return [w.detach().cpu().numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        params = self.weights
+        weights = list(weights)
+        if len(weights) != len(params):
+            raise ValueError(f"Model {self.name!r} has {len(params)} weight arrays but {len(weights)} were given.")
+        import torch
+
+        for p, w in zip(params, weights):
+            if tuple(np.shape(w)) != tuple(p.shape):
+                raise ValueError(f"Weight shape mismatch in model {self.name!r}: expected {tuple(p.shape)}, "
+                                 f"received {tuple(np.shape(w))}.")
+        with torch.no_grad():
+            for p, w in zip(params, weights):
+                p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
+
+    def _eager_call(self, inputs, *args, training=None, **kwargs):
+        from engine.layers.layer import _to_tensor
+
+        inputs = _to_tensor(inputs)
+        if not self.built:
+            self._build_from_data(inputs)
+        dev = self._device()
+        if dev is not None:
+            inputs = _move(inputs, dev)
+        return self.call(inputs, training=bool(training), **kwargs)
+
+    def _build_from_data(self, inputs):
+        self.built = True
+
+    def _device(self):
+        for p in self.parameters():
+            return p.device
+        return None
+
+    def get_config(self):
+        from engine.saving.serialization import model_config
+
+        return model_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        from engine.saving.serialization import model_from_config
+
+        return model_from_config(config)
+
+    def to_json(self, **kwargs):
+        import json
+
+        from engine.saving.serialization import serialize_model
+
+        return json.dumps(serialize_model(self), **kwargs)
+
+
+def _move(x, dev):
+    import torch
+
+    if isinstance(x, torch.Tensor):
+        return x.to(dev) if x.device != dev else x
+    if isinstance(x, (list, tuple)):
+        return [_move(t, dev) for t in x]
+    if isinstance(x, dict):
+        return {k: _move(v, dev) for k, v in x.items()}
+    return x

@@ -1,0 +1,3 @@
+class Trainer:  # placeholder until the training loop lands
+    def __init__(self):
+        self.optimizer = None
