@@ -5,6 +5,7 @@ follow Keras's convention for kernels stored in Keras layout (``(..., in, out)``
 """
 from __future__ import annotations
 
+import inspect
 import math
 
 import torch
@@ -35,7 +36,10 @@ class Initializer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Keras 3.15 writes keys the engine does not take (VarianceScaling's input_axes/output_axes,
+        # which only matter for EinsumDense); drop them while they hold their None default.
+        params = inspect.signature(cls.__init__).parameters
+        return cls(**{k: v for k, v in config.items() if k in params or v is not None})
 
     def _generator(self):
         seed = getattr(self, "seed", None)

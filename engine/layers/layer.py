@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import backend, initializers
+from engine import backend, constraints, initializers, regularizers
 from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_like
 
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
@@ -89,6 +89,8 @@ class Layer(nn.Module):
         self._outbound_nodes: list[Node] = []
         self._own_weights: list[nn.Parameter] = []
         self._own_weight_trainable: list[bool] = []
+        self._weight_regularizers: list = []  # (param, regularizer) pairs
+        self._activity_regularizer = regularizers.get(kwargs.get("activity_regularizer"))
         self._initial_weights = kwargs.get("weights")
         # Sequential turns these into its Input, as Keras does.
         input_shape = kwargs.get("input_shape")
@@ -181,9 +183,15 @@ class Layer(nn.Module):
         while attr in self._parameters or attr in self.__dict__:
             attr = attr + "_"
         self.register_parameter(attr, param)
-        param.keras_name = name  # noqa: for saving
+        param.keras_name = name  # the name Keras gives the variable; the file formats use it
         self._own_weights.append(param)
         self._own_weight_trainable.append(bool(trainable))
+        regularizer = regularizers.get(regularizer)
+        if regularizer is not None:
+            self._weight_regularizers.append((param, regularizer))
+        constraint = constraints.get(constraint)
+        if constraint is not None:
+            param.constraint = constraint  # applied by the trainer after each optimizer step
         return param
 
     def get_weights(self):
@@ -214,6 +222,14 @@ class Layer(nn.Module):
                 "Call it on an input or give the model an input shape first."
             )
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def losses(self):
+        """The regularization penalties of this layer and its sub-layers, as scalar tensors."""
+        out = [reg(p) for p, reg in self._weight_regularizers]
+        for sub in self._sublayers():
+            out.extend(sub.losses)
+        return out
 
     # ------------------------------------------------------------------ build / call
     def build(self, input_shape):

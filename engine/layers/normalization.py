@@ -1,1 +1,343 @@
-"""(being written)"""
+"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization`` with Keras 3's semantics."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from engine import constraints, initializers, regularizers
+from engine.layers.layer import Layer
+from engine.layers.registry import register
+
+__all__ = ["BatchNormalization", "LayerNormalization"]
+
+
+def _error(layer, message):
+    return ValueError(f"{type(layer).__name__} layer {layer.name!r}: {message}")
+
+
+def _check_axes(layer, axes, input_shape):
+    """Positive axes for ``input_shape``; a ValueError naming the layer for an out-of-range axis."""
+    rank = len(input_shape)
+    out = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise _error(layer, f"axis must be an int or a list of ints. Received: axis={layer.axis!r}")
+        if a >= rank or a < -rank:
+            raise _error(layer, f"axis {a} is out of bounds for an input of rank {rank} with shape "
+                                f"{tuple(input_shape)}. Received: axis={layer.axis!r}")
+        out.append(a % rank)
+    return out
+
+
+@register("Normalization")
+class BatchNormalization(Layer):
+    """Normalizes its inputs with batch statistics in training and moving statistics in inference.
+
+    In training (``training=True`` and the layer trainable) it returns
+    ``gamma * (x - mean(x)) / sqrt(var(x) + epsilon) + beta`` over the batch (and every axis except
+    ``axis``), with the *biased* batch variance, and updates
+    ``moving = moving * momentum + batch_stat * (1 - momentum)``. In inference it uses the moving
+    statistics. Setting ``trainable = False`` freezes the layer into inference mode, as in Keras.
+
+    Args:
+        axis: the features axis that keeps its own statistics (``-1``: channels of NHWC images).
+        momentum: momentum of the moving averages (Keras's 0.99; torch's equivalent is ``1 - momentum``).
+        epsilon: small float added to the variance (1e-3).
+        center: whether to add the learned offset ``beta``.
+        scale: whether to multiply by the learned ``gamma``.
+        beta_initializer, gamma_initializer: initializers of ``beta`` (zeros) and ``gamma`` (ones).
+        moving_mean_initializer, moving_variance_initializer: zeros and ones.
+        beta_regularizer, gamma_regularizer: optional weight regularizers.
+        beta_constraint, gamma_constraint: optional weight constraints.
+        synchronized: only meaningful on TensorFlow; must be False.
+        renorm, renorm_clipping, renorm_momentum: batch renormalization is not supported; ``renorm``
+            must be False (the other two are kept for configs).
+
+    Weights: ``gamma``, ``beta`` (trainable), ``moving_mean``, ``moving_variance`` (non-trainable).
+
+    Input shape:
+        Any shape; the size along ``axis`` must be known.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", moving_mean_initializer="zeros",
+                 moving_variance_initializer="ones", beta_regularizer=None, gamma_regularizer=None,
+                 beta_constraint=None, gamma_constraint=None, renorm=False, renorm_clipping=None,
+                 renorm_momentum=0.99, synchronized=False, **kwargs):
+        super().__init__(**kwargs)
+        # Keras 2 configs store the axis as a one-element list ([3]).
+        if isinstance(axis, (list, tuple)) and len(axis) == 1:
+            axis = axis[0]
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise ValueError(f"BatchNormalization: axis must be a single int (the features axis). "
+                             f"Received: axis={axis!r}")
+        if not 0.0 <= float(momentum) <= 1.0:
+            raise ValueError(f"BatchNormalization: momentum must be in [0, 1] (Keras uses 0.99). "
+                             f"Received: momentum={momentum}")
+        if float(epsilon) <= 0.0:
+            raise ValueError(f"BatchNormalization: epsilon must be positive. Received: epsilon={epsilon}")
+        if synchronized:
+            raise ValueError("Argument synchronized=True is only supported with the TensorFlow backend. "
+                             "Received: synchronized=True")
+        if renorm:
+            raise ValueError("BatchNormalization(renorm=True) is not supported by the engine. "
+                             "Received: renorm=True. Use renorm=False.")
+        self.axis = axis
+        self.momentum = float(momentum)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.synchronized = bool(synchronized)
+        self.renorm = bool(renorm)
+        self.renorm_clipping = renorm_clipping
+        self.renorm_momentum = renorm_momentum
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        (axis,) = _check_axes(self, [self.axis], input_shape)
+        channels = input_shape[axis]
+        if channels is None:
+            raise _error(self, f"the size of axis {self.axis} must be known to create the weights. "
+                               f"Received an input of shape {tuple(input_shape)}")
+        shape = (channels,)
+        # add_weight registers each weight on the module under its name (self.gamma etc.); an absent one
+        # becomes a plain None attribute.
+        if self.scale:
+            self.add_weight(shape, self.gamma_initializer, name="gamma", trainable=True,
+                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+        else:
+            self.gamma = None
+        if self.center:
+            self.add_weight(shape, self.beta_initializer, name="beta", trainable=True,
+                            regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        else:
+            self.beta = None
+        self.add_weight(shape, self.moving_mean_initializer, name="moving_mean", trainable=False)
+        self.add_weight(shape, self.moving_variance_initializer, name="moving_variance", trainable=False)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        _check_axes(self, [self.axis], input_shape)
+        if self.built:
+            channels = input_shape[self.axis]
+            if channels is not None and channels != self.moving_mean.shape[0]:
+                raise _error(self, f"it was built for {self.moving_mean.shape[0]} features on axis {self.axis}, "
+                                   f"but received an input of shape {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def call(self, inputs, training=False):
+        x = inputs if inputs.is_floating_point() else inputs.float()
+        ndim = x.dim()
+        axis = self.axis % ndim
+        # torch's kernels want (N, C, ...). NHWC images become an NCHW view in channels_last memory
+        # (no copy); any other contiguous channels-last tensor is (N*..., C) without a copy.
+        if axis == 1:
+            view, restore = x, None
+        elif ndim == 4 and axis == 3:
+            view, restore = x.permute(0, 3, 1, 2), "permute"
+        elif axis == ndim - 1 and x.is_contiguous():
+            view, restore = x.reshape(-1, x.shape[-1]), "reshape"
+        else:
+            view, restore = x.movedim(axis, 1), "movedim"
+
+        if training and self.trainable:
+            y = self._train_forward(view)
+        else:
+            y = F.batch_norm(view, self.moving_mean, self.moving_variance, self.gamma, self.beta,
+                             False, 0.0, self.epsilon)
+
+        if restore == "permute":
+            return y.permute(0, 2, 3, 1)
+        if restore == "reshape":
+            return y.reshape(x.shape)
+        if restore == "movedim":
+            return y.movedim(1, axis)
+        return y
+
+    def _train_forward(self, view):
+        """Normalize with batch statistics and update the moving ones as Keras does."""
+        n = view.numel() // max(view.shape[1], 1)
+        if n < 2:
+            # torch refuses batch statistics over a single value; Keras gives variance 0.
+            dims = [d for d in range(view.dim()) if d != 1]
+            var, mean = torch.var_mean(view, dim=dims, correction=0)
+            self._update_moving(mean.detach(), var.detach())
+            shape = [1] * view.dim()
+            shape[1] = -1
+            inv = torch.rsqrt(var + self.epsilon)
+            if self.gamma is not None:
+                inv = inv * self.gamma
+            y = (view - mean.reshape(shape)) * inv.reshape(shape)
+            return y + self.beta.reshape(shape) if self.beta is not None else y
+        # torch updates its running variance with the *unbiased* batch variance; Keras uses the biased
+        # one. Running the update on moving_variance * n/(n-1) and scaling back by (n-1)/n gives exactly
+        # moving*m + biased*(1-m), without a second pass over the data to compute the statistics.
+        bessel = n / (n - 1)
+        running_var = self.moving_variance.detach() * bessel
+        y = F.batch_norm(view, self.moving_mean, running_var, self.gamma, self.beta, True,
+                         1.0 - self.momentum, self.epsilon)
+        with torch.no_grad():
+            self.moving_variance.copy_(running_var.mul_(1.0 / bessel))
+        return y
+
+    @torch.no_grad()
+    def _update_moving(self, mean, var):
+        m = self.momentum
+        self.moving_mean.mul_(m).add_(mean.to(self.moving_mean.dtype), alpha=1.0 - m)
+        self.moving_variance.mul_(m).add_(var.to(self.moving_variance.dtype), alpha=1.0 - m)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
+            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            "synchronized": self.synchronized,
+            "renorm": self.renorm,
+            "renorm_clipping": self.renorm_clipping,
+            "renorm_momentum": self.renorm_momentum,
+        })
+        return config
+
+
+@register("Normalization")
+class LayerNormalization(Layer):
+    """Normalizes each sample over ``axis`` (the features), independently of the batch.
+
+    Returns ``gamma * (x - mean) / sqrt(var + epsilon) + beta`` with the mean and (biased) variance
+    taken over ``axis`` for each sample.
+
+    Args:
+        axis: an int or a list of ints: the axes to normalize over (``-1``: the last axis).
+        epsilon: small float added to the variance (1e-3).
+        center: whether to add the learned offset ``beta``.
+        scale: whether to multiply by the learned ``gamma``.
+        rms_scaling: Keras's deprecated flag: multiply by ``gamma / sqrt(var + epsilon)`` without
+            centering (and no ``beta``).
+        beta_initializer, gamma_initializer: initializers of ``beta`` (zeros) and ``gamma`` (ones).
+        beta_regularizer, gamma_regularizer: optional weight regularizers.
+        beta_constraint, gamma_constraint: optional weight constraints.
+
+    Weights: ``gamma`` and ``beta``, each of the input's shape on ``axis``.
+
+    Input shape:
+        Any shape; the sizes along ``axis`` must be known.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, rms_scaling=False,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, beta_constraint=None, gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            axis = list(axis)
+            if not axis or not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+                raise TypeError(f"LayerNormalization: axis must be an int or a non-empty list of ints. "
+                                f"Received: axis={axis!r}")
+        elif not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"LayerNormalization: axis must be an int or a list of ints. Received: axis={axis!r}")
+        if float(epsilon) <= 0.0:
+            raise ValueError(f"LayerNormalization: epsilon must be positive. Received: epsilon={epsilon}")
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.rms_scaling = bool(rms_scaling)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+        self._axes = None  # positive, sorted; set by build
+
+    def build(self, input_shape):
+        raw = self.axis if isinstance(self.axis, list) else [self.axis]
+        axes = sorted(_check_axes(self, raw, input_shape))
+        if len(set(axes)) != len(axes):
+            raise _error(self, f"axis lists the same axis twice. Received: axis={self.axis!r}")
+        shape = tuple(input_shape[a] for a in axes)
+        if None in shape:
+            raise _error(self, f"the sizes of the normalized axes {self.axis!r} must be known. "
+                               f"Received an input of shape {tuple(input_shape)}")
+        # Keras keeps the axis as a sorted list once built (its config then says [-1]).
+        self.axis = sorted(raw)
+        self._axes = axes
+        rank = len(input_shape)
+        self._trailing = axes == list(range(rank - len(axes), rank))
+        if self.scale or self.rms_scaling:
+            self.add_weight(shape, self.gamma_initializer, name="gamma", trainable=True,
+                            regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
+        else:
+            self.gamma = None
+        if self.center and not self.rms_scaling:
+            self.add_weight(shape, self.beta_initializer, name="beta", trainable=True,
+                            regularizer=self.beta_regularizer, constraint=self.beta_constraint)
+        else:
+            self.beta = None
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        raw = self.axis if isinstance(self.axis, list) else [self.axis]
+        _check_axes(self, raw, input_shape)
+        return tuple(input_shape)
+
+    def call(self, inputs):
+        x = inputs if inputs.is_floating_point() else inputs.float()
+        axes = self._axes
+        if not self.rms_scaling and self._trailing:
+            return F.layer_norm(x, x.shape[x.dim() - len(axes):], self.gamma, self.beta, self.epsilon)
+        var, mean = torch.var_mean(x, dim=axes, keepdim=True, correction=0)
+        inv = torch.rsqrt(var + self.epsilon)
+        bshape = [1] * x.dim()
+        for a in axes:
+            bshape[a] = x.shape[a]
+        if self.gamma is not None:
+            inv = inv * self.gamma.reshape(bshape)
+        if self.rms_scaling:
+            return x * inv
+        shift = -mean * inv
+        if self.beta is not None:
+            shift = shift + self.beta.reshape(bshape)
+        return x * inv + shift
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "rms_scaling": self.rms_scaling,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        })
+        return config

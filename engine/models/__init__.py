@@ -4,3 +4,5 @@ from engine.models.functional import Functional
 from engine.models.sequential import Sequential
 
 __all__ = ["Model", "Functional", "Sequential"]
+
+from engine.saving.serialization import model_from_config, model_from_json  # noqa: E402,F401

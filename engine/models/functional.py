@@ -108,6 +108,7 @@ class Functional(Model):
                                  f"{t._keras_history.operation.name!r}.")
         nodes_by_depth, layers = map_graph(self.inputs, self.outputs)
         self._graph_layers = layers
+        self._node_ids = {id(n) for nodes in nodes_by_depth.values() for n in nodes}
         self._layer_modules = __import__("torch").nn.ModuleList(layers)
         self._compile_plan(nodes_by_depth)
         self.built = True

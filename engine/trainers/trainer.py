@@ -1,3 +1,595 @@
-class Trainer:  # placeholder until the training loop lands
+"""The training loop: ``compile``, ``fit``, ``evaluate``, ``predict`` and the ``*_on_batch`` methods.
+
+The step is kept as lean as a hand-written PyTorch loop: one forward, one loss, ``backward``, the
+optimizer's fused update, metric updates that stay on the device. Per-batch logs (Python floats) are
+only made when a callback asks for them.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import torch
+
+from engine import backend
+from engine.layers.node import flatten
+from engine.trainers import data_adapter as da
+from engine.trainers.data_adapter import DataError
+
+
+class Trainer:
     def __init__(self):
         self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compile_args = None
+        self._resolved = False
+
+    # ------------------------------------------------------------------ compile
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True, **kwargs):
+        """Configure training: an optimizer, a loss (per output if several) and metrics.
+
+        Each may be given as a string (``"adam"``, ``"categorical_crossentropy"``, ``"accuracy"``), a
+        class, an instance or (losses and metrics) a function.
+        """
+        from engine import losses, metrics as metrics_mod, optimizers
+
+        unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "experimental_run_tf_function"}
+        if unknown:
+            raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(unknown)}.")
+        self.optimizer = optimizers.get(optimizer)
+        # Resolve names now so that a typo fails at compile time, as in Keras.
+        for spec in flatten(loss) if not isinstance(loss, dict) else list(loss.values()):
+            if spec is not None:
+                losses.get(spec)
+        for spec in _flat_metric_specs(metrics) + _flat_metric_specs(weighted_metrics):
+            if not isinstance(spec, str) or spec.lower() not in ("accuracy", "acc", "crossentropy", "ce"):
+                metrics_mod.get(spec)
+        self._compile_args = dict(loss=loss, metrics=metrics, loss_weights=loss_weights,
+                                  weighted_metrics=weighted_metrics)
+        self.loss = loss
+        self.compiled = True
+        self._resolved = False
+
+    def _assert_compiled(self):
+        if not self.compiled or self.optimizer is None:
+            raise RuntimeError("You must compile your model before training/testing. "
+                               "Use `model.compile(optimizer, loss)`.")
+        if self._compile_args["loss"] is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                             "e.g. model.compile(optimizer='adam', loss='categorical_crossentropy').")
+
+    @property
+    def _n_outputs(self):
+        outs = getattr(self, "outputs", None)
+        return len(outs) if outs else 1
+
+    def _output_names(self):
+        names = list(getattr(self, "output_names", None) or [])
+        return names if len(names) == self._n_outputs else [f"output_{i}" for i in range(self._n_outputs)]
+
+    def _per_output(self, spec, what):
+        names = self._output_names()
+        n = len(names)
+        if isinstance(spec, dict):
+            unknown = set(spec) - set(names)
+            if unknown:
+                raise ValueError(f"compile(): {what} names {sorted(unknown)} are not outputs of the model; "
+                                 f"its outputs are {names}.")
+            return [spec.get(nm) for nm in names]
+        if isinstance(spec, (list, tuple)) and n > 1:
+            if len(spec) != n:
+                raise ValueError(f"compile(): the model has {n} outputs {names} but {len(spec)} {what} were given.")
+            return list(spec)
+        return [spec] * n
+
+    def _resolve(self, y, y_pred_shapes):
+        """Bind losses and metrics to outputs, once the shapes of the targets are known."""
+        from engine import losses, metrics as metrics_mod
+
+        args = self._compile_args
+        names = self._output_names()
+        multi = len(names) > 1
+        y_flat = _flat_targets(y, self)
+        self._losses = [losses.get(s) if s is not None else None for s in self._per_output(args["loss"], "losses")]
+        lw = args["loss_weights"]
+        self._loss_weights = [1.0 if w is None else float(w)
+                              for w in (self._per_output(lw, "loss weights") if lw is not None else [None] * len(names))]
+        for loss, yt, ps, nm in zip(self._losses, y_flat, y_pred_shapes, names):
+            if loss is not None and yt is not None:
+                sample = yt[:1024].detach().cpu().numpy() if isinstance(yt, torch.Tensor) else np.asarray(yt)[:1024]
+                losses.check_targets(loss, sample, tuple(ps), output_name=nm if multi else None)
+        self._metrics = []  # (output index, metric, weighted)
+        for kind, spec in (("metrics", args["metrics"]), ("weighted_metrics", args["weighted_metrics"])):
+            if spec is None:
+                continue
+            per = _metrics_per_output(spec, names)
+            for i, specs in enumerate(per):
+                for s in specs:
+                    yt = y_flat[i]
+                    m = metrics_mod.get(s, y_true=tuple(yt.shape) if yt is not None else None,
+                                        y_pred=tuple(y_pred_shapes[i]))
+                    if multi:
+                        m.name = f"{names[i]}_{m.name}"
+                    self._metrics.append((i, m, kind == "weighted_metrics"))
+        self._resolved = True
+        self._reset_metrics()
+
+    @property
+    def metrics(self):
+        return [m for _, m, _ in getattr(self, "_metrics", [])]
+
+    @property
+    def metrics_names(self):
+        names = ["loss"]
+        if self._n_outputs > 1 and self._resolved:
+            names += [f"{n}_loss" for n, l in zip(self._output_names(), self._losses) if l is not None]
+        return names + [m.name for m in self.metrics]
+
+    def _reset_metrics(self):
+        dev = self._device() or torch.device("cpu")
+        self._loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+        self._loss_count = 0
+        self._out_loss_sums = [torch.zeros((), dtype=torch.float64, device=dev) for _ in range(self._n_outputs)]
+        for _, m, _ in getattr(self, "_metrics", []):
+            m.reset_state()
+
+    def reset_metrics(self):
+        self._reset_metrics()
+
+    # ------------------------------------------------------------------ the step
+    def _compute_loss(self, y, y_pred, sample_weight, batch_size, track=True):
+        y_list = _flat_targets(y, self)
+        p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        if isinstance(y_pred, dict):
+            p_list = [y_pred[n] for n in self._output_names()]
+        total = None
+        multi = len(p_list) > 1
+        for i, (loss, w, yt, yp) in enumerate(zip(self._losses, self._loss_weights, y_list, p_list)):
+            if loss is None:
+                continue
+            if yt is None:
+                raise DataError(f"No target data for output {self._output_names()[i]!r}; pass y to fit/evaluate.")
+            value = loss(yt, yp, sample_weight=sample_weight)
+            if multi and track:
+                self._out_loss_sums[i] += value.detach() * batch_size
+            value = value * w if w != 1.0 else value
+            total = value if total is None else total + value
+        if self._has_regularizers:
+            for penalty in self.losses:
+                total = total + penalty
+        if track:
+            self._loss_sum += total.detach() * batch_size
+            self._loss_count += batch_size
+        return total
+
+    def _update_metrics(self, y, y_pred, sample_weight):
+        if not self._metrics:
+            return
+        y_list = _flat_targets(y, self)
+        p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        for i, m, weighted in self._metrics:
+            m.update_state(y_list[i], p_list[i], sample_weight=sample_weight if weighted else None)
+
+    def _train_step(self, x, y, sw, params):
+        batch_size = da.num_samples(x)
+        y_pred = self.call(x, training=True)
+        loss = self._compute_loss(y, y_pred, sw, batch_size)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.step(params)
+        if self._constrained:
+            with torch.no_grad():
+                for p in self._constrained:
+                    p.copy_(p.constraint(p))
+        with torch.no_grad():
+            self._update_metrics(y, _detach(y_pred), sw)
+
+    def _test_step(self, x, y, sw):
+        batch_size = da.num_samples(x)
+        y_pred = self.call(x, training=False)
+        self._compute_loss(y, y_pred, sw, batch_size)
+        self._update_metrics(y, y_pred, sw)
+
+    def _logs(self):
+        logs = {}
+        count = max(self._loss_count, 1)
+        logs["loss"] = float(self._loss_sum) / count
+        if self._n_outputs > 1:
+            for n, s, l in zip(self._output_names(), self._out_loss_sums, self._losses):
+                if l is not None:
+                    logs[f"{n}_loss"] = float(s) / count
+        for _, m, _ in self._metrics:
+            logs[m.name] = float(m.result())
+        return logs
+
+    # ------------------------------------------------------------------ preparation
+    def _prepare(self, x, build_only=False):
+        """Build the model from data if needed and move it to the compute device."""
+        if not self.built:
+            xt = da.to_tensor(x) if not isinstance(x, torch.Tensor) else x
+            self._build_from_data(xt)
+        dev = backend.get_device()
+        if self._device() not in (None, dev):
+            self.to(dev)
+        elif self._device() is None:
+            self.to(dev)
+        self._has_regularizers = any(True for _ in self._iter_regularized())
+        self._constrained = [p for p in self.parameters() if getattr(p, "constraint", None) is not None]
+        return dev
+
+    def _iter_regularized(self):
+        stack = [self]
+        while stack:
+            l = stack.pop()
+            if l._weight_regularizers:
+                yield l
+            stack.extend(l._sublayers())
+
+    def _trainable_params(self):
+        seen, out = set(), []
+        for p in self.trainable_weights:
+            if p.requires_grad and id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+        return out
+
+    def _check_inputs(self, x):
+        """Compare data shapes with the model's inputs and say how to fix a mismatch."""
+        inputs = getattr(self, "inputs", None)
+        if not inputs:
+            return
+        flat = x if isinstance(x, (list, tuple)) else ([x[n] for n in self.input_names] if isinstance(x, dict) else [x])
+        if len(flat) != len(inputs):
+            raise DataError(f"Model {self.name!r} expects {len(inputs)} input(s) {self.input_names} but received "
+                            f"{len(flat)} array(s).")
+        for i, (t, spec) in enumerate(zip(flat, inputs)):
+            got = tuple(t.shape)
+            want = spec.shape
+            ok = len(got) == len(want) and all(w is None or w == g for w, g in zip(want[1:], got[1:]))
+            if ok:
+                continue
+            hint = ""
+            want_tail = tuple(want[1:])
+            got_tail = got[1:]
+            if None not in want_tail and math.prod(want_tail) == math.prod(got_tail):
+                hint = (f" The sizes agree: reshape the data with x = x.reshape((-1,) + {want_tail}), "
+                        f"or start the model with Reshape({want_tail}).")
+            elif len(got) == len(want) - 1 and want[-1] == 1:
+                hint = " Add the channel axis: x = x[..., None] (e.g. MNIST images (N, 28, 28) -> (N, 28, 28, 1))."
+            raise DataError(f"Input {i} of model {self.name!r} ({spec._keras_history.operation.name!r}) expects "
+                            f"data of shape {want}, but received an array of shape {got}.{hint}")
+
+    def _array_data(self, x, y, sample_weight, class_weight=None):
+        x = da.to_tensor(x, "x")
+        y = da.to_tensor(y, "y")
+        sample_weight = da.to_tensor(sample_weight, "sample_weight")
+        if x is None:
+            raise DataError("No input data: pass x to fit/evaluate/predict.")
+        da.check_lengths(x, y, sample_weight)
+        if class_weight is not None:
+            cw = da.class_weight_to_sample_weight(y, class_weight)
+            sample_weight = cw if sample_weight is None else sample_weight * cw
+        return x, y, sample_weight
+
+    def _batches(self, x, y, sample_weight, batch_size, shuffle, steps, device, class_weight=None):
+        if da.is_generator_like(x):
+            if y is not None:
+                raise DataError("When x is a generator or Sequence, it yields the targets too: do not pass y.")
+            if class_weight is not None:
+                raise DataError("class_weight is not supported with generators; yield sample weights instead.")
+            return da.GeneratorBatches(x, steps=steps, shuffle=shuffle, device=device)
+        x, y, sample_weight = self._array_data(x, y, sample_weight, class_weight)
+        return da.ArrayBatches(x, y, sample_weight, batch_size=batch_size or 32, shuffle=shuffle, steps=steps,
+                               device=device)
+
+    def _ensure_ready(self, batches, for_training):
+        """Build, check input shapes and resolve losses/metrics from the first data."""
+        if isinstance(batches, da.ArrayBatches):
+            x0, y0 = batches.x, batches.y
+        else:
+            first = next(iter(batches.epoch()), None) if not batches.is_sequence else \
+                batches._prepare(0, batches.data[0])
+            if first is None:
+                raise DataError("The data generator yielded no batches.")
+            _, x0, y0, _ = first
+            if not batches.is_sequence:
+                # The first batch was consumed: feed it back in front of the rest.
+                batches = _Prepend(batches, first)
+        dev = self._prepare(x0)
+        self._check_inputs(x0)
+        if for_training or self.compiled:
+            self._assert_compiled()
+            if not self._resolved:
+                shapes = self.outputs and [t.shape for t in self.outputs]
+                if not shapes:
+                    with torch.no_grad():
+                        out = self.call(da.move(da.take(x0, slice(0, 2)), dev), training=False)
+                    shapes = [(None,) + tuple(o.shape[1:]) for o in (out if isinstance(out, (list, tuple)) else [out])]
+                self._resolve(y0, shapes)
+        return batches, dev
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
+            validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
+            steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
+        """Train for ``epochs`` epochs; returns a ``History`` whose ``.history`` holds the per-epoch logs."""
+        from engine.callbacks import CallbackList
+
+        if "nb_epoch" in kwargs:  # Keras 1 spelling, still in old tutorials
+            epochs = kwargs.pop("nb_epoch")
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword argument(s) {sorted(kwargs)}.")
+        self._assert_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if validation_split and validation_data is None:
+            if da.is_generator_like(x):
+                raise DataError("validation_split is only supported for arrays; pass validation_data instead.")
+            xa, ya, swa = self._array_data(x, y, sample_weight, class_weight)
+            (x, y, sample_weight), validation_data = da.split_validation(xa, ya, swa, validation_split)
+            class_weight = None
+        dev = backend.get_device()
+        train = self._batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, None, class_weight)
+        train, dev = self._ensure_ready(train, for_training=True)
+        train = _on_device(train, dev)
+        val = None
+        if validation_data is not None:
+            vx, vy, vsw = da.unpack(validation_data) if isinstance(validation_data, (tuple, list)) else \
+                (validation_data, None, None)
+            val = self._batches(vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps, None)
+            self._check_inputs(val.x) if isinstance(val, da.ArrayBatches) else None
+            val = _on_device(val, dev)
+
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
+                           epochs=epochs, steps=len(train) if train.steps is not None else None)
+        batch_logs = cbs.needs_batch_logs()
+        params = self._trainable_params()
+        self.stop_training = False
+        self.train()
+        cbs.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            for step, xb, yb, swb in train.epoch():
+                if batch_logs:
+                    cbs.on_train_batch_begin(step)
+                self._train_step(xb, yb, swb, params)
+                if batch_logs:
+                    cbs.on_train_batch_end(step, self._logs())
+                if self.stop_training:
+                    break
+            logs = self._logs()
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                logs.update({"val_" + k: v for k, v in self._run_eval(val).items()})
+                self.train()
+            if not math.isfinite(logs["loss"]):
+                warnings.warn(
+                    f"The loss became {logs['loss']} in epoch {epoch + 1}: training stopped. Lower the learning "
+                    "rate, scale the inputs (e.g. x / 255.0) and check the data for NaN or infinite values.",
+                    RuntimeWarning, stacklevel=2)
+                self.stop_training = True
+            cbs.on_epoch_end(epoch, logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(logs)
+        self.eval()
+        return self.history
+
+    def _run_eval(self, batches):
+        self._reset_metrics()
+        self.eval()
+        with torch.no_grad():
+            for _, xb, yb, swb in batches.epoch():
+                self._test_step(xb, yb, swb)
+        return self._logs()
+
+    # ------------------------------------------------------------------ evaluate / predict
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False, **kwargs):
+        """Loss and metrics on the given data: a scalar, a list ``[loss, *metrics]`` or a dict."""
+        from engine.callbacks import CallbackList
+
+        self._assert_compiled()
+        verbose = 1 if verbose == "auto" else int(verbose)
+        batches = self._batches(x, y, sample_weight, batch_size, False, steps, None)
+        batches, dev = self._ensure_ready(batches, for_training=False)
+        batches = _on_device(batches, dev)
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=len(batches) if batches.steps is not None else None)
+        batch_logs = cbs.needs_batch_logs() or verbose != 0
+        cbs.on_test_begin()
+        self._reset_metrics()
+        self.eval()
+        with torch.no_grad():
+            for step, xb, yb, swb in batches.epoch():
+                if batch_logs:
+                    cbs.on_test_batch_begin(step)
+                self._test_step(xb, yb, swb)
+                if batch_logs:
+                    cbs.on_test_batch_end(step, self._logs())
+        logs = self._logs()
+        cbs.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[n] for n in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
+        """Model outputs for ``x`` as NumPy arrays (a list of them for several outputs)."""
+        from engine.callbacks import CallbackList
+
+        verbose = 1 if verbose == "auto" else int(verbose)
+        if da.is_generator_like(x):
+            batches = da.GeneratorBatches(x, steps=steps)
+        else:
+            xt = da.to_tensor(x, "x")
+            batches = da.ArrayBatches(xt, batch_size=batch_size or 32, steps=steps)
+        if isinstance(batches, da.ArrayBatches):
+            dev = self._prepare(batches.x)
+            self._check_inputs(batches.x)
+        else:
+            dev = None
+        cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
+                           steps=len(batches) if batches.steps is not None else None)
+        cbs.on_predict_begin()
+        outs = []
+        self.eval()
+        with torch.no_grad():
+            for step, xb, _, _ in batches.epoch():
+                if dev is None:
+                    dev = self._prepare(xb)
+                cbs.on_predict_batch_begin(step)
+                y = self.call(da.move(xb, dev), training=False)
+                outs.append([t.detach().cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
+                cbs.on_predict_batch_end(step, {"outputs": y})
+        cbs.on_predict_end()
+        if not outs:
+            raise DataError("predict() received no data.")
+        result = [torch.cat(parts).numpy() for parts in zip(*outs)]
+        return result[0] if len(result) == 1 and not isinstance(getattr(self, "_outputs_struct", None), list) \
+            else result
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
+                       return_dict=False):
+        """One gradient update on one batch; returns its loss (and metrics)."""
+        self._assert_compiled()
+        x, y, sw = self._array_data(x, y, sample_weight, class_weight)
+        batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))), True)
+        if reset_metrics:
+            self._reset_metrics()
+        self.train()
+        self._train_step(da.move(x, dev), da.move(y, dev), da.move(sw, dev), self._trainable_params())
+        self.eval()
+        return self._batch_result(return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        self._assert_compiled()
+        x, y, sw = self._array_data(x, y, sample_weight)
+        batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))), False)
+        if reset_metrics:
+            self._reset_metrics()
+        self.eval()
+        with torch.no_grad():
+            self._test_step(da.move(x, dev), da.move(y, dev), da.move(sw, dev))
+        return self._batch_result(return_dict)
+
+    def predict_on_batch(self, x):
+        return self.predict(x, batch_size=max(1, da.num_samples(da.to_tensor(x))), verbose=0)
+
+    def _batch_result(self, return_dict):
+        logs = self._logs()
+        if return_dict:
+            return logs
+        values = [logs[n] for n in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+
+class _Prepend:
+    """A generator's batches with an already-read first batch put back in front."""
+
+    def __init__(self, inner, first):
+        self.inner, self.first = inner, first
+        self.steps = inner.steps
+        self.is_sequence = False
+
+    def __len__(self):
+        return self.inner.steps
+
+    def epoch(self):
+        first, self.first = self.first, None
+        if first is not None:
+            dev = self.inner.device
+            yield (first[0],) + tuple(da.move(t, dev) for t in first[1:]) if dev is not None else first
+            rest = self.inner.epoch()
+            if self.inner.steps is not None:
+                self.inner.steps -= 1
+                try:
+                    for step, x, y, sw in rest:
+                        yield step + 1, x, y, sw
+                finally:
+                    self.inner.steps += 1
+                return
+            for step, x, y, sw in rest:
+                yield step + 1, x, y, sw
+            return
+        yield from self.inner.epoch()
+
+
+def _on_device(batches, dev):
+    """Put in-memory data on an accelerator once (when it fits) instead of copying every batch."""
+    if isinstance(batches, da.ArrayBatches):
+        if dev.type != "cpu":
+            size = sum(t.numel() * t.element_size() for t in flatten([batches.x, batches.y, batches.sw])
+                       if t is not None)
+            if size < 2 * 1024**3:
+                batches.x, batches.y, batches.sw = (da.move(batches.x, dev), da.move(batches.y, dev),
+                                                    da.move(batches.sw, dev))
+            else:
+                batches.device = dev
+    elif isinstance(batches, _Prepend):
+        batches.inner.device = dev
+    else:
+        batches.device = dev
+    return batches
+
+
+def _flat_targets(y, model):
+    if y is None:
+        return [None] * model._n_outputs
+    if isinstance(y, dict):
+        return [y.get(n) for n in model._output_names()]
+    if isinstance(y, (list, tuple)):
+        if model._n_outputs == 1 and len(y) != 1:
+            return [y]
+        return list(y)
+    return [y]
+
+
+def _detach(y):
+    if isinstance(y, torch.Tensor):
+        return y.detach()
+    if isinstance(y, (list, tuple)):
+        return [t.detach() for t in y]
+    if isinstance(y, dict):
+        return {k: v.detach() for k, v in y.items()}
+    return y
+
+
+def _flat_metric_specs(spec):
+    if spec is None:
+        return []
+    if isinstance(spec, dict):
+        out = []
+        for v in spec.values():
+            out.extend(_flat_metric_specs(v))
+        return out
+    if isinstance(spec, (list, tuple)):
+        out = []
+        for v in spec:
+            out.extend(_flat_metric_specs(v))
+        return out
+    return [spec]
+
+
+def _metrics_per_output(spec, names):
+    n = len(names)
+    if isinstance(spec, dict):
+        unknown = set(spec) - set(names)
+        if unknown:
+            raise ValueError(f"compile(metrics=...) names {sorted(unknown)} are not outputs; outputs are {names}.")
+        return [_as_list(spec.get(nm)) for nm in names]
+    spec = _as_list(spec)
+    if n > 1 and len(spec) == n and all(isinstance(s, (list, tuple)) or s is None for s in spec):
+        return [_as_list(s) for s in spec]
+    return [list(spec) for _ in range(n)]
+
+
+def _as_list(s):
+    if s is None:
+        return []
+    return list(s) if isinstance(s, (list, tuple)) else [s]

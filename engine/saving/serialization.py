@@ -1,0 +1,252 @@
+"""Keras 3 configs for layers and models: ``get_config``/``from_config``, ``to_json``/``model_from_json``.
+
+Classes come only from the layer registry: a name in a config is looked up, never imported, so a
+config cannot make the engine run code.
+"""
+from __future__ import annotations
+
+import json
+
+from engine.layers import registry
+from engine.layers.input_layer import InputLayer
+from engine.layers.node import KerasTensor
+
+
+class ConfigError(ValueError):
+    """A model config that cannot be turned into a model (unknown class, broken graph, bad values)."""
+
+
+def serialize_layer(layer, with_build_config=True):
+    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
+           "registered_name": None}
+    from engine.models.model import Model
+
+    if isinstance(layer, Model):
+        return serialize_model(layer)
+    if with_build_config and not isinstance(layer, InputLayer):
+        bc = layer.get_build_config()
+        if bc is not None:
+            out["build_config"] = bc
+    return out
+
+
+def deserialize_layer(config):
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ConfigError(f"A layer config must be a dict with 'class_name' and 'config'. Received: {config!r:.200}")
+    name = config["class_name"]
+    if name in ("Sequential", "Functional", "Model"):
+        return model_from_config(config)
+    if name == "Lambda":
+        raise ConfigError("The model contains a Lambda layer, which stores Python code. Loading it would run that "
+                          "code, so it is refused. Rebuild the model without Lambda layers.")
+    try:
+        cls = registry.get_class(name)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    try:
+        return cls.from_config(dict(config.get("config") or {}))
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"Cannot create layer {name!r} from its config: {e}") from None
+
+
+def _tensor_ref(t):
+    h = t._keras_history
+    return [h.operation.name, h.node_index, h.tensor_index]
+
+
+def _node_args(arguments):
+    if isinstance(arguments, KerasTensor):
+        h = arguments._keras_history
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(arguments.shape), "dtype": arguments.dtype,
+                           "keras_history": [h.operation.name, h.node_index, h.tensor_index]}}
+    if isinstance(arguments, (list, tuple)):
+        return [_node_args(a) for a in arguments]
+    return arguments
+
+
+def model_config(model):
+    from engine.layers.layer import dtype_policy_config
+    from engine.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        layers = []
+        if model._input_layer is not None:
+            il = model._input_layer
+            layers.append({"module": "keras.layers", "class_name": "InputLayer", "config": il.get_config(),
+                           "registered_name": None})
+        layers += [serialize_layer(l) for l in model.layers]
+        cfg = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy_config(), "layers": layers}
+        if model._input_layer is not None:
+            cfg["build_input_shape"] = list(model._input_layer.batch_shape)
+        return cfg
+    if not hasattr(model, "_steps"):
+        raise NotImplementedError(
+            f"Model {model.name!r} is a subclassed Model; its architecture is Python code and has no config. "
+            "Use save_weights() or build it as Sequential/functional.")
+    # Node indices in a file count only the calls that belong to this model.
+    layers_cfg = []
+    for layer in model.layers:
+        cfg = serialize_layer(layer)
+        cfg["name"] = layer.name
+        nodes = []
+        for node in layer._inbound_nodes:
+            if node.is_input:
+                continue
+            if not _node_in_model(model, node):
+                continue
+            nodes.append({"args": [_node_args(node.arguments)], "kwargs": dict(node.call_kwargs)})
+        cfg["inbound_nodes"] = nodes
+        layers_cfg.append(cfg)
+
+    def refs(struct, tensors):
+        r = [_tensor_ref(t) for t in tensors]
+        return r[0] if isinstance(struct, KerasTensor) else r
+
+    return {"name": model.name, "trainable": model.trainable, "layers": layers_cfg,
+            "input_layers": refs(model._inputs_struct, model.inputs),
+            "output_layers": refs(model._outputs_struct, model.outputs)}
+
+
+def _node_in_model(model, node):
+    return id(node) in model._node_ids
+
+
+def serialize_model(model):
+    from engine.models.sequential import Sequential
+
+    if isinstance(model, Sequential):
+        out = {"module": "keras", "class_name": "Sequential", "config": model_config(model), "registered_name": None}
+    else:
+        out = {"module": "keras.src.models.functional", "class_name": "Functional", "config": model_config(model),
+               "registered_name": "Functional"}
+    if model.built and getattr(model, "inputs", None):
+        shapes = [list(t.shape) for t in model.inputs]
+        out["build_config"] = {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+    return out
+
+
+def model_from_config(config):
+    """Build a Sequential or functional model from a Keras 3 (or Keras 2) config dict."""
+    if not isinstance(config, dict):
+        raise ConfigError(f"A model config must be a JSON object. Received: {type(config).__name__}")
+    class_name = config.get("class_name")
+    inner = config.get("config", config)
+    if class_name == "Sequential" or (class_name is None and "layers" in inner and "input_layers" not in inner):
+        return _sequential_from_config(inner)
+    if class_name in ("Functional", "Model") or (class_name is None and "input_layers" in inner):
+        return _functional_from_config(inner)
+    raise ConfigError(f"Unknown model class {class_name!r}: expected 'Sequential' or 'Functional'.")
+
+
+def _sequential_from_config(cfg):
+    from engine.models.sequential import Sequential
+
+    layer_cfgs = cfg.get("layers")
+    if not isinstance(layer_cfgs, list):
+        raise ConfigError("A Sequential config needs a 'layers' list.")
+    model = Sequential(name=cfg.get("name"))
+    for lc in layer_cfgs:
+        model.add(deserialize_layer(lc))
+    if not model.built and cfg.get("build_input_shape"):
+        model.build(tuple(cfg["build_input_shape"]))
+    return model
+
+
+def _functional_from_config(cfg):
+    from engine.models.functional import Functional
+
+    layer_cfgs = cfg.get("layers")
+    if not isinstance(layer_cfgs, list):
+        raise ConfigError("A functional model config needs a 'layers' list.")
+    created, pending = {}, []
+    for lc in layer_cfgs:
+        if not isinstance(lc, dict):
+            raise ConfigError(f"Each layer config must be an object. Received: {lc!r:.100}")
+        layer = deserialize_layer(lc)
+        name = lc.get("name", layer.name)
+        created[name] = layer
+        nodes = lc.get("inbound_nodes") or []
+        pending.append((layer, nodes))
+    # Output tensors per (layer name, node index) as they get made.
+    tensors = {}
+    for name, layer in created.items():
+        if isinstance(layer, InputLayer):
+            tensors[(name, 0)] = [layer.output_tensor]
+
+    def lookup(ref):
+        lname, node_index, tensor_index = ref[0], int(ref[1]), int(ref[2])
+        outs = tensors.get((lname, node_index))
+        if outs is None:
+            return None
+        return outs[tensor_index]
+
+    def resolve_args(a):
+        if isinstance(a, dict) and a.get("class_name") == "__keras_tensor__":
+            return lookup(a["config"]["keras_history"])
+        if isinstance(a, list) and len(a) >= 3 and isinstance(a[0], str) and isinstance(a[1], int):
+            return lookup(a)  # Keras 2 [name, node, tensor, kwargs]
+        if isinstance(a, list):
+            return [resolve_args(x) for x in a]
+        return a
+
+    def node_inputs(node):
+        if isinstance(node, dict):  # Keras 3
+            args = node.get("args", [])
+            kwargs = node.get("kwargs", {}) or {}
+            inputs = resolve_args(args[0]) if args else None
+            return inputs, {k: v for k, v in kwargs.items() if not isinstance(v, (dict, list))}
+        if isinstance(node, list):  # Keras 2: [[name, node, tensor, kwargs], ...]
+            ins = [resolve_args(r) for r in node]
+            kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
+            return (ins[0] if len(ins) == 1 else ins), kwargs
+        raise ConfigError(f"Unreadable inbound node: {node!r:.100}")
+
+    progress = True
+    done = {id(l): 0 for l, _ in pending}
+    while progress:
+        progress = False
+        for layer, nodes in pending:
+            name = layer.name
+            while done[id(layer)] < len(nodes):
+                idx = done[id(layer)]
+                inputs, kwargs = node_inputs(nodes[idx])
+                from engine.layers.node import flatten as _flat
+
+                if inputs is None or any(t is None for t in _flat(inputs)):
+                    break
+                out = layer(inputs, **kwargs)
+                node_index = len(layer._inbound_nodes) - 1
+                tensors[(name, node_index if not isinstance(layer, InputLayer) else idx)] = _flat(out)
+                tensors[(name, idx)] = _flat(out)
+                done[id(layer)] += 1
+                progress = True
+    missing = [l.name for l, nodes in pending if done[id(l)] < len(nodes)]
+    if missing:
+        raise ConfigError(f"The model config's graph is broken: layers {missing} have inputs that no layer makes.")
+
+    def refs(r):
+        if r and isinstance(r[0], str):
+            r = [r]
+            single = True
+        else:
+            single = False
+        ts = []
+        for ref in r:
+            t = lookup(ref)
+            if t is None:
+                raise ConfigError(f"The model config names an input/output {ref!r} that does not exist.")
+            ts.append(t)
+        return ts[0] if single else ts
+
+    inputs = refs(cfg.get("input_layers") or [])
+    outputs = refs(cfg.get("output_layers") or [])
+    return Functional(inputs, outputs, name=cfg.get("name"))
+
+
+def model_from_json(json_string, custom_objects=None):
+    try:
+        config = json.loads(json_string)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"Not valid JSON: {e}") from None
+    return model_from_config(config)

@@ -1,0 +1,3 @@
+from visualkeras_app.cli import main
+
+raise SystemExit(main())
