@@ -188,7 +188,7 @@ class BatchNormalization(Layer):
         y = F.batch_norm(view, self.moving_mean, running_var, self.gamma, self.beta, True,
                          1.0 - self.momentum, self.epsilon)
         with torch.no_grad():
-            self.moving_variance.copy_(running_var.mul_(1.0 / bessel))
+            self.moving_variance.copy_(running_var * (1.0 / bessel))
         return y
 
     @torch.no_grad()
@@ -273,7 +273,7 @@ class LayerNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
-        self._axes = None  # positive, sorted; set by build
+        self._axes = self._rank = None  # positive sorted axes and the input rank; set by build
 
     def build(self, input_shape):
         raw = self.axis if isinstance(self.axis, list) else [self.axis]
@@ -287,8 +287,7 @@ class LayerNormalization(Layer):
         # Keras keeps the axis as a sorted list once built (its config then says [-1]).
         self.axis = sorted(raw)
         self._axes = axes
-        rank = len(input_shape)
-        self._trailing = axes == list(range(rank - len(axes), rank))
+        self._rank = len(input_shape)
         if self.scale or self.rms_scaling:
             self.add_weight(shape, self.gamma_initializer, name="gamma", trainable=True,
                             regularizer=self.gamma_regularizer, constraint=self.gamma_constraint)
@@ -308,9 +307,12 @@ class LayerNormalization(Layer):
 
     def call(self, inputs):
         x = inputs if inputs.is_floating_point() else inputs.float()
-        axes = self._axes
-        if not self.rms_scaling and self._trailing:
-            return F.layer_norm(x, x.shape[x.dim() - len(axes):], self.gamma, self.beta, self.epsilon)
+        rank = x.dim()
+        # Keras keeps the (possibly negative) axes, so an input of another rank still works.
+        axes = self._axes if rank == self._rank else sorted(a % rank for a in self.axis)
+        if not self.rms_scaling and axes[0] == rank - len(axes) and axes[-1] == rank - 1:
+            # Trailing axes (axes are sorted and distinct): torch's fused kernel, as Keras on torch does.
+            return F.layer_norm(x, x.shape[axes[0]:], self.gamma, self.beta, self.epsilon)
         var, mean = torch.var_mean(x, dim=axes, keepdim=True, correction=0)
         inv = torch.rsqrt(var + self.epsilon)
         bshape = [1] * x.dim()

@@ -52,8 +52,6 @@ class Progbar:
             )
         if target is not None and target < 0:
             raise ValueError(f"`target` must be None or a non-negative number. Received: target={target}")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"`verbose` must be 0, 1 or 2. Received: verbose={verbose!r}")
         self.target = target
         self.width = width
         self.verbose = verbose

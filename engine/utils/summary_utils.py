@@ -144,7 +144,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
         positions = [p * 0.90 for p in positions] + [1.0]
         header.append("Trainable")
         align.append("left")
-    default = min(default, shutil.get_terminal_size((default + 4, 24)).columns - 4)
+    default = min(default, shutil.get_terminal_size().columns - 4)
     line_length = line_length or default
     ncols = len(header)
     usable = line_length - (ncols + 1)

@@ -123,3 +123,45 @@ def _flat_shapes(s):
             out.extend(_flat_shapes(t))
         return out
     return [tuple(s)]
+
+
+def _norm_config(value):
+    """A config value in comparable form: tuples as lists; nested Keras objects (initializers,
+    regularizers...) as their class name and the config entries that are not None."""
+    if isinstance(value, (list, tuple)):
+        return [_norm_config(v) for v in value]
+    if isinstance(value, dict):
+        if "class_name" in value and "config" in value:
+            cfg = value.get("config") or {}
+            if isinstance(cfg, dict):
+                cfg = {k: _norm_config(v) for k, v in cfg.items() if v is not None}
+            return {"class_name": value["class_name"], "config": _norm_config(cfg) if not isinstance(cfg, dict)
+                    else cfg}
+        return {k: _norm_config(v) for k, v in value.items()}
+    if isinstance(value, float):
+        return float(f"{value:.6g}")  # Keras keeps some hyperparameters as float32
+    return value
+
+
+def check_config_against_keras(factory, keras=None):
+    """``factory(engine.layers).get_config()`` must have Keras's keys and values (nested objects compared
+    by class name and non-None config), and ``from_config`` must rebuild the layer from either config.
+    Give the layer an explicit ``name`` in ``factory``. Returns the engine layer."""
+    import copy
+
+    import keras as K  # noqa: F811
+
+    keras = keras or K
+    e_layer, k_layer = factory(E), factory(keras.layers)
+    e_cfg, k_cfg = e_layer.get_config(), k_layer.get_config()
+    assert set(e_cfg) == set(k_cfg), (
+        f"config keys differ: only engine {sorted(set(e_cfg) - set(k_cfg))}, "
+        f"only keras {sorted(set(k_cfg) - set(e_cfg))}")
+    for key in k_cfg:
+        assert _norm_config(e_cfg[key]) == _norm_config(k_cfg[key]), (
+            f"config[{key!r}]: engine {e_cfg[key]!r} vs keras {k_cfg[key]!r}")
+    for cfg in (e_cfg, k_cfg):
+        rebuilt = type(e_layer).from_config(copy.deepcopy(cfg))
+        assert type(rebuilt) is type(e_layer)
+        assert _norm_config(rebuilt.get_config()) == _norm_config(e_cfg)
+    return e_layer
