@@ -26,6 +26,8 @@ __all__ = [
 ]
 
 _TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+# The base class's train batch hooks call Keras 2's names, so overriding those is listening too.
+_BATCH_ALIASES = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end"}
 _HOOKS = (
     "on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
     "on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end",
@@ -205,6 +207,7 @@ class CallbackList(Callback):
         if isinstance(callbacks, Callback) and not isinstance(callbacks, CallbackList):
             callbacks = [callbacks]
         self.callbacks = _flatten_callbacks(callbacks) if callbacks else []
+        self._listener_cache = {}
         self.params = None
         self._model = None
         self._history = None
@@ -226,6 +229,7 @@ class CallbackList(Callback):
     def append(self, callback):
         """Adds a callback at the end of the list."""
         self.callbacks.extend(_flatten_callbacks([callback]))
+        self._listener_cache.clear()
 
     def __iter__(self):
         return iter(self.callbacks)
@@ -253,9 +257,10 @@ class CallbackList(Callback):
 
         True when some callback overrides ``on_train_batch_begin``/``on_train_batch_end`` or
         Keras 2's ``on_batch_begin``/``on_batch_end``. A ``ProgbarLogger`` counts only in
-        verbose mode 1 (mode 2 prints once per epoch), a ``ModelCheckpoint`` only with an
-        integer ``save_freq``. When this is False the training loop may skip computing the
-        per-batch logs (a device sync per batch) and pass ``None``.
+        verbose mode 1 (mode 2 prints once per epoch, and needs only to count the batches when
+        ``steps`` is unknown), a ``ModelCheckpoint`` only with an integer ``save_freq``. When
+        this is False the training loop may skip the train batch hooks and the per-batch logs
+        (a device sync per batch).
         """
         for cb in self.callbacks:
             wants = getattr(cb, "_needs_train_batch_logs", None)
@@ -273,16 +278,33 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             getattr(cb, name)(*args)
 
+    def _listeners(self, name):
+        """The callbacks that override batch hook ``name`` (or its Keras 2 alias).
+
+        Batch hooks run once per step: calling only these, and converting the logs only when
+        there is one, keeps the per-step cost near zero in the common case.
+        """
+        key = (name, len(self.callbacks))
+        found = self._listener_cache.get(key)
+        if found is None:
+            alias = _BATCH_ALIASES.get(name)
+            found = [cb for cb in self.callbacks if _overrides(cb, name) or (alias and _overrides(cb, alias))]
+            self._listener_cache[key] = found
+        return found
+
     def _dispatch_batch(self, name, batch, logs):
-        # As Keras: batch hooks get ``logs`` by keyword, the others by position.
-        for cb in self.callbacks:
-            getattr(cb, name)(batch, logs=logs)
+        listeners = self._listeners(name)
+        if listeners:
+            logs = _pythonify_logs(logs)
+            for cb in listeners:
+                # As Keras: batch hooks get ``logs`` by keyword, the others by position.
+                getattr(cb, name)(batch, logs=logs)
 
     def on_batch_begin(self, batch, logs=None):
-        self._dispatch_batch("on_batch_begin", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_batch_begin", batch, logs)
 
     def on_batch_end(self, batch, logs=None):
-        self._dispatch_batch("on_batch_end", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_batch_end", batch, logs)
 
     def on_epoch_begin(self, epoch, logs=None):
         self._dispatch("on_epoch_begin", epoch, _pythonify_logs(logs))
@@ -291,22 +313,22 @@ class CallbackList(Callback):
         self._dispatch("on_epoch_end", epoch, _pythonify_logs(logs))
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._dispatch_batch("on_train_batch_begin", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_train_batch_begin", batch, logs)
 
     def on_train_batch_end(self, batch, logs=None):
-        self._dispatch_batch("on_train_batch_end", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_train_batch_end", batch, logs)
 
     def on_test_batch_begin(self, batch, logs=None):
-        self._dispatch_batch("on_test_batch_begin", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_test_batch_begin", batch, logs)
 
     def on_test_batch_end(self, batch, logs=None):
-        self._dispatch_batch("on_test_batch_end", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_test_batch_end", batch, logs)
 
     def on_predict_batch_begin(self, batch, logs=None):
-        self._dispatch_batch("on_predict_batch_begin", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_predict_batch_begin", batch, logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._dispatch_batch("on_predict_batch_end", batch, _pythonify_logs(logs))
+        self._dispatch_batch("on_predict_batch_end", batch, logs)
 
     def on_train_begin(self, logs=None):
         self._dispatch("on_train_begin", _pythonify_logs(logs))
@@ -388,7 +410,8 @@ class ProgbarLogger(Callback):
         self.target = params.get("steps")
 
     def _needs_train_batch_logs(self):
-        return self.verbose == 1
+        # Mode 2 draws nothing per batch, but with an unknown number of steps it must count them.
+        return self.verbose == 1 or (self.verbose == 2 and self.target is None)
 
     def on_train_begin(self, logs=None):
         self._called_in_fit = True

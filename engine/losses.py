@@ -102,10 +102,9 @@ def apply_mask(sample_weight, mask, dtype, reduction):
     if mask is None:
         return sample_weight
     if reduction in ("mean", "sum_over_batch_size"):
-        total = torch.tensor(float(mask.numel()), dtype=dtype, device=mask.device)
-        valid = mask.to(dtype).sum()
-        float_mask = torch.where(mask.bool(), _divide_no_nan(total, valid), torch.zeros((), dtype=dtype,
-                                                                                         device=mask.device))
+        valid = mask.to(dtype).sum()  # may be 0
+        mask_weight = torch.where(valid == 0, torch.zeros_like(valid), float(mask.numel()) / valid)
+        float_mask = torch.where(mask.bool(), mask_weight, torch.zeros_like(mask_weight))
     else:
         float_mask = mask.to(dtype)
     if sample_weight is None:

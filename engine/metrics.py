@@ -1008,8 +1008,12 @@ class AUC(Metric):
         self._thresholds_t = torch.tensor(self._thresholds, dtype=self._torch_dtype)
         self.multi_label = bool(multi_label)
         self.num_labels = num_labels
+        if isinstance(label_weights, dict):  # Keras serializes tensors as {"class_name": "__tensor__", ...}
+            label_weights = label_weights.get("config", {}).get("value")
+        if isinstance(label_weights, torch.Tensor):
+            label_weights = label_weights.detach().cpu().numpy()
         self.label_weights = (None if label_weights is None
-                              else torch.as_tensor(np.asarray(label_weights), dtype=self._torch_dtype))
+                              else torch.as_tensor(np.asarray(label_weights, dtype=np.float64), dtype=self._torch_dtype))
         self._from_logits = bool(from_logits)
         self._built = False
         if self.multi_label:

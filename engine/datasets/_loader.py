@@ -500,7 +500,8 @@ def _not_found_message(spec, keras_npz, errors, notes):
     lines += [
         "To use it offline, put the files in one of these places:",
         f"  1. The folder named by the {DATA_ENV} environment variable "
-        f"({'now: ' + data_root if data_root else 'not set now'}), as the four IDX files",
+        f"({'now: ' + data_root if data_root else 'not set now; e.g. export ' + DATA_ENV + '=$HOME/data'}), "
+        "as the four IDX files",
     ]
     lines += [f"       {root_text}/{folder}/{name}" for name in IDX_FILES]
     lines.append(

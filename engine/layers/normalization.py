@@ -168,6 +168,8 @@ class BatchNormalization(Layer):
     def _train_forward(self, view):
         """Normalize with batch statistics and update the moving ones as Keras does."""
         n = view.numel() // max(view.shape[1], 1)
+        if n == 0:
+            return view.clone()  # an empty batch has no statistics to learn from
         if n < 2:
             # torch refuses batch statistics over a single value; Keras gives variance 0.
             dims = [d for d in range(view.dim()) if d != 1]

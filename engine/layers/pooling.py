@@ -3,13 +3,13 @@
 ``padding="same"`` pads as Keras does (the extra pixel at the end). Where the padding is symmetric,
 torch pads inside the pooling and average pooling divides by the number of real (non-padded)
 elements. Where it is not, Keras on torch first pads the input by repeating its edge values and then
-pools; the engine does the same, so that results match Keras 3 on its torch backend. (Keras on
-TensorFlow/JAX divides by the count of real elements there too; the two agree whenever a window
-holds at most one real element beside its padding, e.g. pool 2 stride 2 on odd sizes.)
+pools, so those repeated values count in an average; the engine does the same, to match Keras 3 on
+its torch backend. (Keras on TensorFlow/JAX divides by the number of real elements everywhere; the
+backends agree whenever a padded window holds a single real element, e.g. pool 2, stride 2 on odd
+sizes, and differ for e.g. pool 3, stride 2 on even sizes.)
 """
 from __future__ import annotations
 
-import torch
 import torch.nn.functional as F
 
 from engine import backend

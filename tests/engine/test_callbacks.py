@@ -175,8 +175,28 @@ def test_needs_batch_logs():
     # The progress bar needs batch logs only when it redraws per batch (verbose=1).
     assert needs([cbks.ProgbarLogger()], verbose=1, epochs=1, steps=3)
     assert not needs([cbks.ProgbarLogger()], verbose=2, epochs=1, steps=3)
+    assert needs([cbks.ProgbarLogger()], verbose=2, epochs=1, steps=None)  # must count the steps
     assert not needs([cbks.ModelCheckpoint("m.keras")])
     assert needs([cbks.ModelCheckpoint("m.keras", save_freq=5)])
+
+
+def test_batch_hooks_skip_callbacks_that_do_not_listen(monkeypatch):
+    converted = []
+    real = cbks._pythonify_logs
+    monkeypatch.setattr(cbks, "_pythonify_logs", lambda logs: converted.append(1) or real(logs))
+    seen = []
+
+    class EpochOnly(cbks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append("epoch")
+
+    cl = cbks.CallbackList([EpochOnly(), cbks.History()])
+    cl.on_predict_batch_end(0, {"outputs": torch.zeros(4, 3)})
+    cl.on_train_batch_end(0, {"loss": torch.tensor(1.0)})
+    assert converted == []                     # nobody listens: the logs are not even converted
+    cl.append(cbks.LambdaCallback(on_predict_batch_end=lambda b, logs: seen.append(type(logs["outputs"]))))
+    cl.on_predict_batch_end(0, {"outputs": torch.zeros(4, 3)})
+    assert converted == [1] and seen == [np.ndarray]   # outputs reach callbacks as NumPy, as in Keras
 
 
 # ------------------------------------------------------------------------------------------

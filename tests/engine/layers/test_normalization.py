@@ -188,3 +188,10 @@ def test_layernorm_round_trip_and_errors():
 def test_registered_in_normalization_category():
     assert registry.category_of("BatchNormalization") == "Normalization"
     assert registry.category_of("LayerNormalization") == "Normalization"
+
+
+def test_layernorm_negative_axis_works_on_another_rank():
+    ln = E.LayerNormalization()
+    ln(torch.randn(2, 5))
+    y = ln(torch.randn(3, 4, 5) * 3 + 1)
+    np.testing.assert_allclose(y.mean(dim=-1).detach().numpy(), np.zeros((3, 4)), atol=1e-5)

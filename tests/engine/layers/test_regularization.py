@@ -95,3 +95,10 @@ def test_configs_match_keras_and_round_trip(keras, cls, kwargs):
     assert getattr(E, cls).from_config(e.get_config()).get_config() == e.get_config()
     assert getattr(E, cls).from_config(k.get_config()).get_config() == e.get_config()  # a Keras config loads
     assert registry.category_of(cls) == "Regularization"
+
+
+def test_spatial_dropout_reads_keras2_config():
+    cfg = {"name": "sd", "trainable": True, "dtype": "float32", "rate": 0.3, "noise_shape": None, "seed": None,
+           "data_format": "channels_last"}
+    layer = E.SpatialDropout2D.from_config(cfg)
+    assert layer.rate == 0.3 and layer.name == "sd"
