@@ -13,7 +13,9 @@ Adam's ``momentum, velocity`` for weight 0, then for weight 1...).
 """
 from __future__ import annotations
 
+import itertools
 import math
+import operator
 import re
 import warnings
 
@@ -22,6 +24,9 @@ import torch
 
 from engine import backend, initializers
 from engine.optimizers import schedules as schedules_module
+
+_NONES = itertools.repeat(None)
+_set_grad_enabled = torch._C._set_grad_enabled
 
 # Keys that tf.keras 2.x wrote into optimizer configs and that carry no meaning here.
 _KERAS2_IGNORED_KWARGS = ("jit_compile", "is_legacy_optimizer")
@@ -59,6 +64,14 @@ def _optional_non_negative(value, arg_name):
     if value < 0:
         raise ValueError(f"Argument `{arg_name}` must be >= 0. Received: {arg_name}={value}")
     return value
+
+
+def _to_numpy(value):
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    if not isinstance(value, np.ndarray) and hasattr(value, "numpy"):  # a keras.Variable or tf tensor
+        return np.asarray(value.numpy())
+    return np.asarray(value)
 
 
 def _check_range(value, arg_name, low=0.0, high=1.0):
@@ -341,8 +354,7 @@ class Optimizer:
 
     def _update_all(self, grads, variables, idx, learning_rate):
         """Update every weight in `variables` at once. `idx` maps them to build order (None: all, in order)."""
-        for g, v in zip(grads, variables):
-            self.update_step(g, v, learning_rate)
+        raise NotImplementedError(f"{type(self).__name__} must implement `update_step` or `_update_all`.")
 
     @staticmethod
     def _pick(slots, idx):
@@ -385,8 +397,15 @@ class Optimizer:
 
         Parameters whose `.grad` is None are left alone. Builds the state on the first call.
         """
-        with torch.no_grad():
+        # torch.no_grad() as a context manager costs several microseconds of Python per call.
+        grad_mode = torch.is_grad_enabled()
+        if grad_mode:
+            _set_grad_enabled(False)
+        try:
             self._apply([p.grad for p in params], params)
+        finally:
+            if grad_mode:
+                _set_grad_enabled(True)
 
     def apply_gradients(self, grads_and_vars):
         """Keras's API: apply a list of `(gradient, variable)` pairs. Returns `iterations`."""
@@ -430,10 +449,13 @@ class Optimizer:
                     v.copy_(constraint(v))
 
     def _apply(self, grads, variables):
+        if not grads:
+            return  # Keras: nothing to apply is a no-op, the iteration is not counted
         if not self.built:
             self.build(variables)
         tv = self._trainable_variables
-        if len(variables) == len(tv) and all(a is b for a, b in zip(variables, tv)):
+        # map/operator run these per-step checks in C: this is the hot path of every training step.
+        if len(variables) == len(tv) and all(map(operator.is_, variables, tv)):
             idx = None
         else:
             try:
@@ -443,7 +465,7 @@ class Optimizer:
                     "Unknown variable: this optimizer can only be called for the variables it was originally "
                     "built with. When working with a new set of variables, create a new optimizer instance."
                 ) from None
-        if any(g is None for g in grads):
+        if not all(map(operator.is_not, grads, _NONES)):
             keep = [i for i, g in enumerate(grads) if g is not None]
             if not keep:
                 raise ValueError("No gradients provided for any variable.")
@@ -453,8 +475,6 @@ class Optimizer:
             idx = [keep_i if idx is None else idx[keep_i] for keep_i in keep]
             grads = [grads[i] for i in keep]
             variables = [variables[i] for i in keep]
-        elif not grads:
-            return
         if self.loss_scale_factor is not None:
             grads = torch._foreach_div(grads, self.loss_scale_factor)
         steps = self.gradient_accumulation_steps
@@ -476,7 +496,12 @@ class Optimizer:
         lr = self._step_learning_rate()
         if self.weight_decay is not None:
             self._apply_weight_decay(variables, idx, lr)
-        self._update_all(grads, variables, idx, lr)
+        if type(self).update_step is not Optimizer.update_step:
+            # A Keras-style custom optimizer (possibly subclassing a built-in one): its rule wins.
+            for g, v in zip(grads, variables):
+                self.update_step(g, v, lr)
+        else:
+            self._update_all(grads, variables, idx, lr)
 
     def _clip_gradients(self, grads):
         if self.clipnorm:
@@ -557,8 +582,7 @@ class Optimizer:
                     "`optimizer.build(model.trainable_weights)` before restoring its state.")
             raise ValueError(f"Optimizer {self.name!r} has {expected} variables but received {len(values)} "
                              f"values.{hint}")
-        arrays = [np.asarray(v.numpy() if hasattr(v, "numpy") and not isinstance(v, np.ndarray) else v)
-                  for v in values]
+        arrays = [_to_numpy(v) for v in values]
         for i, v in enumerate(self._variables):
             a = arrays[n_head + i]
             shape = () if isinstance(v, _ScalarState) else tuple(v.shape)

@@ -479,3 +479,43 @@ def test_float64_weights_and_callable_learning_rate():
     np.testing.assert_allclose(p.detach().numpy(), [expected] * 3, rtol=1e-12)
     assert opt.get_state()[-1].dtype == np.float64
     assert opt.learning_rate == 0.01
+
+
+def test_keras_style_custom_optimizer():
+    class MomentumSGD(optimizers.Optimizer):
+        def __init__(self, learning_rate=0.1, momentum=0.5, **kwargs):
+            super().__init__(learning_rate=learning_rate, **kwargs)
+            self.momentum = momentum
+
+        def build(self, var_list):
+            if self.built:
+                return
+            super().build(var_list)
+            self.velocities = self.add_optimizer_variables(var_list, "velocity")
+
+        def update_step(self, gradient, variable, learning_rate):
+            v = self.velocities[self._get_variable_index(variable)]
+            self.assign(v, v * self.momentum - gradient * learning_rate)
+            self.assign_add(variable, v)
+
+    weights = _initial_weights()
+    ours, ref = _engine_params(weights), _engine_params(weights)
+    custom, builtin = MomentumSGD(), optimizers.SGD(0.1, momentum=0.5)
+    for step_grads in _gradients():
+        for a, b, g in zip(ours, ref, step_grads):
+            a.grad, b.grad = torch.tensor(g), torch.tensor(g)
+        custom.step(ours)
+        builtin.step(ref)
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b)
+    assert custom.name == "momentum_sgd"
+    assert len(custom.get_state()) == 2 + len(SHAPES)
+
+    class Halved(optimizers.SGD):
+        def update_step(self, gradient, variable, learning_rate):
+            self.assign_sub(variable, gradient * learning_rate * 0.5)
+
+    p = torch.nn.Parameter(torch.zeros(2))
+    p.grad = torch.ones(2)
+    Halved(learning_rate=1.0).step([p])
+    np.testing.assert_allclose(p.detach().numpy(), [-0.5, -0.5])
