@@ -856,6 +856,28 @@ def _shape_of(x):
     return np.shape(x)
 
 
+def _crossentropy_for(y_true, y_pred):
+    is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
+    if is_binary:
+        return binary_crossentropy
+    return sparse_categorical_crossentropy if is_sparse else categorical_crossentropy
+
+
+class _AutoCrossentropy(LossFunctionWrapper):
+    """``loss="crossentropy"`` before the data is seen: the first call picks the kind from the shapes."""
+
+    def __init__(self, name="crossentropy", reduction="sum_over_batch_size", dtype=None):
+        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype)
+        self._resolved = False
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        if not self._resolved:
+            self.fn = _crossentropy_for(y_true, y_pred)
+            self._int_targets = self.fn is sparse_categorical_crossentropy
+            self._resolved = True
+        return super().__call__(y_true, y_pred, sample_weight)
+
+
 def get(identifier, y_true=None, y_pred=None):
     """Resolve a loss identifier to a ``Loss`` object.
 
@@ -874,15 +896,8 @@ def get(identifier, y_true=None, y_pred=None):
     if isinstance(identifier, str):
         if identifier.lower() in ("crossentropy", "ce"):
             if y_true is None or y_pred is None:
-                raise ValueError(
-                    f"loss={identifier!r} chooses between binary, sparse and categorical crossentropy from the "
-                    "targets and outputs: pass y_true and y_pred (arrays or shapes), or name the loss, e.g. "
-                    "'categorical_crossentropy'."
-                )
-            is_binary, is_sparse = is_binary_or_sparse_categorical(y_true, y_pred)
-            fn = binary_crossentropy if is_binary else (
-                sparse_categorical_crossentropy if is_sparse else categorical_crossentropy)
-            return LossFunctionWrapper(fn, name=identifier)
+                return _AutoCrossentropy(name=identifier)
+            return LossFunctionWrapper(_crossentropy_for(y_true, y_pred), name=identifier)
         if identifier in _CLASSES and identifier not in ("Loss", "LossFunctionWrapper"):
             return _CLASSES[identifier]()
         name = canonical_name(identifier)
@@ -928,6 +943,8 @@ def serialize(loss):
         return None
     if isinstance(loss, str):
         return canonical_name(loss)
+    if isinstance(loss, _AutoCrossentropy):
+        return loss.name
     if isinstance(loss, LossFunctionWrapper) and type(loss) is LossFunctionWrapper:
         fn_name = getattr(loss.fn, "__name__", None)
         if _FUNCTIONS.get(fn_name) is loss.fn and not loss._fn_kwargs and loss.reduction == "sum_over_batch_size":
@@ -998,6 +1015,8 @@ def check_targets(loss, y_true, y_pred_shape, output_name=None):
         y_true = y_true.detach().cpu().numpy()
     y_true = np.asarray(y_true)
     y_pred_shape = tuple(y_pred_shape)
+    if isinstance(loss, _AutoCrossentropy) and not loss._resolved:
+        return  # its kind is chosen from these very shapes, so they cannot contradict it
     kind = _loss_kind(loss)
     if kind is None or y_true.dtype == object:
         return

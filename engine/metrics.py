@@ -1012,8 +1012,9 @@ class AUC(Metric):
             label_weights = label_weights.get("config", {}).get("value")
         if isinstance(label_weights, torch.Tensor):
             label_weights = label_weights.detach().cpu().numpy()
-        self.label_weights = (None if label_weights is None
-                              else torch.as_tensor(np.asarray(label_weights, dtype=np.float64), dtype=self._torch_dtype))
+        if label_weights is not None:
+            label_weights = torch.as_tensor(np.asarray(label_weights, dtype=np.float64), dtype=self._torch_dtype)
+        self.label_weights = label_weights
         self._from_logits = bool(from_logits)
         self._built = False
         if self.multi_label:

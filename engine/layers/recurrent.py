@@ -194,7 +194,7 @@ class _Cell(Layer):
                 g, h = self._gates, self.units
                 m = self._masks(g, b, f, self.dropout, x)                       # (g, B, F)
                 kg = self.kernel.view(f, g, h).permute(1, 0, 2).unsqueeze(1)     # (g, 1, F, H)
-                xp = torch.matmul(x.unsqueeze(0) * m.unsqueeze(2), kg)           # (g, B, T, H)
+                xp = torch.matmul(x.unsqueeze(0) * m.unsqueeze(2).flip(0), kg)           # (g, B, T, H)
                 xp = xp.permute(1, 2, 0, 3).reshape(b, t, g * h)
                 return xp if bias is None else xp + bias
             x = x * self._masks(1, b, f, self.dropout, x)[0].unsqueeze(1)

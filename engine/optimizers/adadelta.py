@@ -45,15 +45,16 @@ class Adadelta(Optimizer):
         rho, eps = self.rho, self.epsilon
         acc_g = self._pick(self._accumulated_grads, idx)
         acc_d = self._pick(self._accumulated_delta_vars, idx)
-        # rho * acc + (1 - rho) * x**2, as one lerp towards x**2.
-        torch._foreach_lerp_(acc_g, torch._foreach_mul(grads, grads), 1.0 - rho)
+        self._foreach_mul_scalar_(acc_g, rho)
+        torch._foreach_addcmul_(acc_g, grads, grads, value=1.0 - rho)
         neg_delta = self._foreach_add_scalar(acc_d, eps)
         torch._foreach_sqrt_(neg_delta)
         torch._foreach_mul_(neg_delta, grads)
         denom = self._foreach_add_scalar(acc_g, eps)
         torch._foreach_sqrt_(denom)
         torch._foreach_div_(neg_delta, denom)
-        torch._foreach_lerp_(acc_d, torch._foreach_mul(neg_delta, neg_delta), 1.0 - rho)
+        self._foreach_mul_scalar_(acc_d, rho)
+        torch._foreach_addcmul_(acc_d, neg_delta, neg_delta, value=1.0 - rho)
         torch._foreach_add_(variables, neg_delta, alpha=-lr)
 
     def get_config(self):

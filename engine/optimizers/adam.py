@@ -73,7 +73,8 @@ class Adam(Optimizer):
                 self._use_fused = False
         alpha = lr * math.sqrt(bias_2) / (1.0 - self.beta_1 ** t)
         torch._foreach_lerp_(m, grads, 1.0 - self.beta_1)
-        torch._foreach_lerp_(v, torch._foreach_mul(grads, grads), 1.0 - self.beta_2)
+        self._foreach_mul_scalar_(v, self.beta_2)
+        torch._foreach_addcmul_(v, grads, grads, value=1.0 - self.beta_2)
         if self.amsgrad:
             torch._foreach_maximum_(v_hat, v)
             v = v_hat

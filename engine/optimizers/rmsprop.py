@@ -50,8 +50,8 @@ class RMSprop(Optimizer):
     def _update_all(self, grads, variables, idx, lr):
         rho = self.rho
         v = self._pick(self._velocities, idx)
-        # rho * v + (1 - rho) * g**2, as one lerp towards g**2.
-        torch._foreach_lerp_(v, torch._foreach_mul(grads, grads), 1.0 - rho)
+        self._foreach_mul_scalar_(v, rho)
+        torch._foreach_addcmul_(v, grads, grads, value=1.0 - rho)
         if self.centered:
             avg = self._pick(self._average_gradients, idx)
             torch._foreach_lerp_(avg, grads, 1.0 - rho)

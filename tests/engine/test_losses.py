@@ -273,8 +273,14 @@ def test_get_unknown_lists_valid_names():
 def test_crossentropy_alias_picks_kind(t_shape, p_shape, fn):
     loss = L.get("crossentropy", t_shape, p_shape)
     assert loss.fn is fn and loss.name == "crossentropy"
-    with pytest.raises(ValueError, match="y_true and y_pred"):
-        L.get("ce")
+
+    # without shapes (compile time) the first call picks the kind
+    auto = L.get("ce")
+    assert auto.name == "ce" and L.serialize(auto) == "ce"
+    y_true = np.zeros((3,) + t_shape[1:], "float32")
+    y_pred = np.full((3,) + p_shape[1:], 0.5, "float32")
+    np.testing.assert_allclose(auto(y_true, y_pred).numpy(), L.LossFunctionWrapper(fn)(y_true, y_pred).numpy())
+    assert auto.fn is fn
 
 
 # ------------------------------------------------------------------------------------- serialize

@@ -292,6 +292,32 @@ def test_dropout_only_in_training(kind):
     assert all(w.grad is not None for w in layer.trainable_weights)
 
 
+@pytest.mark.parametrize("kind", list(RNNS))
+@pytest.mark.parametrize("recurrent_dropout", [0.0, 0.5], ids=["input-dropout", "both-dropouts"])
+def test_dropout_math_matches_keras_with_the_same_masks(keras, kind, recurrent_dropout):
+    """Give both layers the same dropout masks: per-gate masks (recurrent dropout on) or one shared mask."""
+    b, t, f = SEQ
+    x = torch.randn(b, t, f)
+    e = RNNS[kind](E, dropout=0.5, recurrent_dropout=recurrent_dropout, return_sequences=True)
+    k = RNNS[kind](keras.layers, dropout=0.5, recurrent_dropout=recurrent_dropout, return_sequences=True)
+    e(x)
+    k(x)
+    e.set_weights([w + np.random.default_rng(1).uniform(-0.3, 0.3, w.shape).astype("float32")
+                   for w in e.get_weights()])
+    k.set_weights(e.get_weights())
+    per_gate = kind != "SimpleRNN" and recurrent_dropout > 0
+    gates = {"SimpleRNN": 1, "LSTM": 4}.get(kind, 3) if per_gate else 1
+    gen = torch.Generator().manual_seed(0)
+    masks = {f: torch.bernoulli(torch.full((gates, b, f), 0.5), generator=gen) * 2.0,
+             3: torch.bernoulli(torch.full((gates, b, 3), 0.5), generator=gen) * 2.0}
+    e.cell._masks = lambda count, batch, size, rate, like: masks[size][:count]
+    k.cell._dropout_mask = list(masks[f]) if per_gate else masks[f][0]
+    if recurrent_dropout:
+        k.cell._recurrent_dropout_mask = list(masks[3]) if per_gate else masks[3][0]
+    np.testing.assert_allclose(e(x, training=True).detach().numpy(), k(x, training=True).detach().numpy(),
+                               atol=1e-5)
+
+
 def test_input_dropout_only_uses_fused_path_and_fixed_mask():
     # With recurrent_dropout=0 dropout keeps the fused kernel: zeroed features stay zeroed at every step.
     layer = E.SimpleRNN(2, dropout=0.5, activation="tanh", use_bias=False, return_sequences=True)
