@@ -341,10 +341,8 @@ class Layer(nn.Module):
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        config = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(self._dtype)}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
-        return config
+        # No batch_input_shape here: Keras 3 refuses it; a Sequential writes an InputLayer instead.
+        return {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(self._dtype)}
 
     @classmethod
     def from_config(cls, config):

@@ -91,6 +91,11 @@ def _remove_prefix(name, prefix):
     return name[len(prefix):] if name.startswith(prefix) else name
 
 
+def _fused_params(x, weights):
+    # CPU kernels take the transposed views as they are; cuDNN and MPS want dense weights.
+    return weights if x.device.type == "cpu" else [w.contiguous() for w in weights]
+
+
 def _swap_zr(t, units):
     """Keras orders GRU gates z, r, h; torch r, z, n: swap the first two blocks of the last axis."""
     return torch.cat([t[..., units:2 * units], t[..., :units], t[..., 2 * units:]], dim=-1)
@@ -194,7 +199,7 @@ class _Cell(Layer):
                 g, h = self._gates, self.units
                 m = self._masks(g, b, f, self.dropout, x)                       # (g, B, F)
                 kg = self.kernel.view(f, g, h).permute(1, 0, 2).unsqueeze(1)     # (g, 1, F, H)
-                xp = torch.matmul(x.unsqueeze(0) * m.unsqueeze(2).flip(0), kg)           # (g, B, T, H)
+                xp = torch.matmul(x.unsqueeze(0) * m.unsqueeze(2), kg)           # (g, B, T, H)
                 xp = xp.permute(1, 2, 0, 3).reshape(b, t, g * h)
                 return xp if bias is None else xp + bias
             x = x * self._masks(1, b, f, self.dropout, x)[0].unsqueeze(1)
@@ -359,6 +364,7 @@ class SimpleRNNCell(_Cell):
         params = [self.kernel.t(), self.recurrent_kernel.t()]
         if self.bias is not None:
             params += [self.bias, torch.zeros_like(self.bias)]
+        params = _fused_params(x, params)
         seq, h = fn(x, states[0].unsqueeze(0), params, self.bias is not None, 1, 0.0, torch.is_grad_enabled(),
                     False, True)
         return seq, [h[0]]
@@ -443,6 +449,7 @@ class LSTMCell(_Cell):
         params = [self.kernel.t(), self.recurrent_kernel.t()]
         if self.bias is not None:
             params += [self.bias, torch.zeros_like(self.bias)]
+        params = _fused_params(x, params)
         h0, c0 = states
         seq, h, c = torch.lstm(x, (h0.unsqueeze(0), c0.unsqueeze(0)), params, self.bias is not None, 1, 0.0,
                                torch.is_grad_enabled(), False, True)
@@ -550,6 +557,7 @@ class GRUCell(_Cell):
         params = [_swap_zr(self.kernel, u).t(), _swap_zr(self.recurrent_kernel, u).t()]
         if self.bias is not None:
             params += [_swap_zr(self.bias[0], u), _swap_zr(self.bias[1], u)]
+        params = _fused_params(x, params)
         seq, h = torch.gru(x, states[0].unsqueeze(0), params, self.bias is not None, 1, 0.0,
                            torch.is_grad_enabled(), False, True)
         return seq, [h[0]]
@@ -566,7 +574,11 @@ class _StateInputs:
 
     ``decoder(x, initial_state=[h, c])`` on symbolic tensors records the call as ``decoder([x, h, c])``, so
     that the model graph reaches the encoder through the states and runs them; ``call`` splits the list.
+    Keras 3 files write such a call as ``args [x]``, ``kwargs {"initial_state": [h, c]}``: writers and
+    readers of model configs can test ``_states_in_inputs`` to translate between the two.
     """
+
+    _states_in_inputs = True
 
     def __call__(self, *args, **kwargs):
         state = kwargs.get("initial_state")

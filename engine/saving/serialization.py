@@ -12,7 +12,15 @@ from engine.layers.input_layer import InputLayer
 from engine.layers.node import KerasTensor
 
 
-class ConfigError(ValueError):
+class ModelFileError(ValueError):
+    """A model file or config that cannot be read: malformed, truncated, hostile or not a Keras model.
+
+    Every problem found while loading a file ends in this one exception type; its message names the
+    file (when there is one) and the problem.
+    """
+
+
+class ConfigError(ModelFileError):
     """A model config that cannot be turned into a model (unknown class, broken graph, bad values)."""
 
 
@@ -132,6 +140,10 @@ def model_from_config(config):
         raise ConfigError(f"A model config must be a JSON object. Received: {type(config).__name__}")
     class_name = config.get("class_name")
     inner = config.get("config", config)
+    if isinstance(inner, list):  # Keras 1/2.0-2.2 Sequential: "config" is the list of layers
+        inner = {"layers": inner}
+    if not isinstance(inner, dict):
+        raise ConfigError(f"A model's 'config' must be an object. Received: {type(inner).__name__}")
     if class_name == "Sequential" or (class_name is None and "layers" in inner and "input_layers" not in inner):
         return _sequential_from_config(inner)
     if class_name in ("Functional", "Model") or (class_name is None and "input_layers" in inner):
@@ -194,8 +206,10 @@ def _functional_from_config(cfg):
         if isinstance(node, dict):  # Keras 3
             args = node.get("args", [])
             kwargs = node.get("kwargs", {}) or {}
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise ConfigError(f"Unreadable inbound node: {node!r:.100}")
             inputs = resolve_args(args[0]) if args else None
-            return inputs, {k: v for k, v in kwargs.items() if not isinstance(v, (dict, list))}
+            return inputs, kwargs
         if isinstance(node, list):  # Keras 2: [[name, node, tensor, kwargs], ...]
             ins = [resolve_args(r) for r in node]
             kwargs = node[0][3] if node and len(node[0]) > 3 and isinstance(node[0][3], dict) else {}
@@ -211,6 +225,7 @@ def _functional_from_config(cfg):
             while done[id(layer)] < len(nodes):
                 idx = done[id(layer)]
                 inputs, kwargs = node_inputs(nodes[idx])
+                kwargs = _call_kwargs(layer, kwargs)
                 from engine.layers.node import flatten as _flat
 
                 if inputs is None or any(t is None for t in _flat(inputs)):
@@ -242,6 +257,28 @@ def _functional_from_config(cfg):
     inputs = refs(cfg.get("input_layers") or [])
     outputs = refs(cfg.get("output_layers") or [])
     return Functional(inputs, outputs, name=cfg.get("name"))
+
+
+def _call_kwargs(layer, kwargs):
+    """The keyword arguments of a saved call that the layer's ``call`` takes.
+
+    Keras writes ``training`` and ``mask`` into every node; the model passes ``training`` itself at run
+    time, and a ``mask`` of None (or any value given to a layer whose ``call`` has no such argument)
+    means nothing. Tensor-valued kwargs (dicts/lists) cannot be restored and are dropped.
+    """
+    import inspect
+
+    if not kwargs:
+        return {}
+    params = inspect.signature(type(layer).call).parameters
+    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values())
+    out = {}
+    for k, v in kwargs.items():
+        if k == "training" or isinstance(v, (dict, list)) or (k == "mask" and v is None):
+            continue
+        if k in params or takes_any:
+            out[k] = v
+    return out
 
 
 def model_from_json(json_string, custom_objects=None):
