@@ -2,7 +2,10 @@
 
 Runs, in one process and interleaved (these machines are noisy):
   - a hand-written PyTorch loop of the same model (NCHW, torch.optim.Adadelta with Keras's
-    hyperparameters, cross-entropy on softmax outputs, an accuracy count, shuffled batches),
+    hyperparameters, cross-entropy on softmax outputs, an accuracy count, shuffled batches): the
+    reference all ratios are against,
+  - the same loop in channels_last memory format (the layout engine keeps, as Keras does), which
+    shows how much of any lead comes from the layout rather than from the loop,
   - engine's ``model.fit`` (verbose=0),
   - real Keras 3 on its torch backend, when installed (``--no-keras`` skips it).
 Prints samples/s for each and the ratios against the hand-written loop.
@@ -51,10 +54,14 @@ class TorchCNN(torch.nn.Module):
         return torch.softmax(self.fc2(x), dim=-1)
 
 
-def run_torch(x, y):
+def run_torch(x, y, channels_last=False):
     model = TorchCNN()
     opt = torch.optim.Adadelta(model.parameters(), lr=1e-3, rho=0.95, eps=1e-7)
-    xt = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous()
+    xt = torch.from_numpy(x).permute(0, 3, 1, 2)  # an NCHW view of NHWC memory (channels_last)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    else:
+        xt = xt.contiguous()
     yt = torch.from_numpy(y)
     model.train()
     t0 = time.perf_counter()
@@ -116,9 +123,10 @@ def main(argv=None):
             keras = None
     x, y = data(args.samples)
     run_torch(x[:BATCH * 2], y[:BATCH * 2])  # warm-up
-    results = {"torch loop": [], "engine": [], "keras": []}
+    results = {"torch loop": [], "torch NHWC": [], "engine": [], "keras": []}
     for r in range(args.rounds):
         results["torch loop"].append(run_torch(x, y))
+        results["torch NHWC"].append(run_torch(x, y, channels_last=True))
         results["engine"].append(run_lib(engine, x, y))
         if keras is not None:
             results["keras"].append(run_lib(keras, x, y))

@@ -253,6 +253,43 @@ class Layer(nn.Module):
     def compute_output_dtype(self, input_dtype):
         return self._dtype
 
+    def compute_mask(self, inputs, mask=None):
+        """The mask of this layer's output: passed through when the layer supports masking."""
+        return mask if self.supports_masking else None
+
+    @property
+    def produces_mask(self):
+        """Whether this layer starts a mask (an Embedding with mask_zero, a Masking layer)."""
+        return bool(getattr(self, "mask_zero", False))
+
+    @property
+    def activity_regularizer(self):
+        return self._activity_regularizer
+
+    @activity_regularizer.setter
+    def activity_regularizer(self, value):
+        self._activity_regularizer = regularizers.get(value)
+
+    def _run(self, x, training, mask, penalties):
+        """Call inside a model on the slow path: pass the mask, add the activity penalty, return
+        (output, output mask). The fast path calls ``call`` directly."""
+        kwargs = {}
+        if self._takes_training():
+            kwargs["training"] = training
+        if mask is not None and self._takes_mask():
+            kwargs["mask"] = mask
+        y = self.call(x, **kwargs)
+        if self._activity_regularizer is not None:
+            for out in (y if isinstance(y, (list, tuple)) else [y]):
+                penalties.append(self._activity_regularizer(out) / out.shape[0])
+        return y, self.compute_mask(x, mask)
+
+    @classmethod
+    def _takes_mask(cls):
+        if cls.__dict__.get("_call_takes_mask_cache") is None:
+            cls._call_takes_mask_cache = "mask" in inspect.signature(cls.call).parameters
+        return cls._call_takes_mask_cache
+
     @classmethod
     def _takes_training(cls):
         if cls.__dict__.get("_call_takes_training_cache") is None:

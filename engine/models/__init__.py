@@ -6,3 +6,4 @@ from engine.models.sequential import Sequential
 __all__ = ["Model", "Functional", "Sequential"]
 
 from engine.saving.serialization import model_from_config, model_from_json  # noqa: E402,F401
+from engine.saving.saving_api import load_model, save_model  # noqa: E402,F401

@@ -162,6 +162,8 @@ class Functional(Model):
         return flat
 
     def call(self, inputs, training=False):
+        if self._needs_slow_path():
+            return self._call_slow(inputs, training)
         slots = [None] * self._n_slots
         for i, x in enumerate(self._flatten_inputs(inputs)):
             slots[i] = x
@@ -177,6 +179,40 @@ class Functional(Model):
                 for s, t in zip(out_slots, flatten(y)):
                     slots[s] = t
         outs = [slots[s] for s in self._output_slots]
+        if isinstance(self._outputs_struct, KerasTensor):
+            return outs[0]
+        return pack_like(self._outputs_struct, outs)
+
+    def _call_slow(self, inputs, training):
+        # Masks (from Embedding(mask_zero=True)) and activity regularizers need more than `call`.
+        penalties = self._activity_penalties = []
+        slots = [None] * self._n_slots
+        masks = [None] * self._n_slots
+        for i, x in enumerate(self._flatten_inputs(inputs)):
+            slots[i] = x
+        for layer, in_slots, single_in, out_slots, single_out, kwargs, takes_training, args in self._steps:
+            if single_in:
+                x, m = slots[in_slots[0]], masks[in_slots[0]]
+            else:
+                x = pack_like(args, [slots[s] for s in in_slots])
+                m = [masks[s] for s in in_slots]
+                m = None if all(v is None for v in m) else pack_like(args, m)
+            if kwargs:
+                y = layer.call(x, training=training, **kwargs) if takes_training else layer.call(x, **kwargs)
+                out_mask = layer.compute_mask(x, m)
+            else:
+                y, out_mask = layer._run(x, training, m, penalties)
+            if single_out:
+                slots[out_slots[0]], masks[out_slots[0]] = y, out_mask
+            else:
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask] * len(out_slots)
+                for s, t, om in zip(out_slots, flatten(y), out_masks):
+                    slots[s], masks[s] = t, om
+        outs = []
+        for s in self._output_slots:
+            if masks[s] is not None and hasattr(slots[s], "shape"):
+                slots[s]._keras_mask = masks[s]
+            outs.append(slots[s])
         if isinstance(self._outputs_struct, KerasTensor):
             return outs[0]
         return pack_like(self._outputs_struct, outs)

@@ -33,6 +33,13 @@ class Model(Trainer, Layer):
     def _sublayers(self):
         return self.layers
 
+    def _needs_slow_path(self):
+        """True when some layer starts a mask or has an activity regularizer (checked per call: cheap)."""
+        for layer in self.layers:
+            if layer._activity_regularizer is not None or layer.produces_mask:
+                return True
+        return False
+
     def get_layer(self, name=None, index=None):
         """A layer by ``name`` or by ``index`` in ``model.layers``."""
         if index is not None and name is not None:
@@ -103,6 +110,52 @@ class Model(Trainer, Layer):
         from engine.saving.serialization import model_from_config
 
         return model_from_config(config)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, filepath, overwrite=True, **kwargs):
+        """Save the model to ``.keras`` (Keras 3 zip) or ``.h5`` (legacy HDF5); Keras loads both.
+
+        Args:
+            filepath: a path ending in ``.keras`` or ``.h5``.
+            overwrite: whether to replace an existing file.
+            include_optimizer: (keyword) whether to save the compile configuration and optimizer state.
+        """
+        from engine.saving.saving_api import save_model
+
+        save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, max_shard_size=None):
+        """Save the weights to ``.weights.h5`` (Keras 3 layout) or ``.h5`` (Keras 2's legacy layout)."""
+        from engine.saving.saving_api import save_weights
+
+        if max_shard_size is not None:
+            raise ValueError("Sharded weights files are not supported; leave max_shard_size=None.")
+        save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights from ``.weights.h5``, a full ``.h5`` model file or a ``.keras`` archive.
+
+        Weights pair with layers by position, as in Keras. ``skip_mismatch=True`` skips (with a
+        warning) layers whose weights are missing or have another shape instead of failing.
+        Raises ``engine.saving.ModelFileError`` for a file that does not fit or cannot be read.
+        """
+        from engine.saving.saving_api import load_weights
+
+        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def get_compile_config(self):
+        """The arguments of ``compile()`` as Keras saves them (None when not compiled)."""
+        if not self.compiled or self.optimizer is None:
+            return None
+        from engine.saving.saving_api import compile_config
+
+        return compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compile with a ``get_compile_config()`` dict (as Keras does when loading a file)."""
+        from engine.saving.saving_api import compile_from_config
+
+        compile_from_config(self, config)
 
     def to_json(self, **kwargs):
         import json

@@ -86,9 +86,21 @@ class Sequential(Model):
         self.build((None,) + tuple(inputs.shape[1:]))
 
     def call(self, inputs, training=False):
+        if self._needs_slow_path():
+            return self._call_slow(inputs, training)
         x = inputs
         for layer in self._stack:
             x = layer.call(x, training=training) if layer._takes_training() else layer.call(x)
+        return x
+
+    def _call_slow(self, inputs, training):
+        # Masks (from Embedding(mask_zero=True)) and activity regularizers need more than `call`.
+        penalties = self._activity_penalties = []
+        x, mask = inputs, None
+        for layer in self._stack:
+            x, mask = layer._run(x, training, mask, penalties)
+        if mask is not None and isinstance(x, torch.Tensor):
+            x._keras_mask = mask  # losses and metrics leave masked steps out, as in Keras
         return x
 
     def compute_output_shape(self, input_shape):

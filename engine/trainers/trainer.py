@@ -161,6 +161,11 @@ class Trainer:
         if self._has_regularizers:
             for penalty in self.losses:
                 total = total + penalty
+        activity = getattr(self, "_activity_penalties", None)
+        if activity:
+            for penalty in activity:
+                total = total + penalty
+            self._activity_penalties = []
         if track:
             self._loss_sum += total.detach() * batch_size
             self._loss_count += batch_size

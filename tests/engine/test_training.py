@@ -241,3 +241,29 @@ def test_regularizers_add_to_the_loss():
         m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
     penalty = 0.01 * float((plain.get_weights()[0] ** 2).sum())
     assert reg.evaluate(x, y, verbose=0) == pytest.approx(plain.evaluate(x, y, verbose=0) + penalty, rel=1e-5)
+
+
+@pytest.mark.parametrize("functional", [False, True])
+def test_masks_and_activity_regularizers_match_keras(keras, functional):
+    """Embedding(mask_zero=True) masks padded steps for the LSTM; activity penalties join the loss."""
+    def build(lib):
+        K = lib.layers
+        if functional:
+            i = lib.Input((6,), dtype="int32")
+            h = K.LSTM(3)(K.Embedding(20, 4, mask_zero=True)(i))
+            return lib.Model(i, K.Dense(2, activity_regularizer="l2")(h))
+        return lib.models.Sequential([lib.Input((6,), dtype="int32"), K.Embedding(20, 4, mask_zero=True),
+                                      K.LSTM(3), K.Dense(2, activity_regularizer="l2")])
+
+    x = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 0, 0, 0, 0], [1, 2, 3, 4, 5, 6]])
+    y = np.array([[0.0, 1], [1, 0], [0, 1]], dtype="float32")
+    e, k = build(engine), build(keras)
+    k.set_weights(e.get_weights())
+    np.testing.assert_allclose(e.predict(x, verbose=0), k.predict(x, verbose=0), atol=1e-6)
+    for m in (e, k):
+        m.compile(optimizer="sgd", loss="mse")
+    assert e.evaluate(x, y, verbose=0) == pytest.approx(k.evaluate(x, y, verbose=0), rel=1e-5)
+    e.fit(x, y, epochs=2, shuffle=False, verbose=0)
+    k.fit(x, y, epochs=2, shuffle=False, verbose=0)
+    for a, b in zip(e.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(a, b, atol=1e-6)
