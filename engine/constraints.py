@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from engine import backend
+from engine.utils import identifiers
 
 
 class Constraint:
@@ -69,26 +70,11 @@ _CLASSES = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
 _NAMES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
 
 
-def serialize(c):
-    if c is None:
-        return None
-    return {"module": "keras.constraints", "class_name": type(c).__name__, "config": c.get_config(),
-            "registered_name": None}
+
+def serialize(obj):
+    return identifiers.serialize(obj, "keras.constraints")
 
 
 def get(identifier):
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _NAMES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown constraint: {identifier!r}. Valid names: {sorted(_NAMES)}")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name")) or _NAMES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown constraint: {identifier.get('class_name')!r}. Valid: {sorted(_CLASSES)}")
-        return cls.from_config(dict(identifier.get("config") or {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}")
+    return identifiers.resolve(identifier, kind="constraint", base=Constraint, classes=_CLASSES, names=_NAMES,
+                               module="keras.constraints")

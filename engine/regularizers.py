@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import torch
 
+from engine.utils import identifiers
+
 
 class Regularizer:
     def __call__(self, x):
@@ -91,26 +93,11 @@ _CLASSES = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
 _NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
-def serialize(reg):
-    if reg is None:
-        return None
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__, "config": reg.get_config(),
-            "registered_name": None}
+
+def serialize(obj):
+    return identifiers.serialize(obj, "keras.regularizers")
 
 
 def get(identifier):
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        cls = _NAMES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer: {identifier!r}. Valid names: {sorted(_NAMES)}")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier.get("class_name")) or _NAMES.get(identifier.get("class_name"))
-        if cls is None:
-            raise ValueError(f"Unknown regularizer: {identifier.get('class_name')!r}. Valid: {sorted(_CLASSES)}")
-        return cls.from_config(dict(identifier.get("config") or {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}")
+    return identifiers.resolve(identifier, kind="regularizer", base=Regularizer, classes=_CLASSES, names=_NAMES,
+                               module="keras.regularizers")

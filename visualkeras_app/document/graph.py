@@ -1,0 +1,260 @@
+"""The document: a graph of layer nodes and tensor edges, free of Qt.
+
+Words as in Keras's ``ops/node.py``: a node is one layer (its class name and config), an edge is the
+tensor from a node's output to another node's input port. Undo commands (``commands.py``) are the
+only code that changes a document in the app; the canvas and the panels follow its signals.
+
+Every mutation re-runs shape inference (``inference.infer``), which is incremental and cheap, and
+emits ``inferred`` with the result.
+"""
+from __future__ import annotations
+
+import copy
+import itertools
+from dataclasses import dataclass, field
+
+from visualkeras_app.document.signals import Signal
+
+
+class GraphError(ValueError):
+    """An edit the graph refuses (a cycle, an input-to-input connection, a taken port...)."""
+
+
+@dataclass
+class LayerNode:
+    """One layer on the canvas.
+
+    ``config`` is the layer's Keras config without ``name`` (the name lives in ``name``);
+    ``weights`` holds NumPy arrays when the node came from a trained model, else None.
+    """
+
+    id: str
+    class_name: str
+    name: str
+    config: dict = field(default_factory=dict)
+    pos: tuple = (0.0, 0.0)
+    weights: list | None = None
+
+    def copy(self):
+        return LayerNode(self.id, self.class_name, self.name, copy.deepcopy(self.config), tuple(self.pos),
+                         None if self.weights is None else [w.copy() for w in self.weights])
+
+    @property
+    def is_input(self):
+        return self.class_name == "InputLayer"
+
+
+@dataclass(frozen=True)
+class Edge:
+    """The tensor from ``src`` (output ``src_port``) into ``dst`` at input ``dst_port``."""
+
+    src: str
+    dst: str
+    dst_port: int = 0
+    src_port: int = 0
+
+
+# Layers that take a list of tensors: any number of input ports (at least two).
+MERGE_LAYERS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot"}
+
+
+def accepts_many_inputs(class_name: str) -> bool:
+    return class_name in MERGE_LAYERS
+
+
+class Document:
+    """The layer graph. Signals: ``node_added(node)``, ``node_removed(node)``, ``node_changed(node)``
+    (config or name), ``node_moved(node)``, ``edge_added(edge)``, ``edge_removed(edge)``,
+    ``inferred(result)``, ``changed()`` (after any edit)."""
+
+    def __init__(self):
+        self.nodes: dict[str, LayerNode] = {}
+        self.edges: list[Edge] = []
+        self.training: dict = {}  # training settings saved with the project
+        self._ids = itertools.count(1)
+        self.node_added = Signal()
+        self.node_removed = Signal()
+        self.node_changed = Signal()
+        self.node_moved = Signal()
+        self.edge_added = Signal()
+        self.edge_removed = Signal()
+        self.inferred = Signal()
+        self.changed = Signal()
+        self._batch_depth = 0
+        self._cache = None  # inference cache, owned by inference.py
+        self.result = None  # the last InferenceResult
+
+    # ------------------------------------------------------------------ queries
+    def new_id(self) -> str:
+        while True:
+            nid = f"n{next(self._ids)}"
+            if nid not in self.nodes:
+                return nid
+
+    def unique_name(self, base: str) -> str:
+        names = {n.name for n in self.nodes.values()}
+        if base not in names:
+            return base
+        for i in itertools.count(1):
+            if f"{base}_{i}" not in names:
+                return f"{base}_{i}"
+
+    def inputs_of(self, node_id):
+        """Incoming edges sorted by port."""
+        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.dst_port)
+
+    def outputs_of(self, node_id):
+        return [e for e in self.edges if e.src == node_id]
+
+    def would_cycle(self, src, dst) -> bool:
+        """Whether an edge src -> dst would close a cycle (dst already reaches src)."""
+        if src == dst:
+            return True
+        stack, seen = [dst], set()
+        while stack:
+            n = stack.pop()
+            if n == src:
+                return True
+            if n in seen:
+                continue
+            seen.add(n)
+            stack.extend(e.dst for e in self.edges if e.src == n)
+        return False
+
+    def check_edge(self, edge: Edge):
+        """Raise GraphError with the reason if ``edge`` cannot be added."""
+        if edge.src not in self.nodes or edge.dst not in self.nodes:
+            raise GraphError("Both ends of a connection must be layers in the document.")
+        src, dst = self.nodes[edge.src], self.nodes[edge.dst]
+        if dst.is_input:
+            raise GraphError(f"{dst.name!r} is an Input: it takes no incoming connection. "
+                             "Connect it to a layer instead.")
+        if edge in self.edges:
+            raise GraphError(f"{src.name!r} is already connected to {dst.name!r} there.")
+        if not accepts_many_inputs(dst.class_name):
+            if edge.dst_port != 0 or any(e.dst == edge.dst for e in self.edges):
+                raise GraphError(f"{dst.name!r} ({dst.class_name}) takes one input and already has one. "
+                                 "Disconnect it first, or use a merge layer (Add, Concatenate...) to combine tensors.")
+        elif any(e.dst == edge.dst and e.dst_port == edge.dst_port for e in self.edges):
+            raise GraphError(f"Input {edge.dst_port + 1} of {dst.name!r} is already connected.")
+        if self.would_cycle(edge.src, edge.dst):
+            raise GraphError(f"Connecting {src.name!r} to {dst.name!r} would make a cycle; a model's graph "
+                             "must flow one way.")
+
+    # ------------------------------------------------------------------ mutations (used by undo commands)
+    def add_node(self, node: LayerNode):
+        if node.id in self.nodes:
+            raise GraphError(f"A node with id {node.id!r} already exists.")
+        if any(n.name == node.name for n in self.nodes.values()):
+            raise GraphError(f"A layer named {node.name!r} already exists; layer names must be unique.")
+        self.nodes[node.id] = node
+        self.node_added.emit(node)
+        self._edited()
+        return node
+
+    def remove_node(self, node_id):
+        """Remove a node and its edges; returns (node, removed edges) so an undo can put them back."""
+        node = self.nodes[node_id]
+        removed = [e for e in self.edges if e.src == node_id or e.dst == node_id]
+        with self.batch():
+            for e in removed:
+                self.remove_edge(e)
+            del self.nodes[node_id]
+            self.node_removed.emit(node)
+            self._edited()
+        return node, removed
+
+    def add_edge(self, edge: Edge):
+        self.check_edge(edge)
+        self.edges.append(edge)
+        self.edge_added.emit(edge)
+        self._edited()
+        return edge
+
+    def remove_edge(self, edge: Edge):
+        self.edges.remove(edge)
+        self.edge_removed.emit(edge)
+        self._edited()
+
+    def set_config(self, node_id, config: dict):
+        node = self.nodes[node_id]
+        node.config = copy.deepcopy(config)
+        node.weights = None if node.weights is not None and not _same_weight_shapes(node) else node.weights
+        self.node_changed.emit(node)
+        self._edited()
+
+    def set_param(self, node_id, key, value):
+        config = copy.deepcopy(self.nodes[node_id].config)
+        config[key] = value
+        self.set_config(node_id, config)
+
+    def rename(self, node_id, name):
+        if any(n.name == name and n.id != node_id for n in self.nodes.values()):
+            raise GraphError(f"A layer named {name!r} already exists; layer names must be unique.")
+        if not name or not str(name).strip():
+            raise GraphError("A layer name cannot be empty.")
+        self.nodes[node_id].name = name
+        self.node_changed.emit(self.nodes[node_id])
+        self._edited()
+
+    def move_node(self, node_id, pos):
+        node = self.nodes[node_id]
+        node.pos = (float(pos[0]), float(pos[1]))
+        self.node_moved.emit(node)
+        self.changed.emit()
+
+    def clear(self):
+        with self.batch():
+            for nid in list(self.nodes):
+                self.remove_node(nid)
+            self.training = {}
+
+    class _Batch:
+        def __init__(self, doc):
+            self.doc = doc
+
+        def __enter__(self):
+            self.doc._batch_depth += 1
+
+        def __exit__(self, *exc):
+            self.doc._batch_depth -= 1
+            if self.doc._batch_depth == 0 and self.doc._dirty:
+                self.doc._edited()
+
+    _dirty = False
+
+    def batch(self):
+        """Group edits: inference and ``changed`` run once at the end."""
+        return Document._Batch(self)
+
+    def _edited(self):
+        if self._batch_depth:
+            self._dirty = True
+            return
+        self._dirty = False
+        self.infer()
+        self.changed.emit()
+
+    def infer(self):
+        from visualkeras_app.document.inference import infer
+
+        self.result = infer(self)
+        self.inferred.emit(self.result)
+        return self.result
+
+    # ------------------------------------------------------------------ snapshots (tests, copy/paste)
+    def to_dict(self):
+        return {"nodes": [{"id": n.id, "class_name": n.class_name, "name": n.name, "config": copy.deepcopy(n.config),
+                           "pos": list(n.pos)} for n in self.nodes.values()],
+                "edges": [[e.src, e.dst, e.dst_port, e.src_port] for e in self.edges]}
+
+    def __eq__(self, other):  # documents are equal when their graphs are (weights compared by value)
+        if not isinstance(other, Document):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+
+def _same_weight_shapes(node):
+    # A config edit that keeps every weight's shape (e.g. the activation) keeps trained weights; the
+    # inference code re-checks shapes and drops them otherwise.
+    return True
