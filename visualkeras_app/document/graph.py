@@ -142,12 +142,18 @@ class Document:
                              "must flow one way.")
 
     # ------------------------------------------------------------------ mutations (used by undo commands)
-    def add_node(self, node: LayerNode):
+    def add_node(self, node: LayerNode, index=None):
+        """Add ``node`` (at position ``index`` in the node order when given: an undo puts it back where it was)."""
         if node.id in self.nodes:
             raise GraphError(f"A node with id {node.id!r} already exists.")
         if any(n.name == node.name for n in self.nodes.values()):
             raise GraphError(f"A layer named {node.name!r} already exists; layer names must be unique.")
         self.nodes[node.id] = node
+        if index is not None and index < len(self.nodes) - 1:
+            items = list(self.nodes.items())
+            items.insert(index, items.pop())
+            self.nodes.clear()
+            self.nodes.update(items)
         self.node_added.emit(node)
         self._edited()
         return node
@@ -164,9 +170,9 @@ class Document:
             self._edited()
         return node, removed
 
-    def add_edge(self, edge: Edge):
+    def add_edge(self, edge: Edge, index=None):
         self.check_edge(edge)
-        self.edges.append(edge)
+        self.edges.insert(len(self.edges) if index is None else index, edge)
         self.edge_added.emit(edge)
         self._edited()
         return edge

@@ -1,0 +1,424 @@
+"""Shape inference for a document: every node's output shape, parameter count and problems.
+
+``Document`` calls :func:`infer` after every edit, so it must be cheap: each node's answer is cached on
+``(class_name, config, input shapes)``. An edit changes the key of the edited node and of the nodes
+whose input shapes it changes; every other node is a dictionary lookup.
+
+A cache miss builds the layer from the registry with ``from_config`` and asks it, as Keras does when a
+layer is called on a symbolic tensor: ``build`` then ``compute_output_shape``. The build runs under
+``torch.device("meta")`` with every initializer replaced by zeros, so weights have shapes but no memory
+and no random numbers are drawn: a 10000x64 Embedding costs what a Dense(1) costs.
+
+Nothing in this module imports torch or engine at import time; the first inference of a non-empty
+document does.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from visualkeras_app.document.graph import Edge, accepts_many_inputs
+
+# Kinds of problems, as the problems panel groups them.
+PROBLEM_KINDS = ("shape", "merge", "missing_input", "unconnected", "no_output", "no_input", "config", "cycle")
+
+# The name every probe layer gets: a fixed name keeps Keras's automatic-name counters untouched (a
+# probe must not turn the user's next ``Dense`` into ``dense_7``) and lets the cache share entries
+# between nodes; messages get the node's own name back in ``_message``.
+_PROBE_NAME = "vk_probe_layer"
+
+# Layers whose output rank follows their input's: ending a model with one after a 4-D tensor is
+# legal Keras but almost always a missing Flatten.
+_LAST_AXIS_HEADS = {"Dense", "Softmax"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the graph, pinned to a node and/or an edge.
+
+    ``severity`` is ``"error"`` (the document does not compile to a model) or ``"warning"`` (legal
+    Keras that is most likely a mistake, e.g. a Dense head on a 4-D tensor).
+    """
+
+    kind: str
+    message: str
+    node_id: str | None = None
+    edge: Edge | None = None
+    severity: str = "error"
+
+
+@dataclass
+class InferenceResult:
+    """What inference found. Shapes include the batch axis (``None``); a multi-output layer's shape is a
+    list of tuples. Unknown shapes (after a broken node) are ``None`` and read ``"?"``."""
+
+    shapes: dict = field(default_factory=dict)
+    shape_text: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)  # node id -> count (0 while unknown; see param_text)
+    param_text: dict = field(default_factory=dict)  # node id -> "1,234" or "?"
+    trainable: dict = field(default_factory=dict)  # node id -> trainable count
+    non_trainable: dict = field(default_factory=dict)
+    trainable_params: int = 0
+    non_trainable_params: int = 0
+    total_params: int = 0
+    trainable_bytes: int = 0
+    non_trainable_bytes: int = 0
+    problems: list = field(default_factory=list)
+    edge_shape_text: dict = field(default_factory=dict)
+    node_problems: dict = field(default_factory=dict)
+    edge_problems: dict = field(default_factory=dict)
+    order: list = field(default_factory=list)
+    weight_shapes: dict = field(default_factory=dict)  # node id -> [shape of each weight] (known nodes)
+    weights_ok: dict = field(default_factory=dict)  # node id -> whether node.weights fit the layer now
+
+    @property
+    def errors(self):
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def ok(self):
+        """True when the document compiles to a model (warnings allowed)."""
+        return not self.errors
+
+
+@dataclass(frozen=True)
+class _Entry:
+    shape: object  # tuple, list of tuples, or None when the layer refused its input
+    trainable: int = 0
+    non_trainable: int = 0
+    trainable_bytes: int = 0
+    non_trainable_bytes: int = 0
+    weight_shapes: tuple = ()
+    error: tuple | None = None  # (kind, message)
+    text: str = "?"  # format_shape(shape), computed once
+    port_text: tuple = ()  # the text of each output (one for a single tensor)
+
+    def __post_init__(self):
+        shape = self.shape
+        object.__setattr__(self, "text", format_shape(shape))
+        if isinstance(shape, list):
+            object.__setattr__(self, "port_text", tuple(format_shape(s) for s in shape))
+        elif shape is not None:
+            object.__setattr__(self, "port_text", (self.text,))
+
+
+def format_shape(shape) -> str:
+    """``(None, 26, 26, 32)`` as Keras's summary writes it; a list for several outputs; ``?`` if unknown."""
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return "[" + ", ".join(format_shape(s) for s in shape) + "]"
+    return "(" + ", ".join(str(d) for d in shape) + ")"
+
+
+def config_key(config) -> str:
+    return json.dumps(config, sort_keys=True, default=repr)
+
+
+def _normalize_shape(shape):
+    """A layer's compute_output_shape answer as a tuple, or a list of tuples for several outputs."""
+    if isinstance(shape, list) or (isinstance(shape, tuple) and shape and isinstance(shape[0], (tuple, list))):
+        return [_normalize_shape(tuple(s)) for s in shape]
+    return tuple(None if d is None else int(d) for d in shape)
+
+
+def _zero_init_add_weight(layer):
+    original = type(layer).add_weight
+
+    def add_weight(*args, **kwargs):
+        # The probe only needs shapes: zeros on the meta device cost nothing and draw no random numbers
+        # (an Orthogonal initializer would run a QR decomposition, slow on first use).
+        if len(args) >= 2:
+            args = (args[0], "zeros") + tuple(args[2:])
+        else:
+            kwargs["initializer"] = "zeros"
+        return original(layer, *args, **kwargs)
+
+    return add_weight
+
+
+def _construct(class_name, config):
+    """The layer for ``config`` (built nowhere), or raise: unknown class or a refused config."""
+    import torch
+
+    from engine.layers import registry
+
+    cls = registry.get_class(class_name)
+    cfg = dict(config)
+    cfg["name"] = _PROBE_NAME
+    with torch.device("meta"):
+        return cls.from_config(cfg)
+
+
+def _probe(class_name, config, in_shape):
+    """Build the layer for ``in_shape`` on the meta device; return an ``_Entry``."""
+    import torch
+
+    from engine.layers.layer import Layer
+
+    try:
+        layer = _construct(class_name, config)
+    except Exception as e:  # noqa: BLE001 - any refusal of a config is the user's to fix, not a crash
+        return _Entry(None, error=("config", _exc_text(e)))
+    if class_name == "InputLayer":
+        return _Entry(_normalize_shape(layer.batch_shape))
+    if in_shape is None:
+        return _Entry(None)
+    for module in layer.modules():
+        if isinstance(module, Layer):
+            module.add_weight = _zero_init_add_weight(module)
+    try:
+        with torch.device("meta"):
+            layer._maybe_build(in_shape)
+            out = _normalize_shape(layer.compute_output_shape(in_shape))
+    except Exception as e:  # noqa: BLE001 - a layer refusing a shape is a finding, not a crash
+        kind = "merge" if accepts_many_inputs(class_name) else "shape"
+        return _Entry(None, error=(kind, _exc_text(e)))
+    return _Entry(out, *_counts(layer))
+
+
+def _exc_text(e):
+    text = str(e).strip() or type(e).__name__
+    if isinstance(e, (TypeError, KeyError, IndexError, AttributeError)):
+        text = f"{type(e).__name__}: {text}"
+    return text
+
+
+def _message(node, text):
+    text = text.replace(repr(_PROBE_NAME), repr(node.name)).replace(_PROBE_NAME, node.name)
+    if node.name in text:
+        return text
+    return f"{node.name} ({node.class_name}): {text}"
+
+
+def _rank(shape):
+    return len(shape) if isinstance(shape, tuple) else None
+
+
+class _Cache:
+    """Per-document memo of probes; trimmed to what the last run used when it grows.
+
+    ``configs`` remembers each node's config JSON with the config object it was made from: the
+    document replaces a node's config on every edit (``Document.set_config``), so the same object
+    means the same config, and most nodes skip ``json.dumps`` on a re-inference. ``weights`` does the
+    same for the check that a node's trained weights still fit.
+    """
+
+    def __init__(self):
+        self.entries = {}
+        self.configs = {}  # node id -> (config object, class name, JSON)
+        self.weights = {}  # node id -> (weights object, entry, ok)
+
+    def trim(self, used, n_nodes):
+        if len(self.entries) > max(2000, 8 * n_nodes):
+            self.entries = {k: v for k, v in self.entries.items() if k in used}
+
+
+def _counts(layer):
+    """(trainable, non-trainable, trainable bytes, non-trainable bytes, weight shapes) of a built layer."""
+    tr_ids = {id(w) for w in layer.trainable_weights}
+    counts = [0, 0, 0, 0]
+    shapes = []
+    for w in layer.weights:
+        n = 1
+        for d in w.shape:
+            n *= int(d)
+        slot = 0 if id(w) in tr_ids else 1
+        counts[slot] += n
+        counts[slot + 2] += n * w.element_size()
+        shapes.append(tuple(int(d) for d in w.shape))
+    return counts[0], counts[1], counts[2], counts[3], tuple(shapes)
+
+
+def remember(doc, node, layer, in_shape, out_shape):
+    """Put what a built model already knows about ``node``'s layer into ``doc``'s cache, so that the first
+    inference of a document opened from a model probes nothing (``convert.model_to_document``).
+
+    ``in_shape`` is the input shape as inference computes it (a tuple, or a list of tuples for a merge;
+    None for an Input); ``out_shape`` the layer's output shape(s).
+    """
+    cache = doc._cache
+    if not isinstance(cache, _Cache):
+        cache = doc._cache = _Cache()
+    memo = (node.config, node.class_name, config_key(node.config))
+    cache.configs[node.id] = memo
+    key = (node.class_name, memo[2], tuple(in_shape) if isinstance(in_shape, list) else in_shape)
+    cache.entries[key] = _Entry(_normalize_shape(out_shape), *_counts(layer))
+
+
+def topological_order(doc):
+    """Node ids in a topological order (stable: the document's node order breaks ties), and the ids on
+    a cycle (never made by the editor, which refuses cycles, but a file may hold one)."""
+    indeg = {nid: 0 for nid in doc.nodes}
+    succ = {nid: [] for nid in doc.nodes}
+    for e in doc.edges:
+        if e.src in succ and e.dst in indeg:
+            succ[e.src].append(e.dst)
+            indeg[e.dst] += 1
+    position = {nid: i for i, nid in enumerate(doc.nodes)}
+    import heapq
+
+    ready = [(position[n], n) for n, d in indeg.items() if d == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        _, n = heapq.heappop(ready)
+        order.append(n)
+        for m in succ[n]:
+            indeg[m] -= 1
+            if indeg[m] == 0:
+                heapq.heappush(ready, (position[m], m))
+    cyclic = [n for n in doc.nodes if indeg[n] > 0]
+    return order, cyclic
+
+
+def infer(doc) -> InferenceResult:
+    """Shapes, parameter counts and problems of ``doc`` (see the module docstring)."""
+    result = InferenceResult()
+    nodes = doc.nodes
+    if not nodes:
+        return result
+    cache = doc._cache
+    if not isinstance(cache, _Cache):
+        cache = doc._cache = _Cache()
+    entries = cache.entries
+    configs = cache.configs
+    weights_memo = cache.weights
+    if len(configs) > 2 * len(nodes) + 64:
+        cache.configs = configs = {k: v for k, v in configs.items() if k in nodes}
+        cache.weights = weights_memo = {k: v for k, v in weights_memo.items() if k in nodes}
+    used = set()
+    texts = {}  # node id -> its entry, for nodes with a known shape (the entry holds the texts)
+
+    incoming = {nid: [] for nid in nodes}
+    has_out = set()
+    for e in doc.edges:
+        if e.dst in incoming and e.src in nodes:
+            incoming[e.dst].append(e)
+            has_out.add(e.src)
+    for lst in incoming.values():
+        lst.sort(key=lambda e: e.dst_port)
+
+    order, cyclic = topological_order(doc)
+    result.order = order
+    problems = result.problems
+    node_problems = result.node_problems
+    edge_problems = result.edge_problems
+
+    def add(problem, edges=()):
+        problems.append(problem)
+        if problem.node_id is not None:
+            node_problems.setdefault(problem.node_id, []).append(problem)
+        for e in edges:
+            edge_problems.setdefault(e, []).append(problem)
+
+    shapes = result.shapes
+    for nid in order:
+        node = nodes[nid]
+        ins = incoming[nid]
+        is_input = node.class_name == "InputLayer"
+        in_shape = None
+        missing = False  # the layer lacks an input of its own (not just an unknown upstream shape)
+        if not is_input:
+            if not ins:
+                missing = True
+            else:
+                src_shapes = []
+                for e in ins:
+                    s = shapes.get(e.src)
+                    if isinstance(s, list):
+                        s = s[e.src_port] if e.src_port < len(s) else None
+                    elif s is not None and e.src_port != 0:
+                        s = None
+                    src_shapes.append(s)
+                few = accepts_many_inputs(node.class_name) and len(ins) < 2
+                if all(s is not None for s in src_shapes) and not few:
+                    in_shape = src_shapes if accepts_many_inputs(node.class_name) else src_shapes[0]
+        memo = configs.get(nid)
+        if memo is None or memo[0] is not node.config or memo[1] != node.class_name:
+            memo = configs[nid] = (node.config, node.class_name, config_key(node.config))
+        key = (node.class_name, memo[2], tuple(in_shape) if isinstance(in_shape, list) else in_shape)
+        entry = entries.get(key)
+        if entry is None:
+            entry = entries[key] = _probe(node.class_name, node.config, in_shape)
+        used.add(key)
+        shape = entry.shape
+        if entry.error is not None and entry.error[0] == "config":
+            add(Problem("config", _message(node, entry.error[1]), nid))
+        elif accepts_many_inputs(node.class_name) and len(ins) == 1:
+            add(Problem("merge", f"{node.name} ({node.class_name}) merges several tensors but has "
+                                 f"{len(ins)} input; connect at least two.", nid), ins)
+            shape = None
+        elif entry.error is not None:
+            kind, text = entry.error
+            add(Problem(kind, _message(node, text), nid, ins[0] if len(ins) == 1 else None), ins)
+        elif missing and (ins or nid in has_out):
+            add(Problem("missing_input", f"{node.name} ({node.class_name}) has no input: connect a layer "
+                                         "or an Input to it.", nid))
+        shapes[nid] = shape
+        if shape is not None:
+            texts[nid] = entry
+        if shape is not None:
+            result.trainable[nid] = entry.trainable
+            result.non_trainable[nid] = entry.non_trainable
+            result.params[nid] = entry.trainable + entry.non_trainable
+            result.param_text[nid] = f"{entry.trainable + entry.non_trainable:,}"
+            result.trainable_params += entry.trainable
+            result.non_trainable_params += entry.non_trainable
+            result.trainable_bytes += entry.trainable_bytes
+            result.non_trainable_bytes += entry.non_trainable_bytes
+            result.weight_shapes[nid] = list(entry.weight_shapes)
+            if node.weights is not None:
+                w = weights_memo.get(nid)
+                if w is None or w[0] is not node.weights or w[1] is not entry:
+                    ok = (len(node.weights) == len(entry.weight_shapes) and all(
+                        tuple(a.shape) == s for a, s in zip(node.weights, entry.weight_shapes)))
+                    w = weights_memo[nid] = (node.weights, entry, ok)
+                result.weights_ok[nid] = w[2]
+        else:
+            result.params[nid] = 0
+            result.param_text[nid] = "?"
+
+    for nid in cyclic:
+        node = nodes[nid]
+        shapes[nid] = None
+        result.params[nid] = 0
+        result.param_text[nid] = "?"
+        add(Problem("cycle", f"{node.name} is on a cycle: a model's graph must flow one way. Remove one of "
+                             "its connections.", nid))
+
+    result.total_params = result.trainable_params + result.non_trainable_params
+    result.shape_text = {nid: texts[nid].text if nid in texts else "?" for nid in nodes}
+    edge_text = result.edge_shape_text
+    for e in doc.edges:
+        entry = texts.get(e.src)
+        edge_text[e] = entry.port_text[e.src_port] if entry is not None and e.src_port < len(entry.port_text) else "?"
+
+    # Whole-graph problems.
+    n_inputs = 0
+    sinks = []
+    for nid, node in nodes.items():
+        if node.class_name == "InputLayer":
+            n_inputs += 1
+        elif nid not in has_out:
+            sinks.append(nid)
+        if nid not in has_out and not incoming[nid]:
+            add(Problem("unconnected", f"{node.name} ({node.class_name}) is not connected to anything: connect "
+                                       "it or delete it.", nid))
+    if not n_inputs:
+        add(Problem("no_input", "The model has no Input: add an InputLayer (Core) and connect it to the first "
+                                "layer."))
+    if not sinks:
+        add(Problem("no_output", "The model has no output: add a layer after the Input; a layer with no "
+                                 "outgoing connection is an output."))
+    for nid in sinks:
+        node = nodes[nid]
+        shape = shapes.get(nid)
+        rank = _rank(shape)
+        if node.class_name in _LAST_AXIS_HEADS and rank is not None and rank > 2 and nid not in node_problems:
+            add(Problem("shape", f"{node.name} ({node.class_name}) outputs {format_shape(shape)}: it acts on the "
+                                 f"last axis only, so the model's output is still {rank}-D. Add a Flatten (or a "
+                                 f"global pooling layer) before it to get one vector per sample.",
+                        nid, incoming[nid][0] if incoming[nid] else None, severity="warning"), incoming[nid])
+    cache.trim(used, len(nodes))
+    return result

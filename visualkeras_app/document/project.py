@@ -1,0 +1,395 @@
+"""Project files, opening model files, and the crash-recovery file.
+
+A project (``*.vkproj``) is JSON::
+
+    {"format": "visualkeras-project", "version": 1,
+     "model": <the Keras 3 model config (engine.saving.serialize_model), or null when the graph has
+               problems and cannot compile>,
+     "graph": <only when "model" is null: {"layers": [{name, class_name, config}], "edges": [...]}>,
+     "nodes": [{"id", "name", "pos": [x, y]}, ...],   # document order, ids and positions
+     "edges": [[src_name, dst_name, dst_port, src_port], ...],   # document order
+     "training": {...},
+     "weights": "<name>.weights.h5" or null}
+
+Trained weights go to an HDF5 file beside the project (``/layers/<i>`` groups with a ``name``
+attribute and datasets ``0``, ``1``... in the layer's weight order). Both files are written to a
+temporary name and moved into place, so a crash mid-save leaves the previous version intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+
+from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode
+
+FORMAT = "visualkeras-project"
+VERSION = 1
+EXTENSION = ".vkproj"
+_WEIGHTS_FORMAT = "visualkeras-weights"
+_MAX_BYTES = 64 * 1024 * 1024
+
+
+class ProjectError(ValueError):
+    """A file that cannot be saved or opened; the message names the file and the problem."""
+
+
+# ------------------------------------------------------------------------------------------ helpers
+def weights_path_for(path) -> str:
+    stem, _ = os.path.splitext(path)
+    return stem + ".weights.h5"
+
+
+def _atomic_write(path, write):
+    """Write through ``write(tmp_path)`` to a temporary file beside ``path``, then replace ``path``."""
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".~" + os.path.basename(path), suffix=".tmp", dir=folder)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _graph_payload(doc):
+    return {"layers": [{"name": n.name, "class_name": n.class_name, "config": n.config} for n in doc.nodes.values()]}
+
+
+def _project_dict(doc, weights_name):
+    from visualkeras_app.document.convert import document_to_model
+    from visualkeras_app.document.inference import infer
+
+    result = infer(doc)
+    data = {"format": FORMAT, "version": VERSION, "model": None}
+    if doc.nodes and result.ok:
+        from engine.saving import serialize_model
+
+        from visualkeras_app.document.convert import chain_order
+
+        # A fixed model name: Keras's automatic ones count up per process and would churn the file.
+        name = "sequential" if chain_order(doc, result) is not None else "functional"
+        data["model"] = serialize_model(document_to_model(doc, name=name, config_only=True))
+    else:
+        data["graph"] = _graph_payload(doc)
+    names = {nid: n.name for nid, n in doc.nodes.items()}
+    data["nodes"] = [{"id": nid, "name": n.name, "pos": [float(n.pos[0]), float(n.pos[1])]}
+                     for nid, n in doc.nodes.items()]
+    data["edges"] = [[names[e.src], names[e.dst], e.dst_port, e.src_port] for e in doc.edges]
+    data["training"] = doc.training or {}
+    data["weights"] = weights_name
+    return data
+
+
+def _write_weights(doc, path):
+    import h5py
+    import numpy as np
+
+    def write(tmp):
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = _WEIGHTS_FORMAT
+            f.attrs["version"] = VERSION
+            group = f.create_group("layers")
+            i = 0
+            for node in doc.nodes.values():
+                if node.weights is None:
+                    continue
+                g = group.create_group(str(i))
+                g.attrs["name"] = node.name
+                for j, w in enumerate(node.weights):
+                    g.create_dataset(str(j), data=np.asarray(w))
+                i += 1
+
+    _atomic_write(path, write)
+
+
+def _read_weights(path):
+    import h5py
+    import numpy as np
+
+    out = {}
+    with h5py.File(path, "r") as f:
+        if f.attrs.get("format") != _WEIGHTS_FORMAT:
+            raise ValueError("it is not a visualkeras weights file")
+        layers = f.get("layers")
+        if not isinstance(layers, h5py.Group):
+            raise ValueError("it has no 'layers' group")
+        for key in layers:
+            g = layers[key]
+            if not isinstance(g, h5py.Group):
+                raise ValueError(f"entry {key!r} is not a group")
+            name = g.attrs.get("name")
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            arrays = []
+            for j in range(len(g)):
+                ds = g.get(str(j))
+                if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "fiub":
+                    raise ValueError(f"weight {j} of layer {name!r} is missing or not numeric")
+                arrays.append(np.asarray(ds[()]))
+            out[name] = arrays
+    return out
+
+
+# --------------------------------------------------------------------------------------------- save
+def save_project(doc, path):
+    """Write ``doc`` to ``path`` (and its weights beside it when any node has some), atomically."""
+    _save(doc, path)
+
+
+def _save(doc, path, extra=None):
+    try:
+        has_weights = any(n.weights is not None for n in doc.nodes.values())
+        wpath = weights_path_for(path)
+        if has_weights:
+            _write_weights(doc, wpath)
+        data = _project_dict(doc, os.path.basename(wpath) if has_weights else None)
+        if extra:
+            data.update(extra)
+        text = json.dumps(data, indent=1)
+
+        def write(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+
+        _atomic_write(path, write)
+    except ProjectError:
+        raise
+    except (OSError, ValueError, TypeError) as e:
+        raise ProjectError(f"Cannot save {path}: {e}") from None
+
+
+# --------------------------------------------------------------------------------------------- load
+def _read_json(path):
+    from engine.saving.serialization import loads_config
+
+    try:
+        size = os.path.getsize(path)
+        if size > _MAX_BYTES:
+            raise ProjectError(f"Cannot open {path}: the file is {size} bytes, over the limit of {_MAX_BYTES}.")
+        with open(path, "rb") as f:
+            raw = f.read()
+    except OSError as e:
+        raise ProjectError(f"Cannot open {path}: {e.strerror or e}") from None
+    try:
+        return loads_config(raw, what="file")
+    except ValueError as e:
+        raise ProjectError(f"Cannot open {path}: {e}") from None
+
+
+def load_project(path) -> Document:
+    """The document saved in project file ``path``; ``ProjectError`` naming the file and problem."""
+    return _load(path)[0]
+
+
+def _load(path):
+    data = _read_json(path)
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ProjectError(f"Cannot open {path}: it is not a visualkeras project file.")
+    version = data.get("version")
+    if not isinstance(version, int) or version > VERSION:
+        raise ProjectError(f"Cannot open {path}: it was written by a newer visualkeras-app (project version "
+                           f"{version!r}; this one reads version {VERSION}). Update the app to open it.")
+    try:
+        doc = _document_from_data(data)
+        weights_name = data.get("weights")
+        if weights_name:
+            if not isinstance(weights_name, str) or os.path.basename(weights_name) != weights_name:
+                raise ValueError(f"the weights file name {weights_name!r} is not a plain file name")
+            wpath = os.path.join(os.path.dirname(os.path.abspath(path)), weights_name)
+            if not os.path.isfile(wpath):
+                raise ValueError(f"its weights file {weights_name} is missing; keep it in the same folder as "
+                                 "the project")
+            try:
+                weights = _read_weights(wpath)
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                raise ValueError(f"its weights file {weights_name} cannot be read: {e}") from None
+            by_name = {n.name: n for n in doc.nodes.values()}
+            for name, arrays in weights.items():
+                if name in by_name:
+                    by_name[name].weights = arrays
+        training = data.get("training") or {}
+        if not isinstance(training, dict):
+            raise ValueError("its 'training' entry is not an object")
+        doc.training = training
+        doc.infer()
+    except ProjectError:
+        raise
+    except (ValueError, TypeError, KeyError, GraphError) as e:
+        raise ProjectError(f"Cannot open {path}: {e}") from None
+    return doc, data
+
+
+def _document_from_data(data):
+    from visualkeras_app.document.convert import model_to_document
+
+    if data.get("model") is not None:
+        from engine.saving import model_from_config
+
+        model = model_from_config(data["model"])
+        base = model_to_document(model, with_weights=False)
+        layers = [(n.name, n.class_name, n.config) for n in base.nodes.values()]
+    else:
+        graph = data.get("graph")
+        if not isinstance(graph, dict) or not isinstance(graph.get("layers"), list):
+            raise ValueError("it has neither a model config nor a graph")
+        layers = []
+        for spec in graph["layers"]:
+            if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) \
+                    or not isinstance(spec.get("class_name"), str) or not isinstance(spec.get("config"), dict):
+                raise ValueError(f"a layer entry is malformed: {spec!r:.120}")
+            layers.append((spec["name"], spec["class_name"], spec["config"]))
+        base = None
+    nodes_meta = data.get("nodes") or []
+    edges = data.get("edges") or []
+    if not isinstance(nodes_meta, list) or not isinstance(edges, list):
+        raise ValueError("its 'nodes' and 'edges' entries must be lists")
+    info = {}
+    for m in nodes_meta:
+        if isinstance(m, dict) and isinstance(m.get("name"), str):
+            info[m["name"]] = m
+    layer_by_name = {name: (cls, cfg) for name, cls, cfg in layers}
+    edge_list = []
+    for e in edges:
+        if not (isinstance(e, list) and len(e) == 4 and all(isinstance(v, str) for v in e[:2])
+                and all(isinstance(v, int) and v >= 0 for v in e[2:])):
+            raise ValueError(f"an edge entry is malformed: {e!r:.120}")
+        edge_list.append(tuple(e))
+    if base is not None:
+        names = {n.id: n.name for n in base.nodes.values()}
+        model_edges = {(names[e.src], names[e.dst], e.dst_port, e.src_port) for e in base.edges}
+        consistent = model_edges == set(edge_list) and set(info) == set(layer_by_name)
+        if not consistent:
+            # Hand-edited or foreign: trust the model's graph, keep the positions that still apply.
+            for node in base.nodes.values():
+                if node.name in info and _valid_pos(info[node.name].get("pos")):
+                    node.pos = tuple(float(v) for v in info[node.name]["pos"])
+            return base
+    doc = Document()
+    with doc.batch():
+        order = [m["name"] for m in nodes_meta if isinstance(m, dict) and m.get("name") in layer_by_name]
+        order += [name for name in layer_by_name if name not in order]
+        ids = {}
+        for name in order:
+            cls, cfg = layer_by_name[name]
+            m = info.get(name, {})
+            nid = m.get("id") if isinstance(m.get("id"), str) and m.get("id") not in doc.nodes else doc.new_id()
+            pos = tuple(float(v) for v in m["pos"]) if _valid_pos(m.get("pos")) else (0.0, 0.0)
+            ids[name] = doc.add_node(LayerNode(nid, cls, name, cfg, pos)).id
+        for src, dst, dport, sport in edge_list:
+            if src not in ids or dst not in ids:
+                raise ValueError(f"an edge names a layer that does not exist: {src!r} -> {dst!r}")
+            doc.add_edge(Edge(ids[src], ids[dst], dport, sport))
+        if any(not _valid_pos(info.get(name, {}).get("pos")) for name in order):
+            from visualkeras_app.document.layout import apply_layout, auto_layout
+
+            apply_layout(doc, auto_layout(doc))
+    return doc
+
+
+def _valid_pos(pos):
+    return (isinstance(pos, list) and len(pos) == 2
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos))
+
+
+# ----------------------------------------------------------------------------------------- open any
+def open_any(path) -> Document:
+    """A document from a project file, a Keras model JSON (``model.to_json()``), or a ``.h5``/``.keras``
+    model file (weights kept). ``ProjectError`` naming the file and the problem otherwise."""
+    from visualkeras_app.document.convert import ConversionError, model_to_document
+
+    if not os.path.exists(path):
+        raise ProjectError(f"Cannot open {path}: no such file.")
+    if os.path.isdir(path):
+        raise ProjectError(f"Cannot open {path}: it is a folder, not a file.")
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext in (".h5", ".hdf5", ".keras"):
+            import engine.saving
+
+            load_model = getattr(engine.saving, "load_model", None)
+            if load_model is None:
+                raise ProjectError(f"Cannot open {path}: this build of the engine cannot read {ext} files yet.")
+            model = load_model(path, compile=False)
+            return model_to_document(model)
+        data = _read_json(path)
+        if isinstance(data, dict) and data.get("format") == FORMAT:
+            return load_project(path)
+        if isinstance(data, dict) and ("class_name" in data or "config" in data):
+            from engine.saving import model_from_config
+
+            model = model_from_config(data)
+            return model_to_document(model, with_weights=False)
+        raise ProjectError(f"Cannot open {path}: it is neither a visualkeras project nor a Keras model file "
+                           "(.vkproj, .json, .h5, .keras).")
+    except ProjectError:
+        raise
+    except ConversionError as e:
+        raise ProjectError(f"Cannot open {path}: {e}") from None
+    except (ValueError, TypeError, KeyError, OSError, NotImplementedError) as e:
+        raise ProjectError(f"Cannot open {path}: {e}") from None
+
+
+# ----------------------------------------------------------------------------------------- recovery
+def _cache_dir():
+    env = os.environ.get("VISUALKERAS_RECOVERY_DIR")
+    if env:
+        return env
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~\\AppData\\Local")
+    elif os.uname().sysname == "Darwin":
+        base = os.path.expanduser("~/Library/Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
+    return os.path.join(base, "visualkeras-app")
+
+
+def recovery_path() -> str:
+    """The autosave file (in the user cache dir; ``VISUALKERAS_RECOVERY_DIR`` overrides the folder)."""
+    return os.path.join(_cache_dir(), "recovery" + EXTENSION)
+
+
+def write_recovery(doc, source_path=None):
+    """Autosave ``doc`` to the recovery file, remembering which file it was opened from (if any)."""
+    path = recovery_path()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    if not any(n.weights is not None for n in doc.nodes.values()):
+        _remove(weights_path_for(path))
+    _save(doc, path, extra={"recovery": {"source_path": None if source_path is None else os.fspath(source_path),
+                                          "saved_at": time.time()}})
+    return path
+
+
+def read_recovery():
+    """``(document, source_path)`` from the recovery file, or None when there is none (or it is unreadable:
+    a broken autosave must never keep the app from starting)."""
+    path = recovery_path()
+    if not os.path.isfile(path):
+        return None
+    try:
+        doc, data = _load(path)
+    except ProjectError:
+        return None
+    info = data.get("recovery") if isinstance(data.get("recovery"), dict) else {}
+    source = info.get("source_path")
+    return doc, source if isinstance(source, str) else None
+
+
+def clear_recovery():
+    """Delete the recovery file (after a clean close or once the user declined to restore it)."""
+    path = recovery_path()
+    _remove(path)
+    _remove(weights_path_for(path))
+
+
+def _remove(path):
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
