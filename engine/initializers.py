@@ -5,6 +5,7 @@ follow Keras's convention for kernels stored in Keras layout (``(..., in, out)``
 """
 from __future__ import annotations
 
+import functools
 import inspect
 import math
 
@@ -25,6 +26,12 @@ def compute_fans(shape):
     return shape[-2] * receptive, shape[-1] * receptive
 
 
+@functools.lru_cache(maxsize=None)
+def _init_params(cls):
+    # inspect.signature is slow and the editor's shape inference rebuilds layers on every edit.
+    return frozenset(inspect.signature(cls.__init__).parameters)
+
+
 class Initializer:
     """Base class: subclasses implement ``__call__(shape, dtype=None)``."""
 
@@ -38,7 +45,7 @@ class Initializer:
     def from_config(cls, config):
         # Keras 3.15 writes keys the engine does not take (VarianceScaling's input_axes/output_axes,
         # which only matter for EinsumDense); drop them while they hold their None default.
-        params = inspect.signature(cls.__init__).parameters
+        params = _init_params(cls)
         return cls(**{k: v for k, v in config.items() if k in params or v is not None})
 
     def _generator(self):
