@@ -1,0 +1,275 @@
+"""The canvas widget: zoom, pan, fit, rubber-band selection, keyboard edits and palette drops.
+
+Keys (when the canvas has focus): wheel or Ctrl+= / Ctrl+- zoom around the cursor, middle-drag or
+Space+drag pans, F fits the graph in view, Delete/Backspace deletes the selection, Ctrl+A selects
+all, Ctrl+C / Ctrl+X / Ctrl+V / Ctrl+D copy, cut, paste and duplicate, Escape cancels a connection
+drag. A drop of mime ``application/x-visualkeras-layer`` (a layer class name, from the palette)
+adds that layer at the drop point.
+"""
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsView
+
+from visualkeras_app.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from visualkeras_app.canvas.scene import EditorScene
+
+LAYER_MIME = "application/x-visualkeras-layer"
+MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+ZOOM_STEP = 1.2
+
+_BACKGROUND = QColor("#F4F6F8")
+_GRID_MINOR = QColor("#ECEFF2")
+_GRID_MAJOR = QColor("#DDE2E7")
+
+
+class EditorView(QGraphicsView):
+    """The canvas for ``controller`` (an EditorController); it makes its own :class:`EditorScene`.
+
+    Signals:
+        zoom_changed(float): the zoom factor (1.0 = one scene unit per pixel).
+    """
+
+    zoom_changed = Signal(float)
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.editor_scene = EditorScene(controller, self)
+        self.setScene(self.editor_scene)
+        self.setRenderHints(QPainter.Antialiasing | QPainter.TextAntialiasing | QPainter.SmoothPixmapTransform)
+        self.setDragMode(QGraphicsView.RubberBandDrag)
+        self.setRubberBandSelectionMode(Qt.IntersectsItemShape)
+        self.setTransformationAnchor(QGraphicsView.AnchorUnderMouse)
+        self.setResizeAnchor(QGraphicsView.AnchorViewCenter)
+        self.setViewportUpdateMode(QGraphicsView.SmartViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.DontSavePainterState)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.setFocusPolicy(Qt.StrongFocus)
+        self.setAcceptDrops(True)
+        self.setBackgroundBrush(_BACKGROUND)
+        self._pan_from = None  # viewport point where a pan started
+        self._space = False
+        controller.selection_changed.connect(self._reveal)
+        self.centerOn(0, 0)
+
+    # ------------------------------------------------------------------ zoom and pan
+    def zoom(self) -> float:
+        return self.transform().m11()
+
+    def set_zoom(self, factor: float, anchor: QPointF | None = None):
+        """Zoom to ``factor`` (clamped to [0.1, 4]) keeping ``anchor`` (scene point) in place."""
+        factor = min(max(factor, MIN_ZOOM), MAX_ZOOM)
+        ratio = factor / self.zoom()
+        if abs(ratio - 1.0) < 1e-9:
+            return
+        if anchor is None:
+            self.scale(ratio, ratio)
+        else:
+            before = self.mapFromScene(anchor)
+            old = self.transformationAnchor()
+            self.setTransformationAnchor(QGraphicsView.NoAnchor)
+            self.scale(ratio, ratio)
+            after = self.mapFromScene(anchor)
+            self._scroll_by(after - before)
+            self.setTransformationAnchor(old)
+        self.zoom_changed.emit(self.zoom())
+
+    def zoom_in(self):
+        self.set_zoom(self.zoom() * ZOOM_STEP, self.center_scene_pos())
+
+    def zoom_out(self):
+        self.set_zoom(self.zoom() / ZOOM_STEP, self.center_scene_pos())
+
+    def reset_zoom(self):
+        self.set_zoom(1.0, self.center_scene_pos())
+
+    def fit_to_view(self, margin=40.0):
+        """Show the whole graph (never zooming in past 100%)."""
+        rect = self.editor_scene.nodes_rect()
+        if rect.isNull():
+            self.resetTransform()
+            self.centerOn(0, 0)
+            self.zoom_changed.emit(1.0)
+            return
+        rect = rect.adjusted(-margin, -margin, margin, margin)
+        vp = self.viewport().rect()
+        factor = min(vp.width() / rect.width(), vp.height() / rect.height(), 1.0)
+        self.resetTransform()
+        factor = min(max(factor, MIN_ZOOM), MAX_ZOOM)
+        self.scale(factor, factor)
+        self.centerOn(rect.center())
+        self.zoom_changed.emit(self.zoom())
+
+    fit = fit_to_view
+
+    def center_scene_pos(self) -> QPointF:
+        """The scene point at the middle of the view (where a double-clicked palette layer goes)."""
+        return self.mapToScene(self.viewport().rect().center())
+
+    def add_layer_at_center(self, class_name):
+        """Add a layer centred in the view; returns its node id (or None)."""
+        return self._add_at(class_name, self.center_scene_pos())
+
+    def _add_at(self, class_name, scene_pos: QPointF):
+        x, y = scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2
+        if self.editor_scene.snap_to_grid:
+            g = self.editor_scene.grid_size
+            x, y = round(x / g) * g, round(y / g) * g
+        return self.controller.add_layer(class_name, pos=(x, y))
+
+    def _scroll_by(self, delta: QPoint):
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
+
+    def _reveal(self, ids):
+        # A selection made elsewhere (the problems list) scrolls its layer into view; one made on
+        # the canvas (a click, a rubber band) must never move the view under the mouse.
+        if len(ids) == 1 and not self.editor_scene.selecting_from_canvas:
+            item = self.editor_scene.node_item(ids[0])
+            if item is not None and not self.mapToScene(self.viewport().rect()).boundingRect().contains(
+                    item.sceneBoundingRect()):
+                self.centerOn(item)
+
+    # ------------------------------------------------------------------ snap to grid
+    @property
+    def snap_to_grid(self) -> bool:
+        return self.editor_scene.snap_to_grid
+
+    def set_snap_to_grid(self, on: bool, grid: int | None = None):
+        self.editor_scene.snap_to_grid = bool(on)
+        if grid:
+            self.editor_scene.grid_size = int(grid)
+        self.viewport().update()
+
+    # ------------------------------------------------------------------ events
+    def wheelEvent(self, event):
+        delta = event.angleDelta().y() or event.angleDelta().x()
+        if not delta:
+            return
+        anchor = self.mapToScene(event.position().toPoint())
+        self.set_zoom(self.zoom() * math.pow(ZOOM_STEP, delta / 120.0), anchor)
+        event.accept()
+
+    def mousePressEvent(self, event):
+        if event.button() == Qt.MiddleButton or (event.button() == Qt.LeftButton and self._space):
+            self._pan_from = event.position().toPoint()
+            self.viewport().setCursor(Qt.ClosedHandCursor)
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event):
+        if self._pan_from is not None:
+            now = event.position().toPoint()
+            self._scroll_by(self._pan_from - now)
+            self._pan_from = now
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
+            self._pan_from = None
+            self.viewport().setCursor(Qt.OpenHandCursor if self._space else Qt.ArrowCursor)
+            event.accept()
+            return
+        super().mouseReleaseEvent(event)
+
+    def keyPressEvent(self, event):
+        key, mods = event.key(), event.modifiers()
+        ctrl = bool(mods & Qt.ControlModifier)
+        c = self.controller
+        if key == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = True
+            self.viewport().setCursor(Qt.OpenHandCursor)
+        elif key in (Qt.Key_Delete, Qt.Key_Backspace):
+            c.delete_selection()
+        elif event.matches(QKeySequence.SelectAll):
+            c.select_all()
+        elif event.matches(QKeySequence.Copy):
+            if c.selection():
+                c.copy_nodes(c.selection())
+        elif event.matches(QKeySequence.Cut):
+            if c.selection():
+                c.cut_nodes(c.selection())
+        elif event.matches(QKeySequence.Paste):
+            c.paste()
+        elif ctrl and key == Qt.Key_D:
+            if c.selection():
+                c.duplicate(c.selection())
+        elif ctrl and key in (Qt.Key_Plus, Qt.Key_Equal):
+            self.zoom_in()
+        elif ctrl and key == Qt.Key_Minus:
+            self.zoom_out()
+        elif ctrl and key == Qt.Key_0:
+            self.reset_zoom()
+        elif key == Qt.Key_F and not (mods & ~Qt.KeypadModifier):
+            self.fit_to_view()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def keyReleaseEvent(self, event):
+        if event.key() == Qt.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            if self._pan_from is None:
+                self.viewport().setCursor(Qt.ArrowCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    # ------------------------------------------------------------------ drops from the palette
+    def _layer_name(self, mime):
+        if mime is not None and mime.hasFormat(LAYER_MIME):
+            return bytes(mime.data(LAYER_MIME)).decode("utf-8").strip()
+        return None
+
+    def dragEnterEvent(self, event):
+        if self._layer_name(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()  # e.g. files: the main window opens those
+
+    def dragMoveEvent(self, event):
+        if self._layer_name(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event):
+        name = self._layer_name(event.mimeData())
+        if not name:
+            event.ignore()
+            return
+        self._add_at(name, self.mapToScene(event.position().toPoint()))
+        event.acceptProposedAction()
+        self.setFocus()
+
+    # ------------------------------------------------------------------ background
+    def drawBackground(self, painter, rect: QRectF):
+        painter.fillRect(rect, _BACKGROUND)
+        step = float(self.editor_scene.grid_size)
+        while step * self.zoom() < 16:  # lines closer than 16 px are noise: coarsen the grid
+            step *= 5
+        for s, color in ((step, _GRID_MINOR), (step * 5, _GRID_MAJOR)):
+            lines = []
+            x = math.floor(rect.left() / s) * s
+            while x <= rect.right():
+                lines.append(QLineF(x, rect.top(), x, rect.bottom()))
+                x += s
+            y = math.floor(rect.top() / s) * s
+            while y <= rect.bottom():
+                lines.append(QLineF(rect.left(), y, rect.right(), y))
+                y += s
+            painter.setPen(QPen(color, 0))
+            painter.drawLines(lines)
+
+    def closeEvent(self, event):
+        self.editor_scene.detach()
+        super().closeEvent(event)

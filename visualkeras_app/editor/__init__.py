@@ -1,0 +1,1 @@
+"""The editor: undo commands and the controller between the canvas/panels and the document."""

@@ -1,0 +1,422 @@
+"""The editor's controller: the one place where user intentions become undoable document edits.
+
+The canvas, the panels and the menus call these methods; each pushes one command
+(``commands.py``) on the undo stack, or refuses the edit and says why through ``message``. The
+document itself stays free of Qt; this module imports neither ``engine`` nor torch at module level
+(the window must appear before torch is loaded).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+
+from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtGui import QGuiApplication, QUndoStack
+
+from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode, accepts_many_inputs
+from visualkeras_app.editor import commands
+
+NODES_MIME = "application/x-visualkeras-nodes"
+CLIPBOARD_FORMAT = "visualkeras-nodes"
+
+# Node box size in scene units; layout.py uses the same box.
+NODE_WIDTH = 200.0
+NODE_HEIGHT = 70.0
+
+
+def snake_case(class_name: str) -> str:
+    """Keras's automatic layer name for a class: ``Conv2D`` -> ``conv2d``, ``BatchNormalization``
+    -> ``batch_normalization``."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _encode(value):
+    # JSON has no tuples; keep them (kernel_size=(3, 3)) so that a pasted config equals the copied one.
+    if isinstance(value, tuple):
+        return {"__tuple__": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    if hasattr(value, "item") and callable(value.item):  # NumPy scalars
+        return value.item()
+    return value
+
+
+def _decode(obj):
+    if isinstance(obj, dict) and set(obj) == {"__tuple__"}:
+        return tuple(obj["__tuple__"])
+    return obj
+
+
+def _xy(pos):
+    """``(x, y)`` floats from a tuple or a QPointF."""
+    if hasattr(pos, "x") and callable(pos.x):
+        return (float(pos.x()), float(pos.y()))
+    return (float(pos[0]), float(pos[1]))
+
+
+def guess_flow(doc, default="LR") -> str:
+    """``"TB"`` when the document's connections mostly run downwards, ``"LR"`` when they mostly run
+    rightwards, ``default`` when it has none."""
+    down = across = 0.0
+    for e in doc.edges:
+        a, b = doc.nodes[e.src].pos, doc.nodes[e.dst].pos
+        down += abs(b[1] - a[1])
+        across += abs(b[0] - a[0])
+    if not doc.edges or down == across:
+        return default
+    return "TB" if down > across else "LR"
+
+
+class EditorController(QObject):
+    """Owns a :class:`Document` and its :class:`QUndoStack`; every edit goes through here.
+
+    Signals:
+        selection_changed(list): the selected node ids changed.
+        document_replaced(): ``document`` is a new object (new/open); listeners rebind to it.
+        message(str): a line for the status bar, e.g. why an edit was refused.
+        flow_changed(str): the graph's direction, ``"LR"`` or ``"TB"`` (where the canvas puts ports).
+    """
+
+    selection_changed = Signal(list)
+    document_replaced = Signal()
+    message = Signal(str)
+    flow_changed = Signal(str)
+
+    def __init__(self, document: Document | None = None, parent=None):
+        super().__init__(parent)
+        self.document = document if document is not None else Document()
+        self.undo_stack = QUndoStack(self)
+        self._selection: list[str] = []
+        self._selected_edges: list[Edge] = []
+        self._last_paste = (None, 0)  # (text, count): pasting the same text again shifts further
+        # Which way the graph flows, so that ports face their neighbours: left to right ("LR": inputs
+        # on the left, output on the right) or top to bottom ("TB"). Auto-layout sets it, and so does
+        # opening a document (from how its nodes lie).
+        self.flow = guess_flow(self.document, "LR")
+
+    # ------------------------------------------------------------------ helpers
+    def _push(self, command):
+        self.undo_stack.push(command)
+
+    def _refuse(self, reason: str):
+        self.message.emit(str(reason))
+
+    def _free_position(self):
+        # After the last node in the flow's direction, so a layer added without a position never
+        # hides another.
+        if not self.document.nodes:
+            return (0.0, 0.0)
+        if self.flow == "TB":
+            last = max(self.document.nodes.values(), key=lambda n: n.pos[1])
+            return (float(last.pos[0]), float(last.pos[1]) + NODE_HEIGHT + 70.0)
+        last = max(self.document.nodes.values(), key=lambda n: n.pos[0])
+        return (float(last.pos[0]) + NODE_WIDTH + 100.0, float(last.pos[1]))
+
+    def set_flow(self, flow):
+        """``"LR"`` or ``"TB"``: which way the canvas draws ports and connections."""
+        if flow not in ("LR", "TB"):
+            raise ValueError(f"flow must be 'LR' or 'TB'. Received: flow={flow!r}")
+        if flow != self.flow:
+            self.flow = flow
+            self.flow_changed.emit(flow)
+
+    # ------------------------------------------------------------------ nodes
+    def add_layer(self, class_name: str, pos=None, config=None):
+        """Add a layer with its palette defaults (or ``config``); returns its node id, or None
+        (with a message) when the class is unknown."""
+        if config is None:
+            try:
+                from visualkeras_app.document.defaults import default_config
+
+                config = default_config(class_name)
+            except (ValueError, KeyError, TypeError) as e:
+                self._refuse(f"Cannot add {class_name}: {e}")
+                return None
+        doc = self.document
+        node = LayerNode(doc.new_id(), class_name, doc.unique_name(snake_case(class_name)),
+                         copy.deepcopy(config), _xy(pos) if pos is not None else self._free_position())
+        self._push(commands.AddNodes(doc, [node], text=f"Add {class_name}"))
+        self.set_selection([node.id])
+        return node.id
+
+    def remove_nodes(self, ids):
+        """Delete nodes and every connection touching them (one undo step)."""
+        self.remove_items(ids, ())
+
+    def remove_items(self, ids=(), edges=()):
+        """Delete nodes and edges together (one undo step), e.g. a mixed canvas selection."""
+        ids = [i for i in ids if i in self.document.nodes]
+        edges = [e for e in edges if e in self.document.edges]
+        if not ids and not edges:
+            return
+        what = f"Delete {len(ids)} layer{'s' * (len(ids) != 1)}" if ids else "Delete connection"
+        self._push(commands.RemoveNodes(self.document, ids, edges, text=what))
+        self.set_selection([i for i in self._selection if i not in ids])
+        self._selected_edges = [e for e in self._selected_edges if e in self.document.edges]
+
+    def delete_selection(self):
+        """Delete the selected nodes and the selected connections."""
+        self.remove_items(self._selection, self._selected_edges)
+
+    def move_nodes(self, positions: dict, merge_key=None):
+        """Move nodes to ``{id: (x, y)}`` (top-left corners); one undo step."""
+        doc = self.document
+        moves = {}
+        for nid, pos in positions.items():
+            if nid in doc.nodes:
+                old, new = tuple(doc.nodes[nid].pos), _xy(pos)
+                if old != new:
+                    moves[nid] = (old, new)
+        if moves:
+            n = len(moves)
+            self._push(commands.MoveNodes(doc, moves, merge_key, text=f"Move {n} layer{'s' * (n != 1)}"))
+
+    # ------------------------------------------------------------------ edges
+    def free_port(self, dst) -> int:
+        """The input port a new connection into ``dst`` takes: the lowest free one for a merge
+        layer, else 0."""
+        node = self.document.nodes.get(dst)
+        if node is None or not accepts_many_inputs(node.class_name):
+            return 0
+        taken = {e.dst_port for e in self.document.edges if e.dst == dst}
+        port = 0
+        while port in taken:
+            port += 1
+        return port
+
+    def check_connection(self, src, dst, dst_port=None):
+        """``(edge, None)`` when src -> dst may be connected, else ``(None, reason)``; changes nothing."""
+        edge = Edge(src, dst, self.free_port(dst) if dst_port is None else int(dst_port))
+        try:
+            self.document.check_edge(edge)
+        except GraphError as e:
+            return None, str(e)
+        return edge, None
+
+    def connect(self, src, dst, dst_port=None):
+        """Connect ``src``'s output to ``dst`` (at ``dst_port``, or the free port); returns the
+        Edge, or None after saying why through ``message``."""
+        edge, reason = self.check_connection(src, dst, dst_port)
+        if edge is None:
+            self._refuse(reason)
+            return None
+        doc = self.document
+        self._push(commands.Connect(doc, edge, text=f"Connect {doc.nodes[src].name} \u2192 {doc.nodes[dst].name}"))
+        return edge
+
+    def reconnect(self, edge, src, dst, dst_port=None):
+        """Move the connection ``edge`` to ``src`` -> ``dst`` (one undo step); returns the new Edge,
+        or None (with the reason) leaving ``edge`` as it was."""
+        if edge not in self.document.edges:
+            return self.connect(src, dst, dst_port)
+        if (src, dst) == (edge.src, edge.dst) and dst_port in (None, edge.dst_port):
+            return edge  # dropped back where it was
+        new, reason = self.check_connection(src, dst, dst_port)
+        if new is None:
+            self._refuse(reason)
+            return None
+        self.undo_stack.beginMacro("Reconnect")
+        self._push(commands.Disconnect(self.document, edge))
+        self._push(commands.Connect(self.document, new))
+        self.undo_stack.endMacro()
+        return new
+
+    def disconnect(self, edge):
+        if edge not in self.document.edges:
+            return
+        self._push(commands.Disconnect(self.document, edge))
+        self._selected_edges = [e for e in self._selected_edges if e != edge]
+
+    # ------------------------------------------------------------------ parameters and names
+    def set_param(self, node_id, key, value) -> bool:
+        """Set one hyperparameter; refused (False, with a message) when the value is invalid.
+        Consecutive edits of the same field merge into one undo step."""
+        node = self.document.nodes.get(node_id)
+        if node is None:
+            return False
+        try:
+            from visualkeras_app.document.defaults import validate_param
+        except ImportError:
+            validate_param = None
+        if validate_param is not None:
+            ok, reason = validate_param(node.class_name, key, value, node.config)
+            if not ok:
+                self._refuse(f"{node.name}: {reason}")
+                return False
+        if key in node.config and node.config[key] == value:
+            return True
+        config = copy.deepcopy(node.config)
+        config[key] = value
+        self._push(commands.SetConfig(self.document, node_id, config, merge_key=key, text=f"Set {node.name}.{key}"))
+        return True
+
+    def set_config(self, node_id, config) -> bool:
+        node = self.document.nodes.get(node_id)
+        if node is None:
+            return False
+        if node.config != config:
+            self._push(commands.SetConfig(self.document, node_id, config, text=f"Edit {node.name}"))
+        return True
+
+    def rename(self, node_id, name) -> bool:
+        node = self.document.nodes.get(node_id)
+        if node is None:
+            return False
+        name = str(name).strip()
+        if name == node.name:
+            return True
+        if not name:
+            self._refuse("A layer name cannot be empty.")
+            return False
+        if any(n.name == name for n in self.document.nodes.values()):
+            self._refuse(f"A layer named {name!r} already exists; layer names must be unique.")
+            return False
+        self._push(commands.Rename(self.document, node_id, name, text=f"Rename {node.name} to {name}"))
+        return True
+
+    # ------------------------------------------------------------------ clipboard
+    def _serialize(self, ids) -> str:
+        doc = self.document
+        ids = [i for i in ids if i in doc.nodes]
+        chosen = set(ids)
+        data = {"format": CLIPBOARD_FORMAT, "version": 1,
+                "nodes": [{"id": n.id, "class_name": n.class_name, "name": n.name, "config": _encode(n.config),
+                           "pos": list(n.pos)} for n in (doc.nodes[i] for i in ids)],
+                "edges": [[e.src, e.dst, e.dst_port, e.src_port] for e in doc.edges
+                          if e.src in chosen and e.dst in chosen]}
+        return json.dumps(data)
+
+    def copy_nodes(self, ids) -> str:
+        """The layers ``ids`` and the connections among them as JSON, also put on the clipboard
+        (mime ``application/x-visualkeras-nodes`` and plain text)."""
+        text = self._serialize(ids)
+        if QGuiApplication.instance() is not None:
+            mime = QMimeData()
+            mime.setData(NODES_MIME, text.encode("utf-8"))
+            mime.setText(text)
+            QGuiApplication.clipboard().setMimeData(mime)
+        return text
+
+    def cut_nodes(self, ids) -> str:
+        text = self.copy_nodes(ids)
+        self.remove_nodes(ids)
+        return text
+
+    def _clipboard_text(self):
+        if QGuiApplication.instance() is None:
+            return None
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return None
+        if mime.hasFormat(NODES_MIME):
+            return bytes(mime.data(NODES_MIME)).decode("utf-8")
+        return mime.text() if mime.hasText() else None
+
+    def paste(self, text=None, offset=(40, 40)):
+        """Paste layers copied by ``copy_nodes`` (from this or another window): new ids, names made
+        unique, positions shifted by ``offset`` (further on each paste of the same text). Returns
+        the new ids, which become the selection."""
+        if text is None:
+            text = self._clipboard_text()
+        try:
+            data = json.loads(text, object_hook=_decode) if text else None
+        except (TypeError, ValueError):
+            data = None
+        if not isinstance(data, dict) or data.get("format") != CLIPBOARD_FORMAT:
+            self._refuse("The clipboard holds no layers to paste.")
+            return []
+        count = self._last_paste[1] + 1 if self._last_paste[0] == text else 1
+        self._last_paste = (text, count)
+        dx, dy = offset[0] * count, offset[1] * count
+        return self._insert_copies(data, dx, dy, "Paste")
+
+    def duplicate(self, ids, offset=(40, 40)):
+        """Copies of ``ids`` (and the connections among them) beside the originals; the clipboard
+        is left alone."""
+        data = json.loads(self._serialize(ids), object_hook=_decode)
+        return self._insert_copies(data, offset[0], offset[1], "Duplicate")
+
+    def _insert_copies(self, data, dx, dy, what):
+        doc = self.document
+        taken = {n.name for n in doc.nodes.values()}
+        id_map, nodes = {}, []
+        for item in data.get("nodes", []):
+            new_id = doc.new_id()  # a counter: distinct even before the nodes are added
+            id_map[item["id"]] = new_id
+            name = item.get("name") or snake_case(item["class_name"])
+            if name in taken:
+                base = re.sub(r"_\d+$", "", name)
+                i = 1
+                while f"{base}_{i}" in taken:
+                    i += 1
+                name = f"{base}_{i}"
+            taken.add(name)
+            x, y = item.get("pos", (0.0, 0.0))
+            nodes.append(LayerNode(new_id, item["class_name"], name, item.get("config", {}),
+                                   (float(x) + dx, float(y) + dy)))
+        edges = [Edge(id_map[s], id_map[d], int(dp), int(sp)) for s, d, dp, sp in data.get("edges", [])
+                 if s in id_map and d in id_map]
+        if not nodes:
+            return []
+        self._push(commands.Paste(doc, nodes, edges, text=f"{what} {len(nodes)} layer{'s' * (len(nodes) != 1)}"))
+        new_ids = [n.id for n in nodes]
+        self.set_selection(new_ids)
+        return new_ids
+
+    # ------------------------------------------------------------------ layout
+    def auto_layout(self, direction="TB"):
+        """Lay the graph out in layers (``"TB"`` top-down or ``"LR"`` left-right); one undo step."""
+        if not self.document.nodes:
+            return
+        from visualkeras_app.document.layout import auto_layout
+
+        positions = auto_layout(self.document, direction=direction)
+        self.set_flow(direction)
+        if any(tuple(self.document.nodes[n].pos) != tuple(map(float, p)) for n, p in positions.items()
+               if n in self.document.nodes):
+            self._push(commands.ApplyLayout(self.document, positions, text=f"Auto-layout ({direction})"))
+
+    # ------------------------------------------------------------------ selection
+    def selection(self) -> list:
+        return list(self._selection)
+
+    def set_selection(self, ids):
+        ids = [i for i in dict.fromkeys(ids) if i in self.document.nodes]
+        if ids != self._selection:
+            self._selection = ids
+            self.selection_changed.emit(list(ids))
+
+    def select_all(self):
+        self.set_selection(list(self.document.nodes))
+
+    def selected_edges(self) -> list:
+        return list(self._selected_edges)
+
+    def set_selected_edges(self, edges):
+        """Set by the canvas: the selected connections (Delete removes them with the nodes)."""
+        self._selected_edges = [e for e in edges if e in self.document.edges]
+
+    # ------------------------------------------------------------------ document
+    def replace_document(self, doc: Document):
+        """Swap in a new document (File > New / Open): the undo history is cleared."""
+        self.undo_stack.clear()
+        self.document = doc
+        self._selected_edges = []
+        self._last_paste = (None, 0)
+        if doc.result is None and doc.nodes:
+            doc.infer()
+        self.flow = guess_flow(doc, self.flow)
+        self.document_replaced.emit()
+        self.flow_changed.emit(self.flow)
+        if self._selection:
+            self._selection = []
+            self.selection_changed.emit([])
+        self.undo_stack.setClean()
+
+    def is_clean(self) -> bool:
+        return self.undo_stack.isClean()
