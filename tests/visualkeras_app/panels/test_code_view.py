@@ -1,0 +1,72 @@
+"""The code dock: generated engine code that follows the document, and a Copy button."""
+import pytest
+from PySide6.QtGui import QGuiApplication
+
+from visualkeras_app.panels.code_view import CodePanel
+
+
+@pytest.fixture
+def panel(qtbot, controller):
+    p = CodePanel(controller)
+    qtbot.addWidget(p)
+    p.resize(600, 400)
+    p.show()
+    qtbot.waitExposed(p)
+    return p
+
+
+def settle(qtbot, panel):
+    qtbot.waitUntil(lambda: not panel._timer.isActive(), timeout=2000)
+
+
+def test_empty_document_has_no_code(qtbot, panel):
+    settle(qtbot, panel)
+    assert panel.text() == "" and panel.editor.isReadOnly()
+
+
+def test_code_follows_edits_and_runs(qtbot, panel, chain, controller):
+    ids = chain("Flatten", ("Dense", {"units": 10}))
+    settle(qtbot, panel)
+    code = panel.text()
+    assert "import engine" in code and "Dense(10" in code and "model.summary()" in code
+    controller.set_param(ids[-1], "units", 7)
+    settle(qtbot, panel)
+    assert "Dense(7" in panel.text()
+    controller.undo_stack.undo()
+    settle(qtbot, panel)
+    assert panel.text() == code
+    # The generated code builds the same model.
+    namespace = {}
+    exec(compile(code.replace("model.summary()", ""), "<generated>", "exec"), namespace)
+    assert namespace["model"].count_params() == controller.document.result.total_params
+
+
+def test_many_edits_regenerate_once(qtbot, panel, chain, controller, monkeypatch):
+    import visualkeras_app.document.codegen as codegen
+
+    calls = []
+    real = codegen.generate_code
+    monkeypatch.setattr(codegen, "generate_code", lambda doc: calls.append(1) or real(doc))
+    chain("Flatten", "Dense", "Dropout", "Dense")
+    settle(qtbot, panel)
+    assert len(calls) == 1
+
+
+def test_problems_replace_the_code_with_their_list(qtbot, panel, controller):
+    controller.add_layer("Dense")  # no Input
+    settle(qtbot, panel)
+    text = panel.text()
+    assert text.startswith("# The graph has problems")
+    assert "no Input" in text
+    assert "will not run" in panel.status.text()
+    inp = controller.add_layer("InputLayer")
+    controller.connect(inp, next(n for n in controller.document.nodes if n != inp))
+    settle(qtbot, panel)
+    assert not panel.text().startswith("#") and "will not run" not in panel.status.text()
+
+
+def test_copy_button(qtbot, panel, chain):
+    chain("Flatten")
+    settle(qtbot, panel)
+    panel.copy_button.click()
+    assert QGuiApplication.clipboard().text() == panel.text() != ""

@@ -1,0 +1,55 @@
+"""Starting the editor: the QApplication, the main window, then (once it is on screen) the engine.
+
+Nothing here imports ``engine`` or torch: the window appears first and loads them itself
+(:meth:`visualkeras_app.mainwindow.MainWindow.start`).
+"""
+from __future__ import annotations
+
+import sys
+
+APP_NAME = "visualkeras-app"
+ORGANIZATION = "visualkeras"
+
+
+def make_application(argv=None):
+    """The process's QApplication (created once, named so QSettings and the desktop know the app)."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION)
+    from visualkeras_app import __version__
+
+    app.setApplicationVersion(__version__)
+    return app
+
+
+def main_window_for_tests(file=None, settings=None, offer_recovery=False):
+    """A MainWindow on the running QApplication, started (engine loaded, palette filled) but not shown.
+
+    Pass ``settings`` (e.g. ``QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)``) to keep a test's
+    recent files and window layout out of the user's own.
+    """
+    make_application()
+    from visualkeras_app.mainwindow import MainWindow
+
+    win = MainWindow(file=file, settings=settings, offer_recovery=offer_recovery)
+    win.start()
+    return win
+
+
+def run(file=None, argv=None) -> int:
+    """Open the editor window (on ``file`` when given) and run the event loop; returns the exit code."""
+    app = make_application(argv)
+    from visualkeras_app.mainwindow import MainWindow
+
+    win = MainWindow(file=file)
+    win.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    raise SystemExit(run(sys.argv[1] if len(sys.argv) > 1 else None))

@@ -1,0 +1,172 @@
+"""The summary dock: Keras's ``model.summary()`` table, computed from the document's shape inference.
+
+No model is built: the rows come from ``document.summary`` (shapes and parameter counts from
+``InferenceResult``, in the compiled model's layer order), the same table ``visualkeras-app summary``
+prints. A chain from one Input reads like a Sequential summary (no Input row, no "Connected to"
+column), anything else like a functional one.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+NODE_ROLE = Qt.UserRole + 1
+
+
+def readable_size(nbytes: float) -> str:
+    """Bytes as Keras prints them in summaries ("1.21 MB")."""
+    for unit in ["B", "KB", "MB", "GB", "TB"]:
+        if nbytes / 1024 < 1:
+            return f"{nbytes:.2f} {unit}"
+        nbytes /= 1024
+    return f"{nbytes:.2f} PB"
+
+
+def summary_rows(doc):
+    """``(sequential_like, rows)`` as ``document.summary.summary_rows`` gives them (the compiled model's
+    layer order), or ``(False, [])`` for an empty document (which must not load the engine)."""
+    if not doc.nodes:
+        return False, []
+    from visualkeras_app.document.summary import summary_rows as rows_of
+
+    return rows_of(doc, doc.result)
+
+
+def summary_text(doc) -> str:
+    """The summary as Keras prints it (box-drawn table and totals), at Keras's default widths."""
+    from visualkeras_app.document.summary import summary_text as text_of
+
+    sequential, _ = summary_rows(doc)
+    return text_of(doc, doc.result, line_length=88 if sequential else 108)
+
+
+def _totals(doc):
+    """``[(label, count, bytes)]`` for the three Keras total lines."""
+    r = doc.result
+    if r is None or not doc.nodes:
+        return [("Total params", 0, 0), ("Trainable params", 0, 0), ("Non-trainable params", 0, 0)]
+    tb, nb = r.trainable_bytes, r.non_trainable_bytes
+    return [("Total params", r.total_params, tb + nb), ("Trainable params", r.trainable_params, tb),
+            ("Non-trainable params", r.non_trainable_params, nb)]
+
+
+class SummaryPanel(QWidget):
+    """The table, the totals and a "Copy as text" button. A click on a row selects its node."""
+
+    def __init__(self, controller, parent=None):
+        super().__init__(parent)
+        self.controller = controller
+        self.title = QLabel(self)
+        self.table = QTableWidget(0, 4, self)
+        self.table.setHorizontalHeaderLabels(["Layer (type)", "Output Shape", "Param #", "Connected to"])
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SingleSelection)
+        self.table.setAlternatingRowColors(True)
+        self.table.setShowGrid(False)
+        self.table.setWordWrap(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.table.fontMetrics().height() + 6)
+        header = self.table.horizontalHeader()
+        # Shapes and counts take what they need; names and connections share the rest, so that no
+        # column hides behind a horizontal scroll bar in a narrow dock.
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.Stretch)
+        header.setStretchLastSection(False)
+        header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
+        self.mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        self.totals = QLabel(self)
+        self.totals.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.totals.setWordWrap(True)
+        self.copy_button = QPushButton("Copy as text", self)
+        self.copy_button.setToolTip("Copy the summary as model.summary() prints it")
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        bottom.addWidget(self.totals, 1)
+        bottom.addWidget(self.copy_button, 0, Qt.AlignVCenter)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
+        layout.addWidget(self.title)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(bottom)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self.refresh)
+        self._doc = None
+        self.table.itemClicked.connect(self._on_clicked)
+        controller.document_replaced.connect(self._on_document_replaced)
+        self._attach(controller.document)
+        self.refresh()
+
+    def _attach(self, doc):
+        if self._doc is not None:
+            self._doc.inferred.disconnect(self._schedule)
+            self._doc.changed.disconnect(self._schedule)
+        self._doc = doc
+        doc.inferred.connect(self._schedule)
+        doc.changed.connect(self._schedule)  # renames change no shape but do change the table
+
+    def _on_document_replaced(self):
+        self._attach(self.controller.document)
+        self.refresh()
+
+    def _schedule(self, *_):
+        self._timer.start()
+
+    def refresh(self):
+        self._timer.stop()
+        doc = self.controller.document
+        error = None
+        try:
+            sequential, rows = summary_rows(doc)
+        except Exception as exc:  # noqa: BLE001 - a half-built graph must not break the dock
+            sequential, rows, error = False, [], str(exc)
+        rows = [r for r in rows if not (sequential and r["is_input"])]
+        self.sequential = sequential
+        self.table.setColumnHidden(3, sequential)
+        self.table.setRowCount(len(rows))
+        problem_nodes = set()
+        if doc.result is not None:
+            problem_nodes = {nid for nid, ps in (doc.result.node_problems or {}).items() if ps}
+        for i, r in enumerate(rows):
+            values = [f"{r['name']} ({r['class_name']})", r["output_shape"], r["params"],
+                      ", ".join(r["connected_to"]) or "-"]
+            for j, text in enumerate(values):
+                item = QTableWidgetItem(text)
+                item.setData(NODE_ROLE, r["id"])
+                if j in (1, 2):
+                    item.setFont(self.mono)
+                if j == 2:
+                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
+                if r["id"] in problem_nodes:
+                    item.setForeground(QColor("#b02020"))
+                    item.setToolTip("\n".join(p.message for p in doc.result.node_problems[r["id"]]))
+                self.table.setItem(i, j, item)
+        kind = "Sequential" if sequential else "Functional"
+        self.title.setText(f"No summary: {error}" if error else
+                           f"<b>{kind}</b> model · {len(doc.nodes)} layers" if doc.nodes else "Empty model")
+        (_, total, total_size), (_, trainable, _), (_, frozen, _) = _totals(doc)
+        self.totals.setText(f"Total params: <b>{total:,}</b> ({readable_size(total_size)}) &nbsp;·&nbsp; "
+                            f"Trainable: {trainable:,} &nbsp;·&nbsp; Non-trainable: {frozen:,}")
+        self.totals.setToolTip("<br>".join(f"{label}: {n:,} ({readable_size(size)})"
+                                           for label, n, size in _totals(doc)))
+
+    def row_texts(self):
+        """The visible table as lists of cell texts (tests)."""
+        return [[self.table.item(i, j).text() for j in range(4) if not self.table.isColumnHidden(j)]
+                for i in range(self.table.rowCount())]
+
+    def _on_clicked(self, item):
+        nid = item.data(NODE_ROLE)
+        if nid:
+            self.controller.set_selection([nid])
+
+    def copy_to_clipboard(self):
+        QGuiApplication.clipboard().setText(summary_text(self.controller.document))
