@@ -90,7 +90,9 @@ class Model(Trainer, Layer):
         dev = self._device()
         if dev is not None:
             inputs = _move(inputs, dev)
-        return self.call(inputs, training=bool(training), **kwargs)
+        if self._takes_training():
+            kwargs["training"] = bool(training)
+        return self.call(inputs, **kwargs)
 
     def _build_from_data(self, inputs):
         self.built = True

@@ -5,11 +5,19 @@ config cannot make the engine run code.
 """
 from __future__ import annotations
 
+import contextvars
 import json
+
+import numpy as np
 
 from engine.layers import registry
 from engine.layers.input_layer import InputLayer
+from engine.layers.layer import Layer
 from engine.layers.node import KerasTensor
+
+
+# Layer classes the caller passed to load_model/model_from_config (their own code, never the file's).
+_CUSTOM_OBJECTS = contextvars.ContextVar("engine_custom_objects", default=None)
 
 
 class ModelFileError(ValueError):
@@ -44,16 +52,28 @@ def deserialize_layer(config):
     name = config["class_name"]
     if name in ("Sequential", "Functional", "Model"):
         return model_from_config(config)
-    if name == "Lambda":
-        raise ConfigError("The model contains a Lambda layer, which stores Python code. Loading it would run that "
-                          "code, so it is refused. Rebuild the model without Lambda layers.")
+    if name in ("Lambda", "TFOpLambda", "SlicingOpLambda"):
+        lname = (config.get("config") or {}).get("name") if isinstance(config.get("config"), dict) else None
+        raise ConfigError(f"The model contains a {name} layer {lname!r}, which stores Python code. Loading it "
+                          "would run that code, so it is refused. Rebuild the model without Lambda layers "
+                          "(write a Layer subclass and pass it in custom_objects).")
+    custom = _CUSTOM_OBJECTS.get() or {}
+    if not isinstance(name, str):
+        raise ConfigError(f"A layer's 'class_name' must be a string. Received: {name!r:.100}")
+    cls = custom.get(name)
+    if cls is not None and not (isinstance(cls, type) and issubclass(cls, Layer)):
+        raise ConfigError(f"custom_objects[{name!r}] must be a Layer subclass. Received: {cls!r}")
+    if cls is None:
+        try:
+            cls = registry.get_class(name)
+        except ValueError as e:
+            raise ConfigError(f"{e} Pass your own layer classes in custom_objects={{name: class}}.") from None
+    inner = config.get("config") or {}
+    if not isinstance(inner, dict):
+        raise ConfigError(f"The config of layer class {name!r} must be an object. Received: {inner!r:.100}")
     try:
-        cls = registry.get_class(name)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    try:
-        return cls.from_config(dict(config.get("config") or {}))
-    except (TypeError, ValueError) as e:
+        return cls.from_config(dict(inner))
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
         raise ConfigError(f"Cannot create layer {name!r} from its config: {e}") from None
 
 
@@ -134,8 +154,17 @@ def serialize_model(model):
     return out
 
 
-def model_from_config(config):
-    """Build a Sequential or functional model from a Keras 3 (or Keras 2) config dict."""
+def model_from_config(config, custom_objects=None):
+    """Build a Sequential or functional model from a Keras 3 (or Keras 2) config dict.
+
+    Classes come from the layer registry, or from ``custom_objects`` (``{name: Layer subclass}``).
+    """
+    if custom_objects:
+        token = _CUSTOM_OBJECTS.set(dict(custom_objects))
+        try:
+            return model_from_config(config)
+        finally:
+            _CUSTOM_OBJECTS.reset(token)
     if not isinstance(config, dict):
         raise ConfigError(f"A model config must be a JSON object. Received: {type(config).__name__}")
     class_name = config.get("class_name")
@@ -281,9 +310,53 @@ def _call_kwargs(layer, kwargs):
     return out
 
 
-def model_from_json(json_string, custom_objects=None):
+# Keras configs nest about a dozen levels (model, layers, wrapped layer, initializer...); nested models
+# add a few each. Anything far deeper is an attack on the parser's recursion, refused before parsing.
+MAX_JSON_DEPTH = 200
+MAX_JSON_BYTES = 64 * 1024 * 1024
+
+
+def json_depth(obj):
+    """The nesting depth of a parsed JSON value (a scalar is 0), computed without recursion."""
+    deepest, stack = 0, [(obj, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = value.values()
+        elif not isinstance(value, list):
+            deepest = max(deepest, depth)
+            continue
+        depth += 1
+        deepest = max(deepest, depth)
+        stack.extend((v, depth) for v in value)
+    return deepest
+
+
+def loads_config(text, what="model config"):
+    """Parse a JSON config, refusing oversized or absurdly nested documents with ``ConfigError``."""
+    if isinstance(text, (bytes, bytearray, np.bytes_)):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"The {what} is not UTF-8 text: {e}") from None
+    if not isinstance(text, str):
+        raise ConfigError(f"The {what} must be a JSON string. Received: {type(text).__name__}")
+    if len(text) > MAX_JSON_BYTES:
+        raise ConfigError(f"The {what} is {len(text)} characters long, over the limit of {MAX_JSON_BYTES}.")
     try:
-        config = json.loads(json_string)
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"Not valid JSON: {e}") from None
-    return model_from_config(config)
+        # The C decoder counts its own recursion: a deeply nested document fails fast here.
+        config = json.loads(text)
+    except RecursionError:
+        raise ConfigError(f"The {what} nests too deeply to be a Keras config; it is refused.") from None
+    except ValueError as e:
+        raise ConfigError(f"The {what} is not valid JSON: {e}") from None
+    depth = json_depth(config)
+    if depth > MAX_JSON_DEPTH:
+        raise ConfigError(f"The {what} nests {depth} levels deep, over the limit of {MAX_JSON_DEPTH}: "
+                          "no Keras model needs that, so it is refused.")
+    return config
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Build a model from ``model.to_json()`` output (Keras 3 or Keras 2 JSON)."""
+    return model_from_config(loads_config(json_string), custom_objects=custom_objects)

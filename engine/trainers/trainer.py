@@ -179,9 +179,13 @@ class Trainer:
         for i, m, weighted in self._metrics:
             m.update_state(y_list[i], p_list[i], sample_weight=sample_weight if weighted else None)
 
+    def _forward(self, x, training):
+        # A subclassed model's call may leave out `training`, as Keras allows.
+        return self.call(x, training=training) if self._takes_training() else self.call(x)
+
     def _train_step(self, x, y, sw, params):
         batch_size = da.num_samples(x)
-        y_pred = self.call(x, training=True)
+        y_pred = self._forward(x, True)
         loss = self._compute_loss(y, y_pred, sw, batch_size)
         for p in params:
             p.grad = None
@@ -196,7 +200,7 @@ class Trainer:
 
     def _test_step(self, x, y, sw):
         batch_size = da.num_samples(x)
-        y_pred = self.call(x, training=False)
+        y_pred = self._forward(x, False)
         self._compute_loss(y, y_pred, sw, batch_size)
         self._update_metrics(y, y_pred, sw)
 
@@ -310,10 +314,11 @@ class Trainer:
         if for_training or self.compiled:
             self._assert_compiled()
             if not self._resolved:
-                shapes = self.outputs and [t.shape for t in self.outputs]
+                outs = getattr(self, "outputs", None)
+                shapes = outs and [t.shape for t in outs]
                 if not shapes:
                     with torch.no_grad():
-                        out = self.call(da.move(da.take(x0, slice(0, 2)), dev), training=False)
+                        out = self._forward(da.move(da.take(x0, slice(0, 2)), dev), False)
                     shapes = [(None,) + tuple(o.shape[1:]) for o in (out if isinstance(out, (list, tuple)) else [out])]
                 self._resolve(y0, shapes)
         return batches, dev
@@ -449,7 +454,7 @@ class Trainer:
                 if dev is None:
                     dev = self._prepare(xb)
                 cbs.on_predict_batch_begin(step)
-                y = self.call(da.move(xb, dev), training=False)
+                y = self._forward(da.move(xb, dev), False)
                 outs.append([t.detach().cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
                 cbs.on_predict_batch_end(step, {"outputs": y})
         cbs.on_predict_end()

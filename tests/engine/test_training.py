@@ -267,3 +267,32 @@ def test_masks_and_activity_regularizers_match_keras(keras, functional):
     k.fit(x, y, epochs=2, shuffle=False, verbose=0)
     for a, b in zip(e.get_weights(), k.get_weights()):
         np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_subclassed_model_trains_with_or_without_training_argument():
+    x, y = blobs(64)
+
+    class Plain(Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = L.Dense(8, activation="relu")
+            self.out = L.Dense(3, activation="softmax")
+
+        def call(self, inputs):
+            return self.out(self.hidden(inputs))
+
+    class WithDropout(Plain):
+        def __init__(self):
+            super().__init__()
+            self.drop = L.Dropout(0.5)
+
+        def call(self, inputs, training=False):
+            return self.out(self.drop(self.hidden(inputs), training=training))
+
+    for cls in (Plain, WithDropout):
+        model = cls()
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        hist = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+        assert hist.history["loss"][-1] < hist.history["loss"][0]
+        assert model.predict(x[:4], verbose=0).shape == (4, 3)
+        assert len(model.trainable_weights) >= 4

@@ -1,0 +1,266 @@
+"""The Keras 3 ``.keras`` zip (``metadata.json``, ``config.json``, ``model.weights.h5``) and the
+``.weights.h5`` tree it shares with ``save_weights``.
+
+Weights tree (``saving/saving_lib.py`` in Keras): each object's own variables go to ``<path>/vars/0, 1...``
+with the attribute ``name``; a model's layers sit under ``layers/<snake_case(ClassName)>[_1, _2...]``
+numbered in ``model.layers`` order, and a layer's sub-layers under their attribute name
+(``layers/lstm/cell``, ``layers/bidirectional/forward_layer/cell``). The layer's own name is not in the
+path, so a model pairs with a file by position. The optimizer's state is ``optimizer/vars/N``.
+
+Reading never extracts the archive: members are read into memory after their declared sizes and
+compression ratios were checked, so a member named ``../x`` or a zip bomb cannot touch the disk.
+"""
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import warnings
+import zipfile
+
+import h5py
+
+from engine import backend
+from engine.saving import h5_format
+from engine.saving.serialization import ModelFileError
+
+CONFIG_NAME = "config.json"
+METADATA_NAME = "metadata.json"
+WEIGHTS_NAME = "model.weights.h5"
+
+MAX_MEMBERS = 1000
+MAX_JSON_MEMBER_BYTES = 64 * 1024 * 1024
+MAX_WEIGHTS_BYTES = 1 << 37  # 128 GiB: larger than any model this engine trains, far below a bomb
+# Keras writes members stored (ratio 1); deflate cannot pass ~1032:1. More than this is a bomb.
+_MAX_RATIO = 100
+_RATIO_FLOOR_BYTES = 1 << 20
+
+
+# ---------------------------------------------------------------------------------------------- the tree
+def _name_key(name):
+    return f"~{name}" if name.startswith("_") else name
+
+
+def _children(layer):
+    """``[(attribute, sub-layer)]`` as Keras's ``_walk_saveable`` visits them (private names last)."""
+    from engine.layers.layer import Layer
+
+    items = [(k, m) for k, m in layer._modules.items() if isinstance(m, Layer)]
+    return sorted(items, key=lambda kv: _name_key(kv[0]))
+
+
+def own_variables(layer):
+    """A layer's own variables as Keras stores them: trainable ones, then non-trainable ones."""
+    flags = layer._own_weight_trainable
+    return ([p for p, t in zip(layer._own_weights, flags) if t]
+            + [p for p, t in zip(layer._own_weights, flags) if not t])
+
+
+def walk(model):
+    """``[(path, layer)]`` for the model and every layer inside it, in Keras's order and with its paths."""
+    from engine.models.model import Model
+
+    out, visited = [], set()
+
+    def visit(obj, path):
+        if id(obj) in visited:
+            return
+        visited.add(id(obj))
+        out.append((path, obj))
+        if isinstance(obj, Model) and (hasattr(obj, "_steps") or hasattr(obj, "_stack")):
+            children = [("layers", obj.layers)]  # Sequential/Functional: their layers, first
+        elif isinstance(obj, Model):
+            # A subclassed model: Keras visits its attributes by name, the `layers` list among them.
+            children = sorted(_children(obj) + [("layers", obj.layers)], key=lambda kv: _name_key(kv[0]))
+        else:
+            children = _children(obj)
+        for attr, child in children:
+            if isinstance(child, list):
+                used = {}
+                for layer in child:
+                    name = backend.to_snake_case(type(layer).__name__)
+                    if name in used:
+                        used[name] += 1
+                        name = f"{name}_{used[name]}"
+                    else:
+                        used[name] = 0
+                    visit(layer, _join(path, attr, name))
+            else:
+                visit(child, _join(path, attr))
+
+    visit(model, "")
+    return out
+
+
+def _join(*parts):
+    return "/".join(p for p in parts if p)
+
+
+def write_weights(model, h5file, include_optimizer=True):
+    """Write the weights tree (and the optimizer's state when compiled) into an open ``h5py.File``."""
+    for path, layer in walk(model):
+        group = h5file.create_group(_join(path, "vars"))
+        group.attrs["name"] = layer.name
+        for i, p in enumerate(own_variables(layer)):
+            group.create_dataset(str(i), data=p.detach().cpu().numpy())
+    opt = getattr(model, "optimizer", None)
+    if include_optimizer and opt is not None and getattr(model, "compiled", False):
+        group = h5file.create_group("optimizer/vars")
+        group.attrs["name"] = opt.name
+        for i, value in enumerate(opt.get_state()):
+            group.create_dataset(str(i), data=value)
+
+
+def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
+    """Read a weights tree into ``model``; every value is checked before any weight changes.
+
+    Args:
+        optimizer: ``"build"`` builds the model's optimizer to restore its saved state, ``"built"``
+            restores it only into an optimizer that is already built, ``None`` ignores it.
+    """
+    pairs = []
+    for path, layer in walk(model):
+        params = own_variables(layer)
+        if not params:
+            continue
+        vars_path = _join(path, "vars")
+        where = f"layer {layer.name!r} ({type(layer).__name__}, at {vars_path!r})"
+        if not _has_path(h5file, vars_path):
+            if skip_mismatch:
+                warnings.warn(f"Skipping {where}: the file has no weights for it.", stacklevel=3)
+                continue
+            raise ModelFileError(f"the file has no weights for {where}; the model expects {len(params)}")
+        group = h5_format.get_group(h5file, vars_path)
+        keys = list(group.keys())
+        if sorted(keys) != sorted(str(i) for i in range(len(params))):
+            msg = f"{where} expects {len(params)} variables, the file has {len(keys)}"
+            if skip_mismatch:
+                warnings.warn(f"Skipping {msg}.", stacklevel=3)
+                continue
+            raise ModelFileError(msg)
+        values = []
+        for i, p in enumerate(params):
+            try:
+                values.append((p, h5_format.read_dataset(group, str(i), expected_shape=tuple(p.shape))))
+            except ModelFileError as e:
+                if skip_mismatch and "has shape" in str(e):
+                    warnings.warn(f"Skipping {where}: {e}", stacklevel=3)
+                    values = None
+                    break
+                raise ModelFileError(f"{where}: {e}") from None
+        if values:
+            pairs.extend(values)
+    opt = getattr(model, "optimizer", None)
+    restore = (optimizer == "build" or (optimizer == "built" and opt is not None and opt.built))
+    state_reader = None
+    if restore and opt is not None and _has_path(h5file, "optimizer/vars"):
+        group = h5_format.get_group(h5file, "optimizer/vars")
+        n = len(group.keys())
+        state_reader = (n, lambda i, shape: h5_format.read_dataset(group, str(i), expected_shape=shape))
+    h5_format.assign(pairs)
+    if state_reader is not None:
+        from engine.saving.saving_api import restore_optimizer
+
+        restore_optimizer(model, *state_reader)
+
+
+def _has_path(h5file, path):
+    current = h5file
+    for part in path.split("/"):
+        if not h5_format.has_entry(current, part):
+            return False
+        current = h5_format.get_group(current, part)
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- the zip
+def save_keras(model, fileobj, include_optimizer=True):
+    """Write ``model`` as a ``.keras`` archive into the binary file object ``fileobj``."""
+    from engine.saving import saving_api
+    from engine.saving.serialization import serialize_model
+
+    config = serialize_model(model)
+    if getattr(model, "compiled", False) and model.optimizer is not None:
+        config["compile_config"] = saving_api.compile_config(model)
+    metadata = {"keras_version": h5_format.KERAS_VERSION,
+                "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
+    weights = io.BytesIO()
+    with h5py.File(weights, "w") as f:
+        write_weights(model, f, include_optimizer=include_optimizer)
+    with zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_STORED) as zf:
+        zf.writestr(METADATA_NAME, json.dumps(metadata))
+        zf.writestr(CONFIG_NAME, json.dumps(config))
+        zf.writestr(WEIGHTS_NAME, weights.getvalue())
+
+
+def check_archive(zf):
+    """Refuse archives with unsafe member names, encryption or members that would decompress to a bomb."""
+    infos = zf.infolist()
+    if len(infos) > MAX_MEMBERS:
+        raise ModelFileError(f"the archive has {len(infos)} members; a .keras file has a handful")
+    for info in infos:
+        name = info.filename
+        parts = name.replace("\\", "/").split("/")
+        if (name.startswith(("/", "\\")) or ".." in parts or "\x00" in name
+                or (len(name) > 1 and name[1] == ":")):
+            raise ModelFileError(f"the archive member {name!r} points outside the archive; refused")
+        if info.flag_bits & 0x1:
+            raise ModelFileError(f"the archive member {name!r} is encrypted")
+        if info.file_size > _RATIO_FLOOR_BYTES and info.file_size > _MAX_RATIO * max(info.compress_size, 1):
+            raise ModelFileError(f"the archive member {name!r} declares {info.file_size} bytes but stores only "
+                                 f"{info.compress_size}: refused as a decompression bomb")
+
+
+def read_member(zf, name, max_bytes):
+    """Read one archive member into memory, refusing it when it declares or yields more than ``max_bytes``."""
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        raise ModelFileError(f"the archive has no {name!r}; a .keras file holds {CONFIG_NAME}, "
+                             f"{METADATA_NAME} and {WEIGHTS_NAME}") from None
+    if info.file_size > max_bytes:
+        raise ModelFileError(f"the archive member {name!r} declares {info.file_size} bytes, over the limit "
+                             f"of {max_bytes}")
+    with zf.open(info) as f:
+        data = f.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ModelFileError(f"the archive member {name!r} holds more than {max_bytes} bytes")
+    return data
+
+
+def open_archive(fileobj):
+    try:
+        zf = zipfile.ZipFile(fileobj, "r")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as e:
+        raise ModelFileError(f"not a readable .keras (zip) archive: {e}") from None
+    check_archive(zf)
+    return zf
+
+
+def open_weights_member(zf):
+    data = read_member(zf, WEIGHTS_NAME, MAX_WEIGHTS_BYTES)
+    try:
+        return h5_format.open_h5(data)
+    except ModelFileError as e:
+        raise ModelFileError(f"{WEIGHTS_NAME} in the archive: {e}") from None
+
+
+def load_keras(fileobj, custom_objects=None, compile=True):
+    """Build, fill and (when it was saved compiled) compile a model from a ``.keras`` archive."""
+    from engine.saving import saving_api
+    from engine.saving.serialization import loads_config, model_from_config
+
+    with open_archive(fileobj) as zf:
+        config = loads_config(read_member(zf, CONFIG_NAME, MAX_JSON_MEMBER_BYTES))
+        if not isinstance(config, dict):
+            raise ModelFileError(f"{CONFIG_NAME} should hold a JSON object")
+        model = model_from_config(config, custom_objects=custom_objects)
+        compile_cfg = config.get("compile_config") if compile else None
+        if compile_cfg:
+            saving_api.compile_from_config(model, compile_cfg, custom_objects)
+        if WEIGHTS_NAME in zf.namelist():
+            with open_weights_member(zf) as f:
+                read_weights(model, f, optimizer="build" if compile_cfg else None)
+        elif any(True for _ in model.weights):
+            raise ModelFileError(f"the archive has no {WEIGHTS_NAME}, but the model has weights")
+    return model
