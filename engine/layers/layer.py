@@ -6,6 +6,7 @@ Weights are stored in Keras's layout (a Dense kernel is ``(in, out)``, a Conv2D 
 """
 from __future__ import annotations
 
+import contextvars
 import inspect
 
 import numpy as np
@@ -14,6 +15,10 @@ from torch import nn
 
 from engine import backend, constraints, initializers, regularizers
 from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_like
+
+# While a model is built from an untrusted config (a file), each weight is checked against a budget
+# before memory is taken: a config asking for Dense(units=10**10) is refused, not allocated.
+WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("weight_budget", default=None)
 
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
 _BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
@@ -169,6 +174,8 @@ class Layer(nn.Module):
                    regularizer=None, constraint=None, **kwargs):
         """Create a weight of ``shape`` in Keras layout and register it on the module."""
         shape = standardize_shape(shape if shape is not None else ())
+        if WEIGHT_BUDGET.get() is not None:
+            WEIGHT_BUDGET.get().spend(shape, self.name)
         if initializer is None:
             initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
         init = initializers.get(initializer)

@@ -154,11 +154,42 @@ def serialize_model(model):
     return out
 
 
+class WeightBudget:
+    """Caps the weights a config may ask for (default 2**31 values, 8 GiB of float32;
+    ``VISUALKERAS_MAX_PARAMS`` overrides), checked before each weight is allocated."""
+
+    def __init__(self, limit=None):
+        import os
+
+        self.limit = int(limit or os.environ.get("VISUALKERAS_MAX_PARAMS", 2**31))
+        self.used = 0
+
+    def spend(self, shape, layer_name):
+        n = 1
+        for d in shape:
+            n *= int(d)
+        self.used += n
+        if self.used > self.limit:
+            raise ConfigError(
+                f"The model config asks for more than {self.limit:,} weights (layer {layer_name!r} alone wants "
+                f"{n:,}, shape {tuple(shape)}); it is refused before any memory is taken. Set "
+                "VISUALKERAS_MAX_PARAMS to a larger number if the model really is that big.")
+
+
 def model_from_config(config, custom_objects=None):
     """Build a Sequential or functional model from a Keras 3 (or Keras 2) config dict.
 
     Classes come from the layer registry, or from ``custom_objects`` (``{name: Layer subclass}``).
+    The weights the config asks for are capped (``WeightBudget``) before they are allocated.
     """
+    from engine.layers.layer import WEIGHT_BUDGET
+
+    if WEIGHT_BUDGET.get() is None:
+        token = WEIGHT_BUDGET.set(WeightBudget())
+        try:
+            return model_from_config(config, custom_objects=custom_objects)
+        finally:
+            WEIGHT_BUDGET.reset(token)
     if custom_objects:
         token = _CUSTOM_OBJECTS.set(dict(custom_objects))
         try:

@@ -380,3 +380,22 @@ def test_fuzz_mutated_keras_members_raise_only_model_file_error(fuzz_files, memb
 def _members_from_bytes(data):
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         return {n: zf.read(n) for n in zf.namelist()}
+
+
+def test_config_asking_for_absurd_weights_is_refused_before_allocation(tmp_path, monkeypatch):
+    import json
+
+    import engine
+    from engine.saving import ModelFileError
+
+    cfg = {"class_name": "Sequential", "config": {"name": "s", "layers": [
+        {"class_name": "InputLayer", "config": {"batch_shape": [None, 100000]}},
+        {"class_name": "Dense", "config": {"units": 10**9}}]}}
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(cfg))
+    with pytest.raises(ModelFileError, match="VISUALKERAS_MAX_PARAMS"):
+        engine.models.load_model(str(path))
+    # A normal model under the same budget still loads.
+    cfg["config"]["layers"][1]["config"]["units"] = 3
+    path.write_text(json.dumps(cfg))
+    assert engine.models.load_model(str(path)).count_params() == 300003
