@@ -45,6 +45,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-keras", action="store_true")
+    ap.add_argument("--only-keras", action="store_true", help="run Keras alone (e.g. to compare with an earlier engine run)")
     args = ap.parse_args(argv)
     import engine
     from engine.datasets import mnist
@@ -54,7 +55,7 @@ def main(argv=None):
     x_train = x_train.reshape(-1, 28, 28, 1).astype("float32") / 255
     x_test = x_test.reshape(-1, 28, 28, 1).astype("float32") / 255
     data = ((x_train, engine.utils.to_categorical(y_train, 10)), (x_test, engine.utils.to_categorical(y_test, 10)))
-    libs = [engine]
+    libs = [] if args.only_keras else [engine]
     if not args.no_keras:
         try:
             import keras

@@ -4,6 +4,10 @@
     visualkeras-app FILE                 the window, opening FILE (.vkproj, .json, .h5, .keras)
     visualkeras-app summary FILE|KEY     the Keras summary table of a file or template, no window
     visualkeras-app templates            the templates' keys and titles
+    visualkeras-app train FILE|KEY       train on MNIST (or another data set), no window; prints Keras's
+                                         progress bar, then test_loss and test_accuracy
+    visualkeras-app export MODEL OUT     export a file or template: .keras .h5 .json .weights.h5 .py
+                                         _torch.py .onnx .png .svg .pdf .dot (see 'export --help')
     visualkeras-app --version
 
 Kept free of torch and Qt imports at module level, so that ``--version`` and ``--help`` answer at
@@ -17,7 +21,7 @@ import sys
 
 from visualkeras_app import __version__
 
-_COMMANDS = ("summary", "templates")
+_COMMANDS = ("summary", "templates", "train", "export")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -25,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="visualkeras-app",
         description="Build neural networks on a canvas, train them, export Keras files, diagrams and code.",
         epilog="Commands: 'visualkeras-app summary FILE|TEMPLATE' prints a model's summary table without a "
-               "window; 'visualkeras-app templates' lists the templates.",
+               "window; 'visualkeras-app train FILE|TEMPLATE' trains it (e.g. 'visualkeras-app train "
+               "mnist_fast_cnn'); 'visualkeras-app templates' lists the templates.",
     )
     parser.add_argument("--version", action="version", version=f"visualkeras-app {__version__}")
     parser.add_argument("file", nargs="?", help="a project or model file to open in the window "
@@ -42,8 +47,171 @@ def _command_parser(name):
         p.add_argument("target", help="a project or model file, or a template key (see 'visualkeras-app templates')")
         p.add_argument("--line-length", type=int, default=None, help="total width of the table")
         return p
+    if name == "train":
+        return _train_parser()
     p = argparse.ArgumentParser(prog="visualkeras-app templates", description="List the templates: key and title.")
     return p
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text}")
+    return value
+
+
+def _train_parser():
+    p = argparse.ArgumentParser(
+        prog="visualkeras-app train",
+        description="Train a model file or template without a window, printing Keras's progress bar and, at "
+                    "the end, the lines 'test_loss: ...' and 'test_accuracy: ...'. Settings not given come from "
+                    "the project's saved training settings, else from the one-click recipe (Adam with a "
+                    "one-cycle schedule, batch 64, one epoch: 99%% on MNIST with the mnist_fast_cnn template).",
+        epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
+               "could not be used (the message says why and how to fix it).")
+    p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")
+    p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, or a .npz/.csv file")
+    p.add_argument("--epochs", type=_positive_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
+                   help="learning rate (the peak rate with the one-cycle schedule)")
+    p.add_argument("--optimizer", default=None, help="adam, sgd, rmsprop, ...")
+    p.add_argument("--loss", default=None, help="a Keras loss name, or auto (default)")
+    p.add_argument("--schedule", choices=("one_cycle", "constant"), default=None)
+    p.add_argument("--validation-split", type=float, default=None)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", default=None, help="cpu, cuda or mps")
+    p.add_argument("--max-train-samples", type=_positive_int, default=None,
+                   help="train on only the first N samples (a quick try)")
+    p.add_argument("--save", metavar="OUT", default=None,
+                   help="write the trained model: .keras or .h5 (Keras files), or .vkproj (a project with "
+                        "the weights and the training settings)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar, only the result lines")
+    return p
+
+
+def _open_target(target):
+    """(document, name) for a file or a template key; prints the problem and returns None otherwise."""
+    from visualkeras_app.document.project import ProjectError, open_any
+    from visualkeras_app.document.templates import list_templates, load_template
+
+    if os.path.exists(target):
+        try:
+            return open_any(target), os.path.splitext(os.path.basename(target))[0]
+        except ProjectError as e:
+            print(f"visualkeras-app: {e}", file=sys.stderr)
+            return None
+    if target in {t.key for t in list_templates()}:
+        return load_template(target), target
+    keys = ", ".join(t.key for t in list_templates())
+    print(f"visualkeras-app: {target!r} is neither a file nor a template. Templates: {keys}.", file=sys.stderr)
+    return None
+
+
+def _train_settings(args, doc):
+    from visualkeras_app.training.recipe import one_click_settings
+    from visualkeras_app.training.settings import TrainSettings
+
+    base = one_click_settings().to_dict()
+    saved = TrainSettings.from_dict(doc.training).to_dict() if doc.training else {}
+    # A saved dict only overrides the recipe where it names a key (TrainSettings' defaults are not choices).
+    base.update({k: v for k, v in saved.items() if k in (doc.training or {})})
+    flags = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
+             "learning_rate": args.lr, "optimizer": args.optimizer, "loss": args.loss, "schedule": args.schedule,
+             "validation_split": args.validation_split, "seed": args.seed, "device": args.device,
+             "max_train_samples": args.max_train_samples}
+    base.update({k: v for k, v in flags.items() if v is not None})
+    return TrainSettings(**base)
+
+
+def _save_trained(model, doc, settings, out):
+    ext = os.path.splitext(out)[1].lower()
+    if ext in (".keras", ".h5", ".hdf5"):
+        from engine.saving import save_model
+
+        # The one-cycle schedule is this app's class, unknown to Keras: the file records the rate the
+        # optimizer ended with instead, so that Keras (and engine) load it compiled.
+        opt = model.optimizer
+        schedule = opt._learning_rate
+        if callable(schedule):
+            opt._learning_rate = float(schedule(max(opt._iterations - 1, 0)))
+        try:
+            save_model(model, out)
+        finally:
+            opt._learning_rate = schedule
+        return
+    from visualkeras_app.document.project import save_project
+
+    for node in doc.nodes.values():
+        if not node.is_input:
+            node.weights = model.get_layer(node.name).get_weights()
+    doc.training = settings.to_dict()
+    save_project(doc, out)
+
+
+def _train(args) -> int:
+    opened = _open_target(args.model)
+    if opened is None:
+        return 2
+    doc, name = opened
+    try:
+        settings = _train_settings(args, doc)
+    except ValueError as e:
+        print(f"visualkeras-app: {e}", file=sys.stderr)
+        return 2
+    if args.save and os.path.splitext(args.save)[1].lower() not in (".keras", ".h5", ".hdf5", ".vkproj"):
+        print(f"visualkeras-app: cannot save to {args.save}: use a .keras, .h5 or .vkproj file name.", file=sys.stderr)
+        return 2
+    from engine import backend
+    from visualkeras_app.document.convert import ConversionError, document_to_model
+    from visualkeras_app.training.data import DatasetError, DatasetMismatch, load_dataset, prepare_for_model
+    from visualkeras_app.training.session import TrainingSession
+
+    try:
+        backend.set_device(settings.device)
+        backend.set_seed(settings.seed)
+        model = document_to_model(doc, name=name)
+        dataset = load_dataset(settings.dataset)
+        prepared = prepare_for_model(dataset, model, settings.loss, max_train_samples=settings.max_train_samples)
+    except DatasetMismatch as e:
+        print(f"visualkeras-app: {e.message}\nFix: {e.fix}", file=sys.stderr)
+        return 2
+    except (ConversionError, DatasetError, FileNotFoundError, ValueError) as e:
+        print(f"visualkeras-app: {e}", file=sys.stderr)
+        return 2
+    quiet = args.quiet
+
+    class _Printer:
+        def on_message(self, text):
+            if text not in ("Paused.", "Resumed."):
+                print(text, file=sys.stderr)
+
+    if not quiet:
+        print(f"Training {name} on {dataset.name}: {len(prepared.x_train)} samples, {settings.epochs} epoch(s), "
+              f"batch {settings.batch_size}, {settings.optimizer} lr={settings.learning_rate:g} "
+              f"({settings.schedule}), loss {prepared.loss}.")
+        for step in prepared.steps:
+            print(f"  preprocessing: {step}")
+    session = TrainingSession(model, prepared, settings, listener=_Printer(), name=name, verbose=0 if quiet else 1)
+    record = session.run()
+    if session.error is not None:
+        print(f"visualkeras-app: training failed: {type(session.error).__name__}: {session.error}", file=sys.stderr)
+        return 1
+    if record.stopped_reason == "nan":
+        return 1
+    if args.save:
+        try:
+            _save_trained(model, doc, settings, args.save)
+        except (OSError, ValueError) as e:
+            print(f"visualkeras-app: cannot save {args.save}: {e}", file=sys.stderr)
+            return 2
+        if not quiet:
+            print(f"Saved {args.save}")
+    if not quiet:
+        print(f"Trained for {record.duration_s:.1f} s.")
+    print(f"test_loss: {record.test_loss:.4f}")
+    print(f"test_accuracy: {record.test_accuracy:.4f}")
+    return 0
 
 
 def _summary(args) -> int:
@@ -100,10 +268,14 @@ def _window(file) -> int:
 
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "export":
+        from visualkeras_app.export.cli import run as export_command
+
+        return export_command(argv[1:])
     if argv and argv[0] in _COMMANDS:
         name = argv[0]
         args = _command_parser(name).parse_args(argv[1:])
-        return _summary(args) if name == "summary" else _templates(args)
+        return {"summary": _summary, "templates": _templates, "train": _train}[name](args)
     args = build_parser().parse_args(argv)
     if args.file is not None and not os.path.exists(args.file):
         print(f"visualkeras-app: cannot open {args.file}: no such file.", file=sys.stderr)

@@ -1,0 +1,69 @@
+"""``visualkeras-app train``: a template or a file, Keras's progress bar, result lines, --save, errors."""
+import os
+
+import numpy as np
+import pytest
+
+from tests.conftest import data_dir
+from visualkeras_app.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _data(monkeypatch):
+    if not os.environ.get("VISUALKERAS_DATA"):
+        monkeypatch.setenv("VISUALKERAS_DATA", data_dir())
+
+
+def test_train_a_template_prints_progress_and_results_and_saves_keras(capsys, tmp_path):
+    out_path = str(tmp_path / "fast.keras")
+    code = main(["train", "mnist_fast_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "64",
+                 "--lr", "0.003", "--max-train-samples", "256", "--save", out_path])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    lines = out.strip().splitlines()
+    assert lines[-2].startswith("test_loss: ") and lines[-1].startswith("test_accuracy: ")
+    acc = float(lines[-1].split(": ")[1])
+    assert 0.0 <= acc <= 1.0 and len(lines[-1].split(": ")[1]) == 6  # four decimals, as 0.9914
+    assert "4/4" in out and "loss:" in out  # Keras's progress bar: 256 samples in batches of 64
+    assert "preprocessing: scaled pixels 0-255 to 0-1" in out
+    import engine
+
+    model = engine.saving.load_model(out_path)
+    assert model.output_shape == (None, 10)
+
+
+def test_train_saves_a_project_with_weights_and_settings(capsys, tmp_path):
+    path = str(tmp_path / "p.vkproj")
+    assert main(["train", "seed_cnn", "--epochs", "1", "--max-train-samples", "128", "--quiet", "--save", path]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 2 and out[0].startswith("test_loss: ")  # --quiet: only the result lines
+    from visualkeras_app.document.project import load_project
+
+    doc = load_project(path)
+    assert doc.training["max_train_samples"] == 128 and doc.training["epochs"] == 1
+    assert all(n.weights is not None for n in doc.nodes.values() if not n.is_input)
+
+
+def test_a_model_that_does_not_fit_the_data_says_how_to_fix_it(capsys, tmp_path):
+    import engine
+    from engine import layers
+
+    model = engine.Sequential([layers.Input((28, 28, 1)), layers.Flatten(), layers.Dense(5, activation="softmax")])
+    path = str(tmp_path / "five.keras")
+    engine.saving.save_model(model, path)
+    assert main(["train", path, "--epochs", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "The last Dense has 5 units but the data set has 10 classes." in err and "Fix: set units=10." in err
+    assert main(["train", "seed_mlp"]) == 2  # its Input takes 100 values
+    err = capsys.readouterr().err
+    assert "expects samples of shape (100,) but MNIST has 28x28 grayscale images" in err
+    assert "Fix: set the Input's shape to (784,) (the images flattened) or to (28, 28, 1)." in err
+
+
+def test_unknown_model_and_bad_arguments(capsys):
+    assert main(["train", "no_such_template"]) == 2
+    assert "neither a file nor a template" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "mnist_fast_cnn", "--epochs", "0"])
+    assert main(["train", "mnist_fast_cnn", "--save", "out.txt"]) == 2
+    assert ".keras, .h5 or .vkproj" in capsys.readouterr().err

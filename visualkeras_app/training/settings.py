@@ -1,0 +1,77 @@
+"""Training settings: what the Training panel edits and a project saves in ``doc.training``."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+SCHEDULES = ("one_cycle", "constant")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adamax", "adagrad", "adadelta")
+
+
+@dataclass
+class TrainSettings:
+    """How to train a model; every field has a default a beginner can keep.
+
+    Args:
+        dataset: "mnist", "fashion_mnist", or the path of a user's .npz or .csv file.
+        loss: A Keras loss name, or "auto" to pick one from the model's output and the labels.
+        optimizer: A Keras optimizer name ("adam", "sgd", ...).
+        learning_rate: The peak rate with the one-cycle schedule, the rate itself with "constant".
+        epochs: Number of passes over the training data.
+        batch_size: Samples per gradient step.
+        validation_split: Fraction of the training data held out to validate after each epoch.
+        seed: Seeds weights, shuffling and the validation split, so runs repeat.
+        device: "cpu", "cuda" or "mps".
+        schedule: "one_cycle" (warm up, then anneal: reaches high accuracy in one epoch) or "constant".
+        max_train_samples: Train on only the first N samples (quick tries and tests); None for all.
+    """
+
+    dataset: str = "mnist"
+    loss: str = "auto"
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    epochs: int = 1
+    batch_size: int = 64
+    validation_split: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    schedule: str = "one_cycle"
+    max_train_samples: int | None = None
+
+    def __post_init__(self):
+        self.validate()
+
+    def validate(self):
+        """Raise ValueError saying which value is wrong and what is allowed."""
+        if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or self.epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1. Received: epochs={self.epochs!r}")
+        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
+            raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={self.batch_size!r}")
+        if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be a number > 0 (e.g. 0.001). "
+                             f"Received: learning_rate={self.learning_rate!r}")
+        if not isinstance(self.validation_split, (int, float)) or not 0 <= self.validation_split < 1:
+            raise ValueError(f"validation_split must be in [0, 1) (e.g. 0.1 holds out 10%). "
+                             f"Received: validation_split={self.validation_split!r}")
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {list(SCHEDULES)}. Received: schedule={self.schedule!r}")
+        if self.max_train_samples is not None and (not isinstance(self.max_train_samples, int)
+                                                   or self.max_train_samples < 1):
+            raise ValueError(f"max_train_samples must be None or an integer >= 1. "
+                             f"Received: max_train_samples={self.max_train_samples!r}")
+        if not isinstance(self.seed, int):
+            raise ValueError(f"seed must be an integer. Received: seed={self.seed!r}")
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "TrainSettings":
+        """Settings from a saved dict; unknown keys (e.g. a template's "metrics") are ignored, so files
+        written by other versions still open."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in (data or {}).items() if k in known})
+
+    def replace(self, **changes) -> "TrainSettings":
+        return dataclasses.replace(self, **changes)
+
