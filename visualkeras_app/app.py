@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import sys
 
+# Before any Qt call: keeps PySide6 6.12's reference leak on None/True from aborting on Python 3.11.
+from visualkeras_app.training_ui import pin_singletons
+
+pin_singletons()
+
 APP_NAME = "visualkeras-app"
 ORGANIZATION = "visualkeras"
 

@@ -24,6 +24,7 @@ from visualkeras_app.panels.inspector import InspectorPanel
 from visualkeras_app.panels.palette import PalettePanel
 from visualkeras_app.panels.problems import ProblemsPanel
 from visualkeras_app.panels.summary import SummaryPanel
+from visualkeras_app.training_ui.docks import TrainingDocks
 
 APP_NAME = "visualkeras-app"
 PROJECT_SUFFIX = ".vkproj"
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
         self._pending_file = file
         self._offer_recovery = offer_recovery
         self._recovered_unsaved = False  # a restored recovery is unsaved work though the undo stack is clean
+        self._trained_unsaved = False  # trained weights went into the nodes: unsaved, though no edit was made
         self._started = False
         self._paint_seen = False
 
@@ -140,6 +142,7 @@ class MainWindow(QMainWindow):
         self.problems_panel = ProblemsPanel(self.controller, self)
         self._make_docks()
         self._make_actions()
+        self.training = TrainingDocks(self)
         self._make_menus()
         self._make_toolbar()
         self._make_status_bar()
@@ -287,6 +290,9 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(self.act_save)
         file_menu.addAction(self.act_save_as)
+        from visualkeras_app.export.ui import install_export_menu  # Qt only; torch loads on export
+
+        self.export_menu = install_export_menu(self, file_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.act_quit)
 
@@ -311,6 +317,9 @@ class MainWindow(QMainWindow):
         for d in (self.palette_dock, self.inspector_dock, self.code_dock, self.summary_dock, self.problems_dock):
             panels.addAction(d.toggleViewAction())
 
+        self.training.add_menu(bar)
+        panels.addAction(self.training.training_dock.toggleViewAction())
+        panels.addAction(self.training.results_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_about)
 
@@ -331,6 +340,7 @@ class MainWindow(QMainWindow):
         tb.addSeparator()
         tb.addAction(self.act_fit)
         tb.addAction(self.act_layout_tb)
+        self.training.add_to_toolbar(tb)
         self.addToolBar(Qt.TopToolBarArea, tb)
         self.toolbar = tb
         self.panels_menu.addSeparator()
@@ -373,6 +383,10 @@ class MainWindow(QMainWindow):
             self._error("The layer library could not be loaded", str(exc))
         finally:
             QApplication.restoreOverrideCursor()
+        try:
+            self.training.build()
+        except Exception as exc:  # noqa: BLE001 - the editor works without the training panel
+            self.show_message(f"The training panel could not be loaded: {exc}")
         self.statusBar().showMessage("Ready", 3000)
         restored = self._offer_recovery and self.check_recovery()
         if self._pending_file and not restored:
@@ -393,6 +407,8 @@ class MainWindow(QMainWindow):
             old.inferred.disconnect(self._on_inferred)
             old.changed.disconnect(self._on_changed)
         self._attach(self.controller.document)
+        self._trained_unsaved = False
+        self.training.load_document_settings()
         self._update_params()
         self._update_title()
         QTimer.singleShot(0, lambda: self._view_call("fit_to_view"))
@@ -411,7 +427,7 @@ class MainWindow(QMainWindow):
         self._update_title()
 
     def is_dirty(self) -> bool:
-        return self._recovered_unsaved or not self.controller.undo_stack.isClean()
+        return self._recovered_unsaved or self._trained_unsaved or not self.controller.undo_stack.isClean()
 
     def _update_title(self, *_):
         name = os.path.basename(self.path) if self.path else self.display_name
@@ -540,7 +556,7 @@ class MainWindow(QMainWindow):
             self._error("Could not save the project", f"{path} could not be saved: {exc}")
             return False
         self.path = path
-        self._recovered_unsaved = False
+        self._recovered_unsaved = self._trained_unsaved = False
         self.controller.undo_stack.setClean()
         self._clear_recovery()
         self.add_recent(path)
@@ -725,6 +741,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self.training.shutdown()
         self._clear_recovery()
         self.autosave_timer.stop()
         self.settings.setValue("window_geometry", self.saveGeometry())

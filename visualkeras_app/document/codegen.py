@@ -120,6 +120,11 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
         defaults = {"trainable": True, "dtype": None}
     else:
         defaults = _keras_defaults(class_name, config, required)
+        # A default can depend on another argument (pooling's strides default to pool_size): take the
+        # defaults again from a layer built with the arguments that will be written.
+        written = {k: v for k, v in config.items() if k in required or (k in names and defaults.get(k, v) != v)}
+        implied = _keras_defaults(class_name, written, list(written))
+        defaults = {k: v for k, v in defaults.items() if k not in implied or implied[k] == v or k in written}
         args = [_py(config[k]) for k in required if k in config]
         kwargs = []
         for key, value in config.items():

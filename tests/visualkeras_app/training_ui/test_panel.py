@@ -1,0 +1,179 @@
+"""The Training panel and its worker, on a tiny CNN and a slice of the real MNIST: plots receive points,
+Stop ends the run mid-epoch within half a second with the model usable, Pause/Resume continue the same run,
+"more epochs" continues it, a data set that does not fit gets its message and fix, a failing run reports."""
+import time
+
+import numpy as np
+import pytest
+
+from tests.visualkeras_app.training_ui.conftest import settings, tiny_cnn
+
+pytest.importorskip("visualkeras_app.training.session")
+
+from visualkeras_app.training_ui.panel import TrainingPanel  # noqa: E402
+from visualkeras_app.training_ui.worker import IDLE, PAUSED  # noqa: E402
+
+RUN_MS = 60_000
+
+
+@pytest.fixture
+def panel(qtbot, small_mnist):
+    model_box = {}
+
+    def provide():
+        model_box["model"] = tiny_cnn()
+        return model_box["model"]
+
+    p = TrainingPanel(model_provider=provide)
+    p.models = model_box
+    qtbot.addWidget(p)
+    p.resize(1100, 320)
+    p.show()
+    yield p
+    p.shutdown(5000)
+
+
+def test_train_fills_plots_progress_and_run_list(qtbot, panel):
+    chunks, epochs, steps = [], [], []
+    panel.worker.batches.connect(chunks.append)
+    panel.worker.epoch_ended.connect(lambda e, logs: epochs.append(logs))
+    panel.worker.prepared.connect(lambda p: steps.extend(p.steps))
+    with qtbot.waitSignal(panel.worker.finished, timeout=RUN_MS) as blocker:
+        assert panel.train(settings(epochs=2))
+    record = blocker.args[0]
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    n = sum(len(c) for c in chunks)
+    assert n >= 2 * 9 and panel.plots.point_count("loss") == n  # 288 training samples / 32, two epochs
+    assert len(chunks) < n  # coalesced, not one signal per batch
+    steps_seen = np.concatenate([c.step for c in chunks])
+    assert np.all(np.diff(steps_seen) > 0)
+    assert len(epochs) == 2 and panel.plots.epoch_count() == 2 and "val_loss" in epochs[-1]
+    assert steps and any("0-1" in s or "scal" in s for s in steps)
+    assert panel.steps_label.isVisibleTo(panel) and "Preprocessing" in panel.steps_label.text()
+    assert panel.runs_view.records == [record]
+    assert 0.0 <= record.test_accuracy <= 1.0
+    assert "Epoch" in panel.progress_bar.text() or "Done" in panel.progress_bar.text()
+    assert panel.more_button.isEnabled() and panel.train_button.isEnabled()
+
+
+def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
+    chunks = []
+    panel.worker.batches.connect(chunks.append)
+    s = settings(max_train_samples=2000, batch_size=8, epochs=3)
+    with qtbot.waitSignal(panel.worker.finished, timeout=RUN_MS) as blocker:
+        panel.train(s)
+        qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 5, timeout=RUN_MS)
+        t0 = time.perf_counter()
+        panel.stop()
+        # Training (not the test-set evaluation that follows) must end within 0.5 s of the click.
+        last = [sum(len(c) for c in chunks), t0]
+
+        def settled():
+            n = sum(len(c) for c in chunks)
+            if n != last[0]:
+                last[:] = [n, time.perf_counter()]
+            return time.perf_counter() - last[1] > 0.3
+
+        qtbot.waitUntil(settled, timeout=RUN_MS)
+        assert last[1] - t0 < 0.5
+    record = blocker.args[0]
+    total = 3 * 225
+    assert sum(len(c) for c in chunks) < total // 3  # mid first epoch
+    assert record.stopped_reason
+    model = panel.models["model"]
+    out = model.predict(np.zeros((2, 28, 28, 1), "float32"), verbose=0)
+    assert out.shape == (2, 10) and np.all(np.isfinite(out))  # the model stays usable
+
+
+def test_pause_and_resume_continue_the_same_run(qtbot, panel):
+    chunks = []
+    panel.worker.batches.connect(chunks.append)
+    records = []
+    panel.worker.finished.connect(records.append)
+    panel.train(settings(max_train_samples=1000, batch_size=16))
+    qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 3, timeout=RUN_MS)
+    panel.toggle_pause()
+    assert panel.worker.state == PAUSED and panel.pause_button.text() == "Resume"
+    qtbot.wait(300)  # a batch in flight may still land
+    n_paused = sum(len(c) for c in chunks)
+    qtbot.wait(400)
+    assert sum(len(c) for c in chunks) == n_paused and not records
+    panel.toggle_pause()
+    qtbot.waitUntil(lambda: bool(records), timeout=RUN_MS)
+    steps = np.concatenate([c.step for c in chunks])
+    assert len(records) == 1 and not getattr(records[0], "stopped_reason", None) in ("stopped", "user")
+    assert len(steps) == 57  # 900 samples / 16: every batch once, no restart
+    assert np.array_equal(steps, np.arange(steps[0], steps[0] + 57))
+
+
+def test_train_more_epochs_continues(qtbot, panel):
+    with qtbot.waitSignal(panel.worker.finished, timeout=RUN_MS):
+        panel.train(settings())
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    first_last_step = panel.plots.curves["loss"].x()[-1]
+    model = panel.models["model"]
+    errors = []
+    panel.worker.error.connect(errors.append)
+    with qtbot.waitSignals([panel.worker.finished], raising=False, timeout=RUN_MS) as blocker:
+        assert panel.train_more(1)
+    assert blocker.signal_triggered, errors
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    assert panel.worker.model is model
+    assert panel.plots.curves["loss"].x()[-1] > first_last_step  # the same curve goes on
+    assert panel.plots.epoch_count() == 2
+
+
+def test_mismatched_dataset_gets_its_message_and_fix(qtbot, small_mnist):
+    p = TrainingPanel(model_provider=lambda: tiny_cnn(input_shape=(32, 32, 3)))
+    qtbot.addWidget(p)
+    with qtbot.waitSignal(p.worker.mismatch, timeout=RUN_MS) as blocker:
+        p.train(settings())
+    qtbot.waitUntil(lambda: p.worker.state == IDLE, timeout=RUN_MS)
+    message, fix = blocker.args
+    assert "32" in message and "28" in message
+    assert message in p.problem_text() or message.replace("\n", " ")[:30] in p.problem_text()
+    assert fix and "Fix" in p.problem_text()
+    assert p.train_button.isEnabled() and not p.runs_view.records
+
+
+def test_model_problems_are_shown_not_raised(qtbot):
+    def broken():
+        raise ValueError("The document is empty: add an Input and some layers first.")
+
+    p = TrainingPanel(model_provider=broken)
+    qtbot.addWidget(p)
+    errors = []
+    p.error.connect(errors.append)
+    assert not p.train(settings())
+    assert "document is empty" in p.problem_text() and errors
+    assert p.worker.state == IDLE
+
+
+def test_an_error_in_training_is_reported(qtbot, panel, monkeypatch):
+    from visualkeras_app.training import session as session_mod
+
+    def boom(self, *a, **k):
+        raise RuntimeError("the GPU caught fire")
+
+    monkeypatch.setattr(session_mod.TrainingSession, "run", boom)
+    with qtbot.waitSignal(panel.worker.error, timeout=RUN_MS) as blocker:
+        panel.train(settings())
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    assert "caught fire" in blocker.args[0] and "caught fire" in panel.problem_text()
+    assert "Traceback" not in panel.problem_text()
+    assert panel.train_button.isEnabled()
+
+
+def test_settings_round_trip(qtbot):
+    from visualkeras_app.training.settings import TrainSettings
+
+    p = TrainingPanel()
+    qtbot.addWidget(p)
+    s = TrainSettings(dataset="fashion_mnist", optimizer="sgd", learning_rate=0.05, epochs=3, batch_size=128,
+                      validation_split=0.2, seed=7, schedule="constant", max_train_samples=500)
+    p.set_settings(s)
+    assert p.settings() == s
+    p.set_settings({"dataset": "/tmp/mine.npz", "epochs": 2, "metrics": ["accuracy"]})
+    assert p.settings().dataset == "/tmp/mine.npz" and p.dataset_combo.currentText() == "mine.npz"
+    p.set_devices(["cpu", "cuda"])
+    assert [p.device_combo.itemData(i) for i in range(p.device_combo.count())] == ["cpu", "cuda"]

@@ -1,0 +1,112 @@
+"""``.onnx`` export: torch's exporter run on the engine model (channels_last inputs, batch size free).
+
+``onnx`` and ``onnxruntime`` are the optional extra ``visualkeras-app[onnx]``: without ``onnx`` the
+export stops with an ``ExportError`` saying what to install. The TorchScript-based exporter is used
+(it needs nothing beyond ``onnx``); torch's dynamo exporter is the fallback on torch builds without it.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+
+from visualkeras_app.export.core import ExportError
+
+INSTALL_HINT = 'pip install "visualkeras-app[onnx]"'
+
+
+def _require_onnx():
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        raise ExportError(f"Exporting to ONNX needs the onnx package, which is not installed. Install it with: "
+                          f"{INSTALL_HINT} (or pip install onnx onnxruntime).") from None
+
+
+def _example_inputs(model):
+    import torch
+
+    examples = []
+    for t in model.inputs:
+        shape = [2 if d is None else int(d) for d in t.shape]
+        dtype = str(getattr(t, "dtype", "float32"))
+        if "int" in dtype:
+            examples.append(torch.zeros(shape, dtype=getattr(torch, dtype)))
+        else:
+            examples.append(torch.rand(shape, dtype=getattr(torch, dtype, torch.float32)))
+    return tuple(examples)
+
+
+def _static_paddings(model):
+    """Make layers compute Keras "same" paddings from plain ints while tracing.
+
+    The tracer records arithmetic on traced sizes, and its integer division rounds toward zero,
+    which turns a ceil-division into a negative padding; spatial sizes are fixed in the exported
+    graph anyway, so they are read as constants. Returns the layers patched (instance attributes,
+    removed afterwards).
+    """
+    patched = []
+    for layer in model.layers:
+        method = getattr(type(layer), "_paddings_for", None)
+        if method is None or "_paddings_for" in vars(layer):
+            continue
+
+        def static(spatial, _method=method, _layer=layer):
+            return _method(_layer, tuple(int(n) for n in spatial))
+
+        layer._paddings_for = static
+        patched.append(layer)
+    return patched
+
+
+def export_onnx(model, path, report, opset=None):
+    import torch
+
+    _require_onnx()
+    if not getattr(model, "inputs", None):
+        raise ExportError(f"Model {model.name!r} has no inputs yet: build it (give it an Input) before exporting.")
+
+    class _Runner(torch.nn.Module):
+        # Positional tensors in, the model's list-taking call inside: what ONNX's graph signature needs.
+        def __init__(self, m):
+            super().__init__()
+            self.m = m
+
+        def forward(self, *xs):
+            return self.m(xs[0] if len(xs) == 1 else list(xs), training=False)
+
+    input_names = [t._keras_history.operation.name for t in model.inputs]
+    output_names = [t._keras_history.operation.name for t in model.outputs]
+    output_names = [n if output_names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(output_names)]
+    dynamic = {n: {0: "batch"} for n in input_names + output_names}
+    runner = _Runner(model).eval()
+    args = _example_inputs(model)
+    kwargs = dict(input_names=input_names, output_names=output_names)
+    if opset is not None:
+        kwargs["opset_version"] = int(opset)
+    tmp = f"{path}.tmp"
+    was_training = model.training
+    model.eval()
+    patched = _static_paddings(model)
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            try:
+                torch.onnx.export(runner, args, tmp, dynamic_axes=dynamic, dynamo=False, **kwargs)
+            except TypeError:  # a torch without the TorchScript exporter
+                torch.onnx.export(runner, args, tmp, dynamic_shapes=None, **kwargs)
+        os.replace(tmp, path)
+    except ExportError:
+        raise
+    except Exception as e:
+        raise ExportError(f"torch's ONNX exporter failed on model {model.name!r}: {e}") from e
+    finally:
+        for layer in patched:
+            del layer._paddings_for
+        model.train(was_training)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    report.notes.append("Inputs are channels_last as in Keras; the batch dimension is dynamic.")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        report.notes.append(f"To run it, install onnxruntime ({INSTALL_HINT}).")

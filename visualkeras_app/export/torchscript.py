@@ -1,0 +1,491 @@
+"""``_torch.py`` export: a standalone PyTorch ``nn.Module`` with the model's forward, no ``engine``.
+
+The generated file needs only torch (and ``safetensors`` when the weights were written that way). Its
+``forward`` takes and returns channels_last tensors like the Keras model, pads ``"same"`` the Keras
+way (the extra pixel at the end, also for strides > 1, which torch's own ``padding="same"`` refuses),
+and uses torch's native weight layouts (``nn.Linear``, ``nn.Conv2d``, ``nn.LSTM``...), converted from
+Keras's at export. The module is left in the module-level variable ``model``, weights loaded, in
+eval mode.
+
+Each supported layer class has an emitter below; a model with another layer is refused with an
+``ExportError`` naming it.
+"""
+from __future__ import annotations
+
+import keyword
+import os
+import re
+
+import numpy as np
+
+from visualkeras_app.export.core import ExportError, atomic_write_text
+
+_HELPERS = '''
+def _same_pad(x, kernel, strides, dilation, value=0.0):
+    """Keras's "same" padding of a channels-first tensor: the extra pixel goes at the end."""
+    pads = []
+    for n, k, s, d in reversed(list(zip(x.shape[2:], kernel, strides, dilation))):
+        total = max((-(-n // s) - 1) * s + (k - 1) * d + 1 - n, 0)
+        pads += [total // 2, total - total // 2]
+    return F.pad(x, pads, value=value) if any(pads) else x
+
+
+def _avg_pool_same(x, pool, strides):
+    """Average pooling with "same" padding as Keras on torch: an even padding is left out of the
+    averages; an uneven one repeats the edge values."""
+    pool_fn = F.avg_pool1d if x.dim() == 3 else F.avg_pool2d
+    pads = []
+    for n, k, s in zip(x.shape[2:], pool, strides):
+        total = max((-(-n // s) - 1) * s + k - n, 0)
+        pads.append((total // 2, total - total // 2))
+    if all(lo == hi for lo, hi in pads):
+        return pool_fn(x, pool, strides, tuple(lo for lo, _ in pads), count_include_pad=False)
+    flat = [v for lo_hi in reversed(pads) for v in lo_hi]
+    return pool_fn(F.pad(x, flat, mode="replicate"), pool, strides, count_include_pad=False)
+
+
+def _relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
+    """Keras's ReLU with its options."""
+    y = torch.where(x >= threshold, x, negative_slope * (x - threshold))
+    if threshold != 0.0 and negative_slope == 0.0:
+        y = torch.where(x > threshold, x, torch.zeros_like(x))
+    return y if max_value is None else torch.clamp(y, max=max_value)
+
+
+class _BatchNorm(nn.Module):
+    """Keras BatchNormalization over ``axis`` (inference uses the moving statistics, as Keras)."""
+
+    def __init__(self, features, axis, momentum, eps, center, scale):
+        super().__init__()
+        self.axis, self.momentum, self.eps = axis, momentum, eps
+        self.weight = nn.Parameter(torch.ones(features)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(features)) if center else None
+        self.register_buffer("running_mean", torch.zeros(features))
+        self.register_buffer("running_var", torch.ones(features))
+
+    def forward(self, x):
+        y = F.batch_norm(x.movedim(self.axis, 1), self.running_mean, self.running_var, self.weight, self.bias,
+                         self.training, 1.0 - self.momentum, self.eps)
+        return y.movedim(1, self.axis)
+
+
+class _LayerNorm(nn.Module):
+    """Keras LayerNormalization over the last axis."""
+
+    def __init__(self, features, eps, center, scale):
+        super().__init__()
+        self.features, self.eps = features, eps
+        self.weight = nn.Parameter(torch.ones(features)) if scale else None
+        self.bias = nn.Parameter(torch.zeros(features)) if center else None
+
+    def forward(self, x):
+        return F.layer_norm(x, (self.features,), self.weight, self.bias, self.eps)
+'''
+
+# Keras activation names -> an expression of ``{x}``.
+_ACTIVATIONS = {
+    "linear": "{x}", None: "{x}", "relu": "torch.relu({x})", "relu6": "F.relu6({x})",
+    "sigmoid": "torch.sigmoid({x})", "hard_sigmoid": "F.hardsigmoid({x})", "tanh": "torch.tanh({x})",
+    "softmax": "torch.softmax({x}, dim=-1)", "log_softmax": "torch.log_softmax({x}, dim=-1)",
+    "softplus": "F.softplus({x})", "softsign": "F.softsign({x})", "elu": "F.elu({x})", "selu": "F.selu({x})",
+    "gelu": "F.gelu({x})", "silu": "F.silu({x})", "swish": "F.silu({x})", "exponential": "torch.exp({x})",
+    "leaky_relu": "F.leaky_relu({x}, 0.2)", "mish": "F.mish({x})", "hard_silu": "F.hardswish({x})",
+    "hard_swish": "F.hardswish({x})",
+}
+
+_RESERVED = {"self", "torch", "nn", "F", "math", "os", "model", "Model", "x", "y"} | set(dir(__import__("torch").nn.Module))
+
+
+class _Namer:
+    def __init__(self):
+        self.used = set()
+
+    def __call__(self, name):
+        base = re.sub(r"\W", "_", str(name)) or "layer"
+        if base[0].isdigit():
+            base = "l_" + base
+        if keyword.iskeyword(base) or base in _RESERVED or base.startswith("__"):
+            base = base.strip("_") + "_layer"
+        out, i = base, 1
+        while out in self.used:
+            out, i = f"{base}_{i}", i + 1
+        self.used.add(out)
+        return out
+
+
+class _Unsupported(ExportError):
+    pass
+
+
+def _act(name, x, where):
+    if isinstance(name, dict):
+        name = name.get("config", {}).get("name") if name.get("class_name") == "function" else name.get("class_name")
+    if name not in _ACTIVATIONS:
+        raise _Unsupported(f"{where}: the activation {name!r} has no PyTorch translation here.")
+    return _ACTIVATIONS[name].format(x=x)
+
+
+def _tuple(v, n):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+
+
+class _Layer:
+    """What one layer contributes: ``init`` lines (``self.attr = ...``), ``forward`` lines computing
+    ``out`` from ``ins``, and state-dict entries (NumPy arrays in torch layout)."""
+
+    def __init__(self, attr):
+        self.attr = attr
+        self.init = []
+        self.state = {}
+
+
+def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
+    """(_Layer, forward lines) for one layer; raises _Unsupported."""
+    L = _Layer(attr)
+    x = ins[0] if ins else None
+    where = f"layer {config.get('name')!r} ({cls})"
+    fw = []
+    act = config.get("activation", "linear")
+
+    def finish(expr):
+        fw.append(f"{out} = {_act(act, expr, where)}")
+
+    if cls in ("Dense",):
+        w = weights
+        L.init.append(f"self.{attr} = nn.Linear({w[0].shape[0]}, {w[0].shape[1]}, bias={bool(config['use_bias'])})")
+        L.state[f"{attr}.weight"] = w[0].T
+        if config["use_bias"]:
+            L.state[f"{attr}.bias"] = w[1]
+        finish(f"self.{attr}({x})")
+    elif cls in ("Conv1D", "Conv2D", "DepthwiseConv2D"):
+        nd = 1 if cls == "Conv1D" else 2
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
+        k = weights[0]
+        kernel = tuple(k.shape[:nd])
+        strides, dil = _tuple(config["strides"], nd), _tuple(config["dilation_rate"], nd)
+        use_bias = bool(config["use_bias"])
+        if cls == "DepthwiseConv2D":
+            cin, mult = k.shape[2], k.shape[3]
+            cout, groups = cin * mult, cin
+            tk = k.reshape(kernel + (1, cout)).transpose(3, 2, 0, 1)
+        else:
+            groups = int(config.get("groups", 1))
+            cin, cout = k.shape[-2] * groups, k.shape[-1]
+            tk = k.transpose((2, 1, 0) if nd == 1 else (3, 2, 0, 1))
+        L.init.append(f"self.{attr} = nn.Conv{nd}d({cin}, {cout}, {kernel}, stride={strides}, dilation={dil}, "
+                      f"groups={groups}, bias={use_bias})")
+        L.state[f"{attr}.weight"] = tk
+        if use_bias:
+            L.state[f"{attr}.bias"] = weights[1].reshape(-1)
+        to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
+        y = f"{x}.permute{to_cf}"
+        if config["padding"] == "same":
+            y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
+        elif config["padding"] == "causal":
+            y = f"F.pad({y}, ({(kernel[0] - 1) * dil[0]}, 0))"
+        finish(f"self.{attr}({y}).permute{to_cl}")
+    elif cls in ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"):
+        nd = 1 if cls.endswith("1D") else 2
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
+        pool = _tuple(config["pool_size"], nd)
+        strides = _tuple(config["strides"] if config.get("strides") is not None else pool, nd)
+        to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
+        y = f"{x}.permute{to_cf}"
+        if cls.startswith("Max"):
+            if config["padding"] == "same":
+                y = f"_same_pad({y}, {pool}, {strides}, {(1,) * nd}, value=float('-inf'))"
+            y = f"F.max_pool{nd}d({y}, {pool}, {strides})"
+        elif config["padding"] == "same":
+            y = f"_avg_pool_same({y}, {pool}, {strides})"
+        else:
+            y = f"F.avg_pool{nd}d({y}, {pool}, {strides})"
+        fw.append(f"{out} = {y}.permute{to_cl}")
+    elif cls in ("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"):
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
+        dims = "1" if cls.endswith("1D") else "(1, 2)"
+        keep = bool(config.get("keepdims", False))
+        if "Average" in cls:
+            fw.append(f"{out} = {x}.mean(dim={dims}, keepdim={keep})")
+        else:
+            fw.append(f"{out} = {x}.amax(dim={dims}, keepdim={keep})")
+    elif cls == "Flatten":
+        fw.append(f"{out} = {x}.reshape({x}.shape[0], -1)")
+    elif cls == "Reshape":
+        fw.append(f"{out} = {x}.reshape({x}.shape[0], *{tuple(config['target_shape'])})")
+    elif cls == "Permute":
+        fw.append(f"{out} = {x}.permute(0, *{tuple(config['dims'])})")
+    elif cls == "RepeatVector":
+        fw.append(f"{out} = {x}.unsqueeze(1).expand(-1, {int(config['n'])}, -1)")
+    elif cls == "Rescaling":
+        scale, offset = config["scale"], config["offset"]
+        if isinstance(scale, (list, tuple)) or isinstance(offset, (list, tuple)):
+            fw.append(f"{out} = {x} * torch.tensor({list(np.ravel(scale))}) + torch.tensor({list(np.ravel(offset))})")
+        else:
+            fw.append(f"{out} = {x} * {float(scale)!r} + {float(offset)!r}")
+    elif cls == "Activation":
+        finish(x)
+    elif cls == "ReLU":
+        ms, mv, th = float(config.get("negative_slope") or 0.0), config.get("max_value"), float(config.get("threshold") or 0.0)
+        if ms == 0.0 and mv is None and th == 0.0:
+            fw.append(f"{out} = torch.relu({x})")
+        else:
+            fw.append(f"{out} = _relu({x}, {ms!r}, {None if mv is None else float(mv)!r}, {th!r})")
+    elif cls == "LeakyReLU":
+        fw.append(f"{out} = F.leaky_relu({x}, {float(config.get('negative_slope', 0.3))!r})")
+    elif cls == "ELU":
+        fw.append(f"{out} = F.elu({x}, {float(config.get('alpha', 1.0))!r})")
+    elif cls == "Softmax":
+        axis = config.get("axis", -1)
+        if isinstance(axis, (list, tuple)):
+            if len(axis) != 1:
+                raise _Unsupported(f"{where}: a softmax over several axes is not exported.")
+            axis = axis[0]
+        fw.append(f"{out} = torch.softmax({x}, dim={int(axis)})")
+    elif cls == "PReLU":
+        L.init.append(f"self.{attr} = nn.ParameterDict({{'alpha': nn.Parameter(torch.zeros({tuple(weights[0].shape)}))}})")
+        L.state[f"{attr}.alpha"] = weights[0]
+        fw.append(f"{out} = torch.relu({x}) - self.{attr}['alpha'] * torch.relu(-{x})")
+    elif cls in ("Dropout", "SpatialDropout1D", "SpatialDropout2D"):
+        if config.get("noise_shape") is not None:
+            raise _Unsupported(f"{where}: Dropout with a noise_shape is not exported.")
+        rate = float(config["rate"])
+        if cls == "Dropout":
+            L.init.append(f"self.{attr} = nn.Dropout({rate!r})")
+            fw.append(f"{out} = self.{attr}({x})")
+        else:
+            nd = 1 if cls.endswith("1D") else 2
+            to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
+            L.init.append(f"self.{attr} = nn.Dropout{nd}d({rate!r})")
+            fw.append(f"{out} = self.{attr}({x}.permute{to_cf}).permute{to_cl}")
+    elif cls in ("GaussianNoise", "GaussianDropout", "ActivityRegularization"):
+        fw.append(f"{out} = {x}  # {cls}: identity at inference")
+    elif cls == "BatchNormalization":
+        axis = config["axis"]
+        axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+        if not isinstance(axis, int):
+            raise _Unsupported(f"{where}: BatchNormalization over several axes is not exported.")
+        rank = len(out_shape)
+        axis = axis % rank
+        scale, center = bool(config["scale"]), bool(config["center"])
+        n = weights[-1].shape[0]
+        L.init.append(f"self.{attr} = _BatchNorm({n}, {axis}, {float(config['momentum'])!r}, "
+                      f"{float(config['epsilon'])!r}, center={center}, scale={scale})")
+        w = list(weights)
+        if scale:
+            L.state[f"{attr}.weight"] = w.pop(0)
+        if center:
+            L.state[f"{attr}.bias"] = w.pop(0)
+        L.state[f"{attr}.running_mean"], L.state[f"{attr}.running_var"] = w
+        fw.append(f"{out} = self.{attr}({x})")
+    elif cls == "LayerNormalization":
+        axis = config["axis"]
+        axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+        if not isinstance(axis, int) or axis % len(out_shape) != len(out_shape) - 1 or config.get("rms_scaling"):
+            raise _Unsupported(f"{where}: only LayerNormalization over the last axis is exported.")
+        scale, center = bool(config["scale"]), bool(config["center"])
+        n = out_shape[-1]
+        L.init.append(f"self.{attr} = _LayerNorm({n}, {float(config['epsilon'])!r}, center={center}, scale={scale})")
+        w = list(weights)
+        if scale:
+            L.state[f"{attr}.weight"] = w.pop(0)
+        if center:
+            L.state[f"{attr}.bias"] = w.pop(0)
+        fw.append(f"{out} = self.{attr}({x})")
+    elif cls == "Embedding":
+        if config.get("mask_zero"):
+            raise _Unsupported(f"{where}: Embedding(mask_zero=True) masks later layers, which the PyTorch export "
+                               "does not reproduce. Use mask_zero=False to export.")
+        e = weights[0]
+        L.init.append(f"self.{attr} = nn.Embedding({e.shape[0]}, {e.shape[1]})")
+        L.state[f"{attr}.weight"] = e
+        fw.append(f"{out} = self.{attr}({x}.long())")
+    elif cls in ("LSTM", "GRU", "SimpleRNN"):
+        for key in ("return_state", "go_backwards", "stateful"):
+            if config.get(key):
+                raise _Unsupported(f"{where}: {key}=True is not exported.")
+        acts = (config.get("activation"), config.get("recurrent_activation", "sigmoid"))
+        if cls == "SimpleRNN":
+            if acts[0] not in ("tanh", "relu"):
+                raise _Unsupported(f"{where}: SimpleRNN exports with activation 'tanh' or 'relu' only.")
+        elif acts != ("tanh", "sigmoid"):
+            raise _Unsupported(f"{where}: torch's {cls} uses tanh and sigmoid; received activation={acts[0]!r}, "
+                               f"recurrent_activation={acts[1]!r}.")
+        if cls == "GRU" and not config.get("reset_after", True):
+            raise _Unsupported(f"{where}: GRU(reset_after=False) has no torch equivalent.")
+        kernel, rec = weights[0], weights[1]
+        units = rec.shape[0]
+        use_bias = bool(config["use_bias"])
+        extra = f", nonlinearity={acts[0]!r}" if cls == "SimpleRNN" else ""
+        torch_cls = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[cls]
+        L.init.append(f"self.{attr} = nn.{torch_cls}({kernel.shape[0]}, {units}, batch_first=True, bias={use_bias}{extra})")
+        if cls == "GRU":  # Keras gates z, r, h; torch r, z, n
+            def reorder(a):
+                z, r, h = np.split(a, 3, axis=-1)
+                return np.concatenate([r, z, h], axis=-1)
+            kernel, rec = reorder(kernel), reorder(rec)
+        L.state[f"{attr}.weight_ih_l0"] = kernel.T
+        L.state[f"{attr}.weight_hh_l0"] = rec.T
+        if use_bias:
+            b = weights[2]
+            if cls == "GRU":
+                b = reorder(b.reshape(2, -1))
+                L.state[f"{attr}.bias_ih_l0"], L.state[f"{attr}.bias_hh_l0"] = b[0], b[1]
+            else:
+                L.state[f"{attr}.bias_ih_l0"] = b
+                L.state[f"{attr}.bias_hh_l0"] = np.zeros_like(b)
+        if config.get("return_sequences"):
+            fw.append(f"{out} = self.{attr}({x})[0]")
+        else:
+            fw.append(f"{out} = self.{attr}({x})[0][:, -1]")
+    elif cls in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
+        if cls == "Add":
+            expr = " + ".join(ins)
+        elif cls == "Subtract":
+            expr = f"{ins[0]} - {ins[1]}"
+        elif cls == "Multiply":
+            expr = " * ".join(ins)
+        elif cls == "Average":
+            expr = f"({' + '.join(ins)}) / {len(ins)}"
+        elif cls in ("Maximum", "Minimum"):
+            fn = "torch.maximum" if cls == "Maximum" else "torch.minimum"
+            expr = ins[0]
+            for other in ins[1:]:
+                expr = f"{fn}({expr}, {other})"
+        else:
+            expr = f"torch.cat([{', '.join(ins)}], dim={int(config.get('axis', -1))})"
+        fw.append(f"{out} = {expr}")
+    elif cls == "ZeroPadding2D":
+        (t, b), (l, r) = config["padding"]
+        fw.append(f"{out} = F.pad({x}, (0, 0, {l}, {r}, {t}, {b}))")
+    elif cls == "Cropping2D":
+        (t, b), (l, r) = config["cropping"]
+        fw.append(f"{out} = {x}[:, {t}:{x}.shape[1] - {b}, {l}:{x}.shape[2] - {r}, :]")
+    elif cls == "UpSampling2D":
+        if config.get("interpolation", "nearest") != "nearest":
+            raise _Unsupported(f"{where}: only interpolation='nearest' is exported.")
+        sh, sw = _tuple(config["size"], 2)
+        fw.append(f"{out} = {x}.repeat_interleave({sh}, dim=1).repeat_interleave({sw}, dim=2)")
+    else:
+        raise _Unsupported(f"{where}: no PyTorch translation for {cls} layers yet.")
+    return L, fw
+
+
+def build_torch_source(model):
+    """(source text without the weights-loading tail, state dict of NumPy arrays, input names)."""
+    from visualkeras_app.document.convert import model_to_document
+
+    doc = model_to_document(model, with_weights=False)
+    result = doc.result if doc.result is not None else doc.infer()
+    layers = {layer.name: layer for layer in _all_layers(model)}
+    namer = _Namer()
+    var = {}
+    inits, forward, state = [], [], {}
+    inputs = []
+    problems = []
+    for nid in result.order:
+        node = doc.nodes[nid]
+        name = namer(node.name)
+        var[nid] = name
+        if node.is_input:
+            inputs.append(name)
+            continue
+        layer = layers[node.name]
+        ins = [var[e.src] for e in doc.inputs_of(nid)]
+        in_shapes = [result.shapes.get(e.src) for e in doc.inputs_of(nid)]
+        try:
+            emitted, lines = _emit(node.class_name, layer.get_config(), [np.asarray(w) for w in layer.get_weights()],
+                                   name, ins, name, in_shapes, result.shapes.get(nid))
+        except _Unsupported as e:
+            problems.append(str(e))
+            continue
+        inits += emitted.init
+        forward += lines
+        state.update(emitted.state)
+    if problems:
+        raise ExportError("The model cannot be exported as a PyTorch script:\n" + "\n".join(f"  - {p}" for p in problems))
+    from visualkeras_app.document.convert import output_nodes
+
+    outs = [var[nid] for nid in output_nodes(doc)]
+    out_expr = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"
+    lines = ["class Model(nn.Module):",
+             f'    """{model.name}: channels_last inputs ({", ".join(inputs)}) as in Keras."""',
+             "",
+             "    def __init__(self):",
+             "        super().__init__()"]
+    lines += [f"        {line}" for line in inits] or ["        pass"]
+    lines += ["", f"    def forward(self, {', '.join(inputs)}):"]
+    lines += [f"        {line}" for line in forward]
+    lines += [f"        return {out_expr}", ""]
+    return "\n".join(lines), state, inputs
+
+
+def _all_layers(model):
+    out = list(model.layers)
+    for attr in ("_input_layer",):
+        layer = getattr(model, attr, None)
+        if layer is not None:
+            out.append(layer)
+    return out
+
+
+def export_torch_script(model, path, report, weights_format="auto"):
+    import torch
+
+    if weights_format not in ("auto", "safetensors", "pt"):
+        raise ExportError(f"weights_format must be 'auto', 'safetensors' or 'pt'. Received: {weights_format!r}")
+    source, state, inputs = build_torch_source(model)
+    if weights_format == "auto":
+        try:
+            import safetensors.torch  # noqa: F401
+
+            weights_format = "safetensors"
+        except ImportError:
+            weights_format = "pt"
+    stem = os.path.basename(path)[:-3]
+    weights_name = f"{stem}.{weights_format}"
+    weights_path = os.path.join(os.path.dirname(path), weights_name)
+    tensors = {k: torch.from_numpy(np.ascontiguousarray(v, dtype=v.dtype)).contiguous() for k, v in state.items()}
+    if weights_format == "safetensors":
+        try:
+            from safetensors.torch import save_file
+        except ImportError:
+            raise ExportError('Writing .safetensors needs the safetensors package: pip install safetensors') from None
+        save_file(tensors, weights_path)
+        load = ["from safetensors.torch import load_file", "", "_state = load_file(_WEIGHTS)"]
+    else:
+        torch.save(tensors, weights_path)
+        load = ["_state = torch.load(_WEIGHTS, map_location=\"cpu\", weights_only=True)"]
+    head = [
+        f'"""The model {model.name!r} as a standalone PyTorch module, exported by visualkeras-app.',
+        "",
+        "Inputs and outputs are channels_last (batch, ..., channels), as in Keras. The weights are read",
+        f"from {weights_name} beside this file. The module is in the module-level variable ``model``",
+        "(eval mode); run this file to print it and its parameter count.",
+        '"""',
+        "import os",
+        "",
+        "import torch",
+        "import torch.nn.functional as F",
+        "from torch import nn",
+        "",
+    ]
+    tail = [
+        "",
+        f"_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), {weights_name!r})",
+        "model = Model()",
+        *load,
+        "model.load_state_dict(_state, strict=True)",
+        "model.eval()",
+        "",
+        'if __name__ == "__main__":',
+        "    print(model)",
+        '    print(f"Total params: {sum(p.numel() for p in model.parameters()):,}")',
+        "",
+    ]
+    text = "\n".join(head) + _HELPERS.lstrip("\n") + "\n\n" + source + "\n" + "\n".join(tail)
+    atomic_write_text(path, text)
+    report.extra_files.append(weights_path)
+    report.notes.append(f"Keep {weights_name} beside the script: it holds the weights.")

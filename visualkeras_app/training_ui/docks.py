@@ -1,0 +1,323 @@
+"""The main window's training wiring: the "Training" and "Results" docks, the Train menu and its actions.
+
+Kept apart from ``mainwindow.py`` so that the window only makes a `TrainingDocks`, adds its menu, and calls
+`build` once the engine has loaded. The docks exist from the start (the saved window layout restores them)
+with a placeholder; their contents import pyqtgraph (0.7 s) and are built after the first paint.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QLabel, QStyle, QTabWidget
+
+TEMPLATE_KEY = "mnist_fast_cnn"
+
+
+def _placeholder(text):
+    label = QLabel(text)
+    label.setAlignment(Qt.AlignCenter)
+    label.setStyleSheet("color:#7D8790")
+    return label
+
+
+class TrainingDocks:
+    """Creates and drives the Training and Results docks of ``window`` (a `MainWindow`).
+
+    Attributes:
+        panel: the `TrainingPanel` (None until `build`).
+        results_view, draw_pad, feature_view: the results helpers' views when they are installed.
+    """
+
+    def __init__(self, window):
+        self.window = window
+        self.panel = None
+        self.results_view = self.draw_pad = self.feature_view = None
+        self.results_tabs = None
+        self._run_doc = None
+        self._run_model = None
+        self._pending = None  # settings to train with once built (Ctrl+T before the engine loaded)
+        self._shown_training = False
+
+        w = window
+        self.training_dock = self._dock("Training", "training_dock", "Train the model: settings, live plots, runs",
+                                        _placeholder("Training loads with the engine…"))
+        self.results_dock = self._dock("Results", "results_dock",
+                                       "How the trained model does on the test set; draw a digit; feature maps",
+                                       _placeholder("Train a model to see its results here."))
+        w.addDockWidget(Qt.BottomDockWidgetArea, self.training_dock)
+        w.addDockWidget(Qt.RightDockWidgetArea, self.results_dock)
+        # Tabified once the window has laid out its docks: tabifying during construction leaves orphan
+        # copies of the tab bars drawn over the palette and the canvas (Qt 6.12).
+        QTimer.singleShot(0, self._tabify)
+
+        S = QStyle
+        self.act_train_mnist = w._action("Train on &MNIST", self.train_on_mnist, QKeySequence("Ctrl+T"),
+                                         "Train the model on MNIST (an empty document gets the fast MNIST CNN "
+                                         "and the one-click recipe)", S.SP_MediaPlay)
+        self.act_train = w._action("&Train with Panel Settings", self.train, QKeySequence("Ctrl+Shift+T"),
+                                   "Train with the settings of the Training panel")
+        self.act_pause = w._action("&Pause / Resume", self.toggle_pause, None, "Pause or resume the run")
+        self.act_stop = w._action("&Stop Training", self.stop, QKeySequence("Ctrl+."),
+                                  "Stop the run before the next batch", S.SP_MediaStop)
+        self._update_actions()
+
+    def _tabify(self):
+        w = self.window
+        if w.settings.value("window_state") is None:  # else the user's saved layout places the docks
+            w.tabifyDockWidget(w.code_dock, self.training_dock)
+            w.tabifyDockWidget(w.inspector_dock, self.results_dock)
+            # Code and Inspector in front, unless a run started already (Ctrl+T in the first moment).
+            (self.training_dock if self._shown_training else w.code_dock).raise_()
+            w.inspector_dock.raise_()
+        QTimer.singleShot(0, lambda: hide_orphan_tab_bars(w))
+
+    def _dock(self, title, name, tip, widget):
+        d = QDockWidget(title, self.window)
+        d.setObjectName(name)
+        d.setWidget(widget)
+        d.setToolTip(tip)
+        d.toggleViewAction().setToolTip(f"Show or hide the {title.lower()} panel")
+        return d
+
+    def add_menu(self, bar, before=None):
+        from PySide6.QtWidgets import QMenu
+
+        menu = QMenu("&Train", bar)
+        if before is None:
+            bar.addMenu(menu)
+        else:
+            bar.insertMenu(before, menu)
+        for act in (self.act_train_mnist, self.act_train):
+            menu.addAction(act)
+        menu.addSeparator()
+        menu.addAction(self.act_pause)
+        menu.addAction(self.act_stop)
+        menu.addSeparator()
+        menu.addAction(self.training_dock.toggleViewAction())
+        menu.addAction(self.results_dock.toggleViewAction())
+        self.menu = menu
+        return menu
+
+    def add_to_toolbar(self, toolbar):
+        toolbar.addSeparator()
+        toolbar.addAction(self.act_train_mnist)
+        toolbar.addAction(self.act_stop)
+
+    # ------------------------------------------------------------------ building (after the engine loads)
+    def build(self):
+        """Make the panel and the result views; call once the engine is importable."""
+        if self.panel is not None:
+            return
+        from visualkeras_app.training_ui.panel import TrainingPanel
+
+        w = self.window
+        self.panel = TrainingPanel(model_provider=self._build_model, parent=w)
+        self.panel.refresh_devices()
+        self.training_dock.setWidget(self.panel)
+        self.panel.run_finished.connect(self._on_run_finished)
+        self.panel.results_ready.connect(self._on_results)
+        self.panel.error.connect(lambda text: w.show_message(f"Training: {text}"))
+        self.panel.settings_changed.connect(self._on_settings_changed)
+        self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
+        self._build_results()
+        self.load_document_settings()
+        self._update_actions()
+        if self._pending is not None:
+            settings, self._pending = self._pending, None
+            QTimer.singleShot(0, lambda: self._train_with(settings))
+
+    def _build_results(self):
+        tabs = QTabWidget()
+        tabs.setDocumentMode(True)
+        try:
+            from visualkeras_app.results_ui.results_view import ResultsView
+
+            self.results_view = ResultsView()
+            tabs.addTab(self.results_view, "Test results")
+        except Exception:  # noqa: BLE001 - the results views are optional; training works without them
+            self.results_view = None
+        try:
+            from visualkeras_app.results_ui.draw_pad import DrawPad
+
+            self.draw_pad = DrawPad()
+            tabs.addTab(self.draw_pad, "Draw a digit")
+        except Exception:  # noqa: BLE001
+            self.draw_pad = None
+        try:
+            from visualkeras_app.results_ui.feature_maps import FeatureMapView
+
+            self.feature_view = FeatureMapView()
+            tabs.addTab(self.feature_view, "Feature maps")
+        except Exception:  # noqa: BLE001
+            self.feature_view = None
+        if self.results_view is not None and self.feature_view is not None:
+            def show_maps(i):
+                self.feature_view.show_index(i)
+                tabs.setCurrentWidget(self.feature_view)
+
+            self.results_view.image_chosen.connect(show_maps)
+        if tabs.count():
+            self.results_tabs = tabs
+            self.results_dock.setWidget(tabs)
+
+    # ------------------------------------------------------------------ commands
+    def train_on_mnist(self):
+        """Ctrl+T: an empty document gets the fast MNIST template and the one-click recipe; otherwise the
+        current model trains on MNIST with the panel's settings."""
+        w = self.window
+        doc = w.controller.document
+        if not doc.nodes:
+            if not w.new_from_template(TEMPLATE_KEY):
+                return False
+            from visualkeras_app.training_ui.panel import one_click_settings
+
+            samples = self.panel.samples_spin.value() if self.panel is not None else 0
+            settings = one_click_settings(max_train_samples=samples or None)
+        else:
+            settings = None
+        return self._train_with(settings, dataset="mnist")
+
+    def train(self):
+        return self._train_with(None)
+
+    def _train_with(self, settings, dataset=None):
+        if self.panel is None:
+            # Ctrl+T in the first second, before the engine loaded: train as soon as it has.
+            self._pending = settings
+            self.window.start()
+            return True
+        if dataset is not None and settings is None:
+            settings = self.panel.settings()
+            settings.dataset = dataset
+        self.training_dock.show()
+        self.training_dock.raise_()
+        self._shown_training = True
+        return self.panel.train(settings)
+
+    def stop(self):
+        if self.panel is not None:
+            self.panel.stop()
+
+    def toggle_pause(self):
+        if self.panel is not None:
+            self.panel.toggle_pause()
+
+    def shutdown(self, ms=3000):
+        if self.panel is not None:
+            self.panel.shutdown(ms)
+
+    def _update_actions(self):
+        state = self.panel.worker.state if self.panel is not None else "idle"
+        busy = state != "idle"
+        self.act_train_mnist.setEnabled(not busy)
+        self.act_train.setEnabled(not busy)
+        self.act_stop.setEnabled(busy)
+        self.act_pause.setEnabled(busy)
+
+    # ------------------------------------------------------------------ model and document
+    def _build_model(self):
+        """A fresh model for the document (new weights: "Train" starts over; "more epochs" continues)."""
+        from engine import backend
+
+        from visualkeras_app.document.convert import document_to_model
+
+        doc = self.window.controller.document
+        backend.set_seed(int(self.panel.seed_spin.value()))
+        saved = {nid: n.weights for nid, n in doc.nodes.items()}
+        try:
+            for n in doc.nodes.values():
+                n.weights = None
+            model = document_to_model(doc)
+        finally:
+            for nid, wts in saved.items():
+                doc.nodes[nid].weights = wts
+        doc.training = self.panel.settings().to_dict()
+        self._run_doc, self._run_model = doc, model
+        return model
+
+    def write_back_weights(self, model=None) -> int:
+        """Copy the trained weights into the document's nodes (so saving keeps them); the count copied."""
+        model = model or self._run_model
+        doc = self.window.controller.document
+        if model is None or doc is not self._run_doc:
+            return 0  # the user opened another document meanwhile
+        by_name = {layer.name: layer for layer in getattr(model, "layers", [])}
+        n = 0
+        for node in doc.nodes.values():
+            layer = by_name.get(node.name)
+            if layer is None:
+                continue
+            weights = layer.get_weights()
+            if weights:
+                node.weights = [w.copy() for w in weights]
+                n += 1
+        if n:
+            self.window._trained_unsaved = True
+            self.window._update_title()
+        return n
+
+    def _on_run_finished(self, record):
+        n = self.write_back_weights()
+        acc = getattr(record, "test_accuracy", None)
+        text = f"Training finished: test accuracy {acc * 100:.2f}%" if isinstance(acc, float) else "Training ended"
+        self.window.show_message(text + (f"; trained weights kept in {n} layers" if n else ""))
+
+    def _on_results(self, results):
+        worker = self.panel.worker
+        model, prepared = worker.model, worker.prepared_data
+        names = list(getattr(worker.dataset, "class_names", None) or [])
+        for view in (self.results_view, self.draw_pad, self.feature_view):
+            if view is None:
+                continue
+            try:
+                view.set_model(model, prepared, names)
+                if hasattr(view, "set_results"):
+                    view.set_results(results)
+            except Exception as exc:  # noqa: BLE001 - a view failing must not take training down
+                self.window.show_message(f"Results view: {exc}")
+        if self.results_tabs is not None:
+            self.results_dock.show()
+            self.results_dock.raise_()
+
+    def _on_settings_changed(self, d):
+        self.window.controller.document.training = dict(d)
+
+    def load_document_settings(self):
+        """Show the current document's saved training settings in the panel."""
+        if self.panel is None:
+            return
+        saved = self.window.controller.document.training or {}
+        if saved:
+            self.panel.set_settings(saved)
+
+
+def hide_orphan_tab_bars(window) -> int:
+    """Hide dock tab bars that QMainWindowLayout left behind; the number hidden.
+
+    Qt 6.12 sometimes keeps an old copy of a dock group's tab bar visible at a stale place (over the
+    palette or the canvas) after the docks are tabified or the window is resized before it is shown. The
+    bar the layout uses touches the dock it switches (just below or above it); a copy that touches none of
+    its group's docks is an orphan.
+    """
+    from PySide6.QtWidgets import QTabBar
+
+    docks = {d.windowTitle(): d for d in window.findChildren(QDockWidget) if d.isVisible()}
+    hidden = 0
+    for bar in window.findChildren(QTabBar):
+        if bar.parent() is not window or not bar.isVisible():
+            continue
+        g = bar.geometry()
+        touching = False
+        for i in range(bar.count()):
+            d = docks.get(bar.tabText(i))
+            if d is None:
+                continue
+            dg = d.geometry()
+            overlap = min(g.right(), dg.right()) - max(g.left(), dg.left()) > 0
+            if overlap and (abs(g.top() - dg.bottom()) <= 6 or abs(g.bottom() - dg.top()) <= 6):
+                touching = True
+                break
+        if not touching:
+            bar.hide()
+            hidden += 1
+    return hidden

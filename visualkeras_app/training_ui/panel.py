@@ -1,0 +1,476 @@
+"""`TrainingPanel`: the "Training" dock: settings, Train/Pause/Stop/"Train N more epochs", the progress line,
+the preprocessing that was applied (or why the data set does not fit the model), live plots and the run list.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
+                               QVBoxLayout, QWidget)
+
+from visualkeras_app.training_ui.plots import TrainingPlots
+from visualkeras_app.training_ui.runs_view import RunsView
+from visualkeras_app.training_ui.worker import IDLE, PAUSED, PREPARING, RUNNING, STOPPING, TrainingWorker
+
+DATASETS = (("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist"))
+OPEN_DATASET = "Open .npz/.csv…"
+LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
+          "mean_squared_error")
+OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "adadelta")
+SCHEDULES = (("One-cycle", "one_cycle"), ("Constant", "constant"))
+DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "MPS (Apple GPU)"}
+
+
+def _settings_class():
+    from visualkeras_app.training.settings import TrainSettings
+
+    return TrainSettings
+
+
+def one_click_settings(**overrides):
+    """The one-click MNIST recipe (Adam + one-cycle, batch 64, one epoch) from the training core."""
+    from visualkeras_app.training.recipe import one_click_settings as recipe
+
+    return recipe(**overrides)
+
+
+def format_eta(seconds) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+class TrainingPanel(QWidget):
+    """The Training dock's contents.
+
+    Args:
+        model_provider: a callable returning the engine model to train (the main window builds it from
+            the document); it raises ValueError with a readable message when the graph has problems.
+        worker: a `TrainingWorker` (one is made when None).
+
+    Signals:
+        run_finished(RunRecord): a run ended (completed, stopped or NaN); the model holds its weights.
+        results_ready(object): the test-set `Results` of the run, for the Results dock.
+        error(str): training could not start or failed; the message is also shown in the panel.
+        settings_changed(dict): the user changed a setting (saved with the document).
+    """
+
+    run_finished = Signal(object)
+    results_ready = Signal(object)
+    error = Signal(str)
+    settings_changed = Signal(dict)
+
+    def __init__(self, model_provider=None, worker=None, parent=None):
+        super().__init__(parent)
+        self.model_provider = model_provider
+        self.worker = worker if worker is not None else TrainingWorker(parent=self)
+        self._run_count = 0
+        self._loading = False
+        self._build()
+        self._connect_worker()
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ construction
+    def _build(self):
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        splitter = QSplitter(Qt.Horizontal, self)
+        outer.addWidget(splitter)
+
+        form_host = QWidget()
+        form = QFormLayout(form_host)
+        form.setContentsMargins(2, 2, 6, 2)
+        form.setVerticalSpacing(3)
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        self.dataset_combo = QComboBox()
+        for title, key in DATASETS:
+            self.dataset_combo.addItem(title, key)
+        self.dataset_combo.addItem(OPEN_DATASET, None)
+        self.dataset_combo.setToolTip("MNIST and Fashion-MNIST are built in; your own data: an .npz with "
+                                      "x_train/y_train/x_test/y_test, or a CSV with the label first")
+        self.dataset_combo.activated.connect(self._on_dataset_activated)
+        self.loss_combo = self._combo(LOSSES, "The loss; auto picks sparse categorical cross-entropy for a "
+                                              "softmax output with integer labels")
+        self.optimizer_combo = self._combo(OPTIMIZERS, "The optimizer")
+        self.lr_spin = QDoubleSpinBox()
+        self.lr_spin.setDecimals(5)
+        self.lr_spin.setRange(1e-5, 10.0)
+        self.lr_spin.setSingleStep(1e-4)
+        self.lr_spin.setValue(1e-3)
+        self.lr_spin.setToolTip("The learning rate (the peak rate with the one-cycle schedule)")
+        self.schedule_combo = QComboBox()
+        for title, key in SCHEDULES:
+            self.schedule_combo.addItem(title, key)
+        self.schedule_combo.setToolTip("One-cycle: warm up to the learning rate, then anneal to almost zero "
+                                       "(fast, robust); constant: the same rate throughout")
+        self.epochs_spin = self._spin(1, 100000, 1, "Epochs to train")
+        self.batch_spin = self._spin(1, 65536, 64, "Samples per batch")
+        self.val_spin = QDoubleSpinBox()
+        self.val_spin.setRange(0.0, 0.9)
+        self.val_spin.setSingleStep(0.05)
+        self.val_spin.setDecimals(2)
+        self.val_spin.setValue(0.1)
+        self.val_spin.setToolTip("The fraction of the training data held out to validate after each epoch")
+        self.seed_spin = self._spin(0, 2**31 - 1, 0, "Random seed: the same seed gives the same run")
+        self.device_combo = QComboBox()
+        self.device_combo.addItem("CPU", "cpu")
+        self.device_combo.setToolTip("Where to train: CUDA or MPS appear when this machine has them")
+        self.samples_spin = self._spin(0, 10_000_000, 0, "Train on at most this many samples (0: all of them)")
+        self.samples_spin.setSpecialValueText("all")
+        self.samples_spin.setSingleStep(1000)
+        for label, w in (("Dataset", self.dataset_combo), ("Loss", self.loss_combo),
+                         ("Optimizer", self.optimizer_combo), ("Learning rate", self.lr_spin),
+                         ("Schedule", self.schedule_combo), ("Epochs", self.epochs_spin),
+                         ("Batch size", self.batch_spin), ("Validation split", self.val_spin),
+                         ("Seed", self.seed_spin), ("Device", self.device_combo),
+                         ("Samples", self.samples_spin)):
+            form.addRow(label, w)
+        for w in (self.loss_combo, self.optimizer_combo, self.schedule_combo, self.device_combo):
+            w.currentIndexChanged.connect(self._emit_settings)
+        for w in (self.lr_spin, self.epochs_spin, self.batch_spin, self.val_spin, self.seed_spin,
+                  self.samples_spin):
+            w.valueChanged.connect(self._emit_settings)
+        scroll = QScrollArea()
+        scroll.setWidget(form_host)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setMinimumWidth(250)
+        splitter.addWidget(scroll)
+
+        middle = QWidget()
+        mid = QVBoxLayout(middle)
+        mid.setContentsMargins(4, 0, 4, 0)
+        mid.setSpacing(3)
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train the model on the chosen data set")
+        self.train_button.setDefault(True)
+        self.train_button.clicked.connect(self.train)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setToolTip("Pause between batches; Resume continues the same run")
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop before the next batch; the model keeps what it learned")
+        self.stop_button.clicked.connect(self.stop)
+        self.more_spin = self._spin(1, 10000, 1, "How many more epochs")
+        self.more_button = QPushButton("more epochs")
+        self.more_button.setToolTip("Continue the last run from where it stopped")
+        self.more_button.clicked.connect(lambda: self.train_more(self.more_spin.value()))
+        for w in (self.train_button, self.pause_button, self.stop_button):
+            row.addWidget(w)
+        row.addSpacing(10)
+        row.addWidget(QLabel("Train"))
+        row.addWidget(self.more_spin)
+        row.addWidget(self.more_button)
+        row.addStretch(1)
+        mid.addLayout(row)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setFormat("Ready")
+        self.progress_bar.setMaximumHeight(18)
+        self.progress_bar.setMinimumWidth(120)
+        mid.addWidget(self.progress_bar)
+        self.status_label = QLabel("Pick a data set and press Train, or use Train ▸ Train on MNIST (Ctrl+T).")
+        self.status_label.setStyleSheet("color:#555")
+        self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.status_label.setWordWrap(True)  # long messages wrap instead of widening the dock
+        mid.addWidget(self.status_label)
+        self.steps_label = QLabel("")
+        self.steps_label.setWordWrap(True)
+        self.steps_label.setStyleSheet("color:#2E5E2E")
+        self.steps_label.setToolTip("What was done to the data so that it fits the model")
+        self.steps_label.hide()
+        mid.addWidget(self.steps_label)
+        self.problem_label = QLabel("")
+        self.problem_label.setWordWrap(True)
+        self.problem_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.problem_label.setStyleSheet("QLabel{background:#FDECEA;color:#8A1C12;border:1px solid #F1B0A8;"
+                                         "border-radius:3px;padding:4px}")
+        self.problem_label.hide()
+        mid.addWidget(self.problem_label)
+        self.plots = TrainingPlots()
+        self.plots.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        mid.addWidget(self.plots, 1)
+        splitter.addWidget(middle)
+
+        self.runs_view = RunsView()
+        self.runs_view.setMinimumWidth(260)
+        self.runs_view.overlay_changed.connect(self.plots.set_overlays)
+        splitter.addWidget(self.runs_view)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(2, 0)
+        splitter.setSizes([250, 700, 420])
+        self.splitter = splitter
+
+    @staticmethod
+    def _combo(items, tip):
+        c = QComboBox()
+        for it in items:
+            c.addItem(it, it)
+        c.setToolTip(tip)
+        return c
+
+    @staticmethod
+    def _spin(lo, hi, value, tip):
+        s = QSpinBox()
+        s.setRange(lo, hi)
+        s.setValue(value)
+        s.setToolTip(tip)
+        return s
+
+    def _connect_worker(self):
+        w = self.worker
+        w.batches.connect(self.plots.add_batches)
+        w.progress.connect(self._on_progress)
+        w.epoch_ended.connect(self._on_epoch)
+        w.prepared.connect(self._on_prepared)
+        w.mismatch.connect(self._on_mismatch)
+        w.message.connect(self._on_message)
+        w.error.connect(self._on_error)
+        w.finished.connect(self._on_finished)
+        w.results_ready.connect(self.results_ready)
+        w.state_changed.connect(self._on_state)
+
+    # ------------------------------------------------------------------ settings
+    def settings(self):
+        """The `TrainSettings` the widgets describe."""
+        return _settings_class()(
+            dataset=self.dataset_combo.currentData() or "mnist",
+            loss=self.loss_combo.currentData(),
+            optimizer=self.optimizer_combo.currentData(),
+            learning_rate=float(self.lr_spin.value()),
+            epochs=int(self.epochs_spin.value()),
+            batch_size=int(self.batch_spin.value()),
+            validation_split=float(self.val_spin.value()),
+            seed=int(self.seed_spin.value()),
+            device=self.device_combo.currentData() or "cpu",
+            schedule=self.schedule_combo.currentData(),
+            max_train_samples=int(self.samples_spin.value()) or None,
+        )
+
+    def set_settings(self, settings):
+        """Show ``settings`` (a `TrainSettings` or its dict, e.g. a document's saved ``training``)."""
+        d = settings if isinstance(settings, dict) else settings.to_dict()
+        self._loading = True
+        try:
+            if d.get("dataset"):
+                self.set_dataset(d["dataset"])
+            for combo, key in ((self.loss_combo, "loss"), (self.optimizer_combo, "optimizer"),
+                               (self.schedule_combo, "schedule"), (self.device_combo, "device")):
+                if d.get(key) is not None:
+                    i = combo.findData(d[key])
+                    if i >= 0:
+                        combo.setCurrentIndex(i)
+            for spin, key in ((self.lr_spin, "learning_rate"), (self.epochs_spin, "epochs"),
+                              (self.batch_spin, "batch_size"), (self.val_spin, "validation_split"),
+                              (self.seed_spin, "seed")):
+                if d.get(key) is not None:
+                    spin.setValue(d[key])
+            if "max_train_samples" in d:
+                self.samples_spin.setValue(int(d["max_train_samples"] or 0))
+        finally:
+            self._loading = False
+
+    def set_dataset(self, name_or_path):
+        """Select a built-in data set by key, or a user file by path (added to the list)."""
+        i = self.dataset_combo.findData(name_or_path)
+        if i < 0:
+            i = self.dataset_combo.count() - 1  # before "Open…"
+            self.dataset_combo.insertItem(i, os.path.basename(str(name_or_path)), str(name_or_path))
+            self.dataset_combo.setItemData(i, str(name_or_path), Qt.ToolTipRole)
+        self.dataset_combo.setCurrentIndex(i)
+        self._emit_settings()
+
+    def _on_dataset_activated(self, index):
+        if self.dataset_combo.itemData(index) is not None:
+            self._emit_settings()
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open a data set", "",
+                                              "Data sets (*.npz *.csv);;All files (*)")
+        if path:
+            self.set_dataset(path)
+        else:
+            self.dataset_combo.setCurrentIndex(0)
+
+    def set_devices(self, devices):
+        """Fill the device list (``engine.backend.available_devices()``)."""
+        current = self.device_combo.currentData()
+        self.device_combo.blockSignals(True)
+        self.device_combo.clear()
+        for d in devices:
+            self.device_combo.addItem(DEVICE_NAMES.get(d, d), d)
+        i = self.device_combo.findData(current)
+        self.device_combo.setCurrentIndex(max(i, 0))
+        self.device_combo.blockSignals(False)
+
+    def refresh_devices(self):
+        try:
+            from engine.backend import available_devices
+
+            self.set_devices(available_devices())
+        except Exception:  # noqa: BLE001 - CPU stays available
+            pass
+
+    def _emit_settings(self, *_):
+        if not self._loading:
+            try:
+                self.settings_changed.emit(self.settings().to_dict())
+            except ImportError:
+                pass
+
+    # ------------------------------------------------------------------ commands
+    def train(self, settings=None) -> bool:
+        """Start a run with the panel's settings (or ``settings``, which the panel then shows)."""
+        if self.worker.is_running():
+            return False
+        if settings is not None:
+            self.set_settings(settings)
+        self._clear_notes()
+        try:
+            settings = self.settings()
+            if self.model_provider is None:
+                raise ValueError("There is no model to train.")
+            model = self.model_provider()
+        except Exception as exc:  # noqa: BLE001 - the graph's problems, in plain words
+            self._show_problem(str(exc) or type(exc).__name__)
+            self.error.emit(str(exc))
+            return False
+        self.plots.reset()
+        self.progress_bar.setValue(0)
+        self.steps_label.hide()
+        name = self.dataset_combo.currentText() if settings.dataset == self.dataset_combo.currentData() \
+            else settings.dataset
+        self.status_label.setText(f"Training on {name}… Pause and Stop act between batches; the model keeps "
+                                  "what it learned.")
+        self._epochs_total = settings.epochs
+        return self.worker.start(model, settings)
+
+    def train_more(self, epochs=None) -> bool:
+        epochs = int(epochs or self.more_spin.value())
+        self._clear_notes()
+        self._epochs_total = epochs
+        return self.worker.train_more(epochs)
+
+    def stop(self):
+        self.worker.stop()
+
+    def toggle_pause(self):
+        if self.worker.is_paused():
+            self.worker.resume()
+        else:
+            self.worker.pause()
+
+    def shutdown(self, ms=3000):
+        return self.worker.shutdown(ms)
+
+    # ------------------------------------------------------------------ worker events
+    def _on_state(self, state):
+        self._update_buttons()
+        text = {PREPARING: "Preparing the data…", STOPPING: "Stopping…", PAUSED: "Paused"}.get(state)
+        if text:
+            self.progress_bar.setFormat(text if state != PAUSED else f"Paused · {self.progress_bar.text()}")
+        elif state == IDLE and self.progress_bar.format() in ("Preparing the data…", "Stopping…"):
+            self.progress_bar.setFormat("Ready")
+
+    def _update_buttons(self):
+        state = self.worker.state
+        busy = state != IDLE
+        self.train_button.setEnabled(not busy)
+        self.stop_button.setEnabled(busy and state != STOPPING)
+        self.pause_button.setEnabled(state in (RUNNING, PAUSED, PREPARING))
+        self.pause_button.setText("Resume" if state == PAUSED else "Pause")
+        can_more = not busy and self.worker.session is not None
+        self.more_button.setEnabled(can_more)
+        self.more_spin.setEnabled(can_more)
+
+    def _on_progress(self, p):
+        epochs = max(1, int(getattr(p, "epochs", 1) or 1))
+        batches = max(1, int(getattr(p, "batches", 1) or 1))
+        epoch = int(getattr(p, "epoch", 0) or 0)
+        batch = int(getattr(p, "batch", 0) or 0)
+        # Progress counts epochs from 1 when epoch reaches epochs (the last one); keep it 1-based for people.
+        shown_epoch = epoch if 1 <= epoch <= epochs and getattr(p, "one_based", True) else epoch + 1
+        done = ((shown_epoch - 1) * batches + batch) / (epochs * batches)
+        self.progress_bar.setValue(int(max(0.0, min(1.0, done)) * 1000))
+        sps = getattr(p, "samples_per_s", None)
+        sps_text = f"{sps:,.0f} samples/s" if sps else "— samples/s"
+        text = (f"Epoch {shown_epoch}/{epochs} · batch {batch}/{batches} · {sps_text} · "
+                f"ETA {format_eta(getattr(p, 'eta_s', None))}")
+        if self.worker.is_paused():
+            text = "Paused · " + text
+        self.progress_bar.setFormat(text)
+
+    def _on_epoch(self, epoch, logs):
+        self.plots.add_epoch(epoch, logs)
+        parts = [f"{k} {v:.4f}" for k, v in sorted(logs.items()) if isinstance(v, float)
+                 and k in ("loss", "accuracy", "val_loss", "val_accuracy")]
+        self.status_label.setText(f"Epoch {epoch + 1}: " + " · ".join(parts))
+
+    def _on_prepared(self, prepared):
+        steps = list(getattr(prepared, "steps", []) or [])
+        if steps:
+            self.steps_label.setText("Preprocessing: " + " · ".join(steps))
+            self.steps_label.show()
+
+    def _on_mismatch(self, text, fix):
+        self._show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
+        self.error.emit(text)
+
+    def _on_message(self, text):
+        self.status_label.setText(text)
+
+    def _on_error(self, text):
+        text = str(text)
+        self._show_problem(text if text.startswith("Training failed") else f"Training failed: {text}")
+        self.error.emit(text)
+
+    def _on_finished(self, record):
+        if record is None:
+            return
+        if record not in self.runs_view.records:
+            self._run_count += 1
+            if not getattr(record, "name", None):
+                try:
+                    record.name = f"run {self._run_count}"
+                except AttributeError:
+                    pass
+        self.runs_view.add_run(record)
+        acc, loss = getattr(record, "test_accuracy", None), getattr(record, "test_loss", None)
+        reason = getattr(record, "stopped_reason", None)
+        parts = []
+        if isinstance(acc, (int, float)):
+            parts.append(f"test accuracy <b>{acc * 100:.2f}%</b>")
+        if isinstance(loss, (int, float)):
+            parts.append(f"test loss {loss:.4f}")
+        dur = getattr(record, "duration_s", None)
+        if isinstance(dur, (int, float)):
+            parts.append(f"{dur:.1f} s")
+        head = "Stopped" if reason and reason not in ("completed", "finished") else "Done"
+        self.status_label.setText(f"{head}: " + " · ".join(parts) + (f" ({reason})" if reason and head ==
+                                                                      "Stopped" else ""))
+        if head == "Done":
+            self.progress_bar.setValue(1000)
+        self.progress_bar.setFormat(f"{head} · " + (f"test accuracy {acc * 100:.2f}%" if isinstance(acc, float)
+                                                     else ""))
+        self.run_finished.emit(record)
+        self._update_buttons()
+
+    # ------------------------------------------------------------------ notes
+    def _clear_notes(self):
+        self.problem_label.hide()
+        self.problem_label.setText("")
+
+    def _show_problem(self, html):
+        self.problem_label.setText(html)
+        self.problem_label.show()
+
+    def problem_text(self) -> str:
+        """The mismatch or error shown in the panel ("" when none)."""
+        return self.problem_label.text() if self.problem_label.isVisibleTo(self) else ""
