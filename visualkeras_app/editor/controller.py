@@ -11,13 +11,12 @@ import copy
 import json
 import re
 
-from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
 from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode, accepts_many_inputs
 from visualkeras_app.editor import commands
 
-NODES_MIME = "application/x-visualkeras-nodes"
 CLIPBOARD_FORMAT = "visualkeras-nodes"
 
 # Node box size in scene units; layout.py uses the same box.
@@ -292,14 +291,15 @@ class EditorController(QObject):
         return json.dumps(data)
 
     def copy_nodes(self, ids) -> str:
-        """The layers ``ids`` and the connections among them as JSON, also put on the clipboard
-        (mime ``application/x-visualkeras-nodes`` and plain text)."""
+        """The layers ``ids`` and the connections among them as JSON, also put on the clipboard as
+        plain text (``paste`` knows it by its ``format`` key).
+
+        Plain text, not a ``QMimeData`` made here: the clipboard keeps what it is given past the
+        end of the Python interpreter, and a Python-made ``QMimeData`` deleted then crashes the
+        process at exit (PySide6 6.12, offscreen platform)."""
         text = self._serialize(ids)
         if QGuiApplication.instance() is not None:
-            mime = QMimeData()
-            mime.setData(NODES_MIME, text.encode("utf-8"))
-            mime.setText(text)
-            QGuiApplication.clipboard().setMimeData(mime)
+            QGuiApplication.clipboard().setText(text)
         return text
 
     def cut_nodes(self, ids) -> str:
@@ -313,8 +313,6 @@ class EditorController(QObject):
         mime = QGuiApplication.clipboard().mimeData()
         if mime is None:
             return None
-        if mime.hasFormat(NODES_MIME):
-            return bytes(mime.data(NODES_MIME)).decode("utf-8")
         return mime.text() if mime.hasText() else None
 
     def paste(self, text=None, offset=(40, 40)):

@@ -216,7 +216,7 @@ class ImagePreview(QWidget):
         if self.index is None or self._image is None:
             return
         # As large as the space allows, in whole pixels per image pixel (crisp, like the grid).
-        side = max(28, min(self.image.width(), self.image.height(), 28 * 8))
+        side = max(28, min(self.image.width(), self.image.height() - 6, 28 * 8))
         factor = max(1, side // max(self._image.width(), self._image.height()))
         self.image.setPixmap(QPixmap.fromImage(self._image).scaled(self._image.width() * factor,
                                                                    self._image.height() * factor,
