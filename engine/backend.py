@@ -102,7 +102,9 @@ def _default_device() -> torch.device:
     if env:
         return torch.device(env)
     if torch.cuda.is_available():
-        return torch.device("cuda")
+        from engine import distribute
+
+        return distribute.default_cuda_device() or torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")

@@ -17,6 +17,7 @@ from numbers import Real
 import numpy as np
 import torch
 
+from engine import distribute
 from engine.utils import io_utils
 from engine.utils.progbar import Progbar
 
@@ -758,6 +759,8 @@ class ModelCheckpoint(MonitorCallback):
             )
         if not self._should_save_model(epoch, logs, filepath):
             return
+        if not distribute.is_chief():  # under torchrun only rank 0 writes
+            return
         dirname = os.path.dirname(filepath)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
@@ -795,6 +798,8 @@ class CSVLogger(Callback):
         self.csv_file = None
 
     def on_train_begin(self, logs=None):
+        if not distribute.is_chief():  # under torchrun only rank 0 writes
+            return
         if self.append:
             if os.path.exists(self.filename):
                 with open(self.filename, "r", encoding="utf-8") as f:
@@ -810,6 +815,8 @@ class CSVLogger(Callback):
         self.keys = None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distribute.is_chief():
+            return
         logs = logs or {}
 
         def handle_value(v):

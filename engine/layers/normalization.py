@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from engine import constraints, initializers, regularizers
+from engine import constraints, distribute, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
@@ -167,6 +167,9 @@ class BatchNormalization(Layer):
 
     def _train_forward(self, view):
         """Normalize with batch statistics and update the moving ones as Keras does."""
+        sync = distribute.batch_statistics_sync()
+        if sync is not None:
+            return self._synced_train_forward(view, sync.weight)
         n = view.numel() // max(view.shape[1], 1)
         if n == 0:
             return view.clone()  # an empty batch has no statistics to learn from
@@ -192,6 +195,27 @@ class BatchNormalization(Layer):
         with torch.no_grad():
             self.moving_variance.copy_(running_var * (1.0 / bessel))
         return y
+
+    def _synced_train_forward(self, view, weight):
+        """Batch statistics over the global batch of a distributed step (every process calls this
+        in the same order). ``weight`` 0 marks a process whose stand-in sample must not count."""
+        dims = [d for d in range(view.dim()) if d != 1]
+        shape = [1] * view.dim()
+        shape[1] = -1
+        count = view.numel() // max(view.shape[1], 1) * weight
+        local = torch.cat([view.sum(dim=dims) * weight,
+                           torch.tensor([count], dtype=view.dtype, device=view.device)])
+        total = distribute.all_reduce_with_grad(local)
+        n = total[-1].detach().clamp_min(1.0)
+        mean = total[:-1] / n
+        centered = view - mean.reshape(shape)
+        var = distribute.all_reduce_with_grad((centered * centered).sum(dim=dims) * weight) / n
+        self._update_moving(mean.detach(), var.detach())
+        inv = torch.rsqrt(var + self.epsilon)
+        if self.gamma is not None:
+            inv = inv * self.gamma
+        y = centered * inv.reshape(shape)
+        return y + self.beta.reshape(shape) if self.beta is not None else y
 
     @torch.no_grad()
     def _update_moving(self, mean, var):

@@ -63,10 +63,16 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
         filepath: a path ending in ``.keras`` or ``.h5``/``.hdf5``.
         overwrite: whether to replace an existing file (otherwise ``FileExistsError``).
         include_optimizer: whether to save the compile configuration and the optimizer's state.
+
+    Under torchrun only rank 0 writes; the other processes return at once (their models are equal).
     """
     import h5py
 
+    from engine import distribute
     from engine.saving import h5_format, keras_zip
+
+    if not distribute.is_chief():
+        return
 
     unknown = set(kwargs) - {"zipped", "save_format", "signatures", "options", "save_traces"}
     if unknown:
@@ -102,6 +108,10 @@ def _require_config(model):
 
 def save_weights(model, filepath, overwrite=True):
     """Save only the weights: ``.weights.h5`` (Keras 3 tree) or ``.h5`` (legacy layout)."""
+    from engine import distribute
+
+    if not distribute.is_chief():  # under torchrun only rank 0 writes
+        return
     import h5py
 
     from engine.saving import h5_format, keras_zip

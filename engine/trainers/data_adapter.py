@@ -127,6 +127,7 @@ class ArrayBatches:
         self.full_steps = max(1, math.ceil(self.n / self.batch_size)) if self.n else 0
         self.steps = min(steps, self.full_steps) if steps else self.full_steps
         self.device = device
+        self.order_sync = None  # under torchrun: makes every process use rank 0's shuffled order
 
     def __len__(self):
         return self.steps
@@ -134,6 +135,8 @@ class ArrayBatches:
     def epoch(self):
         bs, n = self.batch_size, self.n
         perm = torch.randperm(n) if self.shuffle == True else None  # noqa: E712 ('batch' shuffles in place)
+        if perm is not None and self.order_sync is not None:
+            perm = self.order_sync(perm)
         for step in range(self.steps):
             lo, hi = step * bs, min(n, (step + 1) * bs)
             idx = perm[lo:hi] if perm is not None else slice(lo, hi)
@@ -148,6 +151,7 @@ class GeneratorBatches:
         from engine.utils import Sequence
 
         self.data, self.device, self.shuffle = data, device, shuffle
+        self.order_sync = None  # under torchrun: makes every process use rank 0's shuffled order
         self.is_sequence = isinstance(data, Sequence) or (hasattr(data, "__getitem__") and hasattr(data, "__len__"))
         if self.is_sequence:
             self.steps = min(steps, len(data)) if steps else len(data)
@@ -161,6 +165,8 @@ class GeneratorBatches:
     def epoch(self):
         if self.is_sequence:
             order = np.random.permutation(len(self.data)) if self.shuffle else range(len(self.data))
+            if self.shuffle and self.order_sync is not None:
+                order = self.order_sync(torch.as_tensor(order)).numpy()
             for step, i in enumerate(order):
                 if self.steps is not None and step >= self.steps:
                     break
@@ -188,6 +194,35 @@ class GeneratorBatches:
         x, y, sw = unpack(batch)
         return (step, move(to_tensor(x, "x"), self.device), move(to_tensor(y, "y"), self.device),
                 move(to_tensor(sw, "sample_weight"), self.device))
+
+
+class ShardedBatches:
+    """This process's share of each global batch of ``inner`` (see ``engine.distribute``).
+
+    Rank ``r`` of ``world`` keeps samples ``r, r + world, ...`` of every batch. A process whose
+    share of a small last batch is empty gets the batch's first sample as a stand-in (it must still
+    take part in the step) with ``local_size`` 0, so that the sample counts nowhere.
+    """
+
+    def __init__(self, inner, rank, world):
+        self.inner, self.rank, self.world = inner, rank, world
+        self.global_size = 0
+        self.local_size = 0
+
+    @property
+    def steps(self):
+        return self.inner.steps
+
+    def __len__(self):
+        return len(self.inner)
+
+    def epoch(self):
+        for step, x, y, sw in self.inner.epoch():
+            g = num_samples(x)
+            n = len(range(self.rank, g, self.world))
+            idx = slice(self.rank, None, self.world) if n else slice(0, 1)
+            self.global_size, self.local_size = g, n
+            yield step, take(x, idx), take(y, idx), take(sw, idx)
 
 
 def split_validation(x, y, sw, validation_split):

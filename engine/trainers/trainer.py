@@ -6,13 +6,14 @@ only made when a callback asks for them.
 """
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 
 import numpy as np
 import torch
 
-from engine import backend
+from engine import backend, distribute
 from engine.layers.node import flatten
 from engine.trainers import data_adapter as da
 from engine.trainers.data_adapter import DataError
@@ -141,7 +142,13 @@ class Trainer:
         self._reset_metrics()
 
     # ------------------------------------------------------------------ the step
-    def _compute_loss(self, y, y_pred, sample_weight, batch_size, track=True):
+    def _compute_loss(self, y, y_pred, sample_weight, batch_size, track=True, scale=None):
+        """The loss to minimise; its value times ``batch_size`` is added to the epoch's sums when
+        ``track``. With ``scale`` (a distributed step) the returned value has its per-sample terms
+        multiplied by ``scale`` and the weight penalties not, so that DistributedDataParallel's
+        gradient average is the gradient of the global batch's loss."""
+        if scale is not None:
+            return self._compute_scaled_loss(y, y_pred, sample_weight, batch_size, track, scale)
         y_list = _flat_targets(y, self)
         p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         if isinstance(y_pred, dict):
@@ -171,6 +178,39 @@ class Trainer:
             self._loss_count += batch_size
         return total
 
+    def _compute_scaled_loss(self, y, y_pred, sample_weight, batch_size, track, scale):
+        y_list = _flat_targets(y, self)
+        p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+        if isinstance(y_pred, dict):
+            p_list = [y_pred[n] for n in self._output_names()]
+        data = None
+        multi = len(p_list) > 1
+        for i, (loss, w, yt, yp) in enumerate(zip(self._losses, self._loss_weights, y_list, p_list)):
+            if loss is None:
+                continue
+            if yt is None:
+                raise DataError(f"No target data for output {self._output_names()[i]!r}; pass y to fit/evaluate.")
+            value = loss(yt, yp, sample_weight=sample_weight)
+            if multi and track:
+                self._out_loss_sums[i] += value.detach() * batch_size
+            value = value * w if w != 1.0 else value
+            data = value if data is None else data + value
+        activity = getattr(self, "_activity_penalties", None)
+        if activity:
+            for penalty in activity:
+                data = data + penalty
+            self._activity_penalties = []
+        penalty = None
+        if self._has_regularizers:
+            for p in self.losses:
+                penalty = p if penalty is None else penalty + p
+        if track:
+            total = data.detach() if penalty is None else data.detach() + penalty.detach()
+            self._loss_sum += total * batch_size
+            self._loss_count += batch_size
+        scaled = data * scale
+        return scaled if penalty is None else scaled + penalty
+
     def _update_metrics(self, y, y_pred, sample_weight):
         if not self._metrics:
             return
@@ -198,6 +238,25 @@ class Trainer:
         with torch.no_grad():
             self._update_metrics(y, _detach(y_pred), sw)
 
+    def _train_step_distributed(self, ddp, x, y, sw, params, local_size, global_size, world):
+        # Each process's loss is weighted by its share of the global batch (times the process count,
+        # which DDP's average divides out): the averaged gradient is the global batch's.
+        with distribute.sync_batch_statistics(1.0 if local_size else 0.0):
+            y_pred = ddp(x, training=True) if ddp is not None else self._forward(x, True)
+        loss = self._compute_loss(y, y_pred, sw, local_size, track=local_size > 0,
+                                  scale=world * local_size / global_size)
+        for p in params:
+            p.grad = None
+        loss.backward()
+        self.optimizer.step(params)
+        if self._constrained:
+            with torch.no_grad():
+                for p in self._constrained:
+                    p.copy_(p.constraint(p))
+        if local_size:
+            with torch.no_grad():
+                self._update_metrics(y, _detach(y_pred), sw)
+
     def _test_step(self, x, y, sw):
         batch_size = da.num_samples(x)
         y_pred = self._forward(x, False)
@@ -205,6 +264,34 @@ class Trainer:
         self._update_metrics(y, y_pred, sw)
 
     def _logs(self):
+        ctx = getattr(self, "_dist_ctx", None)
+        if ctx is not None:
+            return self._reduced_logs(ctx)
+        return self._local_logs()
+
+    def _reduced_logs(self, ctx):
+        """The logs over all processes: loss sums, counts and metric states (all sums) added up."""
+        dev = self._loss_sum.device
+        states = [v for _, m, _ in self._metrics for v in m.variables]
+        parts = [self._loss_sum.reshape(1), torch.tensor([float(self._loss_count)], dtype=torch.float64, device=dev)]
+        parts += [s.reshape(1).to(dev, torch.float64) for s in self._out_loss_sums]
+        parts += [v.reshape(-1).to(dev, torch.float64) for v in states]
+        total = ctx.all_reduce_sum(torch.cat(parts))
+        saved = (self._loss_sum, self._loss_count, self._out_loss_sums, [v.clone() for v in states])
+        try:
+            self._loss_sum, self._loss_count = total[0], int(round(float(total[1])))
+            k = 2 + len(self._out_loss_sums)
+            self._out_loss_sums = list(total[2:k])
+            for v in states:
+                v.copy_(total[k:k + v.numel()].reshape(v.shape).to(v.dtype))
+                k += v.numel()
+            return self._local_logs()
+        finally:
+            self._loss_sum, self._loss_count, self._out_loss_sums = saved[:3]
+            for v, old in zip(states, saved[3]):
+                v.copy_(old)
+
+    def _local_logs(self):
         logs = {}
         count = max(self._loss_count, 1)
         logs["loss"] = float(self._loss_sum) / count
@@ -323,6 +410,32 @@ class Trainer:
                 self._resolve(y0, shapes)
         return batches, dev
 
+    # ------------------------------------------------------------------ several processes
+    def _shard(self, batches, ctx):
+        """Under torchrun: rank 0's shuffled order everywhere, then this process's share of each batch."""
+        if ctx is None:
+            return batches
+        inner = batches.inner if isinstance(batches, _Prepend) else batches
+        inner.order_sync = ctx.broadcast
+        return da.ShardedBatches(batches, ctx.rank, ctx.world)
+
+    def _ddp(self, ctx, params):
+        """This model wrapped in DistributedDataParallel (which also copies rank 0's weights to all)."""
+        if not params:
+            return None
+        from torch.nn.parallel import DistributedDataParallel
+
+        dev = self._device()
+        unused = any(l is None for l in self._losses) or any(
+            not getattr(l, "trainable", True) for l in getattr(self, "layers", []))
+        # Buffers (BatchNorm's moving statistics) are equal everywhere (the statistics are synchronised):
+        # copied from rank 0 once at the start, not before every forward.
+        no_forward_sync = ({"forward_sync_buffers": False} if "forward_sync_buffers" in
+                           inspect.signature(DistributedDataParallel.__init__).parameters else
+                           {"broadcast_buffers": False})
+        return DistributedDataParallel(self, device_ids=[dev.index] if dev is not None and dev.type == "cuda"
+                                       else None, find_unused_parameters=unused, **no_forward_sync)
+
     # ------------------------------------------------------------------ fit
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
@@ -336,6 +449,7 @@ class Trainer:
             raise TypeError(f"fit() got unexpected keyword argument(s) {sorted(kwargs)}.")
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
+        ctx = distribute.context()
         if validation_split and validation_data is None:
             if da.is_generator_like(x):
                 raise DataError("validation_split is only supported for arrays; pass validation_data instead.")
@@ -345,57 +459,76 @@ class Trainer:
         dev = backend.get_device()
         train = self._batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch, None, class_weight)
         train, dev = self._ensure_ready(train, for_training=True)
-        train = _on_device(train, dev)
+        train = self._shard(_on_device(train, dev), ctx)
         val = None
         if validation_data is not None:
             vx, vy, vsw = da.unpack(validation_data) if isinstance(validation_data, (tuple, list)) else \
                 (validation_data, None, None)
             val = self._batches(vx, vy, vsw, validation_batch_size or batch_size, False, validation_steps, None)
             self._check_inputs(val.x) if isinstance(val, da.ArrayBatches) else None
-            val = _on_device(val, dev)
+            val = self._shard(_on_device(val, dev), ctx)
 
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self, verbose=verbose,
                            epochs=epochs, steps=len(train) if train.steps is not None else None)
         batch_logs = cbs.needs_batch_logs()
         params = self._trainable_params()
+        ddp = self._ddp(ctx, params) if ctx is not None else None
         self.stop_training = False
         self.train()
-        cbs.on_train_begin()
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self._reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            for step, xb, yb, swb in train.epoch():
-                if batch_logs:
-                    cbs.on_train_batch_begin(step)
-                self._train_step(xb, yb, swb, params)
-                if batch_logs:
-                    cbs.on_train_batch_end(step, self._logs())
+        self._dist_ctx = ctx
+        try:
+            cbs.on_train_begin()
+            logs = {}
+            for epoch in range(initial_epoch, epochs):
+                self._reset_metrics()
+                cbs.on_epoch_begin(epoch)
+                for step, xb, yb, swb in train.epoch():
+                    if batch_logs:
+                        cbs.on_train_batch_begin(step)
+                    if ctx is None:
+                        self._train_step(xb, yb, swb, params)
+                    else:
+                        self._train_step_distributed(ddp, xb, yb, swb, params, train.local_size,
+                                                     train.global_size, ctx.world)
+                    if batch_logs:
+                        cbs.on_train_batch_end(step, self._logs())
+                        if ctx is not None:  # a callback's stop must stop every process at the same batch
+                            self.stop_training = ctx.any(self.stop_training, self._loss_sum.device)
+                    if self.stop_training:
+                        break
+                logs = self._end_epoch(epoch, val, validation_freq, cbs, ctx)
                 if self.stop_training:
                     break
-            logs = self._logs()
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                logs.update({"val_" + k: v for k, v in self._run_eval(val).items()})
-                self.train()
-            if not math.isfinite(logs["loss"]):
-                warnings.warn(
-                    f"The loss became {logs['loss']} in epoch {epoch + 1}: training stopped. Lower the learning "
-                    "rate, scale the inputs (e.g. x / 255.0) and check the data for NaN or infinite values.",
-                    RuntimeWarning, stacklevel=2)
-                self.stop_training = True
-            cbs.on_epoch_end(epoch, logs)
-            if self.stop_training:
-                break
-        cbs.on_train_end(logs)
+            cbs.on_train_end(logs)
+        finally:
+            self._dist_ctx = None
         self.eval()
         return self.history
+
+    def _end_epoch(self, epoch, val, validation_freq, cbs, ctx):
+        logs = self._logs()
+        if val is not None and (epoch + 1) % validation_freq == 0:
+            logs.update({"val_" + k: v for k, v in self._run_eval(val).items()})
+            self.train()
+        if not math.isfinite(logs["loss"]):
+            warnings.warn(
+                f"The loss became {logs['loss']} in epoch {epoch + 1}: training stopped. Lower the learning "
+                "rate, scale the inputs (e.g. x / 255.0) and check the data for NaN or infinite values.",
+                RuntimeWarning, stacklevel=3)
+            self.stop_training = True
+        cbs.on_epoch_end(epoch, logs)
+        if ctx is not None:
+            self.stop_training = ctx.any(self.stop_training, self._loss_sum.device)
+        return logs
 
     def _run_eval(self, batches):
         self._reset_metrics()
         self.eval()
+        sharded = isinstance(batches, da.ShardedBatches)
         with torch.no_grad():
             for _, xb, yb, swb in batches.epoch():
-                self._test_step(xb, yb, swb)
+                if not sharded or batches.local_size:
+                    self._test_step(xb, yb, swb)
         return self._logs()
 
     # ------------------------------------------------------------------ evaluate / predict
@@ -407,22 +540,28 @@ class Trainer:
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
         batches = self._batches(x, y, sample_weight, batch_size, False, steps, None)
+        ctx = distribute.context()
         batches, dev = self._ensure_ready(batches, for_training=False)
-        batches = _on_device(batches, dev)
+        batches = self._shard(_on_device(batches, dev), ctx)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=len(batches) if batches.steps is not None else None)
         batch_logs = cbs.needs_batch_logs() or verbose != 0
-        cbs.on_test_begin()
-        self._reset_metrics()
-        self.eval()
-        with torch.no_grad():
-            for step, xb, yb, swb in batches.epoch():
-                if batch_logs:
-                    cbs.on_test_batch_begin(step)
-                self._test_step(xb, yb, swb)
-                if batch_logs:
-                    cbs.on_test_batch_end(step, self._logs())
-        logs = self._logs()
+        self._dist_ctx = ctx
+        try:
+            cbs.on_test_begin()
+            self._reset_metrics()
+            self.eval()
+            with torch.no_grad():
+                for step, xb, yb, swb in batches.epoch():
+                    if batch_logs:
+                        cbs.on_test_batch_begin(step)
+                    if ctx is None or batches.local_size:
+                        self._test_step(xb, yb, swb)
+                    if batch_logs:
+                        cbs.on_test_batch_end(step, self._logs())
+            logs = self._logs()
+        finally:
+            self._dist_ctx = None
         cbs.on_test_end(logs)
         if return_dict:
             return logs
@@ -444,10 +583,12 @@ class Trainer:
             self._check_inputs(batches.x)
         else:
             dev = None
+        ctx = distribute.context()
+        batches = self._shard(batches, ctx)
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=len(batches) if batches.steps is not None else None)
         cbs.on_predict_begin()
-        outs = []
+        outs, sizes = [], []
         self.eval()
         with torch.no_grad():
             for step, xb, _, _ in batches.epoch():
@@ -455,12 +596,18 @@ class Trainer:
                     dev = self._prepare(xb)
                 cbs.on_predict_batch_begin(step)
                 y = self._forward(da.move(xb, dev), False)
-                outs.append([t.detach().cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
+                keep = batches.local_size if ctx is not None else None
+                outs.append([t.detach()[:keep].cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
+                if ctx is not None:
+                    sizes.append(batches.global_size)
                 cbs.on_predict_batch_end(step, {"outputs": y})
         cbs.on_predict_end()
         if not outs:
             raise DataError("predict() received no data.")
-        result = [torch.cat(parts).numpy() for parts in zip(*outs)]
+        result = [torch.cat(parts) for parts in zip(*outs)]
+        if ctx is not None:
+            result = [_gather_predictions(ctx, r, sizes) for r in result]
+        result = [r.numpy() for r in result]
         return result[0] if len(result) == 1 and not isinstance(getattr(self, "_outputs_struct", None), list) \
             else result
 
@@ -528,6 +675,25 @@ class _Prepend:
                 yield step + 1, x, y, sw
             return
         yield from self.inner.epoch()
+
+
+def _gather_predictions(ctx, local, sizes):
+    """Every process's rows of a sharded predict, put back in the order of the data."""
+    counts = [[len(range(r, g, ctx.world)) for g in sizes] for r in range(ctx.world)]
+    longest = max(sum(c) for c in counts)
+    padded = torch.zeros((longest,) + tuple(local.shape[1:]), dtype=local.dtype)
+    padded[:local.shape[0]] = local
+    parts = ctx.all_gather(padded)
+    out = torch.empty((sum(sizes),) + tuple(local.shape[1:]), dtype=local.dtype)
+    offsets = [0] * ctx.world
+    start = 0
+    for k, g in enumerate(sizes):
+        for r in range(ctx.world):
+            c = counts[r][k]
+            out[start + r:start + g:ctx.world] = parts[r][offsets[r]:offsets[r] + c]
+            offsets[r] += c
+        start += g
+    return out
 
 
 def _on_device(batches, dev):

@@ -33,7 +33,13 @@ def print_msg(message, line_break: bool = True, file=None) -> None:
         line_break: Whether to end the message with a newline.
         file: A text stream. ``None`` looks ``sys.stdout`` up at call time, so that
             redirections (pytest's capsys, a GUI's log pane) see the output.
+
+    Under torchrun only rank 0 prints (see ``engine.distribute``).
     """
+    from engine import distribute
+
+    if not distribute.is_chief():
+        return
     message = str(message)
     if not _INTERACTIVE_LOGGING:
         _logger.info(message)
