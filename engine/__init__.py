@@ -15,4 +15,5 @@ from engine import models, optimizers, losses, metrics, callbacks, utils, datase
 from engine import distribute  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
-           "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving", "distribute"]
+           "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving",
+           "distribute"]

@@ -69,7 +69,8 @@ def take(x, idx):
     if x is None:
         return None
     if isinstance(x, torch.Tensor):
-        return x[idx] if isinstance(idx, slice) else x.index_select(0, idx)
+        # (the shuffled order lives on the CPU; data may sit on a GPU)
+        return x[idx] if isinstance(idx, slice) else x.index_select(0, idx.to(x.device))
     if isinstance(x, list):
         return [take(t, idx) for t in x]
     if isinstance(x, tuple):
