@@ -1,8 +1,10 @@
 """``visualkeras-app export MODEL OUT [options]``: the export without a window.
 
 MODEL is a project or model file (.vkproj, .json, .h5, .keras) or a template key; OUT's extension
-picks the format. Prints what was written (and with which renderer) and exits 0; a problem is one
-plain line on stderr and exit status 1 (2 for a MODEL that cannot be opened).
+picks the format, except with ``--training-script``: OUT is then a standalone ``train.py`` training
+the model with the project's saved training settings (overridden by ``--epochs``, ``--dataset``...).
+Prints what was written (and with which renderer) and exits 0; a problem is one plain line on stderr
+and exit status 1 (2 for a MODEL that cannot be opened).
 """
 from __future__ import annotations
 
@@ -31,7 +33,42 @@ def build_parser() -> argparse.ArgumentParser:
                    help="graph diagrams: Graphviz, the built-in renderer, or Graphviz when installed (auto)")
     p.add_argument("--torch-weights", choices=("auto", "safetensors", "pt"), default="auto",
                    help="_torch.py: the weights file format (auto: safetensors when installed)")
+    t = p.add_argument_group(
+        "training script",
+        "With --training-script, OUT (a .py file) becomes a standalone script that trains the model as the "
+        "app does and saves a .keras file; it runs as 'python train.py' and as 'torchrun --nproc_per_node=N "
+        "train.py'. Settings not given come from the project's saved training settings, else from the "
+        "one-click recipe (as 'visualkeras-app train').")
+    t.add_argument("--training-script", action="store_true", help="write a training script to OUT")
+    for flag, kind, text in _TRAINING_FLAGS:
+        names = (flag, "--learning-rate") if flag == "--lr" else (flag,)
+        t.add_argument(*names, dest=flag[2:].replace("-", "_"), type=kind, default=None, help=text)
     return p
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text}")
+    return value
+
+
+# (flag, type, help) of the training-script settings; each dest is a TrainSettings field but --lr.
+_TRAINING_FLAGS = (
+    ("--dataset", str, "mnist, fashion_mnist, or a .npz/.csv file (its path is written into the script)"),
+    ("--epochs", _positive_int, "number of epochs"),
+    ("--batch-size", _positive_int, "the global batch size (split across processes under torchrun)"),
+    ("--lr", float, "learning rate (the peak rate with the one-cycle schedule)"),
+    ("--optimizer", str, "adam, sgd, rmsprop, ..."),
+    ("--loss", str, "a Keras loss name, or auto"),
+    ("--schedule", str, "one_cycle or constant"),
+    ("--validation-split", float, "fraction of the training samples held out to validate"),
+    ("--seed", int, "seeds the weights and the shuffling"),
+    ("--max-train-samples", _positive_int, "train on only the first N samples"),
+)
 
 
 def open_model_or_template(target):
@@ -50,8 +87,48 @@ def open_model_or_template(target):
     return None, f"{target!r} is neither a file nor a template. Templates: {', '.join(keys)}."
 
 
+def _training_overrides(args):
+    values = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_")) for flag, _, _ in _TRAINING_FLAGS}
+    values["learning_rate"] = values.pop("lr")
+    return values
+
+
+def _export_training_script(args) -> int:
+    from visualkeras_app.export import ExportError, export_model
+    from visualkeras_app.export.training_script import settings_for
+
+    if not args.out.lower().endswith(".py"):
+        print(f"visualkeras-app: a training script is a Python file: name OUT e.g. train.py "
+              f"(received {args.out!r}).", file=sys.stderr)
+        return 1
+    doc, problem = open_model_or_template(args.model)
+    if doc is None:
+        print(f"visualkeras-app: {problem}", file=sys.stderr)
+        return 2
+    try:
+        settings = settings_for(doc, **_training_overrides(args))
+    except ValueError as e:
+        print(f"visualkeras-app: {e}", file=sys.stderr)
+        return 1
+    name = args.model if not os.path.exists(args.model) else os.path.splitext(os.path.basename(args.model))[0]
+    try:
+        report = export_model(doc, args.out, format="train", settings=settings, name=name)
+    except (ExportError, ValueError, OSError) as e:
+        print(f"visualkeras-app: {e}", file=sys.stderr)
+        return 1
+    print(report.message())
+    return 0
+
+
 def run(argv) -> int:
     args = build_parser().parse_args(argv)
+    if args.training_script:
+        return _export_training_script(args)
+    given = [flag for flag, _, _ in _TRAINING_FLAGS if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if given:
+        print(f"visualkeras-app: {', '.join(given)} only appl{'ies' if len(given) == 1 else 'y'} to a training "
+              "script: add --training-script.", file=sys.stderr)
+        return 1
     from visualkeras_app.export import ExportError, detect_format, export_model
     from visualkeras_app.export.core import DIAGRAM_FORMATS
 

@@ -19,6 +19,8 @@ FORMATS = {
     ".dot": "dot",
 }
 DIAGRAM_FORMATS = ("png", "svg", "pdf", "dot")
+# Formats no extension picks, only ``format=``: a training script is a ``.py`` file like the "py" export.
+NAMED_FORMATS = ("train",)
 
 
 class ExportError(ValueError):
@@ -46,7 +48,8 @@ class ExportReport:
 
     def message(self) -> str:
         """One paragraph for a status bar or a terminal."""
-        text = f"Exported {self.format} to {self.path}"
+        label = "a training script" if self.format == "train" else self.format
+        text = f"Exported {label} to {self.path}"
         if self.renderer_used:
             text += f" (rendered with {'Graphviz' if self.renderer_used == 'graphviz' else 'the built-in Qt renderer'})"
         if self.extra_files:
@@ -60,8 +63,9 @@ class ExportReport:
 def detect_format(path, format=None) -> str:
     """The format key for ``path`` (or ``format`` when given); ``ExportError`` listing the known ones."""
     if format is not None:
-        if format not in set(FORMATS.values()):
-            raise ExportError(f"Unknown export format {format!r}. Formats: {', '.join(sorted(set(FORMATS.values())))}.")
+        known = set(FORMATS.values()) | set(NAMED_FORMATS)
+        if format not in known:
+            raise ExportError(f"Unknown export format {format!r}. Formats: {', '.join(sorted(known))}.")
         return format
     lower = os.fspath(path).lower()
     for suffix, key in FORMATS.items():
@@ -108,12 +112,15 @@ def export_model(model_or_document, out_path, format=None, **options) -> ExportR
             its weights go to ``<stem>.weights.h5`` beside it), ``_torch.py`` (a standalone PyTorch
             module; weights in ``<stem>.safetensors`` or ``<stem>.pt`` beside it), ``.onnx``, and the
             diagrams ``.png``, ``.svg``, ``.pdf``, ``.dot``.
-        format: the format key to use whatever the extension (e.g. ``"torch"``).
+        format: the format key to use whatever the extension (e.g. ``"torch"``); ``"train"`` writes a
+            standalone training script (a ``.py`` file) for the model and its training settings.
         **options: for diagrams: ``style`` (``"graph"`` or ``"layered"``), ``rankdir`` (``"TB"`` or
             ``"LR"``), ``dpi``, ``show_shapes``, ``show_dtype``, ``show_layer_names``,
             ``show_layer_activations``, ``show_params``, ``legend`` (layered), ``renderer``
             (``"auto"``, ``"graphviz"``, ``"qt"``); for ``torch``: ``weights_format``
-            (``"auto"``, ``"safetensors"``, ``"pt"``); for ``onnx``: ``opset``.
+            (``"auto"``, ``"safetensors"``, ``"pt"``); for ``onnx``: ``opset``; for ``train``:
+            ``settings`` (a ``TrainSettings`` or its dict; default: the document's saved settings over
+            the one-click recipe) and ``name`` (the model's name in the script's docstring).
 
     Returns:
         An ``ExportReport``.
@@ -127,6 +134,12 @@ def export_model(model_or_document, out_path, format=None, **options) -> ExportR
         from visualkeras_app.export import diagram
 
         diagram.export_diagram(as_document(model_or_document), path, fmt, report, **options)
+        return report
+    if fmt == "train":
+        from visualkeras_app.export import training_script
+
+        _no_options(fmt, options, {"settings", "name"})
+        training_script.export_training_script(as_document(model_or_document), path, report, **options)
         return report
     _no_options(fmt, options, {"torch": {"weights_format"}, "onnx": {"opset"}}.get(fmt, set()))
     model = as_model(model_or_document)

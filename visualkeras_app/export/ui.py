@@ -1,5 +1,5 @@
-"""The window's export actions: File > Export submenu (Export…, Copy Canvas as Image, Export Canvas
-as SVG/PNG…). Qt only at module level: no torch until an export runs.
+"""The window's export actions: File > Export submenu (Export…, Training Script…, Copy Canvas as Image,
+Export Canvas as SVG/PNG…). Qt only at module level: no torch until an export runs.
 """
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ def install_export_menu(window, file_menu, before=None):
     act.setStatusTip("Export the model: Keras files, a Python or PyTorch script, ONNX, or a diagram")
     act.triggered.connect(lambda: export_dialog(window))
     menu.addAction(act)
+    window.act_export_training = act = QAction("&Training Script…", window)
+    act.setStatusTip("Write a standalone train.py for this model and the Training panel's settings, to run with "
+                     "python or torchrun")
+    act.setToolTip("A standalone train.py: this model, its data set and the Training panel's settings.\n"
+                   "Run it with 'python train.py', or on several GPUs with\n"
+                   "'torchrun --nproc_per_node=N train.py'. It saves model.keras.")
+    act.triggered.connect(lambda: export_training_script_dialog(window))
+    menu.addAction(act)
+    menu.setToolTipsVisible(True)
     menu.addSeparator()
     window.act_copy_canvas = act = QAction("&Copy Canvas as Image", window)
     act.setStatusTip("Copy the canvas to the clipboard as an image")
@@ -88,6 +97,33 @@ def export_dialog(window):
     return export_document(window, path, **options)
 
 
+def training_settings(window):
+    """The settings a training script gets: the Training panel's when it is loaded, else the document's
+    saved ones over the one-click recipe (what ``visualkeras-app train`` would use)."""
+    training = getattr(window, "training", None)
+    panel = getattr(training, "panel", None)
+    if panel is not None:
+        return panel.settings()
+    from visualkeras_app.export.training_script import settings_for
+
+    return settings_for(window.controller.document)
+
+
+def export_training_script_dialog(window):
+    start = os.path.join(os.path.expanduser("~"), "train.py")
+    path, _ = QFileDialog.getSaveFileName(window, "Export Training Script", start, "Python training script (*.py)")
+    if not path:
+        return None
+    if not path.lower().endswith(".py"):
+        path += ".py"
+    try:
+        settings = training_settings(window)
+    except ValueError as e:
+        _error(window, "Export failed", str(e))
+        return None
+    return export_document(window, path, format="train", settings=settings, name=_base_name(window))
+
+
 def export_document(window, path, **options):
     """Export the window's document to ``path``; errors in a dialog, the result in the status bar."""
     from visualkeras_app.export import ExportError, export_model
@@ -106,7 +142,7 @@ def export_document(window, path, **options):
         return None
     QApplication.restoreOverrideCursor()
     message = report.message()
-    if report.format not in ("png", "svg", "pdf", "dot") and not any(n.weights for n in doc.nodes.values()):
+    if report.format not in ("png", "svg", "pdf", "dot", "train") and not any(n.weights for n in doc.nodes.values()):
         message += " The model has not been trained: its weights are fresh random ones."
     _status(window, message)
     return report
