@@ -147,8 +147,6 @@ class Trainer:
         ``track``. With ``scale`` (a distributed step) the returned value has its per-sample terms
         multiplied by ``scale`` and the weight penalties not, so that DistributedDataParallel's
         gradient average is the gradient of the global batch's loss."""
-        if scale is not None:
-            return self._compute_scaled_loss(y, y_pred, sample_weight, batch_size, track, scale)
         y_list = _flat_targets(y, self)
         p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         if isinstance(y_pred, dict):
@@ -165,51 +163,24 @@ class Trainer:
                 self._out_loss_sums[i] += value.detach() * batch_size
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
-        if self._has_regularizers:
-            for penalty in self.losses:
+        weight_penalties = list(self.losses) if self._has_regularizers else []
+        activity = getattr(self, "_activity_penalties", None) or []
+        self._activity_penalties = []
+        if scale is None:
+            for penalty in weight_penalties + activity:
                 total = total + penalty
-        activity = getattr(self, "_activity_penalties", None)
-        if activity:
-            for penalty in activity:
+            backward = total
+        else:
+            for penalty in activity:  # per-sample terms, like the outputs' losses
                 total = total + penalty
-            self._activity_penalties = []
+            backward = total * scale
+            for penalty in weight_penalties:
+                total = total + penalty
+                backward = backward + penalty
         if track:
             self._loss_sum += total.detach() * batch_size
             self._loss_count += batch_size
-        return total
-
-    def _compute_scaled_loss(self, y, y_pred, sample_weight, batch_size, track, scale):
-        y_list = _flat_targets(y, self)
-        p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
-        if isinstance(y_pred, dict):
-            p_list = [y_pred[n] for n in self._output_names()]
-        data = None
-        multi = len(p_list) > 1
-        for i, (loss, w, yt, yp) in enumerate(zip(self._losses, self._loss_weights, y_list, p_list)):
-            if loss is None:
-                continue
-            if yt is None:
-                raise DataError(f"No target data for output {self._output_names()[i]!r}; pass y to fit/evaluate.")
-            value = loss(yt, yp, sample_weight=sample_weight)
-            if multi and track:
-                self._out_loss_sums[i] += value.detach() * batch_size
-            value = value * w if w != 1.0 else value
-            data = value if data is None else data + value
-        activity = getattr(self, "_activity_penalties", None)
-        if activity:
-            for penalty in activity:
-                data = data + penalty
-            self._activity_penalties = []
-        penalty = None
-        if self._has_regularizers:
-            for p in self.losses:
-                penalty = p if penalty is None else penalty + p
-        if track:
-            total = data.detach() if penalty is None else data.detach() + penalty.detach()
-            self._loss_sum += total * batch_size
-            self._loss_count += batch_size
-        scaled = data * scale
-        return scaled if penalty is None else scaled + penalty
+        return backward
 
     def _update_metrics(self, y, y_pred, sample_weight):
         if not self._metrics:
