@@ -7,8 +7,9 @@ and uses torch's native weight layouts (``nn.Linear``, ``nn.Conv2d``, ``nn.LSTM`
 Keras's at export. The module is left in the module-level variable ``model``, weights loaded, in
 eval mode.
 
-Each supported layer class has an emitter below; a model with another layer is refused with an
-``ExportError`` naming it.
+Each supported layer class has an emitter below (the wrappers Bidirectional and TimeDistributed reuse
+those of the layers they wrap); a model with another layer is refused with an ``ExportError`` naming
+it.
 """
 from __future__ import annotations
 
@@ -50,6 +51,18 @@ def _relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     if threshold != 0.0 and negative_slope == 0.0:
         y = torch.where(x > threshold, x, torch.zeros_like(x))
     return y if max_value is None else torch.clamp(y, max=max_value)
+
+
+def _dot(x, y, axis_x, axis_y, eps=None):
+    """Keras's Dot: per-sample dot products along one axis of each input (L2-normalized first when
+    ``eps`` is given), the other axes of x then of y kept; (batch, 1) if none remain."""
+    if eps is not None:
+        x, y = F.normalize(x, dim=axis_x, eps=eps), F.normalize(y, dim=axis_y, eps=eps)
+    x, y = x.movedim(axis_x, -1), y.movedim(axis_y, 1)
+    batch, n = x.shape[0], x.shape[-1]
+    out = torch.bmm(x.reshape(batch, -1, n), y.reshape(batch, n, -1))  # (B, rest_x, rest_y)
+    shape = (batch,) + tuple(x.shape[1:-1]) + tuple(y.shape[2:])
+    return out.reshape(shape if len(shape) > 1 else (batch, 1))
 
 
 class _BatchNorm(nn.Module):
@@ -185,6 +198,63 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
         elif config["padding"] == "causal":
             y = f"F.pad({y}, ({(kernel[0] - 1) * dil[0]}, 0))"
         finish(f"self.{attr}({y}).permute{to_cl}")
+    elif cls == "SeparableConv2D":
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
+        dk, pk = weights[0], weights[1]  # (kh, kw, C, M), (1, 1, C*M, filters)
+        kernel = tuple(dk.shape[:2])
+        cin, mult = dk.shape[2], dk.shape[3]
+        filters = pk.shape[-1]
+        strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
+        use_bias = bool(config["use_bias"])
+        # Depthwise output channel c*M + m, as Keras orders them, then a 1x1 convolution mixing them.
+        L.init.append(f"self.{attr} = nn.Sequential(nn.Conv2d({cin}, {cin * mult}, {kernel}, stride={strides}, "
+                      f"dilation={dil}, groups={cin}, bias=False), nn.Conv2d({cin * mult}, {filters}, 1, "
+                      f"bias={use_bias}))")
+        L.state[f"{attr}.0.weight"] = dk.reshape(kernel + (1, cin * mult)).transpose(3, 2, 0, 1)
+        L.state[f"{attr}.1.weight"] = pk.transpose(3, 2, 0, 1)
+        if use_bias:
+            L.state[f"{attr}.1.bias"] = weights[2]
+        y = f"{x}.permute(0, 3, 1, 2)"
+        if config["padding"] == "same":
+            y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
+        finish(f"self.{attr}({y}).permute(0, 2, 3, 1)")
+    elif cls == "Conv2DTranspose":
+        if config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
+        k = weights[0]  # (kh, kw, filters, in)
+        kernel, cout, cin = tuple(k.shape[:2]), k.shape[2], k.shape[3]
+        strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
+        ops = _tuple(config.get("output_padding") or (None, None), 2)
+        use_bias = bool(config["use_bias"])
+        from engine.layers.convolution import _transpose_crops
+
+        # As the engine: torch's full output (length (n-1)*s + (k-1)*d + 1) is cut by Keras's crops;
+        # torch's ``padding`` cuts min(start, end) from both sides, ``output_padding`` adds computed rows
+        # at the end, and a slice takes what remains.
+        padding, out_padding, crop = [], [], []
+        for ks, s, d, op in zip(kernel, strides, dil, ops):
+            lo, hi = _transpose_crops(ks, s, d, config["padding"], op)
+            p = max(0, min(lo, hi))
+            lo, hi = lo - p, hi - p
+            extra = 0
+            if hi < 0 and -hi < max(s, d):
+                extra, hi = -hi, 0
+            if lo < 0 or hi < 0:  # the engine then pads zeros plus bias; no valid Keras setting gets here
+                raise _Unsupported(f"{where}: this kernel/strides/output_padding combination is not exported.")
+            padding.append(p)
+            out_padding.append(extra)
+            crop.append(f"{lo or ''}:{-hi if hi else ''}")
+        L.init.append(f"self.{attr} = nn.ConvTranspose2d({cin}, {cout}, {kernel}, stride={strides}, "
+                      f"padding={tuple(padding)}, output_padding={tuple(out_padding)}, dilation={dil}, "
+                      f"bias={use_bias})")
+        L.state[f"{attr}.weight"] = k.transpose(3, 2, 0, 1)
+        if use_bias:
+            L.state[f"{attr}.bias"] = weights[1]
+        y = f"self.{attr}({x}.permute(0, 3, 1, 2))"
+        if crop != [":", ":"]:
+            y += f"[:, :, {crop[0]}, {crop[1]}]"
+        finish(f"{y}.permute(0, 2, 3, 1)")
     elif cls in ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"):
         nd = 1 if cls.endswith("1D") else 2
         if config.get("data_format", "channels_last") != "channels_last":
@@ -303,43 +373,50 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
         L.state[f"{attr}.weight"] = e
         fw.append(f"{out} = self.{attr}({x}.long())")
     elif cls in ("LSTM", "GRU", "SimpleRNN"):
-        for key in ("return_state", "go_backwards", "stateful"):
-            if config.get(key):
-                raise _Unsupported(f"{where}: {key}=True is not exported.")
-        acts = (config.get("activation"), config.get("recurrent_activation", "sigmoid"))
-        if cls == "SimpleRNN":
-            if acts[0] not in ("tanh", "relu"):
-                raise _Unsupported(f"{where}: SimpleRNN exports with activation 'tanh' or 'relu' only.")
-        elif acts != ("tanh", "sigmoid"):
-            raise _Unsupported(f"{where}: torch's {cls} uses tanh and sigmoid; received activation={acts[0]!r}, "
-                               f"recurrent_activation={acts[1]!r}.")
-        if cls == "GRU" and not config.get("reset_after", True):
-            raise _Unsupported(f"{where}: GRU(reset_after=False) has no torch equivalent.")
-        kernel, rec = weights[0], weights[1]
-        units = rec.shape[0]
-        use_bias = bool(config["use_bias"])
-        extra = f", nonlinearity={acts[0]!r}" if cls == "SimpleRNN" else ""
-        torch_cls = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[cls]
-        L.init.append(f"self.{attr} = nn.{torch_cls}({kernel.shape[0]}, {units}, batch_first=True, bias={use_bias}{extra})")
-        if cls == "GRU":  # Keras gates z, r, h; torch r, z, n
-            def reorder(a):
-                z, r, h = np.split(a, 3, axis=-1)
-                return np.concatenate([r, z, h], axis=-1)
-            kernel, rec = reorder(kernel), reorder(rec)
-        L.state[f"{attr}.weight_ih_l0"] = kernel.T
-        L.state[f"{attr}.weight_hh_l0"] = rec.T
-        if use_bias:
-            b = weights[2]
-            if cls == "GRU":
-                b = reorder(b.reshape(2, -1))
-                L.state[f"{attr}.bias_ih_l0"], L.state[f"{attr}.bias_hh_l0"] = b[0], b[1]
-            else:
-                L.state[f"{attr}.bias_ih_l0"] = b
-                L.state[f"{attr}.bias_hh_l0"] = np.zeros_like(b)
-        if config.get("return_sequences"):
-            fw.append(f"{out} = self.{attr}({x})[0]")
+        fw.append(f"{out} = {_rnn(L, cls, config, weights, attr, x, where)}")
+    elif cls == "Bidirectional":
+        if config.get("merge_mode") not in ("concat", "sum", "mul", "ave"):
+            raise _Unsupported(f"{where}: merge_mode={config.get('merge_mode')!r} gives two outputs; the PyTorch "
+                               "export takes one output per layer. Use 'concat', 'sum', 'mul' or 'ave'.")
+        forward_spec = config["layer"]
+        backward_spec = config.get("backward_layer")
+        if backward_spec is None:  # Keras's default: a copy of ``layer`` running the other way
+            backward_spec = {"class_name": forward_spec["class_name"],
+                             "config": {**forward_spec["config"],
+                                        "go_backwards": not forward_spec["config"].get("go_backwards", False)}}
+        n_forward = 3 if forward_spec["config"].get("use_bias", True) else 2
+        L.init.append(f"self.{attr} = nn.ModuleDict()")
+        y_f, y_b = (_rnn(L, spec["class_name"], spec["config"], w, f"{attr}.{key}", x,
+                         f"{where}, its {spec['class_name']} {spec['config'].get('name')!r}")
+                    for spec, w, key in ((forward_spec, weights[:n_forward], "fw"),
+                                         (backward_spec, weights[n_forward:], "bw")))
+        if config["layer"]["config"].get("return_sequences"):
+            y_b = f"{y_b}.flip(1)"  # the backward layer's steps back in input order, as Keras
+        fw.append(f"{out} = " + {"concat": f"torch.cat([{y_f}, {y_b}], dim=-1)", "sum": f"{y_f} + {y_b}",
+                                 "mul": f"{y_f} * {y_b}", "ave": f"({y_f} + {y_b}) / 2"}[config["merge_mode"]])
+    elif cls == "TimeDistributed":
+        inner_cls, inner_config = config["layer"]["class_name"], config["layer"]["config"]
+        if inner_cls == "TimeDistributed":
+            raise _Unsupported(f"{where}: a TimeDistributed inside a TimeDistributed is not exported.")
+        # The inner layer's own code on (B*T, ...), with ``out`` as its input and output variable.
+        fold = [None if s is None else (s[0],) + tuple(s[2:]) for s in (in_shapes[0], out_shape)]
+        try:
+            inner, lines = _emit(inner_cls, inner_config, weights, attr, [out], out, [fold[0]], fold[1])
+        except _Unsupported as e:
+            raise _Unsupported(f"{where} wraps {e}") from None
+        L.init, L.state = inner.init, inner.state
+        fw.append(f"{out} = {x}.reshape(-1, *{x}.shape[2:])  # (B, T, ...) -> (B*T, ...)")
+        fw += lines
+        fw.append(f"{out} = {out}.reshape({x}.shape[0], {x}.shape[1], *{out}.shape[1:])")
+    elif cls == "Dot":
+        ranks = [len(shape) for shape in in_shapes]
+        axes = config["axes"]
+        if isinstance(axes, int):
+            axes = [axes % ranks[0], axes % ranks[1]] if axes < 0 else [axes, axes]
         else:
-            fw.append(f"{out} = self.{attr}({x})[0][:, -1]")
+            axes = [a % r if a < 0 else a for a, r in zip(axes, ranks)]
+        eps = _epsilon() if config.get("normalize") else None
+        fw.append(f"{out} = _dot({ins[0]}, {ins[1]}, {axes[0]}, {axes[1]}, {eps!r})")
     elif cls in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
         if cls == "Add":
             expr = " + ".join(ins)
@@ -371,6 +448,54 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
     else:
         raise _Unsupported(f"{where}: no PyTorch translation for {cls} layers yet.")
     return L, fw
+
+
+def _epsilon():
+    from engine import backend
+
+    return float(backend.epsilon())
+
+
+def _rnn(L, cls, config, weights, attr, x, where):
+    """Add an LSTM/GRU/SimpleRNN module ``self.<attr>`` to ``L`` and return the expression of its output."""
+    if cls not in ("LSTM", "GRU", "SimpleRNN"):
+        raise _Unsupported(f"{where}: no PyTorch translation for a wrapped {cls} layer.")
+    for key in ("return_state", "stateful"):
+        if config.get(key):
+            raise _Unsupported(f"{where}: {key}=True is not exported.")
+    acts = (config.get("activation"), config.get("recurrent_activation", "sigmoid"))
+    if cls == "SimpleRNN":
+        if acts[0] not in ("tanh", "relu"):
+            raise _Unsupported(f"{where}: SimpleRNN exports with activation 'tanh' or 'relu' only.")
+    elif acts != ("tanh", "sigmoid"):
+        raise _Unsupported(f"{where}: torch's {cls} uses tanh and sigmoid; received activation={acts[0]!r}, "
+                           f"recurrent_activation={acts[1]!r}.")
+    if cls == "GRU" and not config.get("reset_after", True):
+        raise _Unsupported(f"{where}: GRU(reset_after=False) has no torch equivalent.")
+    kernel, rec = weights[0], weights[1]
+    units = rec.shape[0]
+    use_bias = bool(config["use_bias"])
+    extra = f", nonlinearity={acts[0]!r}" if cls == "SimpleRNN" else ""
+    torch_cls = {"LSTM": "LSTM", "GRU": "GRU", "SimpleRNN": "RNN"}[cls]
+    L.init.append(f"self.{attr} = nn.{torch_cls}({kernel.shape[0]}, {units}, batch_first=True, bias={use_bias}{extra})")
+    if cls == "GRU":  # Keras gates z, r, h; torch r, z, n
+        def reorder(a):
+            z, r, h = np.split(a, 3, axis=-1)
+            return np.concatenate([r, z, h], axis=-1)
+        kernel, rec = reorder(kernel), reorder(rec)
+    L.state[f"{attr}.weight_ih_l0"] = kernel.T
+    L.state[f"{attr}.weight_hh_l0"] = rec.T
+    if use_bias:
+        b = weights[2]
+        if cls == "GRU":
+            b = reorder(b.reshape(2, -1))
+            L.state[f"{attr}.bias_ih_l0"], L.state[f"{attr}.bias_hh_l0"] = b[0], b[1]
+        else:
+            L.state[f"{attr}.bias_ih_l0"] = b
+            L.state[f"{attr}.bias_hh_l0"] = np.zeros_like(b)
+    # go_backwards: Keras runs the reversed sequence and returns its outputs in that (reversed) order.
+    y = f"self.{attr}({x}.flip(1))[0]" if config.get("go_backwards") else f"self.{attr}({x})[0]"
+    return y if config.get("return_sequences") else f"{y}[:, -1]"
 
 
 def build_torch_source(model):
