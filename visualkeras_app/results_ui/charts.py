@@ -175,6 +175,11 @@ class BarChart(QWidget):
         n = max(1, self.values.size)
         return area.width() / n
 
+    def _small(self):
+        small = QFont(self.font())
+        small.setPointSizeF(max(6.0, self.font().pointSizeF() * 0.85))
+        return small
+
     def _label_step(self, fm, slot):
         widest = max((fm.horizontalAdvance(s) for s in self._drawn_labels), default=0) + 4
         return max(1, math.ceil(widest / max(slot, 1e-6)))
@@ -185,9 +190,17 @@ class BarChart(QWidget):
         pal = self.palette()
         text = pal.color(QPalette.WindowText)
         area, fm = self._geometry()
+        slot = self._slot(area)
+        small = self._small()
+        sfm = QFontMetrics(small)
+        show_values = slot >= sfm.horizontalAdvance("100%") + 1
+        # Narrow bars (ten classes in a third of a dock) keep their numbers without the % sign.
+        bare = self.percent and not show_values and slot >= sfm.horizontalAdvance("100") + 1
+        show_values = show_values or bare
         if self.title:
             p.setPen(text)
-            p.drawText(QRectF(0, 0, self.width(), fm.height() + 2), Qt.AlignHCenter | Qt.AlignTop, self.title)
+            p.drawText(QRectF(0, 0, self.width(), fm.height() + 2), Qt.AlignHCenter | Qt.AlignTop,
+                       self.title + (" (%)" if bare and self.values.size else ""))
         n = self.values.size
         if n == 0:
             p.setPen(pal.color(QPalette.PlaceholderText))
@@ -196,7 +209,6 @@ class BarChart(QWidget):
         lo, hi = self._range()
         scale = area.height() / (hi - lo)
         zero_y = area.bottom() - (0.0 - lo) * scale
-        slot = self._slot(area)
         gap = min(6.0, slot * 0.2)
         labels = self.labels
         widest = max((fm.horizontalAdvance(t) for t in labels), default=0)
@@ -206,10 +218,6 @@ class BarChart(QWidget):
             labels = [str(i) for i in range(n)]
         self._drawn_labels = labels
         step = self._label_step(fm, slot)
-        small = QFont(self.font())
-        small.setPointSizeF(max(6.0, self.font().pointSizeF() * 0.85))
-        sfm = QFontMetrics(small)
-        show_values = slot >= sfm.horizontalAdvance("100%") + 1
         faint = QColor(text)
         faint.setAlpha(40)
         p.fillRect(QRectF(area.left(), area.top(), area.width(), area.height()), QColor(127, 127, 127, 18))
@@ -224,7 +232,7 @@ class BarChart(QWidget):
             if show_values:
                 p.setFont(small)
                 p.setPen(text)
-                label = "–" if missing else f"{v * 100:.0f}%" if self.percent else f"{v:.2g}"
+                label = "–" if missing else f"{v * 100:.0f}{'' if bare else '%'}" if self.percent else f"{v:.2g}"
                 ty = min(y, zero_y) - sfm.height() - 1
                 p.drawText(QRectF(x - gap / 2, max(area.top() - sfm.height(), ty), slot, sfm.height()),
                            Qt.AlignHCenter | Qt.AlignBottom, label)

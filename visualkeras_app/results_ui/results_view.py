@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPalette, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QSizePolicy, QSplitter, QToolTip, QVBoxLayout, QWidget)
 
@@ -56,7 +56,8 @@ class ConfusionMatrix(QWidget):
         self.names: list[str] = []
         self.selected = None
         self.setMouseTracking(True)
-        self.setMinimumSize(220, 220)
+        # Small enough that a short dock squeezes the cells rather than clipping the last rows.
+        self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
 
     def sizeHint(self):
@@ -87,7 +88,9 @@ class ConfusionMatrix(QWidget):
         top = 2 * fm.height() + 10
         cell = max(4.0, min((self.width() - left - 6) / k, (self.height() - top - 6) / k))
         self._names_fit = widest + 4 <= cell
-        return fm, left, top, cell
+        # Centred across a widget wider than the square needs (the dock is usually wide and short).
+        self._dx = max(0.0, (self.width() - left - 6 - k * cell) / 2)
+        return fm, left + self._dx, top, cell
 
     def paintEvent(self, _ev):
         p = QPainter(self)
@@ -103,8 +106,14 @@ class ConfusionMatrix(QWidget):
         share = self.matrix / np.maximum(rows, 1.0)
         base = pal.color(QPalette.Base)
         small = QFont(self.font())
-        if cell < fm.horizontalAdvance("000") + 4:
-            small.setPointSizeF(max(5.0, small.pointSizeF() * cell / (fm.horizontalAdvance("000") + 4)))
+        # Counts in a font that fits three digits in a cell (not smaller than 5.5 pt); a count that still
+        # does not fit (MNIST's diagonal has four digits in a short dock) is left to the tooltip, the
+        # mistakes around it keep theirs.
+        need = fm.horizontalAdvance("000") + 4
+        if cell < need and small.pointSizeF() > 0:
+            small.setPointSizeF(max(5.5, small.pointSizeF() * cell / need))
+        sfm = QFontMetrics(small)
+        p.setFont(small)
         for i in range(k):
             for j in range(k):
                 r = QRectF(left + j * cell, top + i * cell, cell, cell)
@@ -112,10 +121,10 @@ class ConfusionMatrix(QWidget):
                 # sqrt lifts the few-percent mistakes off white without washing out the diagonal.
                 color = _blend(base, GOOD if i == j else BAD, s ** 0.5 if s > 0 else 0.0)
                 p.fillRect(r, color)
-                if self.matrix[i, j] and cell >= 12:
-                    p.setFont(small)
+                count = str(int(self.matrix[i, j]))
+                if self.matrix[i, j] and cell >= 10 and sfm.horizontalAdvance(count) + 2 <= cell:
                     p.setPen(QColor(255, 255, 255) if s > 0.35 else text)
-                    p.drawText(r, Qt.AlignCenter, str(int(self.matrix[i, j])))
+                    p.drawText(r, Qt.AlignCenter, count)
         p.setFont(self.font())
         grid = QColor(text)
         grid.setAlpha(35)
@@ -124,14 +133,15 @@ class ConfusionMatrix(QWidget):
             p.drawLine(QPointF(left, top + i * cell), QPointF(left + k * cell, top + i * cell))
             p.drawLine(QPointF(left + i * cell, top), QPointF(left + i * cell, top + k * cell))
         p.setPen(text)
+        dx = self._dx
         for i in range(k):
-            p.drawText(QRectF(fm.height() + 4, top + i * cell, left - fm.height() - 8, cell),
-                       Qt.AlignRight | Qt.AlignVCenter, self.names[i] if left > fm.height() + 20 else str(i))
+            p.drawText(QRectF(dx + fm.height() + 4, top + i * cell, left - dx - fm.height() - 8, cell),
+                       Qt.AlignRight | Qt.AlignVCenter, self.names[i] if left - dx > fm.height() + 20 else str(i))
             p.drawText(QRectF(left + i * cell, top - fm.height() - 4, cell, fm.height()),
                        Qt.AlignHCenter | Qt.AlignBottom, self._short(i))
         p.drawText(QRectF(left, 0, k * cell, fm.height() + 2), Qt.AlignHCenter | Qt.AlignTop, "Predicted")
         p.save()
-        p.translate(0, top + k * cell / 2)
+        p.translate(dx, top + k * cell / 2)
         p.rotate(-90)
         p.drawText(QRectF(-k * cell / 2, 0, k * cell, fm.height() + 2), Qt.AlignHCenter | Qt.AlignTop, "True")
         p.restore()
@@ -183,7 +193,7 @@ class ImagePreview(QWidget):
         self._image = None
         self.image = QLabel(self)
         self.image.setAlignment(Qt.AlignCenter)
-        self.image.setMinimumSize(28 * 3, 28 * 3)
+        self.image.setMinimumSize(28 * 2, 28 * 2)
         # The pixmap follows the label's size; without Ignored it would hold the label at its size.
         self.image.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
         self.caption = QLabel(self)
@@ -247,6 +257,12 @@ class ResultsView(QWidget):
         self.summary = QLabel("No results yet: train a model to see how it does on the test set.", self)
         self.summary.setTextFormat(Qt.RichText)
         self.summary.setWordWrap(True)
+        self.note = QLabel(self)  # advice about the results (e.g. a short run of a BatchNorm model)
+        self.note.setWordWrap(True)
+        self.note.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.note.setStyleSheet("QLabel{background:#FFF4D6;color:#5C4300;border:1px solid #E8C872;"
+                                "border-radius:3px;padding:4px}")
+        self.note.hide()
         self.matrix = ConfusionMatrix(self)
         self.matrix.setToolTip("")
         self.per_class = BarChart(self)
@@ -286,11 +302,15 @@ class ResultsView(QWidget):
         split = QSplitter(Qt.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
-        split.setStretchFactor(0, 1)
-        split.setStretchFactor(1, 1)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        self._split = split
+        self._user_split = False  # the user moved the handle: keep their split
+        split.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.summary)
+        lay.addWidget(self.note)
         lay.addWidget(split, 1)
 
         self.matrix.cell_clicked.connect(self._on_cell)
@@ -298,6 +318,14 @@ class ResultsView(QWidget):
         self.grid.currentItemChanged.connect(lambda item, _old: self._enlarge(item))
         self.grid.itemDoubleClicked.connect(lambda item: self.image_chosen.emit(item.data(INDEX_ROLE)))
         self.preview.feature_maps_requested.connect(self.image_chosen)
+
+    def resizeEvent(self, ev):
+        super().resizeEvent(ev)
+        h = self._split.height()
+        if not self._user_split and h > 0:
+            # The matrix is a square as tall as its half, and its counts need cells of 20 px or more: the
+            # larger share goes to it (the splitter's own split follows the size hints, about half).
+            self._split.setSizes([int(h * 0.6), h - int(h * 0.6)])
 
     # -- API ------------------------------------------------------------------------------------
 
@@ -320,9 +348,10 @@ class ResultsView(QWidget):
 
     def set_results(self, results):
         """Show ``results`` (test_loss, test_accuracy, confusion, per_class_accuracy, misclassified,
-        predictions); None clears."""
+        predictions); None clears. A note from `set_note` belongs to the previous results and goes."""
         self.results = results
         self._filter = None
+        self.set_note(None)
         self.matrix.select(None)
         if results is None:
             self.clear()
@@ -347,9 +376,18 @@ class ResultsView(QWidget):
                                   title="Accuracy per class")
         self._fill_grid()
 
+    def set_note(self, text):
+        """Show ``text`` under the test accuracy (why it is low, what to try); None or "" hides it."""
+        self.note.setText(text or "")
+        self.note.setVisible(bool(text))
+
+    def note_text(self) -> str:
+        return self.note.text() if not self.note.isHidden() else ""
+
     def clear(self):
         self.results = None
         self._filter = None
+        self.set_note(None)
         self.summary.setText("No results yet: train a model to see how it does on the test set.")
         self.matrix.set_matrix(np.zeros((0, 0)), [])
         self.per_class.clear()

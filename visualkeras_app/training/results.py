@@ -87,6 +87,52 @@ def evaluate_results(model, prepared: Prepared, class_names=None, batch_size=100
                    misclassified, pred, probs.astype(np.float32), names, labels)
 
 
+# ------------------------------------------------------------------------------------------ advice
+# The share of a BatchNormalization layer's starting moving statistics (mean 0, variance 1) that may remain
+# before its test-time normalization is trusted: momentum**steps; 0.99**299 < 0.05.
+_BN_LEFTOVER = 0.05
+_BN_GAP = 0.1  # test accuracy this far below training accuracy is worth a note
+
+
+def batchnorm_note(model, record, test_accuracy=None) -> str | None:
+    """Why test accuracy is far below training accuracy after a short run of a model with BatchNormalization,
+    and what to do, in plain words; None when that is not the case.
+
+    In inference a BatchNormalization layer normalizes with moving averages that move ``1 - momentum`` of
+    the way to each batch's statistics (Keras's momentum 0.99: 1%), so after a few dozen steps they are
+    still mostly their starting values and the test images are normalized wrongly, while training (batch
+    statistics) looks fine.
+
+    Args:
+        model: The trained engine model.
+        record: Its `RunRecord` (per-epoch logs and the per-batch curve; all steps, "more epochs" included).
+        test_accuracy: Defaults to ``record.test_accuracy``.
+    """
+    test = record.test_accuracy if test_accuracy is None else test_accuracy
+    momenta = [float(getattr(m, "momentum", 0.0) or 0.0) for m in model.modules()
+               if type(m).__name__ == "BatchNormalization"]
+    steps = int(getattr(record.batches, "total", 0) or 0)
+    if test is None or not momenta or steps < 1:
+        return None
+    momentum = max(momenta)
+    if not 0.0 < momentum < 1.0 or momentum ** steps <= _BN_LEFTOVER:
+        return None
+    train = [record.epochs[-1].get("accuracy", np.nan)] if record.epochs else []
+    if "accuracy" in getattr(record.batches, "keys", ()) and len(record.batches):
+        train.append(record.batches.smoothed("accuracy")[-1])  # the last batches', not the epoch's mean
+    train = [float(a) for a in train if np.isfinite(a)]
+    if not train or max(train) - test < _BN_GAP:
+        return None
+    need = int(np.ceil(np.log(_BN_LEFTOVER) / np.log(momentum)))
+    per_epoch = max(1, round(steps / max(1, len(record.epochs))))
+    more = int(np.ceil((need - steps) / per_epoch))
+    return (f"Test accuracy ({100 * test:.0f}%) is far below training accuracy ({100 * max(train):.0f}%), most "
+            f"likely because the run was short: after {steps} training steps the BatchNormalization layers' "
+            f"moving averages (momentum {momentum:g}) still hold {100 * momentum ** steps:.0f}% of their starting "
+            f"values, and test images are normalized with them. Train {more} more epoch{'s' if more != 1 else ''} "
+            f"(about {need} steps in all) or on more samples, or lower the layers' momentum (e.g. 0.9).")
+
+
 # ------------------------------------------------------------------------------------------ inside the model
 def _feature_layers(model):
     from engine.layers import registry

@@ -4,7 +4,8 @@
 *listener* (any object; every method optional) hears about it::
 
     on_batch(BatchPoint)      after every batch: the batch's own loss and accuracy, the learning rate
-    on_progress(Progress)     a few times a second: epoch, batch, samples/s, ETA
+    on_progress(Progress)     a few times a second: epoch, batch, samples/s, ETA; and when validation or the
+                              test-set evaluation begins (``phase``)
     on_epoch(epoch, logs)     after every epoch (0-based, as Keras), logs with val_* when validating
     on_message(text)          something a person should read (NaN loss, restored weights...)
     on_finished(RunRecord)    at the end, whatever the reason (finished, stopped, NaN)
@@ -15,6 +16,7 @@ between batches. Everything per batch uses only the floats ``fit`` already compu
 """
 from __future__ import annotations
 
+import collections
 import math
 import threading
 import time
@@ -31,6 +33,10 @@ from visualkeras_app.training.schedules import OneCycle
 from visualkeras_app.training.settings import TrainSettings
 
 _PROGRESS_EVERY_S = 0.1
+_RATE_WINDOW_S = 10.0
+# Before the first validation pass is timed, its cost per sample is guessed as a third of a training
+# sample's (a forward pass without the backward one and the update).
+_EVAL_COST = 1.0 / 3.0
 
 
 @dataclass
@@ -49,7 +55,15 @@ class BatchPoint:
 
 @dataclass
 class Progress:
-    """Where the run is: ``epoch`` and ``batch`` are 1-based counts done, for display."""
+    """Where the run is: ``epoch`` and ``batch`` are 1-based counts done, for display.
+
+    ``samples_per_s`` is the training rate over the last few seconds, on a clock that stops while paused or
+    validating, and leaving out the first batch of each ``fit`` call (its warm-up: memory, kernel choice, a
+    new thread's OpenMP team); ``nan`` until two batches are done. ``eta_s`` is the time until training
+    ends: the batches left at that rate plus the validation passes left (``nan`` while unknown); the
+    test-set evaluation after it is the ``"test"`` phase. ``phase`` is ``"train"`` (after a batch),
+    ``"validate"`` (a validation pass begins) or ``"test"`` (the test-set evaluation begins).
+    """
 
     epoch: int
     epochs: int
@@ -57,6 +71,38 @@ class Progress:
     batches: int
     samples_per_s: float
     eta_s: float
+    phase: str = "train"
+
+
+class _TrainingRate:
+    """Samples/s over the last ``window_s`` seconds of a ``fit`` call, from the second batch on.
+
+    Time runs on a clock that leaves out what ``exclude`` is given (pauses, validation passes), so the rate
+    is the training's own and a pause never shows as a slow-down.
+    """
+
+    def __init__(self, window_s=_RATE_WINDOW_S):
+        self.window_s = window_s
+        self._points = collections.deque()  # (clock, samples done in this fit call)
+        self._excluded = 0.0
+
+    def exclude(self, seconds):
+        self._excluded += seconds
+
+    def add(self, samples_done):
+        t = time.perf_counter() - self._excluded
+        pts = self._points
+        pts.append((t, samples_done))
+        # Keep the oldest point that still spans the window; the first one (after the warm-up batch) goes
+        # only once the window is full.
+        while len(pts) > 2 and t - pts[1][0] >= self.window_s:
+            pts.popleft()
+
+    def samples_per_s(self):
+        if len(self._points) < 2:
+            return math.nan
+        (t0, s0), (t1, s1) = self._points[0], self._points[-1]
+        return (s1 - s0) / (t1 - t0) if t1 > t0 else math.nan
 
 
 class _Offset(LearningRateSchedule):
@@ -231,6 +277,8 @@ class TrainingSession:
             rec.stopped_reason = "stopped"
         else:
             rec.stopped_reason = "finished"
+        if not self._nan:
+            self._emit("on_progress", cb.progress(math.nan, "test"))
         try:
             self.evaluate_test()
         except Exception as e:  # noqa: BLE001
@@ -283,7 +331,9 @@ class _SessionCallback(Callback):
         super().__init__()
         self.s = session
         self.epochs = epochs
+        self.start_epoch = session._epochs_done
         self.n = len(session.x_fit)
+        self.n_val = 0 if session.x_val is None else len(session.x_val)
         self.bs = session.settings.batch_size
         self.nb = session.batches_per_epoch
         self.paused_s = 0.0
@@ -293,23 +343,41 @@ class _SessionCallback(Callback):
         self.append = session.record.batches.append
         self._prev_loss_total = 0.0
         self._prev_acc_total = 0.0
-        self._t_epoch = time.perf_counter()
         self._next_progress = 0.0
-        self._paused_epoch = 0.0
         self._last_batch = -1
+        self._epoch = self.start_epoch
+        self._seen = 0
+        self._rate = _TrainingRate()
+        self._val_pass_s = None  # the last validation pass's duration
 
     def on_epoch_begin(self, epoch, logs=None):
         self._prev_loss_total = 0.0
         self._prev_acc_total = 0.0
-        self._t_epoch = time.perf_counter()
-        self._paused_epoch = 0.0
         self._last_batch = -1
+        self._epoch = epoch
+        self._seen = 0
+
+    def progress(self, rate, phase="train"):
+        """A `Progress` at the current batch; ``eta_s`` from ``rate`` (samples/s)."""
+        epoch, seen = self._epoch, self._seen
+        eta = math.nan  # the test phase: no estimate
+        if phase != "test":
+            left = (self.n - seen) + (self.epochs - epoch - 1) * self.n
+            eta = left / rate if rate > 0 else math.nan
+            if self.n_val:
+                # This epoch's pass (about to run, or running) and every later epoch's.
+                passes = self.epochs - epoch
+                per_pass = self._val_pass_s if self._val_pass_s is not None else \
+                    self.n_val * _EVAL_COST / rate if rate > 0 else math.nan
+                eta += passes * per_pass
+        return Progress(epoch + 1, self.epochs, self._last_batch + 1, self.nb, rate, eta, phase)
 
     def on_train_batch_end(self, batch, logs=None):
         s = self.s
         self._last_batch = batch
         seen = min((batch + 1) * self.bs, self.n)
         size = seen - min(batch * self.bs, self.n)
+        self._seen = seen
         # fit logs running means over the epoch; the batch's own values are the difference of the sums.
         loss_total = logs["loss"] * seen
         loss = (loss_total - self._prev_loss_total) / size
@@ -331,21 +399,18 @@ class _SessionCallback(Callback):
             s._stop.set()
             s._emit("on_message", f"The loss became {logs['loss']} at epoch {epoch + 1}, batch {batch + 1}: "
                                   "training stopped. Lower the learning rate, or check the data for NaN values.")
+        self._rate.add((self._epoch - self.start_epoch) * self.n + seen)
         now = time.perf_counter()
         if self.on_progress is not None and (now >= self._next_progress or batch + 1 == self.nb):
             self._next_progress = now + _PROGRESS_EVERY_S
-            elapsed = now - self._t_epoch - self._paused_epoch
-            rate = seen / elapsed if elapsed > 0 else 0.0
-            left = (self.nb - batch - 1) * self.bs + (self.epochs - epoch - 1) * self.n
-            self.on_progress(Progress(epoch + 1, self.epochs, batch + 1, self.nb, rate,
-                                      left / rate if rate > 0 else math.inf))
+            self.on_progress(self.progress(self._rate.samples_per_s()))
         if not s._running.is_set():
             t = time.perf_counter()
             s._emit("on_message", "Paused.")
             s._running.wait()
             waited = time.perf_counter() - t
             self.paused_s += waited
-            self._paused_epoch += waited
+            self._rate.exclude(waited)
             if not s._stop.is_set():
                 s._emit("on_message", "Resumed.")
         if s._stop.is_set():
@@ -356,10 +421,14 @@ class _SessionCallback(Callback):
         stopped_mid_epoch = self._last_batch + 1 < self.nb
         # Validate here rather than in fit, so that a stop does not wait for a validation pass.
         if s.x_val is not None and not stopped_mid_epoch and not s._nan:
+            if self.on_progress is not None:
+                self.on_progress(self.progress(self._rate.samples_per_s(), "validate"))
             t = time.perf_counter()
             val = s.model.evaluate(s.x_val, s.y_val, batch_size=max(256, self.bs), verbose=0, return_dict=True)
             s.model.train()
-            self.val_s += time.perf_counter() - t
+            self._val_pass_s = time.perf_counter() - t
+            self.val_s += self._val_pass_s
+            self._rate.exclude(self._val_pass_s)
             for k, v in val.items():
                 logs["val_" + k] = v
             if math.isfinite(val["loss"]) and val["loss"] < s.best_val_loss:

@@ -37,6 +37,7 @@ class TrainingDocks:
         self._run_model = None
         self._pending = None  # settings to train with once built (Ctrl+T before the engine loaded)
         self._shown_training = False
+        self._reserved_cores = False
 
         w = window
         self.training_dock = self._dock("Training", "training_dock", "Train the model: settings, live plots, runs",
@@ -109,9 +110,13 @@ class TrainingDocks:
         if self.panel is not None:
             return
         from visualkeras_app.training_ui.panel import TrainingPanel
+        from visualkeras_app.training_ui.threads import reserve_cores_for_training
 
         w = self.window
         self.panel = TrainingPanel(model_provider=self._build_model, parent=w)
+        # Before the GUI thread runs any torch op: its own OpenMP team would slow the training thread's.
+        self.panel.worker.intra_op_threads = reserve_cores_for_training()
+        self._reserved_cores = True
         self.panel.refresh_devices()
         self.training_dock.setWidget(self.panel)
         self.panel.run_finished.connect(self._on_run_finished)
@@ -205,6 +210,11 @@ class TrainingDocks:
     def shutdown(self, ms=3000):
         if self.panel is not None:
             self.panel.shutdown(ms)
+        if self._reserved_cores:
+            from visualkeras_app.training_ui.threads import release_cores
+
+            self._reserved_cores = False
+            release_cores()
 
     def _update_actions(self):
         state = self.panel.worker.state if self.panel is not None else "idle"
@@ -275,9 +285,23 @@ class TrainingDocks:
                     view.set_results(results)
             except Exception as exc:  # noqa: BLE001 - a view failing must not take training down
                 self.window.show_message(f"Results view: {exc}")
+        if self.results_view is not None and hasattr(self.results_view, "set_note"):
+            self.results_view.set_note(self._results_note(model, worker.last_record, results))
         if self.results_tabs is not None:
             self.results_dock.show()
             self.results_dock.raise_()
+
+    @staticmethod
+    def _results_note(model, record, results):
+        """Advice shown over the results: a short run of a BatchNorm model (see `batchnorm_note`)."""
+        if model is None or record is None:
+            return None
+        try:
+            from visualkeras_app.training.results import batchnorm_note
+
+            return batchnorm_note(model, record, getattr(results, "test_accuracy", None))
+        except Exception:  # noqa: BLE001 - advice is optional
+            return None
 
     def _on_settings_changed(self, d):
         self.window.controller.document.training = dict(d)

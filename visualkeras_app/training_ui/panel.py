@@ -70,6 +70,7 @@ class TrainingPanel(QWidget):
         self.worker = worker if worker is not None else TrainingWorker(parent=self)
         self._run_count = 0
         self._loading = False
+        self._progress_text = ""  # the progress line without "Paused · "
         self._build()
         self._connect_worker()
         self._update_buttons()
@@ -122,6 +123,9 @@ class TrainingPanel(QWidget):
         self.samples_spin = self._spin(0, 10_000_000, 0, "Train on at most this many samples (0: all of them)")
         self.samples_spin.setSpecialValueText("all")
         self.samples_spin.setSingleStep(1000)
+        for combo in (self.dataset_combo, self.loss_combo, self.optimizer_combo, self.schedule_combo,
+                      self.device_combo):
+            self._narrow(combo)
         for label, w in (("Dataset", self.dataset_combo), ("Loss", self.loss_combo),
                          ("Optimizer", self.optimizer_combo), ("Learning rate", self.lr_spin),
                          ("Schedule", self.schedule_combo), ("Epochs", self.epochs_spin),
@@ -138,6 +142,7 @@ class TrainingPanel(QWidget):
         scroll.setWidget(form_host)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the fields shrink instead
         scroll.setMinimumWidth(250)
         splitter.addWidget(scroll)
 
@@ -216,6 +221,14 @@ class TrainingPanel(QWidget):
             c.addItem(it, it)
         c.setToolTip(tip)
         return c
+
+    @staticmethod
+    def _narrow(combo, chars=8):
+        """Let ``combo`` be narrower than its longest item ("sparse_categorical_crossentropy"): the form
+        column fits the dock; the list that drops down stays wide enough to read."""
+        combo.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(chars)
+        combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
 
     @staticmethod
     def _spin(lo, hi, value, tip):
@@ -344,11 +357,11 @@ class TrainingPanel(QWidget):
             return False
         self.plots.reset()
         self.progress_bar.setValue(0)
+        self._progress_text = ""
         self.steps_label.hide()
         name = self.dataset_combo.currentText() if settings.dataset == self.dataset_combo.currentData() \
             else settings.dataset
-        self.status_label.setText(f"Training on {name}… Pause and Stop act between batches; the model keeps "
-                                  "what it learned.")
+        self.status_label.setText(f"Training on {name}…")
         self._epochs_total = settings.epochs
         return self.worker.start(model, settings)
 
@@ -356,6 +369,7 @@ class TrainingPanel(QWidget):
         epochs = int(epochs or self.more_spin.value())
         self._clear_notes()
         self._epochs_total = epochs
+        self._progress_text = ""
         return self.worker.train_more(epochs)
 
     def stop(self):
@@ -373,10 +387,17 @@ class TrainingPanel(QWidget):
     # ------------------------------------------------------------------ worker events
     def _on_state(self, state):
         self._update_buttons()
-        text = {PREPARING: "Preparing the data…", STOPPING: "Stopping…", PAUSED: "Paused"}.get(state)
-        if text:
-            self.progress_bar.setFormat(text if state != PAUSED else f"Paused · {self.progress_bar.text()}")
-        elif state == IDLE and self.progress_bar.format() in ("Preparing the data…", "Stopping…"):
+        if state == PREPARING:
+            self._progress_text = "Preparing the data…"
+        elif state == RUNNING and self._progress_text in ("", "Preparing the data…"):
+            self._progress_text = "Starting…"
+        if state in (PREPARING, RUNNING):
+            self.progress_bar.setFormat(self._progress_text)  # also drops "Paused · " on Resume
+        elif state == PAUSED:
+            self.progress_bar.setFormat("Paused · " + self._progress_text)
+        elif state == STOPPING:
+            self.progress_bar.setFormat("Stopping…")
+        elif state == IDLE and self.progress_bar.format() in ("Preparing the data…", "Starting…", "Stopping…"):
             self.progress_bar.setFormat("Ready")
 
     def _update_buttons(self):
@@ -395,17 +416,23 @@ class TrainingPanel(QWidget):
         batches = max(1, int(getattr(p, "batches", 1) or 1))
         epoch = int(getattr(p, "epoch", 0) or 0)
         batch = int(getattr(p, "batch", 0) or 0)
+        phase = getattr(p, "phase", "train")
         # Progress counts epochs from 1 when epoch reaches epochs (the last one); keep it 1-based for people.
         shown_epoch = epoch if 1 <= epoch <= epochs and getattr(p, "one_based", True) else epoch + 1
         done = ((shown_epoch - 1) * batches + batch) / (epochs * batches)
         self.progress_bar.setValue(int(max(0.0, min(1.0, done)) * 1000))
         sps = getattr(p, "samples_per_s", None)
-        sps_text = f"{sps:,.0f} samples/s" if sps else "— samples/s"
-        text = (f"Epoch {shown_epoch}/{epochs} · batch {batch}/{batches} · {sps_text} · "
-                f"ETA {format_eta(getattr(p, 'eta_s', None))}")
-        if self.worker.is_paused():
-            text = "Paused · " + text
-        self.progress_bar.setFormat(text)
+        sps_text = f"{sps:,.0f} samples/s" if isinstance(sps, (int, float)) and math.isfinite(sps) and sps > 0 \
+            else "— samples/s"
+        eta = f"ETA {format_eta(getattr(p, 'eta_s', None))}"
+        if phase == "test":
+            text = "Evaluating on the test set…"
+        elif phase == "validate":
+            text = f"Epoch {shown_epoch}/{epochs} · validating… · {eta}"
+        else:
+            text = f"Epoch {shown_epoch}/{epochs} · batch {batch}/{batches} · {sps_text} · {eta}"
+        self._progress_text = text
+        self.progress_bar.setFormat(("Paused · " + text) if self.worker.is_paused() else text)
 
     def _on_epoch(self, epoch, logs):
         self.plots.add_epoch(epoch, logs)

@@ -81,11 +81,11 @@ def record_curve(record, key):
     return np.asarray(curve.steps(), float), np.asarray(curve.smoothed(key), float)
 
 
-def _plot(title, ylabel):
+def _plot(ylabel):
     w = pg.PlotWidget()
     w.setBackground("w")
     item = w.getPlotItem()
-    item.setTitle(f"<span style='color:#333;font-size:10pt'>{title}</span>")
+    # No title: the axis names the plot, and a dock a quarter of the window tall needs the height for data.
     item.showGrid(x=True, y=True, alpha=0.15)
     item.setLabel("bottom", "batch")
     item.setLabel("left", ylabel)
@@ -121,7 +121,7 @@ class TrainingPlots(QWidget):
         outer.addWidget(self.legend)
         self.widgets, self.curves, self._raw, self._ema, self._ep_train, self._ep_val = {}, {}, {}, {}, {}, {}
         for key in self.KEYS:
-            w = _plot("Loss" if key == "loss" else "Accuracy", key)
+            w = _plot("Loss" if key == "loss" else "Accuracy")
             lay.addWidget(w)
             item = w.getPlotItem()
             self.widgets[key] = w
@@ -138,6 +138,7 @@ class TrainingPlots(QWidget):
         self._overlays = {}  # run id -> list of PlotDataItems
         self._step_offset = 0.0
         self._last_step = -1.0
+        self._stale = False  # points arrived while the plots were hidden: redraw when shown
 
     # ------------------------------------------------------------------ current run
     def reset(self):
@@ -148,15 +149,31 @@ class TrainingPlots(QWidget):
                 items[key].setData([], [])
         self._epochs = []
         self._last_step = -1.0
+        self._stale = False
 
     def add_batches(self, chunk):
-        """Append a `BatchChunk` (arrays step, loss, accuracy...) and redraw."""
+        """Append a `BatchChunk` (arrays step, loss, accuracy...) and redraw (later, when hidden)."""
         if not len(chunk):
             return
         self._last_step = float(chunk.step[-1])
         for key in self.KEYS:
             self.curves[key].extend(chunk.step, getattr(chunk, key))
+        if self._hidden_in_shown_window():
+            # The Training dock sits behind another tab: drawing now would only take the GIL from training.
+            self._stale = True
+            return
+        for key in self.KEYS:
             self._redraw(key)
+
+    def _hidden_in_shown_window(self):
+        return not self.isVisible() and self.window().isVisible()
+
+    def showEvent(self, ev):
+        super().showEvent(ev)
+        if self._stale:
+            self._stale = False
+            for key in self.KEYS:
+                self._redraw(key)
 
     def add_epoch(self, epoch, logs, step=None):
         """Mark an epoch's train and validation values at ``step`` (default: after the last batch)."""
@@ -229,8 +246,7 @@ def _legend_html():
     parts = [f"{_span((150, 165, 175), '——')} per batch",
              f"{_span(loss, '——')}{_span(acc, '——')} smoothed",
              f"{_span(TRAIN_EPOCH, '●')} epoch (train)",
-             f"{_span(VAL_EPOCH, '■')} epoch (validation)",
-             "<span style='color:#777'>tick runs in the list to overlay them</span>"]
+             f"{_span(VAL_EPOCH, '■')} epoch (validation)"]
     return "<span style='font-size:8pt;color:#444'>" + " &nbsp;&nbsp; ".join(parts) + "</span>"
 
 

@@ -1,0 +1,135 @@
+"""After a run in the real main window, the Results dock's views hold the trained model and its test results:
+the confusion matrix, per-class accuracy and misclassified grid, the draw pad and the feature maps (the unit
+tests in ``tests/visualkeras_app/results_ui`` feed the views by hand; this checks the window's wiring)."""
+import numpy as np
+import pytest
+
+from tests.visualkeras_app.training_ui.conftest import TEST_SAMPLES
+
+pytest.importorskip("visualkeras_app.training.session")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from visualkeras_app.mainwindow import MainWindow  # noqa: E402
+
+RUN_MS = 90_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch, small_mnist):
+    monkeypatch.setenv("VISUALKERAS_RECOVERY_DIR", str(tmp_path / "recovery"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
+    qtbot.addWidget(win)
+    win.resize(1300, 850)
+    win.show()
+    win.start()
+    if win.training.results_view is None or win.training.draw_pad is None or win.training.feature_view is None:
+        pytest.skip("the results views are not installed")
+    yield win
+    win.training.shutdown(5000)
+
+
+def _run(qtbot, window, start):
+    panel = window.training.panel
+    results = []
+    panel.results_ready.connect(results.append)
+    with qtbot.waitSignal(panel.run_finished, timeout=RUN_MS) as finished:
+        assert start()
+    qtbot.waitUntil(lambda: bool(results), timeout=RUN_MS)
+    qtbot.waitUntil(lambda: panel.worker.state == "idle", timeout=RUN_MS)
+    return finished.args[0], results[0]
+
+
+def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
+    tr = window.training
+    panel = tr.panel
+    panel.samples_spin.setValue(640)
+    record, results = _run(qtbot, window, tr.train_on_mnist)  # Ctrl+T: the fast template, 640 samples
+    model = panel.worker.model
+
+    # Test results: the numbers of this run, on the test images the run used.
+    view = tr.results_view
+    assert view.results is results and view.model is model
+    assert abs(results.test_accuracy - record.test_accuracy) < 1e-6
+    assert f"{100 * results.test_accuracy:.2f}%" in view.summary.text()
+    assert view.matrix.matrix.sum() == TEST_SAMPLES
+    np.testing.assert_array_equal(view.matrix.matrix, results.confusion)
+    np.testing.assert_allclose(view.per_class.values, results.per_class_accuracy, atol=1e-6)
+    wrong = [int(r[0]) for r in results.misclassified]
+    assert wrong and view.shown_indices()[:5] == wrong[:5]
+    assert not view.grid.item(0).icon().isNull()
+    assert tr.results_tabs.currentWidget() is view and tr.results_dock.isVisible()
+
+    # Draw pad: enabled for the 28x28 model, predicting with the trained weights.
+    pad = tr.draw_pad
+    assert pad.model is model and pad.is_active()
+    pad.canvas.draw_stroke([(140, 50), (140, 230)])  # a "1"
+    assert pad.probabilities is not None and pad.probabilities.shape == (10,)
+    from visualkeras_app.results_ui.draw_pad import predict_probabilities
+
+    np.testing.assert_allclose(pad.probabilities, predict_probabilities(model, pad.image28()), atol=1e-5)
+
+    # Feature maps: every convolution of the template, for a test image, with "next mistake".
+    maps = tr.feature_view
+    assert maps.model is model and maps.results is results
+    assert sum(1 for _, cls, kind in maps.sections() if cls == "Conv2D" and kind == "channels") == 3
+    assert "True:" in maps.caption.text() and maps.next_mistake.isEnabled()
+    view.image_chosen.emit(wrong[0])  # double-click on a misclassified digit
+    assert maps.current_index() == wrong[0] and tr.results_tabs.currentWidget() is maps
+
+
+def test_more_epochs_refresh_the_results(qtbot, window):
+    tr = window.training
+    panel = tr.panel
+    panel.samples_spin.setValue(320)
+    _, first = _run(qtbot, window, tr.train_on_mnist)
+    assert tr.results_view.results is first
+    _, second = _run(qtbot, window, lambda: panel.train_more(1))
+    assert second is not first
+    for v in (tr.results_view, tr.feature_view):
+        assert v.results is second
+    assert tr.results_view.matrix.matrix.sum() == TEST_SAMPLES
+    assert f"{100 * second.test_accuracy:.2f}%" in tr.results_view.summary.text()
+
+
+def test_a_short_run_of_a_batchnorm_model_explains_its_low_test_accuracy(qtbot, window):
+    # The fast template has BatchNormalization; 2,000 samples are 32 steps: its moving statistics are still
+    # 72% their starting values, and the test images are normalized with them.
+    tr = window.training
+    tr.panel.samples_spin.setValue(2000)
+    record, results = _run(qtbot, window, tr.train_on_mnist)
+    note = tr.results_view.note_text()
+    assert "BatchNormalization" in note and "32 training steps" in note and "more epoch" in note
+    assert tr.results_view.note.isVisibleTo(tr.results_view)
+    # Enough steps later (the panel's "more epochs"), the note goes.
+    _, results = _run(qtbot, window, lambda: tr.panel.train_more(9))
+    assert tr.results_view.note_text() == ""
+
+
+def test_the_gui_thread_leaves_the_cores_to_training(qtbot, window, monkeypatch):
+    """The GUI thread runs torch on one intra-op thread (no OpenMP team of its own to slow the training
+    thread's); the training thread gets the cores; closing the window gives them back."""
+    import torch
+
+    from visualkeras_app.training import session as session_mod
+    from visualkeras_app.training_ui import threads
+
+    cores = window.training.panel.worker.intra_op_threads
+    assert cores == threads._saved and cores >= 1
+    assert torch.get_num_threads() == 1
+    seen = []
+    run = session_mod.TrainingSession.run
+
+    def spy(self):
+        seen.append(torch.get_num_threads())
+        return run(self)
+
+    monkeypatch.setattr(session_mod.TrainingSession, "run", spy)
+    window.training.panel.samples_spin.setValue(128)
+    _run(qtbot, window, window.training.train_on_mnist)
+    assert seen == [cores]
+    assert torch.get_num_threads() == 1  # the Results views' predictions ran on one thread
+    window.training.shutdown(5000)
+    assert torch.get_num_threads() == cores
