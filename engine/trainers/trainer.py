@@ -194,10 +194,8 @@ class Trainer:
         # A subclassed model's call may leave out `training`, as Keras allows.
         return self.call(x, training=training) if self._takes_training() else self.call(x)
 
-    def _train_step(self, x, y, sw, params):
-        batch_size = da.num_samples(x)
-        y_pred = self._forward(x, True)
-        loss = self._compute_loss(y, y_pred, sw, batch_size)
+    def _apply_gradients(self, loss, params):
+        """Backpropagate ``loss``, step the optimizer over ``params``, then apply the weight constraints."""
         for p in params:
             p.grad = None
         loss.backward()
@@ -206,6 +204,11 @@ class Trainer:
             with torch.no_grad():
                 for p in self._constrained:
                     p.copy_(p.constraint(p))
+
+    def _train_step(self, x, y, sw, params):
+        batch_size = da.num_samples(x)
+        y_pred = self._forward(x, True)
+        self._apply_gradients(self._compute_loss(y, y_pred, sw, batch_size), params)
         with torch.no_grad():
             self._update_metrics(y, _detach(y_pred), sw)
 
@@ -216,14 +219,7 @@ class Trainer:
             y_pred = ddp(x, training=True) if ddp is not None else self._forward(x, True)
         loss = self._compute_loss(y, y_pred, sw, local_size, track=local_size > 0,
                                   scale=world * local_size / global_size)
-        for p in params:
-            p.grad = None
-        loss.backward()
-        self.optimizer.step(params)
-        if self._constrained:
-            with torch.no_grad():
-                for p in self._constrained:
-                    p.copy_(p.constraint(p))
+        self._apply_gradients(loss, params)
         if local_size:
             with torch.no_grad():
                 self._update_metrics(y, _detach(y_pred), sw)

@@ -61,3 +61,26 @@ def settings(**kw):
                 learning_rate=3e-3)
     base.update(kw)
     return TrainSettings(**base)
+
+
+@pytest.fixture
+def main_window(qtbot, tmp_path, monkeypatch, small_mnist):
+    """The real main window, shown at 1300x850 with its docks built, on the small MNIST; settings and the
+    recovery folder in ``tmp_path``; "discard changes?" answered Discard and error boxes dismissed."""
+    pytest.importorskip("visualkeras_app.training.session")
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from visualkeras_app.mainwindow import MainWindow
+
+    monkeypatch.setenv("VISUALKERAS_RECOVERY_DIR", str(tmp_path / "recovery"))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: QMessageBox.Ok)
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
+    qtbot.addWidget(win)
+    win.resize(1300, 850)
+    win.show()
+    win.start()
+    assert win.training.panel is not None
+    yield win
+    win.training.shutdown(5000)

@@ -8,27 +8,16 @@ from tests.visualkeras_app.training_ui.conftest import TEST_SAMPLES
 
 pytest.importorskip("visualkeras_app.training.session")
 
-from PySide6.QtCore import QSettings  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
-from visualkeras_app.mainwindow import MainWindow  # noqa: E402
 
 RUN_MS = 90_000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, small_mnist):
-    monkeypatch.setenv("VISUALKERAS_RECOVERY_DIR", str(tmp_path / "recovery"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
-    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    win.start()
-    if win.training.results_view is None or win.training.draw_pad is None or win.training.feature_view is None:
+def window(main_window):
+    if main_window.training.results_view is None or main_window.training.draw_pad is None \
+            or main_window.training.feature_view is None:
         pytest.skip("the results views are not installed")
-    yield win
-    win.training.shutdown(5000)
+    return main_window
 
 
 def _run(qtbot, window, start):

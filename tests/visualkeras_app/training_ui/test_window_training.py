@@ -7,27 +7,14 @@ import pytest
 
 pytest.importorskip("visualkeras_app.training.session")
 
-from PySide6.QtCore import QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QMessageBox  # noqa: E402
-
-from visualkeras_app.mainwindow import MainWindow  # noqa: E402
+from PySide6.QtCore import Qt  # noqa: E402
 
 RUN_MS = 90_000
 
 
 @pytest.fixture
-def window(qtbot, tmp_path, monkeypatch, small_mnist):
-    monkeypatch.setenv("VISUALKERAS_RECOVERY_DIR", str(tmp_path / "recovery"))
-    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
-    monkeypatch.setattr(QMessageBox, "critical", lambda *a, **k: QMessageBox.Ok)
-    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
-    qtbot.addWidget(win)
-    win.resize(1300, 850)
-    win.show()
-    win.start()
-    assert win.training.panel is not None
-    yield win
-    win.training.shutdown(5000)
+def window(main_window):
+    return main_window
 
 
 def test_docks_and_menu(qtbot, window):
