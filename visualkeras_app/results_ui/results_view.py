@@ -92,6 +92,28 @@ class ConfusionMatrix(QWidget):
         self._dx = max(0.0, (self.width() - left - 6 - k * cell) / 2)
         return fm, left + self._dx, top, cell
 
+    def _count_font(self, fm, cell):
+        """The font of the counts: one size that fits the longest count in a cell (MNIST's diagonal has four
+        digits), not smaller than 5 pt."""
+        small = QFont(self.font())
+        digits = max(3, len(str(int(self.matrix.max()))) if self.matrix.size else 3)
+        need = fm.horizontalAdvance("0" * digits) + 4
+        if cell < need and small.pointSizeF() > 0:
+            small.setPointSizeF(max(5.0, small.pointSizeF() * cell / need))
+        return small, QFontMetrics(small)
+
+    def _count_fits(self, i, j, sfm, cell):
+        """Whether cell (i, j) shows its count: not zero, and it fits (else it is left to the tooltip)."""
+        n = int(self.matrix[i, j])
+        return bool(n) and cell >= 10 and sfm.horizontalAdvance(str(n)) + 2 <= cell
+
+    def shown_counts(self):
+        """The cells whose count is drawn at the current size, as a boolean matrix."""
+        fm, _left, _top, cell = self._layout()
+        _small, sfm = self._count_font(fm, cell)
+        k = self.matrix.shape[0]
+        return np.array([[self._count_fits(i, j, sfm, cell) for j in range(k)] for i in range(k)], dtype=bool)
+
     def paintEvent(self, _ev):
         p = QPainter(self)
         pal = self.palette()
@@ -105,14 +127,7 @@ class ConfusionMatrix(QWidget):
         rows = self.matrix.sum(axis=1, keepdims=True).astype(np.float64)
         share = self.matrix / np.maximum(rows, 1.0)
         base = pal.color(QPalette.Base)
-        small = QFont(self.font())
-        # Counts in a font that fits three digits in a cell (not smaller than 5.5 pt); a count that still
-        # does not fit (MNIST's diagonal has four digits in a short dock) is left to the tooltip, the
-        # mistakes around it keep theirs.
-        need = fm.horizontalAdvance("000") + 4
-        if cell < need and small.pointSizeF() > 0:
-            small.setPointSizeF(max(5.5, small.pointSizeF() * cell / need))
-        sfm = QFontMetrics(small)
+        small, sfm = self._count_font(fm, cell)
         p.setFont(small)
         for i in range(k):
             for j in range(k):
@@ -121,10 +136,9 @@ class ConfusionMatrix(QWidget):
                 # sqrt lifts the few-percent mistakes off white without washing out the diagonal.
                 color = _blend(base, GOOD if i == j else BAD, s ** 0.5 if s > 0 else 0.0)
                 p.fillRect(r, color)
-                count = str(int(self.matrix[i, j]))
-                if self.matrix[i, j] and cell >= 10 and sfm.horizontalAdvance(count) + 2 <= cell:
+                if self._count_fits(i, j, sfm, cell):
                     p.setPen(QColor(255, 255, 255) if s > 0.35 else text)
-                    p.drawText(r, Qt.AlignCenter, count)
+                    p.drawText(r, Qt.AlignCenter, str(int(self.matrix[i, j])))
         p.setFont(self.font())
         grid = QColor(text)
         grid.setAlpha(35)

@@ -101,3 +101,20 @@ def test_model_input_shapes(trained):
     assert model_takes_digits(model)
     with pytest.raises(ValueError, match="input"):
         model_input(model, np.zeros((32, 32, 3), np.float32))
+
+
+def test_four_digit_counts_show_in_a_short_dock(qtbot):
+    # MNIST's full test set: the diagonal holds 1,135 ones; a matrix 260 px tall (about the Results dock's
+    # at 1400x900) has cells of about 21 px. Every count is drawn, in a font the longest one fits.
+    from visualkeras_app.results_ui.results_view import ConfusionMatrix
+
+    m = ConfusionMatrix()
+    qtbot.addWidget(m)
+    m.resize(520, 260)
+    confusion = np.diag([980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]).astype(np.int64)
+    confusion[4, 9] = 6
+    m.set_matrix(confusion)
+    assert m.shown_counts()[confusion > 0].all()
+    m.resize(150, 150)  # too small for four digits: those are left to the tooltip, the single mistake shows
+    shown = m.shown_counts()
+    assert not shown[confusion >= 1000].any() and shown[4, 9]
