@@ -25,17 +25,19 @@ group (NCCL on GPUs, gloo on CPUs) unless the script already did. Then:
 
 Arrays, ``Sequence`` objects and generators are all split by samples within each batch: a
 ``Sequence`` item is read on every process (in the same order), and a Python generator must yield
-the same batches on every process. ``train_on_batch``/``test_on_batch`` work on each process's own
-batch without splitting.
+the same batches on every process. ``train_on_batch``/``test_on_batch`` take a global batch too, split
+the same way (every process passes the same batch).
 
 ``set_enabled(False)`` keeps every process training on its own, as if alone; ``initialize()`` starts
 the group explicitly (e.g. with a chosen backend or timeout).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import os
+import weakref
 
 import torch
 
@@ -136,12 +138,53 @@ def barrier() -> None:
         _dist().barrier()
 
 
+# Models that keep a DistributedDataParallel wrapper between calls (train_on_batch's, in the attribute
+# named here). The wrappers go before the process group does, and at exit before the interpreter tears
+# objects down in no set order: a wrapper outliving its group's threads aborts the process.
+_HOLDERS: "weakref.WeakSet" = weakref.WeakSet()
+WRAPPER_ATTR = "_batch_ddp_cache"
+
+
+def hold_wrapper(model) -> None:
+    """Note that ``model`` keeps a DistributedDataParallel wrapper in ``model.<WRAPPER_ATTR>``."""
+    _HOLDERS.add(model)
+
+
+def drop_wrappers() -> None:
+    """Free every kept DistributedDataParallel wrapper (called by `shutdown` and at exit)."""
+    for model in list(_HOLDERS):
+        model.__dict__.pop(WRAPPER_ATTR, None)
+    _HOLDERS.clear()
+
+
 def shutdown() -> None:
-    """Close the process group if this module started it."""
+    """Free the kept wrappers, then close the process group if this module started it (also at exit)."""
     global _STARTED_HERE
+    drop_wrappers()
     if _STARTED_HERE and torch.distributed.is_available() and _dist().is_initialized():
         _dist().destroy_process_group()
     _STARTED_HERE = False
+
+
+def _at_exit() -> None:
+    """Let a script that never heard of the group it trained in end cleanly.
+
+    Gloo's worker threads release each finished collective's tensors after the caller has its result, and
+    that release needs the GIL. If the interpreter is already finalizing by then, the thread is unwound
+    inside a destructor and the process aborts ("terminate called without an active exception", exit code
+    -6, about one run in three of a script whose last step is a collective). Closing the group does not
+    always stop those threads (once a DistributedDataParallel existed, torch keeps the group alive), so the
+    GIL is also released for a moment for them to finish.
+    """
+    was_used = torch.distributed.is_available() and _dist().is_initialized()
+    shutdown()
+    if was_used:
+        import time
+
+        time.sleep(0.05)
+
+
+atexit.register(_at_exit)
 
 
 def default_cuda_device():

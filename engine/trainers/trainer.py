@@ -580,33 +580,77 @@ class Trainer:
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, reset_metrics=True,
                        return_dict=False):
-        """One gradient update on one batch; returns its loss (and metrics)."""
+        """One gradient update on one batch; returns its loss (and metrics).
+
+        Under torchrun the batch is a global batch, as in `fit`: every process passes the same one, each
+        computes the gradients of its share, and the update (like the returned logs) is the whole batch's.
+        """
         self._assert_compiled()
         x, y, sw = self._array_data(x, y, sample_weight, class_weight)
-        batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))), True)
+        batch, ctx = self._one_batch(x, y, sw, for_training=True)
         if reset_metrics:
             self._reset_metrics()
+        params = self._trainable_params()
         self.train()
-        self._train_step(da.move(x, dev), da.move(y, dev), da.move(sw, dev), self._trainable_params())
+        if ctx is None:
+            self._train_step(*batch.x_y_sw, params)
+        else:
+            for _, xb, yb, swb in batch.epoch():
+                self._train_step_distributed(self._batch_ddp(ctx, params), xb, yb, swb, params, batch.local_size,
+                                             batch.global_size, ctx.world)
         self.eval()
-        return self._batch_result(return_dict)
+        return self._batch_result(return_dict, ctx)
 
     def test_on_batch(self, x, y=None, sample_weight=None, reset_metrics=True, return_dict=False):
+        """Loss (and metrics) on one batch; under torchrun, split across the processes as in `evaluate`."""
         self._assert_compiled()
         x, y, sw = self._array_data(x, y, sample_weight)
-        batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))), False)
+        batch, ctx = self._one_batch(x, y, sw, for_training=False)
         if reset_metrics:
             self._reset_metrics()
         self.eval()
         with torch.no_grad():
-            self._test_step(da.move(x, dev), da.move(y, dev), da.move(sw, dev))
-        return self._batch_result(return_dict)
+            if ctx is None:
+                self._test_step(*batch.x_y_sw)
+            else:
+                for _, xb, yb, swb in batch.epoch():
+                    if batch.local_size:
+                        self._test_step(xb, yb, swb)
+        return self._batch_result(return_dict, ctx)
+
+    def _one_batch(self, x, y, sw, for_training):
+        """``(x, y, sw)`` as one batch on the model's device: an object with ``x_y_sw``, or under torchrun
+        this process's share of it (`da.ShardedBatches`); and the distribution context (None: one process)."""
+        ctx = distribute.context()
+        batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))),
+                                          for_training)
+        if ctx is not None:
+            return self._shard(_on_device(batches, dev), ctx), ctx
+        batches.x_y_sw = (da.move(x, dev), da.move(y, dev), da.move(sw, dev))
+        return batches, None
+
+    def _batch_ddp(self, ctx, params):
+        """The DistributedDataParallel wrapper for `train_on_batch`, made once (which copies rank 0's
+        weights to every process) and kept while the trainable weights stay the same."""
+        key = (id(torch.distributed.group.WORLD), tuple(id(p) for p in params))
+        cached = self.__dict__.get(distribute.WRAPPER_ATTR)
+        if cached is None or cached[0] != key:
+            self.__dict__.pop(distribute.WRAPPER_ATTR, None)  # the old wrapper goes before a new one is made
+            cached = (key, self._ddp(ctx, params))
+            # In __dict__, not as a submodule: the wrapper holds this model, not the other way round.
+            self.__dict__[distribute.WRAPPER_ATTR] = cached
+            distribute.hold_wrapper(self)
+        return cached[1]
 
     def predict_on_batch(self, x):
         return self.predict(x, batch_size=max(1, da.num_samples(da.to_tensor(x))), verbose=0)
 
-    def _batch_result(self, return_dict):
-        logs = self._logs()
+    def _batch_result(self, return_dict, ctx=None):
+        self._dist_ctx = ctx
+        try:
+            logs = self._logs()
+        finally:
+            self._dist_ctx = None
         if return_dict:
             return logs
         values = [logs[n] for n in self.metrics_names]

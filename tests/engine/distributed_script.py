@@ -2,7 +2,8 @@
 `torchrun --nproc_per_node=2`: the same code, with nothing distributed in it.
 
 It records every file it opens for writing (a `sys.addaudithook`) and prints that list, with a
-digest of its weights, on one line per process, for the test to compare.
+digest of its weights, on one line per process, for the test to compare; a train_on_batch run's
+results go to a file per process beside OUT.
 """
 import json
 import os
@@ -65,8 +66,40 @@ def main(out):
             json.dump({"history": history.history, "evaluate": [loss, acc], "predict": pred.tolist(),
                        "world_size": distribute.world_size()}, f)
     digest = float(sum(np.abs(w).sum() for w in model.get_weights()))
-    print("PROCESS " + json.dumps({"rank": distribute.rank(), "digest": digest, "writes": WRITES,
-                                   "evaluate": [loss, acc], "predict_sum": float(pred.sum())}), flush=True)
+    # Beside the output folder, one file per process (too long for a line that two processes print at once).
+    with open(os.path.join(os.path.dirname(out), f"on-batch-{os.path.basename(out)}-{distribute.rank()}.json"),
+              "w") as f:
+        json.dump(train_on_batches(x, y, x_test, y_test), f)
+    line = "PROCESS " + json.dumps({"rank": distribute.rank(), "digest": digest, "writes": WRITES,
+                                    "evaluate": [loss, acc], "predict_sum": float(pred.sum())}) + "\n"
+    # One write(2) of under 4 KiB: a pipe keeps it whole (print may write the text and the newline
+    # apart, and the other process's line then lands between them).
+    sys.stdout.flush()
+    os.write(sys.stdout.fileno(), line.encode())
+
+
+def train_on_batches(x, y, x_test, y_test):
+    """A train_on_batch loop on a model whose starting weights differ per process (seeded by rank):
+    under torchrun it must train rank 0's weights on the global batches, as one process would."""
+    engine.backend.set_seed(100 + distribute.rank())
+    model = engine.Sequential([engine.Input((8, 8, 1)), layers.Conv2D(4, 3, use_bias=False),
+                               layers.BatchNormalization(), layers.ReLU(), layers.Flatten(),
+                               layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=engine.optimizers.SGD(0.05, momentum=0.9), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    rows = []  # the samples each forward pass of this process saw
+    conv = model.layers[0]
+    conv_call = conv.call
+
+    def counting_call(inputs, *args, **kwargs):
+        rows.append(int(inputs.shape[0]))
+        return conv_call(inputs, *args, **kwargs)
+
+    conv.call = counting_call
+    logs = [model.train_on_batch(x[i:i + 41], y[i:i + 41], return_dict=True) for i in range(0, 123, 41)]
+    logs.append(model.train_on_batch(x[:1], y[:1], return_dict=True))  # one process has no share
+    test = model.test_on_batch(x_test, y_test, return_dict=True)
+    return {"weights": [w.tolist() for w in model.get_weights()], "logs": logs, "test": test, "rows": rows}
 
 
 if __name__ == "__main__":

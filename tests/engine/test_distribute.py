@@ -1,4 +1,5 @@
-"""fit/evaluate/predict under torchrun: two gloo processes on the CPU against one process."""
+"""fit/evaluate/predict and train_on_batch/test_on_batch under torchrun: two gloo processes on the CPU
+against one process."""
 import json
 import os
 import subprocess
@@ -65,6 +66,23 @@ def test_two_processes_under_torchrun_train_as_one(tmp_path, global_batch, optim
     np.testing.assert_allclose(np.array(r1["predict"]), np.array(r2["predict"]), atol=1e-5)
     assert np.array(r2["predict"]).shape == (37, 3)
 
+    # train_on_batch from weights that differ per process: rank 0's weights everywhere, each process
+    # computing its share of every batch, the same updates and logs as one process.
+    def on_batch(name, rank):
+        return json.loads((tmp_path / f"on-batch-{name}-{rank}.json").read_text())
+
+    ob1, ob2 = on_batch("single", 0), [on_batch("dist", r) for r in (0, 1)]
+    for a, b, c in zip(ob1["weights"], ob2[0]["weights"], ob2[1]["weights"]):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+        np.testing.assert_array_equal(b, c)
+    for want, got in zip(ob1["logs"] + [ob1["test"]], ob2[0]["logs"] + [ob2[0]["test"]]):
+        assert want.keys() == got.keys()
+        np.testing.assert_allclose([want[k] for k in want], [got[k] for k in want], rtol=1e-5, atol=1e-6)
+    assert ob2[0]["logs"] == ob2[1]["logs"] and ob2[0]["test"] == ob2[1]["test"]
+    assert ob1["rows"][:4] == [41, 41, 41, 1] and ob2[0]["rows"][:4] == [21, 21, 21, 1]
+    assert ob2[1]["rows"][:4] == [20, 20, 20, 1]  # the last: a stand-in sample, counted nowhere
+    assert ob1["rows"][4] == 37 and ob2[0]["rows"][4] + ob2[1]["rows"][4] == 37
+
     # Only rank 0 wrote in the output folder: the CSV log, the checkpoint, the model, the results.
     out = str(tmp_path / "dist")
     written = {r: {os.path.basename(p) for p in dist[r]["writes"] if p.startswith(out)} for r in dist}
@@ -76,6 +94,20 @@ def test_two_processes_under_torchrun_train_as_one(tmp_path, global_batch, optim
     assert (tmp_path / "dist" / "log.csv").read_text().count("\n") == 4  # header + 3 epochs, once
     # Only rank 0 printed the progress bar.
     assert stdout.count("Epoch 1/3") == 1
+
+
+def test_a_script_ending_on_a_collective_exits_cleanly(tmp_path):
+    # Gloo's threads release a finished collective's tensors after the caller has moved on; at exit that
+    # raced with the interpreter's teardown and aborted the process (exit -6) about one run in eight.
+    env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS="1",
+               PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    for _ in range(4):
+        result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                                 os.path.join(HERE, "distributed_exit_script.py")], capture_output=True, text=True,
+                                timeout=300, env=env, cwd=str(tmp_path))
+        assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_one_process_is_not_distributed(monkeypatch):
