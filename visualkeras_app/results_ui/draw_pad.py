@@ -222,7 +222,7 @@ class DrawPad(QWidget):
         self._timer.timeout.connect(self.predict)
 
         side = QVBoxLayout()
-        side.addWidget(QLabel("Model input (28x28):", self))
+        side.addWidget(QLabel("Model input\n(28x28):", self))  # two lines: the pad fits a 420-px dock
         side.addWidget(self.seen)
         side.addWidget(self.answer)
         side.addStretch(1)

@@ -145,7 +145,9 @@ class TrainingDocks:
             from visualkeras_app.results_ui.draw_pad import DrawPad
 
             self.draw_pad = DrawPad()
-            tabs.addTab(self.draw_pad, "Draw a digit")
+            # The pad's 280-px canvas and its bars would hold the dock (and the window) 460 px tall: in a
+            # short dock it scrolls instead.
+            tabs.addTab(_scrolling(self.draw_pad), "Draw a digit")
         except Exception:  # noqa: BLE001
             self.draw_pad = None
         try:
@@ -345,3 +347,15 @@ def hide_orphan_tab_bars(window) -> int:
             bar.hide()
             hidden += 1
     return hidden
+
+
+def _scrolling(widget):
+    """``widget`` in a frameless scroll area that gives it all the room there is, and scroll bars when there is
+    less than its minimum size."""
+    from PySide6.QtWidgets import QFrame, QScrollArea
+
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.NoFrame)
+    return area

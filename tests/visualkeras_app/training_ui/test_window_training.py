@@ -103,3 +103,13 @@ def test_saving_keeps_the_trained_weights(qtbot, window, tmp_path):
     conv = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
     assert conv.weights is not None
     assert os.path.exists(path)
+
+
+def test_the_window_fits_a_1366x768_laptop_screen(qtbot, window):
+    # With every dock built (the Draw a digit pad alone is 460 px tall, so it scrolls in a short dock) and a
+    # model loaded, the window can shrink to a laptop's screen less its task bar.
+    window.new_from_template("mnist_fast_cnn")
+    window.training.results_dock.show()
+    qtbot.wait(50)
+    hint = window.minimumSizeHint()
+    assert hint.width() <= 1366 and hint.height() <= 728, hint
