@@ -72,14 +72,7 @@ def main(argv=None):
     win.summary_dock.raise_()
     for _ in range(5):  # let deferred refreshes (code, summary, fit to view) run
         app.processEvents()
-    view = win.view
-    view.fit_to_view()
-    if view.zoom() < args.min_zoom:
-        # A tall graph fitted whole would be unreadable: zoom to a legible size, top of the graph in view.
-        rect = view.editor_scene.nodes_rect()
-        view.set_zoom(args.min_zoom)
-        visible = view.viewport().height() / view.zoom()
-        view.centerOn(rect.center().x(), rect.top() - 30 + visible / 2)
+    win.view.show_graph(args.min_zoom)  # as a newly opened document is shown, after the window settled
     app.processEvents()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     if not win.grab().save(args.out):

@@ -20,17 +20,6 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def legible_canvas(win, min_zoom):
-    """Fit the graph, but no smaller than ``min_zoom``: a tall graph then shows its top part, readable."""
-    view = win.view
-    view.fit_to_view()
-    if view.zoom() < min_zoom:
-        rect = view.editor_scene.nodes_rect()
-        view.set_zoom(min_zoom)
-        visible = view.viewport().height() / view.zoom()
-        view.centerOn(rect.center().x(), rect.top() - 30 + visible / 2)
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=0, help="training samples (default: all 60,000)")
@@ -82,7 +71,7 @@ def main(argv=None):
     win.inspector_dock.raise_()
     for _ in range(5):
         app.processEvents()
-    legible_canvas(win, args.min_zoom)
+    win.view.show_graph(args.min_zoom)
 
     def pump(cond, timeout):
         t = time.time()
@@ -114,7 +103,7 @@ def main(argv=None):
     for _ in range(10):
         app.processEvents()
         time.sleep(0.02)
-    legible_canvas(win, args.min_zoom)
+    win.view.show_graph(args.min_zoom)
     app.processEvents()
     if not win.grab().save(args.out_results):
         raise SystemExit(f"Could not write {args.out_results}")

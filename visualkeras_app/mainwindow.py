@@ -411,7 +411,7 @@ class MainWindow(QMainWindow):
         self.training.load_document_settings()
         self._update_params()
         self._update_title()
-        QTimer.singleShot(0, lambda: self._view_call("fit_to_view"))
+        QTimer.singleShot(0, lambda: self._view_call("show_graph"))
 
     def _on_inferred(self, _result):
         self._update_params()

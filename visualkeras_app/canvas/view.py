@@ -19,6 +19,7 @@ from visualkeras_app.canvas.scene import EditorScene
 
 LAYER_MIME = "application/x-visualkeras-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0
+LEGIBLE_ZOOM = 0.6  # below this a layer card's name and shape are too small to read
 ZOOM_STEP = 1.2
 
 _BACKGROUND = QColor("#F4F6F8")
@@ -106,6 +107,23 @@ class EditorView(QGraphicsView):
         self.zoom_changed.emit(self.zoom())
 
     fit = fit_to_view
+
+    def show_graph(self, min_zoom=LEGIBLE_ZOOM, margin=40.0):
+        """Fit the graph as `fit_to_view` does, but no smaller than ``min_zoom``: a graph too big for the view
+        at a readable size shows its beginning (its top left, where the inputs are), the rest a scroll away.
+        What a newly opened document gets; "Fit to View" (F) still shows all of it."""
+        self.fit_to_view(margin)
+        rect = self.editor_scene.nodes_rect()
+        if rect.isNull() or self.zoom() >= min_zoom:
+            return
+        rect = rect.adjusted(-margin, -margin, margin, margin)
+        self.resetTransform()
+        self.scale(min_zoom, min_zoom)
+        vw, vh = self.viewport().width() / min_zoom, self.viewport().height() / min_zoom
+        cx = rect.center().x() if rect.width() <= vw else rect.left() + vw / 2
+        cy = rect.center().y() if rect.height() <= vh else rect.top() + vh / 2
+        self.centerOn(cx, cy)
+        self.zoom_changed.emit(self.zoom())
 
     def center_scene_pos(self) -> QPointF:
         """The scene point at the middle of the view (where a double-clicked palette layer goes)."""

@@ -109,6 +109,28 @@ def test_keyboard_zoom_and_fit(view, controller):
     assert view.zoom() == 1.0
 
 
+def test_an_opened_graph_is_shown_whole_or_from_its_start_at_a_readable_size(view, controller):
+    from visualkeras_app.canvas.view import LEGIBLE_ZOOM
+
+    # 30 layers in a column, 150 px apart: fitted whole into 700 px they would be about 15% of their size.
+    ids = [controller.add_layer("Dense", pos=(0, 150 * i)) for i in range(30)]
+    view.fit_to_view()
+    assert view.zoom() < LEGIBLE_ZOOM
+    view.centerOn(0, 4000)
+    view.show_graph()
+    assert abs(view.zoom() - LEGIBLE_ZOOM) < 1e-9
+    area = visible(view)
+    first, last = (view.editor_scene.node_item(i).sceneBoundingRect() for i in (ids[0], ids[-1]))
+    assert area.contains(first) and not area.intersects(last)  # the start in view, the rest a scroll away
+    # A graph that fits at a readable size is fitted whole, as Fit to View does.
+    controller.remove_nodes(ids[3:])
+    view.show_graph()
+    fitted = view.zoom()
+    view.fit_to_view()
+    assert view.zoom() == fitted
+    assert all(visible(view).contains(view.editor_scene.node_item(i).sceneBoundingRect()) for i in ids[:3])
+
+
 def test_middle_drag_and_space_drag_pan(view, controller):
     from .conftest import Mouse
 
