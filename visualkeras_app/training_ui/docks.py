@@ -292,6 +292,27 @@ class TrainingDocks:
         if self.results_tabs is not None:
             self.results_dock.show()
             self.results_dock.raise_()
+            self._make_room_for_results()
+
+    # The Results dock's height after a run, when the window has it to give: the confusion matrix then has
+    # cells big enough for their counts (a shorter dock, which the user may choose, squeezes them).
+    RESULTS_HEIGHT = 480
+
+    def _make_room_for_results(self):
+        w, dock = self.window, self.results_dock
+        want = min(self.RESULTS_HEIGHT, int(w.height() * 0.55))
+        if dock.isFloating() or dock.height() >= want:
+            return
+        # Taller within its own column (docks under it give way)...
+        w.resizeDocks([dock], [want], Qt.Vertical)
+        short = want - dock.height()
+        if short > 0 and w.dockWidgetArea(dock) in (Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea):
+            # ...and the bottom docks (the Training panel, the Summary) lower, when the column ends above them.
+            bottom = [d for d in w.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+                      and w.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
+            if bottom:
+                w.resizeDocks(bottom, [max(d.minimumSizeHint().height(), d.height() - short) for d in bottom],
+                              Qt.Vertical)
 
     @staticmethod
     def _results_note(model, record, results):

@@ -3,6 +3,7 @@ the confusion matrix, per-class accuracy and misclassified grid, the draw pad an
 tests in ``tests/visualkeras_app/results_ui`` feed the views by hand; this checks the window's wiring)."""
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.visualkeras_app.training_ui.conftest import TEST_SAMPLES
 
@@ -50,6 +51,15 @@ def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
     assert wrong and view.shown_indices()[:5] == wrong[:5]
     assert not view.grid.item(0).icon().isNull()
     assert tr.results_tabs.currentWidget() is view and tr.results_dock.isVisible()
+    # The dock has grown to show the matrix with readable counts (unless the window is too short for it).
+    window.resizeDocks([tr.results_dock], [200], Qt.Vertical)
+    # Tall bottom docks (the Training panel and the Summary), as a user watching the plots may have made them.
+    window.resizeDocks([tr.training_dock, window.summary_dock], [int(window.height() * 0.45)] * 2, Qt.Vertical)
+    tr.results_dock.hide()  # as before the first run, when the Inspector tab is in front
+    tr._on_results(results)
+    qtbot.wait(50)
+    assert tr.results_dock.height() >= min(tr.RESULTS_HEIGHT, int(window.height() * 0.55)) - 2, \
+        tr.results_dock.height()
 
     # Draw pad: enabled for the 28x28 model, predicting with the trained weights.
     pad = tr.draw_pad
