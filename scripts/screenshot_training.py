@@ -66,8 +66,6 @@ def main(argv=None):
         raise SystemExit(f"Training did not start: {panel.problem_text()}")
     for _ in range(5):  # the docks are tabified on the first event-loop turns
         app.processEvents()
-    # Give the plots room: the Training dock tall at the bottom, the canvas above it.
-    win.resizeDocks([tr.training_dock, win.summary_dock], [int(h * 0.42)] * 2, Qt.Vertical)
     win.inspector_dock.raise_()
     for _ in range(5):
         app.processEvents()

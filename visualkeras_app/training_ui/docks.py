@@ -6,7 +6,7 @@ with a placeholder; their contents import pyqtgraph (0.7 s) and are built after 
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QStyle, QTabWidget
 
@@ -199,6 +199,7 @@ class TrainingDocks:
         self.training_dock.show()
         self.training_dock.raise_()
         self._shown_training = True
+        self._make_room_for_training()
         return self.panel.train(settings)
 
     def stop(self):
@@ -294,25 +295,37 @@ class TrainingDocks:
             self.results_dock.raise_()
             self._make_room_for_results()
 
-    # The Results dock's height after a run, when the window has it to give: the confusion matrix then has
-    # cells big enough for their counts (a shorter dock, which the user may choose, squeezes them).
+    # Heights the docks grow to when they come to the front, if the window has the room: the Training panel
+    # when a run starts (its plots need the height), the Results dock after it (the confusion matrix's cells
+    # then fit their counts); the bottom docks give way to the Results only down to BOTTOM_KEEPS. A user's
+    # taller docks are left alone.
+    TRAINING_HEIGHT = 360
     RESULTS_HEIGHT = 480
+    BOTTOM_KEEPS = 280
+
+    def _make_room_for_training(self):
+        w, dock = self.window, self.training_dock
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        want = min(self.TRAINING_HEIGHT, int(w.height() * 0.4))
+        if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.BottomDockWidgetArea and dock.height() < want:
+            _resize_docks(w, [dock], [want])
 
     def _make_room_for_results(self):
         w, dock = self.window, self.results_dock
+        # Lay out the raised tab first: until then a dock that was behind a tab reports an old size.
+        QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
         want = min(self.RESULTS_HEIGHT, int(w.height() * 0.55))
-        if dock.isFloating() or dock.height() >= want:
-            return
-        # Taller within its own column (docks under it give way)...
-        w.resizeDocks([dock], [want], Qt.Vertical)
         short = want - dock.height()
-        if short > 0 and w.dockWidgetArea(dock) in (Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea):
-            # ...and the bottom docks (the Training panel, the Summary) lower, when the column ends above them.
-            bottom = [d for d in w.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
-                      and w.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
-            if bottom:
-                w.resizeDocks(bottom, [max(d.minimumSizeHint().height(), d.height() - short) for d in bottom],
-                              Qt.Vertical)
+        if dock.isFloating() or short <= 0 or w.dockWidgetArea(dock) not in (Qt.LeftDockWidgetArea,
+                                                                              Qt.RightDockWidgetArea):
+            return
+        # The side column ends above the bottom docks (the Training panel, the Summary): they give way.
+        # (A dock behind another's tab counts as visible, with an old size: only the tabs in front.)
+        bottom = [d for d in w.findChildren(QDockWidget) if d.isVisible() and not d.visibleRegion().isEmpty()
+                  and not d.isFloating() and w.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
+        keep = [max(d.minimumSizeHint().height(), self.BOTTOM_KEEPS, d.height() - short) for d in bottom]
+        if any(k < d.height() for k, d in zip(keep, bottom)):
+            _resize_docks(w, bottom, keep)
 
     @staticmethod
     def _results_note(model, record, results):
@@ -368,6 +381,15 @@ def hide_orphan_tab_bars(window) -> int:
             bar.hide()
             hidden += 1
     return hidden
+
+
+def _resize_docks(window, docks, heights):
+    """``window.resizeDocks`` to these heights, vertically. Qt counts what surrounds a dock (a tab bar under
+    tabbed ones) its own way: size, look, and correct once by what was missed."""
+    window.resizeDocks(docks, list(heights), Qt.Vertical)
+    QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+    window.resizeDocks(docks, [2 * h - d.height() for h, d in zip(heights, docks)], Qt.Vertical)
+    QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
 
 
 def _scrolling(widget):

@@ -39,6 +39,7 @@ def test_docks_and_menu(qtbot, window):
 def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window):
     panel = window.training.panel
     panel.samples_spin.setValue(256)
+    window.resize(1300, 1000)  # room for the Training dock to grow (below, the side docks' minimum holds it)
     assert not window.controller.document.nodes
     records = []
     panel.run_finished.connect(records.append)
@@ -49,6 +50,10 @@ def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window
     s = panel.settings()
     assert (s.optimizer, s.schedule, s.batch_size, s.epochs, s.max_train_samples) == \
         ("adam", "one_cycle", 64, 1, 256)
+    # The Training panel came to the front tall enough for its plots (the default layout's bottom row is less).
+    tr = window.training
+    assert tr.training_dock.isVisible() and not tr.training_dock.visibleRegion().isEmpty()
+    assert tr.training_dock.height() >= min(tr.TRAINING_HEIGHT, int(window.height() * 0.4)) - 2
     qtbot.waitUntil(lambda: bool(records), timeout=RUN_MS)
     qtbot.waitUntil(lambda: panel.worker.state == "idle", timeout=RUN_MS)
     assert panel.plots.point_count() > 0
