@@ -592,10 +592,10 @@ class Trainer:
             self._reset_metrics()
         params = self._trainable_params()
         self.train()
-        if ctx is None:
-            self._train_step(*batch.x_y_sw, params)
-        else:
-            for _, xb, yb, swb in batch.epoch():
+        for _, xb, yb, swb in batch.epoch():  # one step
+            if ctx is None:
+                self._train_step(xb, yb, swb, params)
+            else:
                 self._train_step_distributed(self._batch_ddp(ctx, params), xb, yb, swb, params, batch.local_size,
                                              batch.global_size, ctx.world)
         self.eval()
@@ -610,24 +610,18 @@ class Trainer:
             self._reset_metrics()
         self.eval()
         with torch.no_grad():
-            if ctx is None:
-                self._test_step(*batch.x_y_sw)
-            else:
-                for _, xb, yb, swb in batch.epoch():
-                    if batch.local_size:
-                        self._test_step(xb, yb, swb)
+            for _, xb, yb, swb in batch.epoch():  # one step
+                if ctx is None or batch.local_size:
+                    self._test_step(xb, yb, swb)
         return self._batch_result(return_dict, ctx)
 
     def _one_batch(self, x, y, sw, for_training):
-        """``(x, y, sw)`` as one batch on the model's device: an object with ``x_y_sw``, or under torchrun
-        this process's share of it (`da.ShardedBatches`); and the distribution context (None: one process)."""
+        """``(x, y, sw)`` as batches of one step on the model's device (under torchrun, this process's share
+        of it), and the distribution context (None: one process)."""
         ctx = distribute.context()
         batches, dev = self._ensure_ready(da.ArrayBatches(x, y, sw, batch_size=max(1, da.num_samples(x))),
                                           for_training)
-        if ctx is not None:
-            return self._shard(_on_device(batches, dev), ctx), ctx
-        batches.x_y_sw = (da.move(x, dev), da.move(y, dev), da.move(sw, dev))
-        return batches, None
+        return self._shard(_on_device(batches, dev), ctx), ctx
 
     def _batch_ddp(self, ctx, params):
         """The DistributedDataParallel wrapper for `train_on_batch`, made once (which copies rank 0's
