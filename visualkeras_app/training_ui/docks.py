@@ -38,6 +38,7 @@ class TrainingDocks:
         self._pending = None  # settings to train with once built (Ctrl+T before the engine loaded)
         self._shown_training = False
         self._reserved_cores = False
+        self._sized = set()  # docks given room once ("training", "results"); later the user's sizes stand
 
         w = window
         self.training_dock = self._dock("Training", "training_dock", "Train the model: settings, live plots, runs",
@@ -295,15 +296,23 @@ class TrainingDocks:
             self.results_dock.raise_()
             self._make_room_for_results()
 
-    # Heights the docks grow to when they come to the front, if the window has the room: the Training panel
-    # when a run starts (its plots need the height), the Results dock after it (the confusion matrix's cells
-    # then fit their counts); the bottom docks give way to the Results only down to BOTTOM_KEEPS. A user's
-    # taller docks are left alone.
+    # Heights the docks grow to the first time they come to the front, if the window has the room: the
+    # Training panel when a run starts (its plots need the height), the Results dock after it (the confusion
+    # matrix's cells then fit their counts); the bottom docks give way to the Results only down to
+    # BOTTOM_KEEPS. Taller docks, later runs and a layout restored from the user's settings are left alone.
     TRAINING_HEIGHT = 360
     RESULTS_HEIGHT = 480
     BOTTOM_KEEPS = 280
 
+    def _first_time(self, name):
+        if name in self._sized or self.window.settings.value("window_state") is not None:
+            return False
+        self._sized.add(name)
+        return True
+
     def _make_room_for_training(self):
+        if not self._first_time("training"):
+            return
         w, dock = self.window, self.training_dock
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
         want = min(self.TRAINING_HEIGHT, int(w.height() * 0.4))
@@ -311,6 +320,8 @@ class TrainingDocks:
             _resize_docks(w, [dock], [want])
 
     def _make_room_for_results(self):
+        if not self._first_time("results"):
+            return
         w, dock = self.window, self.results_dock
         # Lay out the raised tab first: until then a dock that was behind a tab reports an old size.
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
