@@ -177,3 +177,26 @@ def test_settings_round_trip(qtbot):
     assert p.settings().dataset == "/tmp/mine.npz" and p.dataset_combo.currentText() == "mine.npz"
     p.set_devices(["cpu", "cuda"])
     assert [p.device_combo.itemData(i) for i in range(p.device_combo.count())] == ["cpu", "cuda"]
+
+
+@pytest.mark.slow
+def test_clicking_train_and_more_epochs_runs(qtbot, panel):
+    """The buttons as a user clicks them: ``clicked`` carries Qt's ``checked`` bool, which once reached
+    train(settings) as settings=False and raised in the slot, so that the click did nothing."""
+    from PySide6.QtCore import Qt
+
+    panel.samples_spin.setValue(320)
+    panel.batch_spin.setValue(32)
+    errors = []
+    panel.error.connect(errors.append)
+    with qtbot.waitSignal(panel.run_finished, timeout=RUN_MS) as blocker:
+        qtbot.mouseClick(panel.train_button, Qt.LeftButton)
+    assert not errors and blocker.args[0] in panel.runs_view.records
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    assert panel.plots.point_count("loss") == 9  # 288 training samples / 32
+    assert panel.status_label.text().startswith("Done")
+    assert panel.more_button.isEnabled()
+    with qtbot.waitSignal(panel.run_finished, timeout=RUN_MS):
+        qtbot.mouseClick(panel.more_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    assert not errors and panel.plots.epoch_count() == 2
