@@ -46,13 +46,23 @@ def main_window_for_tests(file=None, settings=None, offer_recovery=False):
     return win
 
 
+def open_window(file=None, settings=None):
+    """The editor window as a user gets it, shown: an exception that a slot lets out shows a dialog (PySide
+    would only print it, and the click would seem to do nothing)."""
+    make_application()
+    from visualkeras_app import error_dialog
+    from visualkeras_app.mainwindow import MainWindow
+
+    win = MainWindow(file=file, settings=settings)
+    error_dialog.install(parent=lambda: win)
+    win.show()
+    return win
+
+
 def run(file=None, argv=None) -> int:
     """Open the editor window (on ``file`` when given) and run the event loop; returns the exit code."""
     app = make_application(argv)
-    from visualkeras_app.mainwindow import MainWindow
-
-    win = MainWindow(file=file)
-    win.show()
+    win = open_window(file)  # noqa: F841 - kept alive by this frame until the loop ends
     return app.exec()
 
 
