@@ -1,5 +1,6 @@
 """Packaging glue that pyproject.toml cannot express: the repository's top-level resources/ folder
-(icons, templates, styles) ships inside the wheel as the package data ``visualkeras_app.resources``."""
+(icons, templates, styles) ships inside the wheel as the package data ``visualkeras_app.resources``,
+and MNIST's four IDX files (with their license and digests) as the data of ``engine.datasets.mnist``."""
 import os
 
 from setuptools import find_packages, setup
@@ -20,6 +21,9 @@ for root, dirs, _files in os.walk(RES):
 setup(
     packages=find_packages(include=["engine", "engine.*", "visualkeras_app", "visualkeras_app.*"]) + res_packages,
     package_dir=package_dir,
-    package_data={name: ["*"] for name in res_packages},
+    package_data={
+        **{name: ["*"] for name in res_packages},
+        "engine.datasets.mnist": ["*-ubyte.gz", "LICENSE.txt", "SHA256SUMS"],
+    },
     include_package_data=True,
 )

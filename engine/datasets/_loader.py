@@ -5,14 +5,18 @@ A data set is looked for, in order:
 1. under the folder named by ``$VISUALKERAS_DATA``: ``<dir>/<name>/`` holding the four IDX
    files (``train-images-idx3-ubyte.gz``...), or Keras's single ``<name>.npz`` at
    ``<dir>/<name>.npz`` or ``<dir>/<name>/<name>.npz``;
-2. in Keras's own download cache (``$KERAS_HOME`` or ``~/.keras``, then ``datasets/``);
-3. in this app's cache (``$VISUALKERAS_CACHE`` or ``~/.cache/visualkeras-app``, then
+2. the copy shipped inside the package (MNIST only), each file checked against its SHA-256
+   the first time a process reads it;
+3. in Keras's own download cache (``$KERAS_HOME`` or ``~/.keras``, then ``datasets/``);
+4. in this app's cache (``$VISUALKERAS_CACHE`` or ``~/.cache/visualkeras-app``, then
    ``datasets/``), where downloads go;
-4. on public mirrors: each file is streamed into a temporary file in the cache, checked
+5. in folders that operating-system packages install (Debian's ``dataset-fashion-mnist``
+   puts Fashion-MNIST in ``/usr/share/datasets/fashion-mnist/``);
+6. on public mirrors: each file is streamed into a temporary file in the cache, checked
    against its SHA-256 and only then renamed into place, so an interrupted or corrupted
    download never leaves a file that looks complete.
 
-Setting ``VISUALKERAS_OFFLINE=1`` skips step 4.
+Setting ``VISUALKERAS_OFFLINE=1`` skips step 6.
 """
 from __future__ import annotations
 
@@ -85,6 +89,10 @@ class DatasetSpec:
         downloads: Alternatives, tried in order; each is a tuple of ``RemoteFile``: either one
             ``.npz`` or the four IDX files.
         image_shape: Shape of one image, checked when loading.
+        packaged: The folder of the copy shipped inside the package (or ``None``); its four
+            IDX files must have the SHA-256 digests of the IDX alternative in ``downloads``.
+        system_folders: ``(folder, how the files get there)`` pairs: folders that operating-system
+            packages install the IDX files in.
     """
 
     name: str
@@ -94,6 +102,16 @@ class DatasetSpec:
     keras_folder: str | None
     downloads: tuple
     image_shape: tuple = (28, 28)
+    packaged: str | None = None
+    system_folders: tuple = ()
+
+    def idx_sha256(self):
+        """``{file name: SHA-256}`` of the published IDX files (from the IDX download alternative)."""
+        for files in self.downloads:
+            names = {f.name: f.sha256 for f in files}
+            if set(names) == set(IDX_FILES):
+                return names
+        return {}
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,22 +217,40 @@ def parse_idx(data, source="<bytes>"):
     return arr
 
 
-def read_idx(path):
+def read_idx(path, sha256=None):
     """Reads an IDX file (``.gz`` or not, told apart by content) into a NumPy array.
 
     Parsed arrays are kept for the life of the process, keyed by path, size and modification
     time; the returned array is read-only and shared, so copy it before changing it.
+
+    Args:
+        path: The file.
+        sha256: When given, the file's bytes must have this SHA-256 digest (checked once per
+            process and file version).
+
+    Raises:
+        ChecksumError: The file's digest is not ``sha256``.
+        IDXFormatError: The file is not a valid IDX file.
     """
     path = os.path.abspath(path)
     st = os.stat(path)
     key = (path, st.st_mtime_ns, st.st_size)
     with _arrays_lock:
-        arr = _arrays.get(key)
-    if arr is None:
+        arr, verified = _arrays.get(key, (None, None))
+    if arr is None or (sha256 is not None and verified != sha256):
         with open(path, "rb") as f:
-            arr = parse_idx(f.read(), source=path)
+            data = f.read()
+        if sha256 is not None:
+            digest = hashlib.sha256(data).hexdigest()
+            if digest != sha256:
+                raise ChecksumError(
+                    f"{path}: the file's SHA-256 is {digest}, expected {sha256}: it is damaged or not the "
+                    "published file. Reinstall visualkeras-app (or replace the file)."
+                )
+        if arr is None:
+            arr = parse_idx(data, source=path)
         with _arrays_lock:
-            _arrays[key] = arr
+            _arrays[key] = (arr, sha256 if sha256 is not None else verified)
     return arr
 
 
@@ -240,18 +276,21 @@ def _check_split(x, y, split, source, image_shape):
     return _as_uint8(x, f"{split} images", source), _as_uint8(y, f"{split} labels", source)
 
 
-def load_idx_folder(paths, image_shape=(28, 28)):
+def load_idx_folder(paths, image_shape=(28, 28), sha256=None):
     """Loads ``((x_train, y_train), (x_test, y_test))`` from the four IDX files.
 
     Args:
         paths: The four paths in ``IDX_FILES`` order (train images, train labels, test images,
             test labels).
         image_shape: Expected shape of one image.
+        sha256: Optional ``{file name: SHA-256}``; each file's digest is checked against the
+            entry for its name.
 
     Returns:
         Fresh writable uint8 arrays: x of shape (N, 28, 28), y of shape (N,).
     """
-    x_train, y_train, x_test, y_test = (read_idx(p) for p in paths)
+    sha256 = sha256 or {}
+    x_train, y_train, x_test, y_test = (read_idx(p, sha256.get(os.path.basename(p))) for p in paths)
     folder = os.path.dirname(paths[0])
     x_train, y_train = _check_split(x_train, y_train, "training", folder, image_shape)
     x_test, y_test = _check_split(x_test, y_test, "test", folder, image_shape)
@@ -320,6 +359,20 @@ class _Search:
             return load_npz(path, self.spec.image_shape)
         return None
 
+    def try_packaged(self):
+        """The copy shipped inside the package, its files checked against the published digests."""
+        folder = self.spec.packaged
+        found, missing = _find_idx_files(folder)
+        if missing:
+            self.notes.append(f"the copy shipped with visualkeras-app ({folder}) lacks {', '.join(missing)}; "
+                              "reinstall visualkeras-app")
+            return None
+        try:
+            return load_idx_folder(found, self.spec.image_shape, sha256=self.spec.idx_sha256())
+        except (ChecksumError, IDXFormatError) as e:
+            self.notes.append(str(e))
+            return None
+
     def in_root(self, root):
         """``<root>/<folder>/`` with the IDX files, or ``<root>/<name>.npz``/``<root>/<folder>/<name>.npz``."""
         spec = self.spec
@@ -341,6 +394,8 @@ class _Search:
         data_root = os.environ.get(DATA_ENV)
         if data_root:
             yield lambda: self.in_root(data_root)
+        if spec.packaged:
+            yield self.try_packaged
         keras_dir = keras_datasets_dir()
         npz_name = keras_npz or spec.keras_npz
         if npz_name:
@@ -348,6 +403,8 @@ class _Search:
         if spec.keras_folder:
             yield lambda: self.try_folder(os.path.join(keras_dir, spec.keras_folder))
         yield lambda: self.in_root(cache_dir())
+        for folder, _how in spec.system_folders:
+            yield lambda folder=folder: self.try_folder(folder)
 
 
 # --------------------------------------------------------------------------------------------
@@ -495,7 +552,7 @@ def _not_found_message(spec, keras_npz, errors, notes):
         lines.append("Download errors:")
         lines += [f"  - {e}" for e in errors]
     if notes:
-        lines.append("Incomplete folders found:")
+        lines.append("Incomplete or damaged copies found:")
         lines += [f"  - {n}" for n in notes]
     lines += [
         "To use it offline, put the files in one of these places:",
@@ -519,6 +576,8 @@ def _not_found_message(spec, keras_npz, errors, notes):
         f"  3. This app's cache ({CACHE_ENV} changes it): {os.path.join(ours, folder)}{os.sep} (the four IDX files)"
         f" or {os.path.join(ours, spec.name + '.npz')}"
     )
+    for place, how in spec.system_folders:
+        lines.append(f"  4. {place}{os.sep} (the four IDX files; {how})")
     lines.append("The files can be downloaded from:")
     for files in spec.downloads:
         lines += [f"  {f.urls[0]}" for f in files]

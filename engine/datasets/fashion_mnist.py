@@ -29,6 +29,9 @@ SPEC = DatasetSpec(
     keras_npz=None,
     keras_folder="fashion-mnist",
     downloads=(tuple(RemoteFile(n, tuple(m + n for m in _MIRRORS), *_FILES[n]) for n in IDX_FILES),),
+    # Debian's package recompresses the files (other digests, same images), so they are checked by
+    # parsing, like any local copy.
+    system_folders=(("/usr/share/datasets/fashion-mnist", "Debian and Ubuntu: apt install dataset-fashion-mnist"),),
 )
 
 
@@ -40,8 +43,9 @@ def load_data():
     7 Sneaker, 8 Bag, 9 Ankle boot.
 
     The four IDX ``.gz`` files are looked for under ``$VISUALKERAS_DATA/fashion_mnist/``, in
-    Keras's cache (``~/.keras/datasets/fashion-mnist/``), in this app's cache, and
-    downloaded there if none has them.
+    Keras's cache (``~/.keras/datasets/fashion-mnist/``), in this app's cache, where Debian's
+    ``dataset-fashion-mnist`` package installs them (``/usr/share/datasets/fashion-mnist/``), and
+    downloaded into this app's cache if none has them.
 
     Returns:
         ``(x_train, y_train), (x_test, y_test)``: uint8 arrays; x of shape (N, 28, 28), y of

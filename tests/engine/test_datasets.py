@@ -1,4 +1,6 @@
-"""engine.datasets: the real MNIST files, the order of the sources, downloads (never over the network) and errors."""
+"""engine.datasets: the real MNIST files (shipped in the package), the order of the sources, downloads (never
+over the network) and errors."""
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -7,18 +9,16 @@ import struct
 import time
 import urllib.error
 
+import shutil
+
 import numpy as np
 import pytest
 
 from engine.datasets import _loader, fashion_mnist, mnist
 from engine.datasets._loader import IDX_FILES, ChecksumError, DatasetNotFoundError, DownloadError, IDXFormatError
-from tests.conftest import data_dir
 
-REAL_MNIST = os.path.join(data_dir(), "mnist")
-needs_real_mnist = pytest.mark.skipif(
-    not all(os.path.isfile(os.path.join(REAL_MNIST, n)) for n in IDX_FILES),
-    reason=f"the MNIST IDX files are not in {REAL_MNIST}",
-)
+SHIPPED_MNIST = mnist.SPEC.packaged
+DEBIAN_FASHION_MNIST = fashion_mnist.SPEC.system_folders
 
 
 @pytest.fixture(autouse=True)
@@ -34,7 +34,17 @@ def isolated(tmp_path, monkeypatch):
         raise urllib.error.URLError("network disabled in tests")
 
     monkeypatch.setattr(_loader, "_urlopen", no_network)
+    # The system folder moved to one the test owns (a machine with the Debian package must not change results).
+    (system_folder, how), = DEBIAN_FASHION_MNIST
+    monkeypatch.setattr(fashion_mnist, "SPEC", dataclasses.replace(
+        fashion_mnist.SPEC, system_folders=((str(tmp_path / "system" / "fashion-mnist"), how),)))
     return home
+
+
+@pytest.fixture
+def no_shipped_copy(monkeypatch):
+    """MNIST as if the package shipped no copy of it (the caches and downloads are reached)."""
+    monkeypatch.setattr(mnist, "SPEC", dataclasses.replace(mnist.SPEC, packaged=None))
 
 
 def idx_bytes(arr, type_code=0x08):
@@ -79,9 +89,8 @@ def train_label(result):
 # The real files
 
 
-@needs_real_mnist
-def test_real_mnist(monkeypatch):
-    monkeypatch.setenv("VISUALKERAS_DATA", data_dir())
+def test_real_mnist_ships_in_the_package():
+    # No VISUALKERAS_DATA, an empty HOME and no network (the autouse fixture): the shipped copy.
     start = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
     elapsed = time.perf_counter() - start
@@ -104,6 +113,47 @@ def test_real_mnist(monkeypatch):
     assert x2.flags.writeable and x2[0].max() == 255
 
 
+def test_shipped_files_have_license_and_digests():
+    assert sorted(n for n in os.listdir(SHIPPED_MNIST) if n.endswith(".gz")) == sorted(IDX_FILES)
+    published = mnist.SPEC.idx_sha256()
+    with open(os.path.join(SHIPPED_MNIST, "SHA256SUMS")) as f:
+        sums = dict(reversed(line.split()) for line in f if line.strip())
+    assert sums == published                                        # the file for people agrees with the code
+    for name in IDX_FILES:
+        with open(os.path.join(SHIPPED_MNIST, name), "rb") as f:
+            assert hashlib.sha256(f.read()).hexdigest() == published[name]
+    with open(os.path.join(SHIPPED_MNIST, "LICENSE.txt")) as f:
+        text = f.read()
+    assert "Yann LeCun" in text and "Corinna Cortes" in text and "CC BY-SA 3.0" in text
+
+
+def _shipped_copy_in(folder):
+    os.makedirs(folder)
+    for name in IDX_FILES:
+        shutil.copy(os.path.join(SHIPPED_MNIST, name), folder)
+    return folder
+
+
+def test_a_damaged_shipped_copy_is_refused_by_its_digest(tmp_path, monkeypatch, isolated):
+    folder = _shipped_copy_in(str(tmp_path / "pkg"))
+    path = os.path.join(folder, "t10k-labels-idx1-ubyte.gz")
+    with open(path, "rb") as f:
+        data = bytearray(f.read())
+    # Still a valid gzip'd IDX file of the right shape (a label changed): only the digest tells.
+    labels = _loader.parse_idx(bytes(data)).copy()
+    labels[0] = (labels[0] + 1) % 10
+    with open(path, "wb") as f:
+        f.write(gzip.compress(idx_bytes(labels)))
+    monkeypatch.setattr(mnist, "SPEC", dataclasses.replace(mnist.SPEC, packaged=folder))
+    with pytest.raises(DatasetNotFoundError) as info:
+        mnist.load_data()
+    msg = str(info.value)
+    assert "t10k-labels-idx1-ubyte.gz" in msg and "SHA-256" in msg and "Reinstall visualkeras-app" in msg
+    # A good copy in a cache is used instead.
+    write_idx_folder(str(isolated / ".cache" / "visualkeras-app" / "datasets" / "mnist"), 3)
+    assert train_label(mnist.load_data()) == 3
+
+
 def test_idx_uncompressed_and_variant_names(tmp_path, monkeypatch):
     write_idx_folder(str(tmp_path / "data" / "mnist"), 4, gz=False)
     monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))
@@ -114,7 +164,7 @@ def test_idx_uncompressed_and_variant_names(tmp_path, monkeypatch):
 # The order of the sources
 
 
-def test_source_order(tmp_path, monkeypatch, isolated):
+def test_source_order(tmp_path, monkeypatch, isolated, no_shipped_copy):
     data = tmp_path / "data"
     keras_cache = isolated / ".keras" / "datasets"
     ours = isolated / ".cache" / "visualkeras-app" / "datasets"
@@ -129,7 +179,16 @@ def test_source_order(tmp_path, monkeypatch, isolated):
     assert train_label(mnist.load_data()) == 0                      # ... and its IDX folder first
 
 
-def test_npz_inside_folder_and_keras_home(tmp_path, monkeypatch):
+def test_shipped_copy_comes_after_visualkeras_data_and_before_the_caches(tmp_path, monkeypatch, isolated):
+    write_idx_folder(str(isolated / ".cache" / "visualkeras-app" / "datasets" / "mnist"), 3)
+    write_npz(str(isolated / ".keras" / "datasets" / "mnist.npz"), 2)
+    assert mnist.load_data()[0][1][:5].tolist() == [5, 0, 4, 1, 9]  # the real, shipped MNIST
+    write_idx_folder(str(tmp_path / "data" / "mnist"), 1)
+    monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))
+    assert train_label(mnist.load_data()) == 1
+
+
+def test_npz_inside_folder_and_keras_home(tmp_path, monkeypatch, no_shipped_copy):
     write_npz(str(tmp_path / "data" / "mnist" / "mnist.npz"), 6)
     monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))
     assert train_label(mnist.load_data()) == 6
@@ -139,7 +198,7 @@ def test_npz_inside_folder_and_keras_home(tmp_path, monkeypatch):
     assert train_label(mnist.load_data(path="digits.npz")) == 7     # Keras's `path` argument
 
 
-def test_visualkeras_cache_variable(tmp_path, monkeypatch):
+def test_visualkeras_cache_variable(tmp_path, monkeypatch, no_shipped_copy):
     write_idx_folder(str(tmp_path / "c" / "datasets" / "mnist"), 8)
     monkeypatch.setenv("VISUALKERAS_CACHE", str(tmp_path / "c"))
     assert _loader.cache_dir() == str(tmp_path / "c" / "datasets")
@@ -154,6 +213,18 @@ def test_fashion_mnist_sources(tmp_path, monkeypatch, isolated):
     assert train_label(fashion_mnist.load_data()) == 4                # Keras's folder name is accepted
     write_idx_folder(str(tmp_path / "data" / "fashion_mnist"), 2)
     assert train_label(fashion_mnist.load_data()) == 2                # our name comes first
+
+
+def test_fashion_mnist_from_the_debian_package_folder(tmp_path, isolated):
+    assert DEBIAN_FASHION_MNIST[0][0] == "/usr/share/datasets/fashion-mnist"   # where dataset-fashion-mnist puts it
+    system = str(tmp_path / "system" / "fashion-mnist")                        # the fixture's stand-in for it
+    with pytest.raises(DatasetNotFoundError) as info:
+        fashion_mnist.load_data()
+    assert system in str(info.value) and "apt install dataset-fashion-mnist" in str(info.value)
+    write_idx_folder(system, 6)
+    assert train_label(fashion_mnist.load_data()) == 6
+    write_idx_folder(str(isolated / ".cache" / "visualkeras-app" / "datasets" / "fashion_mnist"), 7)
+    assert train_label(fashion_mnist.load_data()) == 7                # the caches come first
 
 
 # ------------------------------------------------------------------------------------------
@@ -193,10 +264,9 @@ def _leftovers(folder):
     return [n for n in os.listdir(folder) if n.endswith(".part")] if os.path.isdir(folder) else []
 
 
-@needs_real_mnist
-def test_download_falls_back_to_idx_mirror_and_caches(tmp_path, monkeypatch, capsys, isolated):
+def test_download_falls_back_to_idx_mirror_and_caches(tmp_path, monkeypatch, capsys, isolated, no_shipped_copy):
     fake_npz = write_npz(str(tmp_path / "served" / "mnist.npz"), 1)  # wrong bytes for the npz's SHA-256
-    served = Served({"mnist.npz": fake_npz, **{n: os.path.join(REAL_MNIST, n) for n in IDX_FILES}})
+    served = Served({"mnist.npz": fake_npz, **{n: os.path.join(SHIPPED_MNIST, n) for n in IDX_FILES}})
     monkeypatch.setattr(_loader, "_urlopen", served)
 
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
@@ -280,7 +350,7 @@ def test_download_with_custom_spec_tries_mirrors_in_order(tmp_path, monkeypatch,
 # Errors
 
 
-def test_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch, isolated):
+def test_offline_error_says_where_to_put_the_files(tmp_path, monkeypatch, isolated, no_shipped_copy):
     write_idx_folder(str(tmp_path / "data" / "mnist"), 1)
     os.remove(tmp_path / "data" / "mnist" / "t10k-labels-idx1-ubyte.gz")   # an incomplete folder
     monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))

@@ -1,6 +1,8 @@
 """MNIST handwritten digits (``keras.datasets.mnist``)."""
 from __future__ import annotations
 
+import os
+
 from engine.datasets._loader import IDX_FILES, DatasetSpec, RemoteFile, load
 
 _KERAS_MIRROR = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
@@ -25,6 +27,9 @@ SPEC = DatasetSpec(
                     "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1", 11490434),),
         tuple(RemoteFile(n, (_IDX_MIRROR + n,), *_IDX_SHA256[n]) for n in IDX_FILES),
     ),
+    # The four original IDX files ship in this package's folder (LICENSE.txt beside them), so
+    # MNIST loads on a computer without a network connection.
+    packaged=os.path.dirname(os.path.abspath(__file__)),
 )
 
 
@@ -33,8 +38,9 @@ def load_data(path="mnist.npz"):
     10,000 test images.
 
     The files are looked for under ``$VISUALKERAS_DATA`` (``mnist/`` with the four IDX
-    ``.gz`` files, or ``mnist.npz``), in Keras's cache (``~/.keras/datasets/mnist.npz``), in
-    this app's cache, and downloaded there if none has them.
+    ``.gz`` files, or ``mnist.npz``), then in the copy that ships with this package (checked
+    against the published SHA-256 digests), in Keras's cache (``~/.keras/datasets/mnist.npz``),
+    in this app's cache, and downloaded there if none has them.
 
     Args:
         path: Name of the file in Keras's cache (``~/.keras/datasets``), as in Keras.
