@@ -7,7 +7,7 @@ at the first checkpoint with test accuracy >= 0.99) and the final test loss and 
 FAIL against the target (>= 99.0% in <= 15 s of training). These machines are shared: a second
 ``--repeat`` shows the noise; the best time is the machine's, the worst is the neighbours'.
 
-    VISUALKERAS_DATA=/path/to/data python bench/bench_mnist_fast.py [--lr 3e-3] [--seed 0]
+    python bench/bench_mnist_fast.py [--lr 3e-3] [--seed 0]
         [--checkpoints 4] [--repeat 1] [--threads N]
 """
 from __future__ import annotations

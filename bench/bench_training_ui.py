@@ -271,10 +271,6 @@ def main(argv=None):
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ.setdefault("VISUALKERAS_OFFLINE", "1")
-    if not os.environ.get("VISUALKERAS_DATA"):
-        guess = os.path.join(os.path.dirname(ROOT), "shared", "data")
-        if os.path.isdir(guess):
-            os.environ["VISUALKERAS_DATA"] = guess
     if args.mode:
         return child(args)
 

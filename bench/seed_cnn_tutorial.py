@@ -2,7 +2,7 @@
 batch 128, Adadelta with Keras 3 defaults, to_categorical added), on engine and, when installed, on
 Keras 3 (torch backend). Prints each library's test accuracy and training time.
 
-    VISUALKERAS_DATA=../shared/data python bench/seed_cnn_tutorial.py [--epochs 10] [--no-keras]
+    python bench/seed_cnn_tutorial.py [--epochs 10] [--no-keras]
 """
 from __future__ import annotations
 

@@ -31,10 +31,6 @@ def main(argv=None):
     args = ap.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    if not os.environ.get("VISUALKERAS_DATA"):
-        guess = os.path.join(os.path.dirname(ROOT), "shared", "data")
-        if os.path.isdir(guess):
-            os.environ["VISUALKERAS_DATA"] = guess
     tmp = tempfile.mkdtemp(prefix="vk-shot-")
     os.environ["VISUALKERAS_RECOVERY_DIR"] = tmp
     sys.path.insert(0, ROOT)

@@ -1,10 +1,65 @@
+"""Test set-up shared by every test: Keras on torch, Qt offscreen, no network, and the markers.
+
+The tests need nothing beside the checkout: MNIST ships inside the package (engine/datasets/mnist/),
+other data is made on the fly, and any attempt to reach another machine fails the test that made it.
+"""
+import ipaddress
 import os
+import socket
 
 # Real Keras (the interop reference) must run on torch; set before anything imports keras.
 os.environ.setdefault("KERAS_BACKEND", "torch")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest  # noqa: E402
+
+
+class NetworkAccessInTests(OSError):
+    """A test tried to reach another machine; the tests must pass offline."""
+
+
+def _is_local(host):
+    if host in ("localhost", "", None):
+        return True
+    try:
+        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _refuse_network():
+    """Connections and name look-ups go only to this machine (torchrun's loopback rendezvous still works)."""
+    real_connect, real_connect_ex, real_getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo
+
+    def check(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_local(address[0]):
+            raise NetworkAccessInTests(f"the tests run offline, but a test connected to {address!r}")
+
+    def connect(self, address):
+        check(self, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        check(self, address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host, *args, **kwargs):
+        if not _is_local(host.decode() if isinstance(host, bytes) else host):
+            raise NetworkAccessInTests(f"the tests run offline, but a test looked up the address of {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = connect, connect_ex, getaddrinfo
+
+
+def pytest_configure(config):
+    _refuse_network()
+
+
+def pytest_collection_modifyitems(config, items):
+    # Every test that takes the `keras` fixture compares with real Keras: `-m keras` / `-m "not keras"`.
+    for item in items:
+        if "keras" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.keras)
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +78,3 @@ def keras():
     if k.backend.backend() != "torch":
         pytest.skip("Keras is not on its torch backend (set KERAS_BACKEND=torch)")
     return k
-
-
-def data_dir():
-    """The folder with mnist/ (VISUALKERAS_DATA, else ../shared/data beside the checkout)."""
-    env = os.environ.get("VISUALKERAS_DATA")
-    if env:
-        return env
-    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.path.join(os.path.dirname(here), "shared", "data")

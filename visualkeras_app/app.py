@@ -29,6 +29,14 @@ def make_application(argv=None):
     from visualkeras_app import __version__
 
     app.setApplicationVersion(__version__)
+    if app.windowIcon().isNull():
+        import os
+
+        from PySide6.QtGui import QIcon
+
+        from visualkeras_app import resources_path
+
+        app.setWindowIcon(QIcon(os.path.join(resources_path(), "icons", "visualkeras-app.svg")))
     return app
 
 

@@ -39,6 +39,7 @@ def _weights(path):
 
 
 # 51: the last batch of each epoch has 1 sample, so one process has none and runs a stand-in.
+@pytest.mark.slow
 @pytest.mark.parametrize("global_batch,optimizer", [(32, "adam"), (51, "sgd")])
 def test_two_processes_under_torchrun_train_as_one(tmp_path, global_batch, optimizer):
     single, _ = _run([], tmp_path / "single", global_batch, optimizer)
@@ -96,6 +97,7 @@ def test_two_processes_under_torchrun_train_as_one(tmp_path, global_batch, optim
     assert stdout.count("Epoch 1/3") == 1
 
 
+@pytest.mark.slow
 def test_a_script_ending_on_a_collective_exits_cleanly(tmp_path):
     # Gloo's threads release a finished collective's tensors after the caller has moved on; at exit that
     # raced with the interpreter's teardown and aborted the process (exit -6) about one run in eight.

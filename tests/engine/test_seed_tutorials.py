@@ -1,7 +1,7 @@
 """The two tutorials in ../shared/seeds, with `keras` renamed `engine`.
 
-The MLP tutorial runs on random data of its shapes. The CNN tutorial runs on the real MNIST (from
-VISUALKERAS_DATA): as written it passes integer labels to categorical_crossentropy, which must be
+The MLP tutorial runs on random data of its shapes. The CNN tutorial runs on the real MNIST (the copy
+shipped in the package): as written it passes integer labels to categorical_crossentropy, which must be
 answered with a message naming the fix; with to_categorical added it trains, and reaches what Keras
 reaches with the same code, weights and data.
 """
@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 
 import engine
-
-from tests.conftest import data_dir
 
 
 def test_mlp_tutorial_runs_as_written():
@@ -38,13 +36,6 @@ def test_mlp_tutorial_runs_as_written():
     classes = model.predict(x_test, batch_size=128, verbose=0)
     assert classes.shape == (200, 10)
     np.testing.assert_allclose(classes.sum(axis=1), 1.0, rtol=1e-5)
-
-
-def _need_mnist():
-    folder = os.path.join(data_dir(), "mnist")
-    if not os.path.isdir(folder):
-        pytest.skip(f"MNIST IDX files not found in {folder} (set VISUALKERAS_DATA)")
-    os.environ["VISUALKERAS_DATA"] = data_dir()
 
 
 def _cnn(lib, input_shape, num_classes=10):
@@ -80,7 +71,6 @@ def _tutorial_data():
 
 
 def test_cnn_tutorial_as_written_gets_a_clear_message():
-    _need_mnist()
     (x_train, y_train), (x_test, y_test), input_shape = _tutorial_data()
     assert x_train.shape == (60000, 28, 28, 1) and x_test.shape == (10000, 28, 28, 1)
     model = _cnn(engine, input_shape)
@@ -90,8 +80,8 @@ def test_cnn_tutorial_as_written_gets_a_clear_message():
     assert "to_categorical" in str(e.value)
 
 
+@pytest.mark.slow
 def test_cnn_tutorial_with_to_categorical_matches_keras(keras):
-    _need_mnist()
     (x_train, y_train), (x_test, y_test), input_shape = _tutorial_data()
     y_train = engine.utils.to_categorical(y_train, 10)
     y_test = engine.utils.to_categorical(y_test, 10)

@@ -1,17 +1,12 @@
 """``visualkeras-app train``: a template or a file, Keras's progress bar, result lines, --save, errors."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from tests.conftest import data_dir
 from visualkeras_app.cli import main
-
-
-@pytest.fixture(autouse=True)
-def _data(monkeypatch):
-    if not os.environ.get("VISUALKERAS_DATA"):
-        monkeypatch.setenv("VISUALKERAS_DATA", data_dir())
 
 
 def test_train_a_template_prints_progress_and_results_and_saves_keras(capsys, tmp_path):
@@ -67,3 +62,22 @@ def test_unknown_model_and_bad_arguments(capsys):
         main(["train", "mnist_fast_cnn", "--epochs", "0"])
     assert main(["train", "mnist_fast_cnn", "--save", "out.txt"]) == 2
     assert ".keras, .h5 or .vkproj" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_works_offline_on_a_fresh_machine(tmp_path):
+    """As a new user runs it: no VISUALKERAS_DATA, an empty HOME, downloads off: MNIST comes from the package."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("VISUALKERAS_DATA", "VISUALKERAS_CACHE", "KERAS_HOME", "XDG_CACHE_HOME")}
+    env.update(HOME=str(home), VISUALKERAS_OFFLINE="1", PYTHONDONTWRITEBYTECODE="1")
+    script = os.path.join(os.path.dirname(sys.executable), "visualkeras-app")
+    cmd = [script] if os.path.isfile(script) else [sys.executable, "-m", "visualkeras_app"]
+    proc = subprocess.run(cmd + ["train", "mnist_fast_cnn", "--epochs", "1"],
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert last.startswith("test_accuracy: ")
+    assert float(last.split(": ")[1]) >= 0.98, proc.stdout[-2000:]    # the one-click recipe: 99% in one epoch
+    assert not (home / ".cache" / "visualkeras-app" / "datasets").exists()  # nothing was downloaded or cached

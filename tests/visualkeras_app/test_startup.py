@@ -4,6 +4,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -21,6 +23,7 @@ def _bench():
     return module
 
 
+@pytest.mark.slow
 def test_window_paints_before_torch_is_imported(monkeypatch):
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     rep = _bench().one_run("app")  # a fresh process: launch, first paint, engine loaded, quit

@@ -188,6 +188,7 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path, monkeypatch):
         engine.models.load_model(str(path))
 
 
+@pytest.mark.slow
 def test_kill_mid_save_leaves_the_previous_file_intact(tmp_path):
     path = tmp_path / "m.keras"
     script = textwrap.dedent(f"""

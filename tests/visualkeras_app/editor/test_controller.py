@@ -340,6 +340,7 @@ def test_positions_may_be_qpointf(controller):
     assert controller.document.nodes[a].pos == (12.5, 40.0)
 
 
+@pytest.mark.slow
 def test_the_process_exits_cleanly_with_layers_on_the_clipboard(tmp_path):
     # The clipboard outlives the interpreter; what it holds must not call back into Python then.
     code = ("from PySide6.QtWidgets import QApplication; app = QApplication([]); "

@@ -4,11 +4,13 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests.visualkeras_app.export.conftest import MODELS, REPO, build, predict, run_scripts
 from visualkeras_app.export import export_model
 
 
+@pytest.mark.slow
 def test_scripts_predict_like_the_app(tmp_path):
     jobs, expected = [], []
     for key in MODELS:
@@ -25,6 +27,7 @@ def test_scripts_predict_like_the_app(tmp_path):
         np.testing.assert_allclose(got, want, atol=1e-5, err_msg=key)
 
 
+@pytest.mark.slow
 def test_script_run_as_program_prints_summary_and_moves_with_its_weights(tmp_path):
     model, _ = build("seed_mlp")
     export_model(model, tmp_path / "a" / "net.py")

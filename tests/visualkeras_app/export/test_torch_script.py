@@ -8,6 +8,7 @@ from visualkeras_app.export import ExportError, export_model
 _CALL = "model(*[__import__('torch').from_numpy(x) for x in xs]).detach().numpy()"
 
 
+@pytest.mark.slow
 def test_torch_scripts_match_without_engine(tmp_path):
     jobs, expected = [], []
     for key in MODELS:
@@ -25,6 +26,7 @@ def test_torch_scripts_match_without_engine(tmp_path):
         np.testing.assert_allclose(got, want, atol=1e-5, err_msg=key)
 
 
+@pytest.mark.slow
 def test_torch_script_with_safetensors(tmp_path):
     pytest.importorskip("safetensors")
     model, xs = build("two_input")
@@ -44,6 +46,7 @@ def test_auto_weights_format_falls_back_to_pt(tmp_path, monkeypatch):
     assert report.extra_files[0].endswith("m_torch.pt")
 
 
+@pytest.mark.slow
 def test_gru_and_layer_norm_translate(tmp_path):
     import engine
     from engine import layers
@@ -201,6 +204,7 @@ def exported_kinds(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", list(_KINDS))
 def test_layer_kind_exports(exported_kinds, kind):
     result = exported_kinds[kind]

@@ -11,20 +11,10 @@ import textwrap
 import numpy as np
 import pytest
 
-from tests.conftest import data_dir
 from visualkeras_app.cli import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 RUN_TIMEOUT_S = 240
-
-
-def have_mnist():
-    root = data_dir()
-    return (os.path.isfile(os.path.join(root, "mnist", "train-images-idx3-ubyte.gz"))
-            or os.path.isfile(os.path.join(root, "mnist.npz")))
-
-
-needs_mnist = pytest.mark.skipif(not have_mnist(), reason=f"MNIST is not in {data_dir()} (VISUALKERAS_DATA)")
 
 
 def small_cnn(input_shape=(28, 28, 1), classes=10, activation="softmax"):
@@ -156,9 +146,7 @@ def test_script_trains_as_the_app(case, tmp_path):
     assert saved["test_accuracy"] == pytest.approx(record.test_accuracy, abs=1e-7)
 
 
-@needs_mnist
-def test_script_prepares_mnist_as_the_app(tmp_path, monkeypatch):
-    monkeypatch.setenv("VISUALKERAS_DATA", data_dir())
+def test_script_prepares_mnist_as_the_app(tmp_path):
     from visualkeras_app.training.data import load_dataset, prepare_for_model
 
     for model, loss in ((small_cnn(), "auto"), (_mlp(784, 10), "categorical_crossentropy")):
@@ -240,8 +228,6 @@ def _finish(proc, what):
 def runs(tmp_path_factory):
     """The exported script for a small CNN on MNIST, run as 'python train.py' and as 'torchrun
     --nproc_per_node=2 train.py' (gloo on CPU), both at once: {"single": folder, "torchrun": folder}."""
-    if not have_mnist():
-        pytest.skip(f"MNIST is not in {data_dir()} (VISUALKERAS_DATA)")
     from engine import backend
 
     tmp = tmp_path_factory.mktemp("training_script")
@@ -261,7 +247,7 @@ def runs(tmp_path_factory):
         folder = tmp / kind
         (folder / "audit").mkdir(parents=True)
         (folder / "train.py").write_text(script.read_text())
-        env = dict(os.environ, VISUALKERAS_DATA=data_dir(), VISUALKERAS_OFFLINE="1", KERAS_BACKEND="torch",
+        env = dict(os.environ, VISUALKERAS_OFFLINE="1", KERAS_BACKEND="torch",
                    OMP_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", VK_AUDIT_DIR=str(folder / "audit"),
                    PYTHONPATH=os.pathsep.join([str(hook), REPO]))
         for key in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
@@ -279,6 +265,7 @@ def _weights(path):
     return engine.models.load_model(str(path)).get_weights()
 
 
+@pytest.mark.slow
 def test_torchrun_trains_the_same_weights_as_one_process(runs):
     single, dist = _weights(runs["single"] / "out" / "model.keras"), _weights(runs["torchrun"] / "out" / "model.keras")
     assert len(single) == len(dist) == 4
@@ -286,6 +273,7 @@ def test_torchrun_trains_the_same_weights_as_one_process(runs):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_torchrun_history_matches_one_process(runs):
     single = json.loads((runs["single"] / "out" / "history.json").read_text())
     dist = json.loads((runs["torchrun"] / "out" / "history.json").read_text())
@@ -297,6 +285,7 @@ def test_torchrun_history_matches_one_process(runs):
     assert dist["test_accuracy"] == pytest.approx(single["test_accuracy"], abs=1e-4)
 
 
+@pytest.mark.slow
 def test_only_rank_0_writes_files_and_prints(runs):
     folder = runs["torchrun"]
     audits = [json.loads((folder / "audit" / name).read_text()) for name in os.listdir(folder / "audit")]
@@ -314,6 +303,7 @@ def test_only_rank_0_writes_files_and_prints(runs):
     assert out.count("test_accuracy: ") == 1 and out.count("Saved out/model.keras") == 1
 
 
+@pytest.mark.slow
 def test_the_app_opens_the_trained_file(runs):
     from visualkeras_app.document.project import open_any
 
@@ -397,6 +387,7 @@ def test_two_input_model_has_no_training_script(tmp_path):
     assert not (tmp_path / "train.py").exists()
 
 
+@pytest.mark.slow
 def test_script_help_runs_without_the_app(tmp_path):
     from visualkeras_app.document.templates import load_template
     from visualkeras_app.export import export_model

@@ -99,6 +99,7 @@ def test_cli_export_errors(tmp_path, capsys):
         main(["export", "seed_mlp", str(tmp_path / "m.svg"), "--rankdir", "BT"])
 
 
+@pytest.mark.slow
 def test_cli_export_weights_round_trip(tmp_path):
     """The weights a .keras file carries are the ones the exported script loads."""
     import engine

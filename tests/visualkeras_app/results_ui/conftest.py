@@ -10,20 +10,14 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from tests.conftest import data_dir  # noqa: E402
-
 N_TRAIN, N_TEST = 512, 200
 
 
 def small_mnist():
     """MNIST as a training-core ``Dataset``, cut to N_TRAIN/N_TEST samples."""
-    os.environ.setdefault("VISUALKERAS_DATA", data_dir())
     from visualkeras_app.training.data import Dataset, load_dataset
 
-    try:
-        full = load_dataset("mnist")
-    except FileNotFoundError as e:  # pragma: no cover - machines without the data
-        pytest.skip(f"MNIST not available: {e}")
+    full = load_dataset("mnist")
     return Dataset(full.name, full.x_train[:N_TRAIN], full.y_train[:N_TRAIN], full.x_test[:N_TEST],
                    full.y_test[:N_TEST], list(full.class_names))
 

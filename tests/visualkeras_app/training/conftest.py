@@ -1,22 +1,14 @@
-"""A slice of the real MNIST (VISUALKERAS_DATA) and small models for the training-core tests."""
-import os
-
+"""A slice of the real MNIST (the copy shipped in the package) and small models for the training-core tests."""
 import pytest
-
-from tests.conftest import data_dir
 
 N_TRAIN, N_TEST = 512, 200
 
 
 @pytest.fixture(scope="session")
 def mnist_full():
-    os.environ.setdefault("VISUALKERAS_DATA", data_dir())
     from visualkeras_app.training.data import load_dataset
 
-    try:
-        return load_dataset("mnist")
-    except FileNotFoundError as e:  # pragma: no cover - machines without the data
-        pytest.skip(f"MNIST not available: {e}")
+    return load_dataset("mnist")
 
 
 @pytest.fixture

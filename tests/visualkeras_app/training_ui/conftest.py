@@ -1,4 +1,4 @@
-"""Fixtures for the training panel: real MNIST (from VISUALKERAS_DATA), sliced small so each run takes a
+"""Fixtures for the training panel: real MNIST (the copy shipped in the package), sliced small so each run takes a
 second or two on a shared 2-core CPU, and tiny models."""
 import dataclasses
 import os
@@ -8,23 +8,17 @@ import pytest
 pytest.importorskip("pytestqt")
 pytest.importorskip("pyqtgraph")
 
-from tests.conftest import data_dir  # noqa: E402
-
 TEST_SAMPLES = 300  # test images the runs evaluate on (the full 10,000 would take seconds per run)
 
 
 @pytest.fixture(autouse=True)
 def _offline_data(monkeypatch):
-    if not os.path.isdir(os.path.join(data_dir(), "mnist")):
-        pytest.skip(f"MNIST is not under {data_dir()} (set VISUALKERAS_DATA)")
-    monkeypatch.setenv("VISUALKERAS_DATA", data_dir())
     monkeypatch.setenv("VISUALKERAS_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
 def mnist_full():
     pytest.importorskip("visualkeras_app.training.data")
-    os.environ.setdefault("VISUALKERAS_DATA", data_dir())
     from visualkeras_app.training_ui.worker import cached_dataset
 
     return cached_dataset("mnist")

@@ -123,6 +123,7 @@ def _check_eta(panel, n_samples, validation=False):
                 f"ETA {p.eta_s:.2f} s at epoch {p.epoch}: {passes_left} validation passes of {min(passes):.2f} s left"
 
 
+@pytest.mark.slow
 def test_a_slow_first_batch_and_a_pause_do_not_skew_samples_per_s_or_eta(qtbot, paced):
     s = settings(max_train_samples=2000, batch_size=BATCH, validation_split=0.0)
     chunks = []
@@ -151,6 +152,7 @@ def test_a_slow_first_batch_and_a_pause_do_not_skew_samples_per_s_or_eta(qtbot, 
     assert (last.epoch, last.epochs) == (2, 2)
 
 
+@pytest.mark.slow
 def test_eta_counts_the_validation_passes(qtbot, paced):
     # 2,000 samples, half held out: 32 training batches (0.7 s) and a 1 s validation pass per epoch.
     paced.pace.update(eval=True, warm_up=False)

@@ -99,6 +99,7 @@ def test_more_epochs_refresh_the_results(qtbot, window):
     assert f"{100 * second.test_accuracy:.2f}%" in tr.results_view.summary.text()
 
 
+@pytest.mark.slow
 def test_a_short_run_of_a_batchnorm_model_explains_its_low_test_accuracy(qtbot, window):
     # The fast template has BatchNormalization; 2,000 samples are 32 steps: its moving statistics are still
     # 72% their starting values, and the test images are normalized with them.
