@@ -13,7 +13,8 @@ from engine.layers import Input, InputLayer, Layer  # noqa: E402
 from engine.models import Model, Sequential  # noqa: E402
 from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
 from engine import distribute  # noqa: E402
+from engine import ops, random  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving",
-           "distribute"]
+           "distribute", "ops", "random"]

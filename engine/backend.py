@@ -95,6 +95,10 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
+    # As Keras: the global SeedGenerator of engine.random is made again from the newly seeded `random`.
+    from engine import random as engine_random
+
+    engine_random._reset_global_seed_generator()
 
 
 def _default_device() -> torch.device:

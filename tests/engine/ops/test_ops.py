@@ -1,0 +1,57 @@
+"""Every engine op against keras.ops on the same inputs (values, shapes, dtypes), and the same op on
+symbolic tensors (shapes and dtypes without running)."""
+import numpy as np
+import pytest
+import torch
+
+import engine
+import engine.ops as E
+from tests.engine.ops.cases import CASES
+from tests.engine.ops.harness import check_against_keras, check_symbolic
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_op_matches_keras(case, keras):
+    out = check_against_keras(case, keras)
+    if case.symbolic:
+        check_symbolic(case, out)
+        if case.batch_none:
+            check_symbolic(case, out, batch_none=True)
+
+
+def test_every_keras_op_has_an_engine_op_and_a_case(keras):
+    keras_names = {n for n in dir(keras.ops) if not n.startswith("_")}
+    engine_names = {n for n in dir(E) if not n.startswith("_")}
+    tested = {c.name.split(".")[-1] for c in CASES} | {c.name.split(".")[0] for c in CASES}
+    # Control flow and function transforms are tested by their own tests in test_control_flow.py.
+    own_tests = {"cond", "while_loop", "fori_loop", "scan", "map", "associative_scan", "switch", "vectorized_map",
+                 "vectorize", "custom_gradient", "jvp", "eig", "svd", "image", "linalg", "nn", "numpy"}
+    missing = keras_names - engine_names
+    assert missing <= {"rearrange"}, f"keras.ops names with no engine op: {sorted(missing)}"
+    untested = (keras_names & engine_names) - tested - own_tests
+    assert not untested, f"ops without a harness case: {sorted(untested)}"
+
+
+def test_ops_in_a_functional_model_run_and_match_eager(keras):
+    inp = engine.Input(shape=(4,))
+    h = engine.layers.Dense(3)(inp)
+    y = E.concatenate([E.relu(h), E.sum(E.square(inp), axis=-1, keepdims=True)], axis=-1)
+    out = E.softmax(y * 2.0 if False else E.multiply(y, 2.0))
+    assert out.shape == (None, 4) and out.dtype == "float32"
+    model = engine.Model(inp, out)
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
+    got = model.predict(x, verbose=0)
+    xt = torch.tensor(x)
+    hv = model.layers[1](xt)
+    want = E.softmax(E.multiply(E.concatenate([E.relu(hv), E.sum(E.square(xt), axis=-1, keepdims=True)], -1), 2.0))
+    np.testing.assert_allclose(got, want.detach().numpy(), rtol=1e-6, atol=1e-6)
+
+
+def test_symbolic_unknown_sizes_stay_unknown():
+    x = engine.Input(shape=(None, 3))
+    y = E.reshape(E.transpose(x, (0, 2, 1)), (-1, 3))
+    assert y.shape == (None, 3)
+    z = E.matmul(x, E.ones((3, 5)))
+    assert z.shape == (None, None, 5) and z.dtype == "float32"
+    v, i = E.top_k(x, 2)
+    assert v.shape == (None, None, 2) and i.dtype == "int64"
