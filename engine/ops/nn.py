@@ -42,7 +42,9 @@ selu = _act(F.selu, "selu")
 @keras_op
 def sparse_sigmoid(x):
     x = _t(x)
-    return torch.clamp(0.5 * (x + 1), 0.0, 1.0)
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    one = torch.ones((), dtype=x.dtype, device=x.device)
+    return torch.where(x <= -1, zero, torch.where(x >= 1, one, 0.5 * (x + 1)))
 
 
 @keras_op

@@ -142,9 +142,14 @@ def sqrt(x):
     return torch.sqrt(_to_float(_t(x)))
 
 
+def _to_float64_aware(x):
+    """Integer inputs become floatx, except int64 which becomes float64 (as Keras's torch backend)."""
+    return cast(x, "float64") if _dt(x) == "int64" else _to_float(x)
+
+
 @keras_op
 def cbrt(x):
-    x = _to_float(_t(x))
+    x = _to_float64_aware(_t(x))
     return torch.sign(x) * torch.abs(x) ** (1.0 / 3.0)
 
 
@@ -192,12 +197,12 @@ def round(x, decimals=0):  # noqa: A001
 
 @keras_op
 def deg2rad(x):
-    return torch.deg2rad(_to_float(_t(x)))
+    return torch.deg2rad(_to_float64_aware(_t(x)))
 
 
 @keras_op
 def rad2deg(x):
-    return torch.rad2deg(_to_float(_t(x)))
+    return torch.rad2deg(_to_float64_aware(_t(x)))
 
 
 @keras_op
@@ -366,7 +371,7 @@ def fmod(x1, x2):
 def _float_pair(x1, x2):
     x1, x2 = _t(x1), _t(x2)
     dt = result_type(x1.dtype, x2.dtype)
-    if dt in ("int8", "int16", "int32", "uint8", "uint16", "uint32", "bool"):
+    if dt in ("int8", "int16", "int32", "uint8", "uint16", "uint32"):
         dt = _floatx()
     elif dt == "int64":
         dt = "float64"
@@ -492,7 +497,7 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001
 def prod(x, axis=None, keepdims=False, dtype=None):
     x = _t(x)
     if dtype is None:
-        dtype = _dt(x)
+        dtype = result_type(_dt(x))
         if dtype in ("bool", "int8", "int16", "uint8"):
             dtype = "int32"
     dtype = standardize_dtype(dtype)

@@ -302,4 +302,25 @@ def _cases():
     return out
 
 
+DTYPES = ["bool", "uint8", "int8", "int16", "int64", "float16", "bfloat16", "float64"]
+
+
+def _dtype_cases():
+    """Result dtypes across input dtypes (Keras raises for some pairs; those cases are skipped)."""
+    out = []
+    for n in sorted(set(UNARY_FLOAT + UNARY_POSITIVE + REDUCTIONS)):
+        for dt in DTYPES:
+            out.append(Case(n, A(2, 3, dtype=dt, kind="positive" if "float" in dt else None, low=1, high=5),
+                            id=f"{n}-{dt}", atol=1e-2 if dt in ("float16", "bfloat16") else 1e-5,
+                            rtol=1e-2 if dt in ("float16", "bfloat16") else 1e-5, keras_may_fail=True))
+    for n in sorted(set(BINARY_FLOAT)):
+        for d1 in ("bool", "int8", "int32", "float16", "float64"):
+            for d2 in ("bool", "int32", "int64", "float32"):
+                out.append(Case(n, A(2, 3, dtype=d1, kind="positive" if "float" in d1 else None, low=1, high=5),
+                                A(3, dtype=d2, kind="positive" if "float" in d2 else None, low=1, high=5),
+                                id=f"{n}-{d1}-{d2}", atol=1e-2, rtol=1e-2, keras_may_fail=True))
+    return out
+
+
 CASES = _cases()
+DTYPE_CASES = _dtype_cases()

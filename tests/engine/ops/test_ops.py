@@ -6,7 +6,7 @@ import torch
 
 import engine
 import engine.ops as E
-from tests.engine.ops.cases import CASES
+from tests.engine.ops.cases import CASES, DTYPE_CASES
 from tests.engine.ops.harness import check_against_keras, check_symbolic
 
 
@@ -17,6 +17,14 @@ def test_op_matches_keras(case, keras):
         check_symbolic(case, out)
         if case.batch_none:
             check_symbolic(case, out, batch_none=True)
+
+
+# ~1600 small cases: quick one by one, ~15 s together, so outside the fast loop.
+@pytest.mark.slow
+@pytest.mark.parametrize("case", DTYPE_CASES, ids=[c.id for c in DTYPE_CASES])
+def test_op_dtypes_match_keras(case, keras):
+    out = check_against_keras(case, keras)
+    check_symbolic(case, out)
 
 
 def test_every_keras_op_has_an_engine_op_and_a_case(keras):
