@@ -7,8 +7,25 @@ from collections import namedtuple
 KerasHistory = namedtuple("KerasHistory", ["operation", "node_index", "tensor_index"])
 
 
+def _op_method(name, reflected=False):
+    """A KerasTensor operator that calls ``engine.ops.<name>`` (a node in the graph, as in Keras)."""
+
+    def method(self, *args):
+        from engine import ops
+
+        fn = getattr(ops, name)
+        return fn(args[0], self) if reflected else fn(self, *args)
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
 class KerasTensor:
-    """A symbolic tensor: a shape (``None`` for unknown sizes), a dtype and where it came from."""
+    """A symbolic tensor: a shape (``None`` for unknown sizes), a dtype and where it came from.
+
+    Arithmetic, comparisons (except ``==``/``!=``, which compare identity here) and indexing are ops
+    of ``engine.ops``: ``x * 2`` or ``x[:, 0]`` inside a functional model adds a node, as in Keras.
+    """
 
     def __init__(self, shape, dtype="float32", name=None, keras_history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
@@ -32,6 +49,40 @@ class KerasTensor:
 
     def __eq__(self, other):
         return self is other
+
+    __add__, __radd__ = _op_method("add"), _op_method("add", True)
+    __sub__, __rsub__ = _op_method("subtract"), _op_method("subtract", True)
+    __mul__, __rmul__ = _op_method("multiply"), _op_method("multiply", True)
+    __matmul__, __rmatmul__ = _op_method("matmul"), _op_method("matmul", True)
+    __truediv__, __rtruediv__ = _op_method("true_divide"), _op_method("true_divide", True)
+    __floordiv__, __rfloordiv__ = _op_method("floor_divide"), _op_method("floor_divide", True)
+    __mod__, __rmod__ = _op_method("mod"), _op_method("mod", True)
+    __pow__, __rpow__ = _op_method("power"), _op_method("power", True)
+    __and__, __rand__ = _op_method("logical_and"), _op_method("logical_and", True)
+    __or__, __ror__ = _op_method("logical_or"), _op_method("logical_or", True)
+    __xor__, __rxor__ = _op_method("logical_xor"), _op_method("logical_xor", True)
+    __lt__, __le__ = _op_method("less"), _op_method("less_equal")
+    __gt__, __ge__ = _op_method("greater"), _op_method("greater_equal")
+    __neg__, __abs__, __invert__ = _op_method("negative"), _op_method("absolute"), _op_method("logical_not")
+    __getitem__ = _op_method("get_item")
+
+    def __round__(self, ndigits=None):
+        from engine import ops
+
+        return ops.round(self, decimals=ndigits or 0)
+
+    def reshape(self, newshape):
+        from engine import ops
+
+        return ops.reshape(self, newshape)
+
+    def squeeze(self, axis=None):
+        from engine import ops
+
+        return ops.squeeze(self, axis=axis)
+
+    def __iter__(self):
+        raise NotImplementedError("Iterating over a symbolic KerasTensor is not supported.")
 
     def __array__(self, *a, **k):
         raise TypeError(

@@ -63,3 +63,19 @@ def test_symbolic_unknown_sizes_stay_unknown():
     assert z.shape == (None, None, 5) and z.dtype == "float32"
     v, i = E.top_k(x, 2)
     assert v.shape == (None, None, 2) and i.dtype == "int64"
+
+
+def test_keras_tensor_operators_build_the_same_model_as_keras(keras):
+    """Arithmetic and indexing on symbolic tensors, as Keras code writes them, in a functional model."""
+    def build(K):
+        inp = K.Input(shape=(6,))
+        h = (inp * 2.0 + 1.0) / 3.0 - inp ** 2
+        h = K.ops.where(h > 0.5, h, -h)
+        out = K.ops.concatenate([h[:, :3], (1.0 - inp)[:, 3:], abs(-inp[:, :1]) @ K.ops.ones((1, 2))], axis=-1)
+        return K.Model(inp, out)
+
+    e_model, k_model = build(engine), build(keras)
+    assert e_model.output_shape == tuple(k_model.output.shape) == (None, 8)
+    x = np.random.default_rng(1).standard_normal((4, 6)).astype("float32")
+    np.testing.assert_allclose(e_model.predict(x, verbose=0), keras.ops.convert_to_numpy(k_model(x)), rtol=1e-6,
+                               atol=1e-6)
