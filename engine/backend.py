@@ -73,6 +73,11 @@ def standardize_data_format(data_format):
     return data_format
 
 
+# The dtype names the engine maps to torch dtypes (Keras's names).
+DTYPES = frozenset({"float16", "float32", "float64", "bfloat16", "int8", "int16", "int32", "int64", "uint8", "uint16",
+                    "uint32", "uint64", "bool", "complex64", "complex128", "float8_e4m3fn", "float8_e5m2"})
+
+
 def torch_dtype(dtype=None) -> torch.dtype:
     """Map a Keras dtype name (or None for floatx) to a torch dtype."""
     if dtype is None:
@@ -84,10 +89,11 @@ def torch_dtype(dtype=None) -> torch.dtype:
     dtype = str(dtype)
     if dtype.startswith("mixed_"):
         dtype = "float32"
-    try:
-        return getattr(torch, dtype)
-    except AttributeError:
-        raise ValueError(f"Unknown dtype: {dtype!r}.") from None
+    # Names from a file pick from this list only: ``getattr(torch, name)`` would reach any attribute
+    # (``_dynamo`` imports hundreds of modules).
+    if dtype not in DTYPES:
+        raise ValueError(f"Unknown dtype: {dtype!r:.80}. Known dtypes: {', '.join(sorted(DTYPES))}.")
+    return getattr(torch, dtype)
 
 
 def set_seed(seed: int) -> None:

@@ -10,10 +10,9 @@ from __future__ import annotations
 import builtins
 import inspect
 import json
-import keyword
-import re
 
 from visualkeras_app.document.graph import accepts_many_inputs
+from visualkeras_app.document.pysource import as_identifier, doc_text, identifier, is_identifier, literal
 
 _LINE = 100
 # Engine modules holding the classes a config dict may name, by Keras module.
@@ -23,20 +22,27 @@ _RESERVED = {"engine", "layers", "model", "np"} | set(dir(builtins))
 
 
 def _py(value):
-    """A Python literal for a JSON-shaped config value (lists become tuples, as Keras code writes them)."""
+    """A Python literal for a JSON-shaped config value (lists become tuples, as Keras code writes them);
+    an initializer/regularizer/constraint dict as the engine call that makes it. Only plain values are
+    written (``pysource.literal``), so no text from a file becomes code."""
     if isinstance(value, dict):
         obj = _object_expr(value)
         if obj is not None:
             return obj
-        return "{" + ", ".join(f"{k!r}: {_py(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{literal(k)}: {_py(v)}" for k, v in value.items()) + "}"
     if isinstance(value, (list, tuple)):
         items = [_py(v) for v in value]
         return "(" + items[0] + ",)" if len(items) == 1 else "(" + ", ".join(items) + ")"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e16:
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value)  # double quotes, as Keras's examples
-    return repr(value)
+    return literal(value)
+
+
+def _kwargs(items):
+    """``key=value`` for each pair; keys that are not identifiers go in one ``**{...}`` (as data)."""
+    out = [f"{k}={_py(v)}" for k, v in items if is_identifier(k)]
+    odd = [(k, v) for k, v in items if not is_identifier(k)]
+    if odd:
+        out.append("**{" + ", ".join(f"{literal(str(k))}: {_py(v)}" for k, v in odd) + "}")
+    return out
 
 
 def _object_expr(value):
@@ -50,9 +56,10 @@ def _object_expr(value):
     from engine import backend
 
     mod = importlib.import_module(f"engine.{module}")
-    cls = getattr(mod, cls_name, None)
+    # Only the family's own classes: a name from a file never picks an arbitrary module attribute.
+    cls = getattr(mod, "_CLASSES", {}).get(cls_name)
     config = value.get("config") or {}
-    if cls is None:
+    if cls is None or not is_identifier(cls_name) or not isinstance(config, dict):
         return None
     short = backend.to_snake_case(cls_name)
     try:
@@ -60,8 +67,7 @@ def _object_expr(value):
             return json.dumps(short)
     except Exception:  # noqa: BLE001 - a class without defaults is written out in full
         pass
-    args = ", ".join(f"{k}={_py(v)}" for k, v in config.items())
-    return f"engine.{module}.{cls_name}({args})"
+    return f"engine.{module}.{cls_name}({', '.join(_kwargs(list(config.items())))})"
 
 
 class _Namer:
@@ -106,7 +112,7 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
 
     if not registry.is_registered(class_name):
         # The code dock must show something for every node; the problems comment says what is wrong.
-        return f"layers.{re.sub(r'[^0-9A-Za-z_]', '_', class_name)}(name={_py(name)})"
+        return f"layers.{as_identifier(class_name)}(name={_py(name)})"
     cls = registry.get_class(class_name)
     names, required = _signature(cls)
     if class_name in ("Bidirectional", "TimeDistributed"):
@@ -126,7 +132,7 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
         implied = _keras_defaults(class_name, written, list(written))
         defaults = {k: v for k, v in defaults.items() if k not in implied or implied[k] == v or k in written}
         args = [_py(config[k]) for k in required if k in config]
-        kwargs = []
+        items = []
         for key, value in config.items():
             if key in required or key == "name" or (key not in names and key not in ("trainable", "dtype")):
                 continue
@@ -135,12 +141,14 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
             if key == "dtype" and isinstance(value, dict):
                 dname = (value.get("config") or {}).get("name", "float32")
                 if dname != "float32":
-                    kwargs.append(f"dtype={_py(dname)}")
+                    items.append(("dtype", dname))
                 continue
-            kwargs.append(f"{key}={_py(value)}")
+            items.append((key, value))
+        kwargs = _kwargs(items)
     if name is not None and namer.needs_name(class_name, name):
         kwargs.append(f"name={_py(name)}")
     parts = args + kwargs
+    class_name = identifier(class_name)
     one = f"layers.{class_name}(" + ", ".join(parts) + ")"
     if len(one) + len(indent) + extra <= _LINE:
         return one
@@ -153,7 +161,7 @@ def _wrapped_expr(spec, namer, prefix):
         return "None"
     cfg = dict(spec.get("config") or {})
     name = cfg.pop("name", None)
-    if name and prefix and name.startswith(prefix):
+    if isinstance(name, str) and prefix and name.startswith(prefix):
         name = name[len(prefix):]  # the wrapper adds the prefix back
     return layer_expr(spec["class_name"], cfg, name, namer, indent="        ")
 
@@ -175,7 +183,7 @@ def _input_expr(config, name, namer):
     shape = list(config.get("batch_shape") or [None])
     args = [f"shape={_py(shape[1:])}"]
     if shape and shape[0] is not None:
-        args.append(f"batch_size={shape[0]}")
+        args.append(f"batch_size={_py(shape[0])}")
     dtype = config.get("dtype", "float32")
     if isinstance(dtype, dict):
         dtype = (dtype.get("config") or {}).get("name", "float32")
@@ -189,11 +197,7 @@ def _input_expr(config, name, namer):
 def _var_names(doc):
     out, taken = {}, set()
     for nid, node in doc.nodes.items():
-        base = re.sub(r"\W", "_", node.name) or "layer"
-        if base[0].isdigit():
-            base = "_" + base
-        if keyword.iskeyword(base) or base in _RESERVED:
-            base += "_"
+        base = as_identifier(node.name, _RESERVED)
         var, i = base, 1
         while var in taken:
             var, i = f"{base}_{i}", i + 1
@@ -214,7 +218,7 @@ def generate_code(doc) -> str:
     lines = []
     if result.errors:
         lines.append("# The graph has problems; this code will not run until they are fixed:")
-        lines += [f"#  - {line}" for p in result.errors for line in p.message.splitlines()[:1]]
+        lines += [f"#  - {doc_text(line, quotes=False)}" for p in result.errors for line in p.message.splitlines()[:1]]
         lines.append("")
     lines += ["import engine", "from engine import layers", ""]
     namer = _Namer()

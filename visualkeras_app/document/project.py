@@ -18,6 +18,7 @@ temporary name and moved into place, so a crash mid-save leaves the previous ver
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import time
@@ -29,10 +30,31 @@ VERSION = 1
 EXTENSION = ".vkproj"
 _WEIGHTS_FORMAT = "visualkeras-weights"
 _MAX_BYTES = 64 * 1024 * 1024
+_MAX_COORD = 1e7  # canvas coordinates beyond this are no layout a person made
 
 
 class ProjectError(ValueError):
-    """A file that cannot be saved or opened; the message names the file and the problem."""
+    """A file that cannot be saved or opened; the message names the file and the problem. The only
+    error ``load_project`` and ``open_any`` raise, whatever the file holds."""
+
+
+# What a hostile or broken file can make the readers raise; each becomes a ProjectError naming the file
+# (a deeply nested or absurd file must give a message, never a traceback).
+READ_ERRORS = (ValueError, TypeError, LookupError, ArithmeticError, RuntimeError, AttributeError, OSError,
+               MemoryError, GraphError)
+
+
+def _cause(e):
+    if isinstance(e, RecursionError):
+        return "it nests too deeply to be read"
+    if isinstance(e, MemoryError):
+        return "it needs more memory than this machine has"
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    text = str(e)
+    if text and not isinstance(e, (LookupError, AttributeError)):
+        return text
+    return f"it is malformed ({type(e).__name__}: {text})"
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -197,7 +219,7 @@ def _load(path):
         raise ProjectError(f"Cannot open {path}: it was written by a newer visualkeras-app (project version "
                            f"{version!r}; this one reads version {VERSION}). Update the app to open it.")
     try:
-        doc = _document_from_data(data)
+        doc = check_document(_document_from_data(data))
         weights_name = data.get("weights")
         if weights_name:
             if not isinstance(weights_name, str) or os.path.basename(weights_name) != weights_name:
@@ -217,13 +239,43 @@ def _load(path):
         training = data.get("training") or {}
         if not isinstance(training, dict):
             raise ValueError("its 'training' entry is not an object")
+        from visualkeras_app.training.settings import TrainSettings
+
+        TrainSettings.from_dict(training)  # a ValueError naming a bad setting (e.g. seed: Infinity)
         doc.training = training
         doc.infer()
     except ProjectError:
         raise
-    except (ValueError, TypeError, KeyError, GraphError) as e:
-        raise ProjectError(f"Cannot open {path}: {e}") from None
+    except READ_ERRORS as e:
+        raise ProjectError(f"Cannot open {path}: {_cause(e)}") from None
     return doc, data
+
+
+def check_document(doc):
+    """Refuse (``ValueError`` naming the layer) a document whose layer configs are not ones their classes
+    take, or whose positions are not finite numbers: what a file gives is checked before code is
+    generated from it or geometry computed with it."""
+    from visualkeras_app.document.config_check import check_layer_config
+
+    for node in doc.nodes.values():
+        if not isinstance(node.name, str) or not node.name:
+            raise ValueError(f"a layer name is not text: {node.name!r:.80}")
+        check_layer_config(node.class_name, node.config, node.name)
+    return doc
+
+
+def _check_model_config(config):
+    """The raw layer configs of a model config, checked as ``check_document`` checks a document's: the
+    engine's loaders drop some keys they do not know, which must not hide a crafted one."""
+    from visualkeras_app.document.config_check import check_layer_config
+
+    layers = config.get("config", {}).get("layers") if isinstance(config, dict) and isinstance(
+        config.get("config"), dict) else None
+    if not isinstance(layers, list):
+        return
+    for spec in layers:
+        if isinstance(spec, dict) and isinstance(spec.get("config"), dict):
+            check_layer_config(spec.get("class_name"), spec["config"], spec["config"].get("name"))
 
 
 def _document_from_data(data):
@@ -232,6 +284,7 @@ def _document_from_data(data):
     if data.get("model") is not None:
         from engine.saving import model_from_config
 
+        _check_model_config(data["model"])
         model = model_from_config(data["model"])
         base = model_to_document(model, with_weights=False)
         layers = [(n.name, n.class_name, n.config) for n in base.nodes.values()]
@@ -253,6 +306,10 @@ def _document_from_data(data):
     info = {}
     for m in nodes_meta:
         if isinstance(m, dict) and isinstance(m.get("name"), str):
+            if m.get("pos") is not None and not _valid_pos(m["pos"]):
+                # NaN or huge coordinates break the canvas's geometry (Fit to View crashed on NaN).
+                raise ValueError(f"the position of layer {m['name']!r:.80} is {m['pos']!r:.80}; a position is two "
+                                 f"finite numbers within +-{_MAX_COORD:g}")
             info[m["name"]] = m
     layer_by_name = {name: (cls, cfg) for name, cls, cfg in layers}
     edge_list = []
@@ -295,7 +352,8 @@ def _document_from_data(data):
 
 def _valid_pos(pos):
     return (isinstance(pos, list) and len(pos) == 2
-            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in pos))
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    and abs(v) <= _MAX_COORD for v in pos))
 
 
 # ----------------------------------------------------------------------------------------- open any
@@ -317,7 +375,7 @@ def open_any(path) -> Document:
             if load_model is None:
                 raise ProjectError(f"Cannot open {path}: this build of the engine cannot read {ext} files yet.")
             model = load_model(path, compile=False)
-            return model_to_document(model)
+            return check_document(model_to_document(model))
         data = _read_json(path)
         if isinstance(data, dict) and data.get("format") == FORMAT:
             return load_project(path)
@@ -325,15 +383,15 @@ def open_any(path) -> Document:
             from engine.saving import model_from_config
 
             model = model_from_config(data)
-            return model_to_document(model, with_weights=False)
+            return check_document(model_to_document(model, with_weights=False))
         raise ProjectError(f"Cannot open {path}: it is neither a visualkeras project nor a Keras model file "
                            "(.vkproj, .json, .h5, .keras).")
     except ProjectError:
         raise
     except ConversionError as e:
         raise ProjectError(f"Cannot open {path}: {e}") from None
-    except (ValueError, TypeError, KeyError, OSError, NotImplementedError) as e:
-        raise ProjectError(f"Cannot open {path}: {e}") from None
+    except READ_ERRORS as e:
+        raise ProjectError(f"Cannot open {path}: {_cause(e)}") from None
 
 
 # ----------------------------------------------------------------------------------------- recovery

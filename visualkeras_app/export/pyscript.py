@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 
+from visualkeras_app.document.pysource import doc_text, literal
 from visualkeras_app.export.core import ExportError, atomic_write_text
 
 
@@ -30,9 +31,9 @@ def export_engine_script(model, path, report):
     weights_path = os.path.join(os.path.dirname(path), weights_name)
     saving.save_weights(model, weights_path)
     header = [
-        f'"""The model {model.name!r}, exported by visualkeras-app.',
+        f'"""The model \'{doc_text(model.name)}\', exported by visualkeras-app.',
         "",
-        f"Rebuilds the model with ``engine`` and loads its weights from {weights_name} (beside this file).",
+        f"Rebuilds the model with ``engine`` and loads its weights from {doc_text(weights_name)} (beside this file).",
         "The model is in the module-level variable ``model``; run this file to print its summary.",
         '"""',
         "import os",
@@ -41,7 +42,7 @@ def export_engine_script(model, path, report):
     footer = [
         "",
         "# The weights file sits beside this script; the pair can be moved together.",
-        f"model.load_weights(os.path.join(os.path.dirname(os.path.abspath(__file__)), {weights_name!r}))",
+        f"model.load_weights(os.path.join(os.path.dirname(os.path.abspath(__file__)), {literal(weights_name)}))",
         "",
         'if __name__ == "__main__":',
         "    model.summary()",

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import keyword
 import os
-import re
 
 import numpy as np
 
+from visualkeras_app.document.pysource import as_identifier, doc_text, literal
 from visualkeras_app.export.core import ExportError, atomic_write_text
 
 _HELPERS = '''
@@ -114,9 +114,7 @@ class _Namer:
         self.used = set()
 
     def __call__(self, name):
-        base = re.sub(r"\W", "_", str(name)) or "layer"
-        if base[0].isdigit():
-            base = "l_" + base
+        base = as_identifier(name, prefix="l_")
         if keyword.iskeyword(base) or base in _RESERVED or base.startswith("__"):
             base = base.strip("_") + "_layer"
         out, i = base, 1
@@ -138,8 +136,17 @@ def _act(name, x, where):
     return _ACTIVATIONS[name].format(x=x)
 
 
+def _int(v):
+    """An int (or None) from a config, as it will be written into the script; nothing else gets there."""
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
+        raise _Unsupported(f"the value {v!r:.80} is not an integer")
+    return int(v)
+
+
 def _tuple(v, n):
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,) * n
+    return tuple(_int(x) for x in v) if isinstance(v, (list, tuple)) else (_int(v),) * n
 
 
 class _Layer:
@@ -156,7 +163,7 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
     """(_Layer, forward lines) for one layer; raises _Unsupported."""
     L = _Layer(attr)
     x = ins[0] if ins else None
-    where = f"layer {config.get('name')!r} ({cls})"
+    where = f"layer {config.get('name')!r:.80} ({cls})"
     fw = []
     act = config.get("activation", "linear")
 
@@ -284,9 +291,9 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
     elif cls == "Flatten":
         fw.append(f"{out} = {x}.reshape({x}.shape[0], -1)")
     elif cls == "Reshape":
-        fw.append(f"{out} = {x}.reshape({x}.shape[0], *{tuple(config['target_shape'])})")
+        fw.append(f"{out} = {x}.reshape({x}.shape[0], *{_tuple(config['target_shape'], 1)})")
     elif cls == "Permute":
-        fw.append(f"{out} = {x}.permute(0, *{tuple(config['dims'])})")
+        fw.append(f"{out} = {x}.permute(0, *{_tuple(config['dims'], 1)})")
     elif cls == "RepeatVector":
         fw.append(f"{out} = {x}.unsqueeze(1).expand(-1, {int(config['n'])}, -1)")
     elif cls == "Rescaling":
@@ -411,6 +418,7 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
     elif cls == "Dot":
         ranks = [len(shape) for shape in in_shapes]
         axes = config["axes"]
+        axes = _int(axes) if not isinstance(axes, (list, tuple)) else list(_tuple(axes, 2))
         if isinstance(axes, int):
             axes = [axes % ranks[0], axes % ranks[1]] if axes < 0 else [axes, axes]
         else:
@@ -435,10 +443,10 @@ def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
             expr = f"torch.cat([{', '.join(ins)}], dim={int(config.get('axis', -1))})"
         fw.append(f"{out} = {expr}")
     elif cls == "ZeroPadding2D":
-        (t, b), (l, r) = config["padding"]
+        (t, b), (l, r) = (_tuple(p, 2) for p in config["padding"])
         fw.append(f"{out} = F.pad({x}, (0, 0, {l}, {r}, {t}, {b}))")
     elif cls == "Cropping2D":
-        (t, b), (l, r) = config["cropping"]
+        (t, b), (l, r) = (_tuple(p, 2) for p in config["cropping"])
         fw.append(f"{out} = {x}[:, {t}:{x}.shape[1] - {b}, {l}:{x}.shape[2] - {r}, :]")
     elif cls == "UpSampling2D":
         if config.get("interpolation", "nearest") != "nearest":
@@ -536,7 +544,7 @@ def build_torch_source(model):
     outs = [var[nid] for nid in output_nodes(doc)]
     out_expr = outs[0] if len(outs) == 1 else "(" + ", ".join(outs) + ",)"
     lines = ["class Model(nn.Module):",
-             f'    """{model.name}: channels_last inputs ({", ".join(inputs)}) as in Keras."""',
+             f'    """{doc_text(model.name)}: channels_last inputs ({", ".join(inputs)}) as in Keras."""',
              "",
              "    def __init__(self):",
              "        super().__init__()"]
@@ -584,10 +592,10 @@ def export_torch_script(model, path, report, weights_format="auto"):
         torch.save(tensors, weights_path)
         load = ["_state = torch.load(_WEIGHTS, map_location=\"cpu\", weights_only=True)"]
     head = [
-        f'"""The model {model.name!r} as a standalone PyTorch module, exported by visualkeras-app.',
+        f'"""The model \'{doc_text(model.name)}\' as a standalone PyTorch module, exported by visualkeras-app.',
         "",
         "Inputs and outputs are channels_last (batch, ..., channels), as in Keras. The weights are read",
-        f"from {weights_name} beside this file. The module is in the module-level variable ``model``",
+        f"from {doc_text(weights_name)} beside this file. The module is in the module-level variable ``model``",
         "(eval mode); run this file to print it and its parameter count.",
         '"""',
         "import os",
@@ -599,7 +607,7 @@ def export_torch_script(model, path, report, weights_format="auto"):
     ]
     tail = [
         "",
-        f"_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), {weights_name!r})",
+        f"_WEIGHTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), {literal(weights_name)})",
         "model = Model()",
         *load,
         "model.load_state_dict(_state, strict=True)",

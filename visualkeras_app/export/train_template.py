@@ -388,22 +388,22 @@ def parse_args(argv=None):
                     "'torchrun --nproc_per_node=N train.py' (N processes: the batch is split across them; "
                     "only the first process prints and writes files). Options override the settings at the "
                     "top of this file.")
-    p.add_argument("--dataset", default=DATASET, help=f"mnist, fashion_mnist, or a .npz/.csv file (default {DATASET})")
-    p.add_argument("--epochs", type=positive_int, default=EPOCHS, help=f"default {EPOCHS}")
+    p.add_argument("--dataset", default=DATASET, help="mnist, fashion_mnist, or a .npz/.csv file (default %(default)s)")
+    p.add_argument("--epochs", type=positive_int, default=EPOCHS, help="default %(default)s")
     p.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE,
-                   help=f"the global batch, split across the processes (default {BATCH_SIZE})")
+                   help="the global batch, split across the processes (default %(default)s)")
     p.add_argument("--learning-rate", "--lr", type=float, default=LEARNING_RATE,
-                   help=f"the peak rate with the one-cycle schedule (default {LEARNING_RATE:g})")
-    p.add_argument("--optimizer", default=OPTIMIZER, help=f"adam, sgd, rmsprop, ... (default {OPTIMIZER})")
-    p.add_argument("--loss", default=LOSS, help=f"a Keras loss name, or auto (default {LOSS})")
+                   help="the peak rate with the one-cycle schedule (default %(default)g)")
+    p.add_argument("--optimizer", default=OPTIMIZER, help="adam, sgd, rmsprop, ... (default %(default)s)")
+    p.add_argument("--loss", default=LOSS, help="a Keras loss name, or auto (default %(default)s)")
     p.add_argument("--schedule", choices=("one_cycle", "constant"), default=SCHEDULE)
     p.add_argument("--validation-split", type=float, default=VALIDATION_SPLIT,
-                   help=f"the fraction of the training samples held out to validate (default {VALIDATION_SPLIT:g})")
-    p.add_argument("--seed", type=int, default=SEED, help=f"seeds the weights and the shuffling (default {SEED})")
+                   help="the fraction of the training samples held out to validate (default %(default)g)")
+    p.add_argument("--seed", type=int, default=SEED, help="seeds the weights and the shuffling (default %(default)s)")
     p.add_argument("--max-train-samples", type=positive_int, default=MAX_TRAIN_SAMPLES,
                    help="train on only the first N samples (a quick try)")
     p.add_argument("--device", default=DEVICE, help="cpu, cuda or mps (default: a GPU when there is one)")
-    p.add_argument("--output", default=OUTPUT, help=f"the .keras file to write (default {OUTPUT})")
+    p.add_argument("--output", default=OUTPUT, help="the .keras file to write (default %(default)s)")
     p.add_argument("--history", metavar="JSON", default=None,
                    help="also write the per-epoch History and the test results to this JSON file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

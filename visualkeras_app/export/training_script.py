@@ -11,9 +11,9 @@ and the body of ``build_model`` (the code dock's code, ``codegen.generate_code``
 """
 from __future__ import annotations
 
-import json
 import os
 
+from visualkeras_app.document.pysource import doc_text, literal
 from visualkeras_app.export.core import ExportError, atomic_write_text
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_template.py")
@@ -98,8 +98,8 @@ def _code_lines(doc):
 
 
 def _literal(value):
-    """A Python literal, strings in double quotes as the model code writes them."""
-    return json.dumps(value) if isinstance(value, str) else repr(value)
+    """A Python literal of a plain value, strings in double quotes as the model code writes them."""
+    return literal(value, tuples=False)
 
 
 def _check_builtin_fit(model, settings, dataset, notes):
@@ -127,14 +127,14 @@ def _settings_block(settings, dataset):
         ("DATASET", _literal(dataset), '"mnist", "fashion_mnist", or the path of a .npz or .csv file'),
         ("LOSS", _literal(s.loss), 'a Keras loss name, or "auto": picked from the output layer, as the app does'),
         ("OPTIMIZER", _literal(s.optimizer), '"adam", "sgd", "rmsprop", ...'),
-        ("LEARNING_RATE", repr(float(s.learning_rate)), "the peak rate with the one-cycle schedule"),
+        ("LEARNING_RATE", _literal(float(s.learning_rate)), "the peak rate with the one-cycle schedule"),
         ("SCHEDULE", _literal(s.schedule), '"one_cycle" (warm up, then anneal) or "constant"'),
-        ("EPOCHS", repr(int(s.epochs)), ""),
-        ("BATCH_SIZE", repr(int(s.batch_size)), "the global batch: under torchrun it is split across the processes"),
-        ("VALIDATION_SPLIT", repr(float(s.validation_split)),
+        ("EPOCHS", _literal(int(s.epochs)), ""),
+        ("BATCH_SIZE", _literal(int(s.batch_size)), "the global batch: under torchrun it is split across the processes"),
+        ("VALIDATION_SPLIT", _literal(float(s.validation_split)),
          "the last fraction of the training samples, held out to validate each epoch"),
-        ("SEED", repr(int(s.seed)), "seeds the weights, the shuffling and the validation split"),
-        ("MAX_TRAIN_SAMPLES", repr(s.max_train_samples), "None: all; N: only the first N (a quick try)"),
+        ("SEED", _literal(int(s.seed)), "seeds the weights, the shuffling and the validation split"),
+        ("MAX_TRAIN_SAMPLES", _literal(s.max_train_samples), "None: all; N: only the first N (a quick try)"),
         ("DEVICE", "None", 'None: a GPU when there is one, else the CPU; or "cpu", "cuda", "mps"'),
         ("OUTPUT", _literal("model.keras"), "written by rank 0; opens in visualkeras-app and Keras 3"),
     ]
@@ -152,7 +152,8 @@ def _docstring(name, dataset, settings):
     from visualkeras_app import __version__
 
     return [
-        f'"""Train the model {name!r} on {shown}: a training script exported by visualkeras-app {__version__}.',
+        f'"""Train the model \'{doc_text(name)}\' on {doc_text(shown)}: a training script exported by '
+        f'visualkeras-app {doc_text(__version__)}.',
         "",
         "Run it with one process (on a GPU when there is one, else on the CPU):",
         "",
@@ -162,7 +163,7 @@ def _docstring(name, dataset, settings):
         "",
         "    torchrun --nproc_per_node=N train.py",
         "",
-        f"Both train the same model: the global batch ({settings.batch_size} samples) is split across the "
+        f"Both train the same model: the global batch ({int(settings.batch_size)} samples) is split across the "
         "processes, each",
         "computing the gradients of its share, and only the first process (rank 0) prints and writes files.",
         "The trained model goes to model.keras (--output): open it in visualkeras-app or Keras 3.",

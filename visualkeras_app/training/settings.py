@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 SCHEDULES = ("one_cycle", "constant")
+# Epochs, batch sizes and sample counts above this are typing mistakes (or a hostile file), not plans.
+_MAX_COUNT = 2**31 - 1
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adamax", "adagrad", "adadelta")
 
 
@@ -43,6 +46,18 @@ class TrainSettings:
 
     def validate(self):
         """Raise ValueError saying which value is wrong and what is allowed."""
+        for key in ("dataset", "loss", "optimizer", "device", "schedule"):
+            value = getattr(self, key)
+            if not isinstance(value, str) or not value or "\x00" in value:
+                raise ValueError(f"{key} must be a non-empty text. Received: {key}={value!r:.80}")
+        for key in ("learning_rate", "validation_split"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"{key} must be a finite number. Received: {key}={value!r:.80}")
+        for key in ("epochs", "batch_size", "max_train_samples"):
+            value = getattr(self, key)
+            if isinstance(value, int) and value > _MAX_COUNT:
+                raise ValueError(f"{key} must be at most {_MAX_COUNT}. Received: {key}={value!r:.80}")
         if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or self.epochs < 1:
             raise ValueError(f"epochs must be an integer >= 1. Received: epochs={self.epochs!r}")
         if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
@@ -56,11 +71,12 @@ class TrainSettings:
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {list(SCHEDULES)}. Received: schedule={self.schedule!r}")
         if self.max_train_samples is not None and (not isinstance(self.max_train_samples, int)
+                                                   or isinstance(self.max_train_samples, bool)
                                                    or self.max_train_samples < 1):
             raise ValueError(f"max_train_samples must be None or an integer >= 1. "
                              f"Received: max_train_samples={self.max_train_samples!r}")
-        if not isinstance(self.seed, int):
-            raise ValueError(f"seed must be an integer. Received: seed={self.seed!r}")
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or not 0 <= self.seed < 2**63:
+            raise ValueError(f"seed must be an integer from 0 to 2**63 - 1. Received: seed={self.seed!r:.80}")
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
