@@ -408,7 +408,7 @@ class MainWindow(QMainWindow):
             old.changed.disconnect(self._on_changed)
         self._attach(self.controller.document)
         self._trained_unsaved = False
-        self.training.load_document_settings()
+        self.training.document_replaced()
         self._update_params()
         self._update_title()
         QTimer.singleShot(0, lambda: self._view_call("show_graph"))

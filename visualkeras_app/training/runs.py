@@ -163,6 +163,7 @@ class RunRecord:
     duration_s: float = 0.0
     stopped_reason: str = ""  # "finished", "stopped", "nan", "error: ..."
     started_at: float = field(default_factory=time.time)
+    model: str = ""  # the model trained: its file or template name, as the window's title showed it
 
     def summary(self) -> str:
         acc = f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "-"
@@ -221,14 +222,14 @@ class RunList:
                 for k in e:
                     if k != "epoch" and k not in log_keys:
                         log_keys.append(k)
-        header = (["run_id", "run_name"] + setting_keys + ["epoch"] + log_keys
+        header = (["run_id", "run_name", "model"] + setting_keys + ["epoch"] + log_keys
                   + ["test_loss", "test_accuracy", "duration_s", "stopped_reason"])
         with open(path, "w", newline="", encoding="utf-8") as f:
             w = csv.writer(f)
             w.writerow(header)
             for r in self._runs:
                 settings = r.settings.to_dict() if isinstance(r.settings, TrainSettings) else dict(r.settings)
-                head = [r.id, r.name] + [settings.get(k, "") for k in setting_keys]
+                head = [r.id, r.name, r.model] + [settings.get(k, "") for k in setting_keys]
                 tail = [_cell(r.test_loss), _cell(r.test_accuracy), f"{r.duration_s:.3f}", r.stopped_reason]
                 for e in r.epochs or [{}]:
                     w.writerow(head + [e.get("epoch", "")] + [_cell(e.get(k)) for k in log_keys] + tail)

@@ -6,6 +6,8 @@ with a placeholder; their contents import pyqtgraph (0.7 s) and are built after 
 """
 from __future__ import annotations
 
+import os
+
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QLabel, QStyle, QTabWidget
@@ -126,6 +128,7 @@ class TrainingDocks:
         self.panel.settings_changed.connect(self._on_settings_changed)
         self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
         self._build_results()
+        self.panel.model_name = self.model_name()
         self.load_document_settings()
         self._update_actions()
         if self._pending is not None:
@@ -175,11 +178,12 @@ class TrainingDocks:
         w = self.window
         doc = w.controller.document
         if not doc.nodes:
+            # Read before the template replaces the document (and the panel shows its settings).
+            samples = self.panel.samples_spin.value() if self.panel is not None else 0
             if not w.new_from_template(TEMPLATE_KEY):
                 return False
             from visualkeras_app.training_ui.panel import one_click_settings
 
-            samples = self.panel.samples_spin.value() if self.panel is not None else 0
             settings = one_click_settings(max_train_samples=samples or None)
         else:
             settings = None
@@ -247,7 +251,13 @@ class TrainingDocks:
                 doc.nodes[nid].weights = wts
         doc.training = self.panel.settings().to_dict()
         self._run_doc, self._run_model = doc, model
+        self.panel.model_name = self.model_name()
         return model
+
+    def model_name(self) -> str:
+        """The model as the window's title names it: the project file, else the template or imported file."""
+        w = self.window
+        return os.path.basename(w.path) if getattr(w, "path", None) else str(getattr(w, "display_name", "") or "")
 
     def write_back_weights(self, model=None) -> int:
         """Copy the trained weights into the document's nodes (so saving keeps them); the count copied."""
@@ -277,6 +287,8 @@ class TrainingDocks:
         self.window.show_message(text + (f"; trained weights kept in {n} layers" if n else ""))
 
     def _on_results(self, results):
+        if self._run_doc is not self.window.controller.document:
+            return  # the run of a model that is no longer open
         worker = self.panel.worker
         model, prepared = worker.model, worker.prepared_data
         names = list(getattr(worker.dataset, "class_names", None) or [])
@@ -352,6 +364,30 @@ class TrainingDocks:
 
     def _on_settings_changed(self, d):
         self.window.controller.document.training = dict(d)
+
+    def document_replaced(self):
+        """Another model is open: the panel and the result views show nothing of the previous one (a run in
+        progress is stopped), and the panel shows the new model's saved training settings."""
+        if self.panel is None:
+            return
+        was_running = self.panel.worker.is_running()
+        self.panel.show_model(self.model_name(), self.window.controller.document.training or {})
+        self.clear_results()
+        w = self.window
+        w.statusBar().clearMessage()  # "Training finished: …" was about the previous model
+        if self.results_dock in w.tabifiedDockWidgets(w.inspector_dock):
+            w.inspector_dock.raise_()  # the empty Results tab must not hide the new model's Inspector
+        if was_running:
+            w.show_message("Training of the previous model stopped: another model was opened.")
+
+    def clear_results(self):
+        """Empty the Results dock's views (test results, draw pad, feature maps)."""
+        for view in (self.results_view, self.draw_pad, self.feature_view):
+            if view is None:
+                continue
+            if hasattr(view, "set_results"):
+                view.set_results(None)
+            view.set_model(None, None, [])
 
     def load_document_settings(self):
         """Show the current document's saved training settings in the panel."""

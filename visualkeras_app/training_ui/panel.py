@@ -22,6 +22,7 @@ LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy",
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "adadelta")
 SCHEDULES = (("One-cycle", "one_cycle"), ("Constant", "constant"))
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "MPS (Apple GPU)"}
+IDLE_STATUS = "Pick a data set and press Train, or use Train ▸ Train on MNIST (Ctrl+T)."
 
 
 def _settings_class():
@@ -53,7 +54,8 @@ class TrainingPanel(QWidget):
         worker: a `TrainingWorker` (one is made when None).
 
     Signals:
-        run_finished(RunRecord): a run ended (completed, stopped or NaN); the model holds its weights.
+        run_finished(RunRecord): a run ended (completed, stopped or NaN); the model holds its weights. Not
+            sent for a run that `show_model` detached (another model was opened meanwhile).
         results_ready(object): the test-set `Results` of the run, for the Results dock.
         error(str): training could not start or failed; the message is also shown in the panel.
         settings_changed(dict): the user changed a setting (saved with the document).
@@ -71,7 +73,13 @@ class TrainingPanel(QWidget):
         self._run_count = 0
         self._loading = False
         self._progress_text = ""  # the progress line without "Paused · "
+        self.model_name = ""  # the model the next run trains, for the Runs table (set by the window)
+        self._run_model_name = ""
+        # True from `show_model` (another model opened) until the old run has ended: its last events are
+        # not shown (its record still joins the run list, under its own model's name).
+        self._detached = False
         self._build()
+        self._initial_settings = self.settings().to_dict()
         self._connect_worker()
         self._update_buttons()
 
@@ -182,7 +190,7 @@ class TrainingPanel(QWidget):
         self.progress_bar.setMaximumHeight(18)
         self.progress_bar.setMinimumWidth(120)
         mid.addWidget(self.progress_bar)
-        self.status_label = QLabel("Pick a data set and press Train, or use Train ▸ Train on MNIST (Ctrl+T).")
+        self.status_label = QLabel(IDLE_STATUS)
         self.status_label.setStyleSheet("color:#555")
         self.status_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.status_label.setWordWrap(True)  # long messages wrap instead of widening the dock
@@ -241,7 +249,7 @@ class TrainingPanel(QWidget):
 
     def _connect_worker(self):
         w = self.worker
-        w.batches.connect(self.plots.add_batches)
+        w.batches.connect(self._on_batches)
         w.progress.connect(self._on_progress)
         w.epoch_ended.connect(self._on_epoch)
         w.prepared.connect(self._on_prepared)
@@ -249,7 +257,7 @@ class TrainingPanel(QWidget):
         w.message.connect(self._on_message)
         w.error.connect(self._on_error)
         w.finished.connect(self._on_finished)
-        w.results_ready.connect(self.results_ready)
+        w.results_ready.connect(self._on_results)
         w.state_changed.connect(self._on_state)
 
     # ------------------------------------------------------------------ settings
@@ -364,6 +372,8 @@ class TrainingPanel(QWidget):
             else settings.dataset
         self.status_label.setText(f"Training on {name}…")
         self._epochs_total = settings.epochs
+        self._run_model_name = self.model_name
+        self._detached = False
         return self.worker.start(model, settings)
 
     def train_more(self, epochs=None) -> bool:
@@ -385,8 +395,38 @@ class TrainingPanel(QWidget):
     def shutdown(self, ms=3000):
         return self.worker.shutdown(ms)
 
+    def show_model(self, name="", settings=None):
+        """Another model is in the window: show none of the previous model's run (plots, progress, status,
+        notes), show ``settings`` (its saved training settings, over the panel's defaults), and let
+        "more epochs" not continue the old model. A run in progress is stopped; its record still joins the
+        run list under the old model's name."""
+        self.model_name = str(name or "")
+        if self.worker.is_running():
+            self._detached = True
+            self.worker.stop()
+            if self.worker.session is not None:
+                self.worker.session.resume()  # a paused run must wake up to stop
+        else:
+            self.worker.forget()
+        self.plots.reset()
+        self.progress_bar.setValue(0)
+        self._progress_text = ""
+        self.progress_bar.setFormat("Ready")
+        self.status_label.setText(IDLE_STATUS)
+        self.steps_label.hide()
+        self.steps_label.setText("")
+        self._clear_notes()
+        self.set_settings({**self._initial_settings, **dict(settings or {})})
+        self._update_buttons()
+
     # ------------------------------------------------------------------ worker events
     def _on_state(self, state):
+        if self._detached:
+            if state == IDLE:  # the old model's run has ended: nothing of it stays
+                self._detached = False
+                self.worker.forget()
+            self._update_buttons()
+            return
         self._update_buttons()
         if state == PREPARING:
             self._progress_text = "Preparing the data…"
@@ -412,7 +452,17 @@ class TrainingPanel(QWidget):
         self.more_button.setEnabled(can_more)
         self.more_spin.setEnabled(can_more)
 
+    def _on_batches(self, chunk):
+        if not self._detached:
+            self.plots.add_batches(chunk)
+
+    def _on_results(self, results):
+        if not self._detached:
+            self.results_ready.emit(results)
+
     def _on_progress(self, p):
+        if self._detached:
+            return
         epochs = max(1, int(getattr(p, "epochs", 1) or 1))
         batches = max(1, int(getattr(p, "batches", 1) or 1))
         epoch = int(getattr(p, "epoch", 0) or 0)
@@ -436,25 +486,35 @@ class TrainingPanel(QWidget):
         self.progress_bar.setFormat(("Paused · " + text) if self.worker.is_paused() else text)
 
     def _on_epoch(self, epoch, logs):
+        if self._detached:
+            return
         self.plots.add_epoch(epoch, logs)
         parts = [f"{k} {v:.4f}" for k, v in sorted(logs.items()) if isinstance(v, float)
                  and k in ("loss", "accuracy", "val_loss", "val_accuracy")]
         self.status_label.setText(f"Epoch {epoch + 1}: " + " · ".join(parts))
 
     def _on_prepared(self, prepared):
+        if self._detached:
+            return
         steps = list(getattr(prepared, "steps", []) or [])
         if steps:
             self.steps_label.setText("Preprocessing: " + " · ".join(steps))
             self.steps_label.show()
 
     def _on_mismatch(self, text, fix):
+        if self._detached:
+            return
         self._show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
         self.error.emit(text)
 
     def _on_message(self, text):
+        if self._detached:
+            return
         self.status_label.setText(text)
 
     def _on_error(self, text):
+        if self._detached:
+            return
         text = str(text)
         self._show_problem(text if text.startswith("Training failed") else f"Training failed: {text}")
         self.error.emit(text)
@@ -469,7 +529,14 @@ class TrainingPanel(QWidget):
                     record.name = f"run {self._run_count}"
                 except AttributeError:
                     pass
+            if not getattr(record, "model", ""):
+                try:
+                    record.model = self._run_model_name
+                except AttributeError:
+                    pass
         self.runs_view.add_run(record)
+        if self._detached:  # listed, but the window shows another model now: run_finished is not for it
+            return
         acc, loss = getattr(record, "test_accuracy", None), getattr(record, "test_loss", None)
         reason = getattr(record, "stopped_reason", None)
         parts = []

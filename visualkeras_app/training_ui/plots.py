@@ -89,6 +89,7 @@ def _plot(ylabel):
     item.showGrid(x=True, y=True, alpha=0.15)
     item.setLabel("bottom", "batch")
     item.setLabel("left", ylabel)
+    item.getAxis("left").enableAutoSIPrefix(False)  # accuracy 0.2-0.6 read "x0.001" with pyqtgraph's prefix
     item.setClipToView(True)
     item.setDownsampling(auto=True, mode="peak")
     w.setMinimumHeight(80)
@@ -147,6 +148,10 @@ class TrainingPlots(QWidget):
             self.curves[key].clear()
             for items in (self._raw, self._ema, self._ep_train, self._ep_val):
                 items[key].setData([], [])
+        for w in self.widgets.values():  # empty plots must not keep the last run's axes
+            item = w.getPlotItem()
+            item.setRange(xRange=(0, 1), yRange=(0, 1), padding=0.02)
+            item.enableAutoRange()
         self._epochs = []
         self._last_step = -1.0
         self._stale = False

@@ -8,7 +8,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-COLUMNS = ("Run", "Settings", "Test acc.", "Time")
+# The settings last: they are long, and the dock is narrow; their full text is in the tooltip.
+COLUMNS = ("Run", "Model", "Test acc.", "Time", "Settings")
 
 
 def settings_summary(settings) -> str:
@@ -62,14 +63,17 @@ class RunsView(QWidget):
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setToolTip("Every run of this session; tick runs to overlay their curves on the plots")
+        self.tree.setToolTip("Every run of this session, of every model opened; tick runs to overlay their curves "
+                           "on the plots")
         header = self.tree.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.Stretch)
         header.setMinimumSectionSize(40)
+        header.setSectionResizeMode(0, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Interactive)  # a long file name is elided, not widening
+        header.resizeSection(1, 96)
         header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.Stretch)
         self.tree.itemChanged.connect(self._on_item_changed)
         lay.addWidget(self.tree, 1)
         row = QHBoxLayout()
@@ -105,14 +109,22 @@ class RunsView(QWidget):
     def _fill(self, item, record):
         self.tree.blockSignals(True)
         item.setText(0, str(getattr(record, "name", "") or f"run {len(self.records)}"))
-        item.setText(1, settings_summary(getattr(record, "settings", {}) or {}))
+        model = str(getattr(record, "model", "") or "")
+        item.setText(1, model or "—")
+        item.setToolTip(1, f"The model trained: {model}" if model else "")
         acc = getattr(record, "test_accuracy", None)
         item.setText(2, f"{acc * 100:.2f}%" if isinstance(acc, (int, float)) else "—")
         item.setText(3, _fmt_duration(getattr(record, "duration_s", None)))
+        item.setText(4, settings_summary(getattr(record, "settings", {}) or {}))
         reason = getattr(record, "stopped_reason", None)
         item.setToolTip(0, f"Stopped: {reason}" if reason else "Completed")
-        item.setToolTip(1, item.text(1))
+        item.setToolTip(4, item.text(4))
         self.tree.blockSignals(False)
+
+    def column(self, title) -> list:
+        """The texts of column ``title`` ("Model", "Test acc."...), one per run, in order."""
+        c = COLUMNS.index(title)
+        return [self.tree.topLevelItem(i).text(c) for i in range(self.tree.topLevelItemCount())]
 
     def checked_runs(self) -> list:
         return [r for i, r in enumerate(self.records) if self.tree.topLevelItem(i).checkState(0) == Qt.Checked]

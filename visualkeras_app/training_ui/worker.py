@@ -250,6 +250,15 @@ class TrainingWorker(QObject):
             self.session.resume()
         return self.wait(ms)
 
+    def forget(self) -> bool:
+        """Drop the last run's model, data, session and results (another model was opened: "more epochs"
+        must not continue the old one). False, and nothing dropped, while a run is in progress."""
+        if self.is_running():
+            return False
+        self.session = self.model = self.dataset = self.prepared_data = self.settings = None
+        self.last_record = self.last_results = None
+        return True
+
     def _launch(self, fn, state):
         self._stop_requested = False
         self._pause_requested = False

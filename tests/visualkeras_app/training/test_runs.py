@@ -61,7 +61,7 @@ def test_run_list_csv_has_one_row_per_epoch_per_run(tmp_path):
     runs = RunList()
     a = runs.add(RunRecord(1, "first", TrainSettings(epochs=2), epochs=[
         {"epoch": 1, "loss": 0.5, "accuracy": 0.8}, {"epoch": 2, "loss": 0.25, "accuracy": 0.9}],
-        test_loss=0.3, test_accuracy=0.91, duration_s=3.0, stopped_reason="finished"))
+        test_loss=0.3, test_accuracy=0.91, duration_s=3.0, stopped_reason="finished", model="seed_cnn.vkproj"))
     runs.add(RunRecord(2, "second", TrainSettings(learning_rate=0.01), epochs=[
         {"epoch": 1, "loss": 0.4, "accuracy": 0.85, "val_loss": 0.45}], stopped_reason="stopped"))
     runs.add(RunRecord(3, "empty", TrainSettings()))
@@ -70,6 +70,7 @@ def test_run_list_csv_has_one_row_per_epoch_per_run(tmp_path):
     assert [(r["run_name"], r["epoch"]) for r in rows] == [("first", "1"), ("first", "2"), ("second", "1"),
                                                           ("empty", "")]
     assert rows[1]["loss"] == "0.25" and rows[1]["test_accuracy"] == "0.91" and rows[0]["epochs"] == "2"
+    assert rows[0]["model"] == "seed_cnn.vkproj" and rows[3]["model"] == ""
     assert rows[2]["learning_rate"] == "0.01" and rows[2]["val_loss"] == "0.45" and rows[0]["val_loss"] == ""
     runs.remove(a)
     assert [r.name for r in runs] == ["second", "empty"] and runs.get(3).name == "empty"
