@@ -14,7 +14,8 @@ from engine.models import Model, Sequential  # noqa: E402
 from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
 from engine import distribute  # noqa: E402
 from engine import ops, random  # noqa: E402
+from engine.variables import Variable  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving",
-           "distribute", "ops", "random"]
+           "distribute", "ops", "random", "Variable"]

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 
 from engine import backend, losses
+from engine.variables import Variable
 from engine.losses import (  # noqa: F401  (Keras also exports the loss functions as metrics)
     binary_crossentropy,
     categorical_crossentropy,
@@ -94,7 +95,10 @@ class Metric:
         if initializer not in ("zeros", None) and not getattr(initializer, "__name__", "") == "zeros":
             raise ValueError(f"Metric state starts at zero. Received: initializer={initializer!r}")
         name = name or f"variable_{len(self._state_names)}"
-        value = torch.zeros(tuple(shape), dtype=backend.torch_dtype(dtype or self._dtype), device=self._device)
+        # A non-trainable engine Variable: Keras-style metrics call .assign_add()/.assign() on it.
+        value = Variable(torch.zeros(tuple(shape), dtype=backend.torch_dtype(dtype or self._dtype),
+                                     device=self._device), trainable=False, name=name)
+        value.keras_path = f"{self.name}/{name}"
         setattr(self, name, value)
         self._state_names.append(name)
         return value
@@ -114,7 +118,9 @@ class Metric:
         if device != self._device:
             for n in self._state_names + list(self._aux_tensors):
                 value = getattr(self, n, None)
-                if value is not None:
+                if isinstance(value, Variable):
+                    value.data = value.data.to(device)  # in place: the Variable object stays the state
+                elif value is not None:
                     setattr(self, n, value.to(device))
             self._device = device
 

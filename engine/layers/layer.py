@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from engine import backend, constraints, initializers, regularizers
+from engine.variables import Variable
 from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_like
 
 # While a model is built from an untrusted config (a file), each weight is checked against a budget
@@ -182,15 +183,16 @@ class Layer(nn.Module):
         value = init(shape, dtype=dtype or self._dtype)
         if not isinstance(value, torch.Tensor):
             value = torch.as_tensor(np.asarray(value), dtype=backend.torch_dtype(dtype or self._dtype))
-        param = nn.Parameter(value.to(backend.torch_dtype(dtype or self._dtype)),
-                             requires_grad=bool(trainable) and self._trainable)
         if name is None:
             name = f"variable_{len(self._own_weights)}"
+        # A Variable is the nn.Parameter torch sees, with Keras's surface (.value, .assign, .path...).
+        param = Variable(value.to(backend.torch_dtype(dtype or self._dtype)), trainable=trainable, name=name)
+        param.requires_grad_(bool(trainable) and self._trainable and param.is_floating_point())
         attr = name
         while attr in self._parameters or attr in self.__dict__:
             attr = attr + "_"
         self.register_parameter(attr, param)
-        param.keras_name = name  # the name Keras gives the variable; the file formats use it
+        param.attach(self, name)  # keras_name (the file formats use it) and keras_path
         self._own_weights.append(param)
         self._own_weight_trainable.append(bool(trainable))
         regularizer = regularizers.get(regularizer)
@@ -200,6 +202,15 @@ class Layer(nn.Module):
         if constraint is not None:
             param.constraint = constraint  # applied by the trainer after each optimizer step
         return param
+
+    def _set_weight_trainable(self, param, value):
+        """``variable.trainable = value`` for one of this layer's own weights."""
+        for i, p in enumerate(self._own_weights):
+            if p is param:
+                self._own_weight_trainable[i] = bool(value)
+                p.requires_grad_(bool(value) and self._trainable and p.is_floating_point())
+                return
+        raise ValueError(f"{param.path} is not a weight of layer {self.name!r}.")
 
     def get_weights(self):
         return [w.detach().cpu().numpy().copy() for w in self.weights]
