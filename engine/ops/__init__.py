@@ -14,4 +14,5 @@ from engine.ops.numpy import *  # noqa: F401,F403
 from engine.ops.nn import *  # noqa: F401,F403
 from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.linalg import *  # noqa: F401,F403
+from engine.ops.einops import *  # noqa: F401,F403
 from engine.ops._dispatch import result_type  # noqa: F401

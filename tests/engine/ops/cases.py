@@ -282,6 +282,11 @@ def _cases():
         Case("linalg.svd", A(4, 3), compute_uv=False, atol=1e-4),
         Case("linalg.lstsq", A(5, 3), A(5, 2), atol=1e-4), Case("linalg.matrix_rank", A(4, 3)),
         Case("linalg.pinv", A(4, 3), atol=1e-4),
+        # einops
+        Case("rearrange", x234, "b c h -> b h c"), Case("rearrange", A(6, 4), "(h w) c -> h w c", h=2, w=3,
+                                                             id="rearrange-merge"),
+        Case("rearrange", A(2, 6, 4), "b (h w) c -> (b h) w c", w=2, id="rearrange-split-merge"),
+        Case("rearrange", A(2, 3, 4, 5), "b h w c -> b (c h w)", id="rearrange-flatten", batch_none=True),
         # image
         Case("image.resize", A(2, 6, 6, 3), (3, 4)), Case("image.resize", A(6, 6, 3), (9, 12), interpolation="nearest",
                                                           id="resize-nearest"),
