@@ -84,7 +84,9 @@ def open_h5(source):
         if isinstance(source, (bytes, bytearray)):
             check_file_structure(source)
             return h5py.File(io.BytesIO(source), "r")
-        with open(source, "rb") as f:
+        from engine.utils.file_utils import open_regular
+
+        with open_regular(source) as f:
             if os.fstat(f.fileno()).st_size < 8:
                 raise ModelFileError("not an HDF5 file (too short)")
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as buf:

@@ -12,42 +12,23 @@ while reading a file raises ``ModelFileError`` (a ``ValueError``) naming the fil
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 
 import numpy as np
 
 from engine.saving.serialization import ConfigError, ModelFileError  # noqa: F401 - re-exported
+from engine.utils.file_utils import atomic_write, open_regular, read_regular
 
 _H5_EXTENSIONS = (".h5", ".hdf5")
 _ZIP_MAGIC = b"PK\x03\x04"
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
 
 # ---------------------------------------------------------------------------------------------- writing
 def _atomic_write(path, write):
-    """Run ``write(tmp_path)`` on a temporary file beside ``path``, then move it over ``path``."""
-    path = os.path.abspath(path)
-    directory = os.path.dirname(path)
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o666 & ~_UMASK
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Run ``write(tmp_path)`` on a temporary file beside ``path``, then move it over ``path``
+    (``engine.utils.file_utils.atomic_write``: unique temporary, permissions kept, cleanup on failure)."""
+    atomic_write(path, write)
 
 
 def _check_overwrite(path, overwrite):
@@ -137,14 +118,14 @@ def save_weights(model, filepath, overwrite=True):
 # ---------------------------------------------------------------------------------------------- reading
 def _kind(path):
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # a FIFO or a device is refused, never read (it would block)
             head = f.read(8)
     except FileNotFoundError:
         raise ModelFileError("the file does not exist") from None
     except IsADirectoryError:
         raise ModelFileError("the path is a directory, not a model file") from None
     except OSError as e:
-        raise ModelFileError(f"the file cannot be opened: {e}") from None
+        raise ModelFileError(f"the file cannot be opened: {e.strerror or e}") from None
     if head.startswith(_ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
         return "keras"
     import h5py
@@ -202,11 +183,12 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     def load():
         kind = _kind(path)
         if kind == "keras":
-            with open(path, "rb") as f:
+            with open_regular(path) as f:
                 return keras_zip.load_keras(f, custom_objects=custom_objects, compile=compile)
         if kind == "json":
-            with open(path, "rb") as f:
-                return model_from_json(f.read(), custom_objects=custom_objects)
+            from engine.saving.serialization import MAX_JSON_BYTES
+
+            return model_from_json(read_regular(path, MAX_JSON_BYTES), custom_objects=custom_objects)
         with h5_format.open_h5(path) as f:
             return h5_format.load_model_h5(f, custom_objects=custom_objects, compile=compile)
 

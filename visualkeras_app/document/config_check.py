@@ -99,7 +99,7 @@ def _check_plain(value, where, key, depth):
         if type(value) is int and not -2**63 <= value < 2**63:
             raise ValueError(f"{where}: the value of {key!r} is an integer beyond 64 bits.")
         return
-    if type(value) is list:
+    if type(value) in (list, tuple):  # tuples: a config pasted from the clipboard keeps them
         for v in value:
             _check_plain(v, where, key, depth + 1)
         return

@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 import time
 
 from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode
@@ -30,6 +29,7 @@ VERSION = 1
 EXTENSION = ".vkproj"
 _WEIGHTS_FORMAT = "visualkeras-weights"
 _MAX_BYTES = 64 * 1024 * 1024
+_MAX_WEIGHT_BYTES = 8 << 30  # 2**31 float32 weights, the model loader's budget
 _MAX_COORD = 1e7  # canvas coordinates beyond this are no layout a person made
 
 
@@ -65,18 +65,9 @@ def weights_path_for(path) -> str:
 
 def _atomic_write(path, write):
     """Write through ``write(tmp_path)`` to a temporary file beside ``path``, then replace ``path``."""
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".~" + os.path.basename(path), suffix=".tmp", dir=folder)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    from engine.utils.file_utils import atomic_write
+
+    atomic_write(path, write)
 
 
 def _graph_payload(doc):
@@ -131,28 +122,32 @@ def _write_weights(doc, path):
 
 
 def _read_weights(path):
-    import h5py
-    import numpy as np
+    """``{layer name: [arrays]}`` from a project's weights file, through the model loader's guards
+    (``engine.saving.h5_format``): regular file, HDF5 structure checked, no soft or external links, no
+    external or virtual datasets, numbers only, standard filters, decompression bombs and a total over
+    ``_MAX_WEIGHT_BYTES`` refused before anything is read."""
+    from engine.saving import h5_format
 
     out = {}
-    with h5py.File(path, "r") as f:
-        if f.attrs.get("format") != _WEIGHTS_FORMAT:
+    total = 0
+    with h5_format.open_h5(path) as f:
+        if h5_format.read_str_attr(f, "format") != _WEIGHTS_FORMAT:
             raise ValueError("it is not a visualkeras weights file")
-        layers = f.get("layers")
-        if not isinstance(layers, h5py.Group):
+        if not h5_format.has_entry(f, "layers"):
             raise ValueError("it has no 'layers' group")
-        for key in layers:
-            g = layers[key]
-            if not isinstance(g, h5py.Group):
-                raise ValueError(f"entry {key!r} is not a group")
-            name = g.attrs.get("name")
-            name = name.decode() if isinstance(name, bytes) else str(name)
+        layers = h5_format.get_group(f, "layers")
+        for key in list(layers):
+            g = h5_format.get_group(layers, key)
+            name = h5_format.read_str_attr(g, "name")
+            if name is None:
+                raise ValueError(f"entry {key!r} has no layer name")
             arrays = []
             for j in range(len(g)):
-                ds = g.get(str(j))
-                if not isinstance(ds, h5py.Dataset) or ds.dtype.kind not in "fiub":
-                    raise ValueError(f"weight {j} of layer {name!r} is missing or not numeric")
-                arrays.append(np.asarray(ds[()]))
+                ds = g.get(str(j), getlink=True)
+                if ds is None:
+                    raise ValueError(f"weight {j} of layer {name!r} is missing")
+                arrays.append(h5_format.read_dataset(g, str(j), max_bytes=_MAX_WEIGHT_BYTES - total))
+                total += arrays[-1].nbytes
             out[name] = arrays
     return out
 
@@ -174,13 +169,9 @@ def _save(doc, path, extra=None):
             data.update(extra)
         text = json.dumps(data, indent=1)
 
-        def write(tmp):
-            with open(tmp, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
+        from engine.utils.file_utils import atomic_write_text
 
-        _atomic_write(path, write)
+        atomic_write_text(path, text)
     except ProjectError:
         raise
     except (OSError, ValueError, TypeError) as e:
@@ -191,14 +182,12 @@ def _save(doc, path, extra=None):
 def _read_json(path):
     from engine.saving.serialization import loads_config
 
+    from engine.utils.file_utils import read_regular
+
     try:
-        size = os.path.getsize(path)
-        if size > _MAX_BYTES:
-            raise ProjectError(f"Cannot open {path}: the file is {size} bytes, over the limit of {_MAX_BYTES}.")
-        with open(path, "rb") as f:
-            raw = f.read()
+        raw = read_regular(path, _MAX_BYTES)  # regular files only: a FIFO named x.json would hang
     except OSError as e:
-        raise ProjectError(f"Cannot open {path}: {e.strerror or e}") from None
+        raise ProjectError(f"Cannot open {path}: {e.strerror or e}.") from None
     try:
         return loads_config(raw, what="file")
     except ValueError as e:
@@ -230,8 +219,8 @@ def _load(path):
                                  "the project")
             try:
                 weights = _read_weights(wpath)
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                raise ValueError(f"its weights file {weights_name} cannot be read: {e}") from None
+            except READ_ERRORS as e:
+                raise ValueError(f"its weights file {weights_name} cannot be read: {_cause(e)}") from None
             by_name = {n.name: n for n in doc.nodes.values()}
             for name, arrays in weights.items():
                 if name in by_name:

@@ -71,6 +71,38 @@ def guess_flow(doc, default="LR") -> str:
     return "TB" if down > across else "LR"
 
 
+
+def _clipboard_problem(data):
+    """Why layers on the clipboard (text any program may have put there) cannot be pasted, or None:
+    every layer a registered class with a config it takes, a name, a finite position; edges of ints."""
+    import math
+
+    from visualkeras_app.document.config_check import check_layer_config
+
+    nodes, edges = data.get("nodes", []), data.get("edges", [])
+    if not isinstance(nodes, list) or not isinstance(edges, list):
+        return "its 'nodes' and 'edges' are not lists."
+    for item in nodes:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            return "a layer entry is malformed."
+        name = item.get("name")
+        if name is not None and not isinstance(name, str):
+            return f"a layer name is not text: {name!r:.80}"
+        try:
+            check_layer_config(item.get("class_name"), item.get("config", {}), name)
+        except ValueError as e:
+            return str(e)
+        pos = item.get("pos", (0.0, 0.0))
+        if not (isinstance(pos, (list, tuple)) and len(pos) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) <= 1e7
+                for v in pos)):
+            return f"the position of layer {name!r:.80} is {pos!r:.80}, not two finite numbers."
+    for e in edges:
+        if not (isinstance(e, list) and len(e) == 4 and all(isinstance(v, str) for v in e[:2])
+                and all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**16 for v in e[2:])):
+            return f"a connection entry is malformed: {e!r:.80}"
+    return None
+
 class EditorController(QObject):
     """Owns a :class:`Document` and its :class:`QUndoStack`; every edit goes through here.
 
@@ -327,6 +359,10 @@ class EditorController(QObject):
             data = None
         if not isinstance(data, dict) or data.get("format") != CLIPBOARD_FORMAT:
             self._refuse("The clipboard holds no layers to paste.")
+            return []
+        reason = _clipboard_problem(data)
+        if reason:
+            self._refuse(f"The clipboard's layers cannot be pasted: {reason}")
             return []
         count = self._last_paste[1] + 1 if self._last_paste[0] == text else 1
         self._last_paste = (text, count)

@@ -176,10 +176,7 @@ def _keras_file(model, path, fmt):
             import json
 
             text = json.dumps(saving.serialize_model(model), indent=2)
-        tmp = path + ".tmp"
-        with open(tmp, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
+        atomic_write_text(path, text)
     elif fmt == "weights":
         saving.save_weights(model, path)
     else:
@@ -187,7 +184,7 @@ def _keras_file(model, path, fmt):
 
 
 def atomic_write_text(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    """Write ``text`` to ``path`` with the engine's atomic writer (``engine.utils.file_utils``)."""
+    from engine.utils.file_utils import atomic_write_text as write
+
+    write(path, text)

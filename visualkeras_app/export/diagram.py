@@ -184,10 +184,9 @@ def export_diagram(doc, path, fmt, report, **options):
         if fmt != "png":  # dpi scales SVG/PDF units in Graphviz; it only means pixels for PNG
             dot = dot.replace(f", dpi={int(opts.dpi)}", "")
         data = graphviz.Source(dot).pipe(format=fmt)
-        tmp = f"{path}.tmp"
-        with open(tmp, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
+        from engine.utils.file_utils import atomic_write_bytes
+
+        atomic_write_bytes(path, data)
         report.renderer_used = "graphviz"
         return
     from visualkeras_app.export import qt_render
@@ -199,7 +198,6 @@ def export_diagram(doc, path, fmt, report, **options):
 
 
 def _write_text(path, text):
-    tmp = f"{path}.tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    from engine.utils.file_utils import atomic_write_text
+
+    atomic_write_text(path, text)

@@ -6,7 +6,6 @@ export stops with an ``ExportError`` saying what to install. The TorchScript-bas
 """
 from __future__ import annotations
 
-import os
 import warnings
 
 from visualkeras_app.export.core import ExportError
@@ -83,18 +82,21 @@ def export_onnx(model, path, report, opset=None):
     kwargs = dict(input_names=input_names, output_names=output_names)
     if opset is not None:
         kwargs["opset_version"] = int(opset)
-    tmp = f"{path}.tmp"
     was_training = model.training
     model.eval()
     patched = _static_paddings(model)
     try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            try:
-                torch.onnx.export(runner, args, tmp, dynamic_axes=dynamic, dynamo=False, **kwargs)
-            except TypeError:  # a torch without the TorchScript exporter
-                torch.onnx.export(runner, args, tmp, dynamic_shapes=None, **kwargs)
-        os.replace(tmp, path)
+        def write(tmp):
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                try:
+                    torch.onnx.export(runner, args, tmp, dynamic_axes=dynamic, dynamo=False, **kwargs)
+                except TypeError:  # a torch without the TorchScript exporter
+                    torch.onnx.export(runner, args, tmp, dynamic_shapes=None, **kwargs)
+
+        from engine.utils.file_utils import atomic_write
+
+        atomic_write(path, write)
     except ExportError:
         raise
     except Exception as e:
@@ -103,8 +105,6 @@ def export_onnx(model, path, report, opset=None):
         for layer in patched:
             del layer._paddings_for
         model.train(was_training)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     report.notes.append("Inputs are channels_last as in Keras; the batch dimension is dynamic.")
     try:
         import onnxruntime  # noqa: F401

@@ -416,8 +416,10 @@ def render(drawing, path, fmt, dpi=96):
 
     ensure_app()
     w, h = max(1.0, drawing.width), max(1.0, drawing.height)
-    tmp = f"{path}.tmp.{fmt}"
-    try:
+    if fmt not in ("svg", "pdf", "png"):
+        raise ValueError(f"The built-in renderer writes svg, pdf and png, not {fmt!r}.")
+
+    def write(tmp):
         if fmt == "svg":
             from PySide6.QtSvg import QSvgGenerator
 
@@ -454,9 +456,7 @@ def render(drawing, path, fmt, dpi=96):
             painter.end()
             if not image.save(tmp, "PNG"):
                 raise OSError(f"Qt could not write the PNG file {path!r}.")
-        else:
-            raise ValueError(f"The built-in renderer writes svg, pdf and png, not {fmt!r}.")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+
+    from engine.utils.file_utils import atomic_write
+
+    atomic_write(path, write)

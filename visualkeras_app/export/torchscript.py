@@ -567,6 +567,8 @@ def _all_layers(model):
 def export_torch_script(model, path, report, weights_format="auto"):
     import torch
 
+    from engine.utils.file_utils import atomic_write
+
     if weights_format not in ("auto", "safetensors", "pt"):
         raise ExportError(f"weights_format must be 'auto', 'safetensors' or 'pt'. Received: {weights_format!r}")
     source, state, inputs = build_torch_source(model)
@@ -586,10 +588,10 @@ def export_torch_script(model, path, report, weights_format="auto"):
             from safetensors.torch import save_file
         except ImportError:
             raise ExportError('Writing .safetensors needs the safetensors package: pip install safetensors') from None
-        save_file(tensors, weights_path)
+        atomic_write(weights_path, lambda tmp: save_file(tensors, tmp))
         load = ["from safetensors.torch import load_file", "", "_state = load_file(_WEIGHTS)"]
     else:
-        torch.save(tensors, weights_path)
+        atomic_write(weights_path, lambda tmp: torch.save(tensors, tmp))
         load = ["_state = torch.load(_WEIGHTS, map_location=\"cpu\", weights_only=True)"]
     head = [
         f'"""The model \'{doc_text(model.name)}\' as a standalone PyTorch module, exported by visualkeras-app.',

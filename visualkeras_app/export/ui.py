@@ -169,7 +169,17 @@ def canvas_image(scene, scale=2.0) -> QImage:
 
 def save_canvas(scene, path) -> str:
     """Write the canvas to ``path`` as SVG (vector) or PNG; returns the format written."""
+    from engine.utils.file_utils import atomic_write
+
     lower = path.lower()
+    if not lower.endswith((".svg", ".png")):
+        raise ValueError(f"The canvas is exported as .svg or .png. Received: {os.path.basename(path)!r}")
+    written = []
+    atomic_write(path, lambda tmp: written.append(_write_canvas(scene, tmp, lower)))
+    return written[0]
+
+
+def _write_canvas(scene, path, lower):
     if lower.endswith(".svg"):
         from PySide6.QtSvg import QSvgGenerator
 
@@ -193,8 +203,6 @@ def save_canvas(scene, path) -> str:
             for item, mode in cached:
                 item.setCacheMode(mode)
         return "svg"
-    if not lower.endswith(".png"):
-        raise ValueError(f"The canvas is exported as .svg or .png. Received: {os.path.basename(path)!r}")
     if not canvas_image(scene).save(path, "PNG"):
         raise OSError(f"Could not write {path!r}.")
     return "png"
