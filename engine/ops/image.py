@@ -2,6 +2,9 @@
 or single images ``(height, width, channels)``."""
 from __future__ import annotations
 
+import functools
+import itertools
+
 import torch
 import torch.nn.functional as F
 
@@ -198,5 +201,154 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
     return y[0] if single else y
 
 
-__all__ = ["crop_images", "extract_patches", "hsv_to_rgb", "pad_images", "resize", "rgb_to_grayscale",
-           "rgb_to_hsv"]
+@keras_op
+def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
+    """3-d patches of ``(batch, depth, height, width, channels)`` volumes flattened into the channel axis."""
+    from engine.ops.nn import conv
+
+    x = _t(volumes)
+    single = x.ndim == 4
+    if single:
+        x = x[None]
+    if isinstance(size, int):
+        size = (size,) * 3
+    if len(size) != 3:
+        raise TypeError(f"Invalid `size` argument. Expected an int or a tuple of length 3. Received: size={size}")
+    strides = size if strides is None else strides
+    c = x.shape[-1]
+    n = size[0] * size[1] * size[2] * c
+    kernel = torch.eye(n, dtype=x.dtype, device=x.device).reshape(*size, c, n)
+    y = conv.__wrapped_op__(x, kernel, strides=strides, padding=padding, data_format=data_format,
+                            dilation_rate=dilation_rate)
+    return y[0] if single else y
+
+
+def _mirror(index, size):
+    s = size - 1
+    if s == 0:
+        return torch.zeros_like(index)
+    return torch.abs((index + s) % (2 * s) - s)
+
+
+_FIXERS = {
+    "constant": lambda i, n: torch.clamp(i, 0, n - 1),
+    "nearest": lambda i, n: torch.clamp(i, 0, n - 1),
+    "wrap": lambda i, n: torch.remainder(i, n),
+    "mirror": _mirror,
+    "reflect": lambda i, n: torch.div(_mirror(2 * i + 1, 2 * n + 1) - 1, 2, rounding_mode="floor"),
+}
+
+
+@keras_op
+def map_coordinates(inputs, coordinates, order, fill_mode="constant", fill_value=0):
+    """Sample ``inputs`` at ``coordinates`` (one array per input axis) with nearest (``order=0``) or
+    linear (``order=1``) interpolation; points outside follow ``fill_mode`` as in scipy/JAX."""
+    x = _t(inputs)
+    coords = [_t(c) for c in coordinates]
+    if len(coords) != x.ndim:
+        raise ValueError(f"First dim of `coordinates` must be the same as the rank of `inputs`. Received inputs "
+                         f"with shape: {tuple(x.shape)} and coordinate leading dim of {len(coords)}")
+    if fill_mode not in _FIXERS:
+        raise ValueError(f"Invalid value for argument `fill_mode`. Expected one of {set(_FIXERS)}. Received: "
+                         f"fill_mode={fill_mode}")
+    if order not in (0, 1):
+        raise NotImplementedError("map_coordinates currently requires order<=1")
+    per_axis = []
+    for c, n in zip(coords, x.shape):
+        if order == 0:
+            idx = (torch.round(c) if c.is_floating_point() else c).long()
+            nodes = [(idx, None)]
+        else:
+            lo = torch.floor(c)
+            w_hi = c - lo
+            nodes = [(lo.long(), 1 - w_hi), (lo.long() + 1, w_hi)]
+        per_axis.append([(_FIXERS[fill_mode](i, n), (i >= 0) & (i < n), w) for i, w in nodes])
+    fill = torch.tensor(fill_value, dtype=x.dtype, device=x.device)
+    result = None
+    for combo in itertools.product(*per_axis):
+        idx = tuple(i for i, _, _ in combo)
+        vals = x[idx]
+        if fill_mode == "constant":
+            valid = functools.reduce(torch.logical_and, [v for _, v, _ in combo])
+            vals = torch.where(valid, vals, fill)
+        weights = [w for _, _, w in combo if w is not None]
+        term = functools.reduce(torch.mul, weights) * vals if weights else vals
+        result = term if result is None else result + term
+    if not x.is_floating_point() and result.is_floating_point():
+        result = torch.round(result)
+    return result.to(x.dtype)
+
+
+@keras_op
+def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant", fill_value=0,
+                     data_format=None):
+    """Apply projective transforms ``[a0, a1, a2, b0, b1, b2, c0, c1]`` (output point (x, y) samples
+    the input at ``((a0 x + a1 y + a2) / k, (b0 x + b1 y + b2) / k)``, ``k = c0 x + c1 y + 1``)."""
+    backend.standardize_data_format(data_format)
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {{'nearest', 'bilinear'}}. "
+                         f"Received: interpolation={interpolation}")
+    x, t = _t(images), _t(transform)
+    _check_rank(x)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    if t.ndim == 1:
+        t = t[None]
+    b, h, w, c = x.shape
+    ys, xs, cs = torch.meshgrid(torch.arange(h, dtype=t.dtype, device=x.device),
+                                torch.arange(w, dtype=t.dtype, device=x.device),
+                                torch.arange(c, dtype=t.dtype, device=x.device), indexing="ij")
+    out = []
+    for i in range(b):
+        a0, a1, a2, b0, b1, b2, c0, c1 = t[i if t.shape[0] > 1 else 0]
+        k = c0 * xs + c1 * ys + 1
+        coords = [(b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k, cs]
+        out.append(map_coordinates.__wrapped_op__(x[i], coords, 1 if interpolation == "bilinear" else 0,
+                                                  fill_mode, fill_value))
+    y = torch.stack(out)
+    return y[0] if single else y
+
+
+@keras_op
+def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None):
+    """Blur each channel with a Gaussian kernel (zero padding)."""
+    backend.standardize_data_format(data_format)
+    x = _t(images)
+    _check_rank(x)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    ks = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(int(k) for k in kernel_size)
+    sg = (sigma, sigma) if isinstance(sigma, (int, float)) else tuple(float(s) for s in sigma)
+
+    def g1(n, s):
+        r = torch.arange(n, dtype=x.dtype, device=x.device) - (n - 1) / 2
+        k = torch.exp(-0.5 * (r / s) ** 2)
+        return k / k.sum()
+
+    # The same layout as Keras's torch backend (outer(y, x) laid out as (k0, k1)).
+    kernel = torch.outer(g1(ks[1], sg[1]), g1(ks[0], sg[0])).reshape(1, 1, ks[0], ks[1])
+    c = x.shape[-1]
+    y = F.conv2d(x.permute(0, 3, 1, 2), kernel.expand(c, 1, ks[0], ks[1]), padding=ks[0] // 2, groups=c)
+    y = y.permute(0, 2, 3, 1)
+    return y[0] if single else y
+
+
+@keras_op
+def sobel_edges(images, data_format=None):
+    """Sobel gradients: ``(batch, height, width, channels, 2)`` with (dy, dx) in the last axis."""
+    backend.standardize_data_format(data_format)
+    x = _t(images)
+    c = x.shape[-1]
+    sx = torch.tensor([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=x.dtype, device=x.device)
+    kx = sx.reshape(1, 1, 3, 3).repeat(c, 1, 1, 1)
+    ky = sx.T.reshape(1, 1, 3, 3).repeat(c, 1, 1, 1)
+    nchw = x.permute(0, 3, 1, 2)
+    edges = torch.stack([F.conv2d(nchw, ky, padding=1, groups=c), F.conv2d(nchw, kx, padding=1, groups=c)], -1)
+    return edges.permute(0, 2, 3, 1, 4)
+
+
+__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
+           "hsv_to_rgb", "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+           "sobel_edges"]
