@@ -165,13 +165,26 @@ class OpLayer(Layer):
             "functional model cannot be saved to a config. Wrap the computation in a Layer subclass.")
 
 
+_OP_CLASSES: dict = {}
+
+
+def _op_class(fn):
+    """One OpLayer subclass per op, named as Keras names its operation classes (``relu`` -> ``Relu``),
+    so that a model summary shows the same types as Keras's."""
+    name = "".join(part.capitalize() for part in fn.__name__.strip("_").split("_")) or "Op"
+    cls = _OP_CLASSES.get(name)
+    if cls is None:
+        cls = _OP_CLASSES[name] = type(name, (OpLayer,), {"__module__": __name__})
+    return cls
+
+
 def symbolic_call(fn, args, kwargs):
     """Run ``fn`` on KerasTensors: infer the output spec and add the op to the graph."""
     spec = compute_output_spec(fn, args, kwargs)
     inputs = [t for t in _leaves((args, kwargs), []) if isinstance(t, KerasTensor)]
     outputs = [t for t in _leaves(spec, []) if isinstance(t, KerasTensor)]
     if outputs:
-        Node(OpLayer(fn, args, kwargs), arguments=inputs, outputs=outputs)
+        Node(_op_class(fn)(fn, args, kwargs), arguments=inputs, outputs=outputs)
     return spec
 
 

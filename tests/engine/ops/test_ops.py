@@ -47,6 +47,8 @@ def test_ops_in_a_functional_model_run_and_match_eager(keras):
     out = E.softmax(y * 2.0 if False else E.multiply(y, 2.0))
     assert out.shape == (None, 4) and out.dtype == "float32"
     model = engine.Model(inp, out)
+    assert sorted(type(layer).__name__ for layer in model.layers[2:]) == ["Concatenate", "Multiply", "Relu",
+                                                                          "Softmax", "Square", "Sum"]
     x = np.random.default_rng(0).standard_normal((5, 4)).astype("float32")
     got = model.predict(x, verbose=0)
     xt = torch.tensor(x)
