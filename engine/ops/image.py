@@ -349,6 +349,43 @@ def sobel_edges(images, data_format=None):
     return edges.permute(0, 2, 3, 1, 4)
 
 
+@keras_op
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03, data_format=None):
+    """Structural similarity of two images (or batches): Gaussian-weighted, 'valid' windows, averaged
+    over space and channels."""
+    backend.standardize_data_format(data_format)
+    a, b = _t(image1), _t(image2)
+    for name, img in (("image1", a), ("image2", b)):
+        if img.ndim not in (3, 4):
+            raise ValueError(f"Invalid {name} rank: expected rank 3 (single image) or rank 4 (batch of images). "
+                             f"Received input with shape: {name}.shape={tuple(img.shape)}")
+    out_dtype = a.dtype
+    compute = a.dtype if a.is_floating_point() else backend.torch_dtype(backend.floatx())
+    a, b = a.to(compute), b.to(compute)
+    single = a.ndim == 3
+    if single:
+        a, b = a[None], b[None]
+    n, h, w, c = a.shape
+    r = torch.arange(filter_size, dtype=compute, device=a.device) - (filter_size - 1) / 2.0
+    g = torch.exp(-(r ** 2) / (2.0 * filter_sigma ** 2))
+    g = g / g.sum()
+    kernel = torch.outer(g, g).reshape(1, 1, filter_size, filter_size)
+
+    def blur(x):  # (N*C, 1, H, W) -> valid Gaussian-weighted means
+        return F.conv2d(x, kernel)
+
+    x1 = a.permute(0, 3, 1, 2).reshape(n * c, 1, h, w)
+    x2 = b.permute(0, 3, 1, 2).reshape(n * c, 1, h, w)
+    mu1, mu2 = blur(x1), blur(x2)
+    s11 = blur(x1 * x1) - mu1 * mu1
+    s22 = blur(x2 * x2) - mu2 * mu2
+    s12 = blur(x1 * x2) - mu1 * mu2
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    smap = ((2 * mu1 * mu2 + c1) * (2 * s12 + c2)) / ((mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2))
+    result = smap.mean(dim=(1, 2, 3)).reshape(n, c).mean(-1)
+    return (result[0] if single else result).to(out_dtype)
+
+
 __all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
            "hsv_to_rgb", "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
-           "sobel_edges"]
+           "sobel_edges", "ssim"]

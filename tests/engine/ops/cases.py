@@ -319,6 +319,9 @@ def _cases():
         Case("image.gaussian_blur", A(7, 7, 2), kernel_size=(5, 5), sigma=(1.5, 1.5), data_format="channels_last",
              id="gaussian_blur-5"),
         Case("image.sobel_edges", A(2, 5, 6, 3)),
+        Case("image.ssim", A(2, 16, 16, 3, kind="fraction"), A(2, 16, 16, 3, kind="fraction")),
+        Case("image.ssim", A(12, 13, 1, kind="fraction"), A(12, 13, 1, kind="fraction"), max_val=2.0, filter_size=5,
+             filter_sigma=1.0, id="ssim-single"),
         Case("image.extract_patches", A(2, 6, 6, 3), 2), Case("image.extract_patches", A(2, 7, 7, 2), (3, 3),
                                                                strides=(2, 2), padding="same", id="patches-same"),
     ]
