@@ -54,23 +54,25 @@ def main_window_for_tests(file=None, settings=None, offer_recovery=False):
     return win
 
 
-def open_window(file=None, settings=None):
-    """The editor window as a user gets it, shown: an exception that a slot lets out shows a dialog (PySide
-    would only print it, and the click would seem to do nothing)."""
+def open_window(file=None, settings=None, template=None):
+    """The editor window as a user gets it, shown (on ``file``, or a new document from ``template``, a key):
+    an exception that a slot lets out shows a dialog (PySide would only print it, and the click would seem
+    to do nothing)."""
     make_application()
     from visualkeras_app import error_dialog
     from visualkeras_app.mainwindow import MainWindow
 
-    win = MainWindow(file=file, settings=settings)
+    win = MainWindow(file=file, settings=settings, template=template)
     error_dialog.install(parent=lambda: win)
     win.show()
     return win
 
 
-def run(file=None, argv=None) -> int:
-    """Open the editor window (on ``file`` when given) and run the event loop; returns the exit code."""
+def run(file=None, argv=None, template=None) -> int:
+    """Open the editor window (on ``file``, or on template ``template``, when given) and run the event loop;
+    returns the exit code."""
     app = make_application(argv)
-    win = open_window(file)  # noqa: F841 - kept alive by this frame until the loop ends
+    win = open_window(file, template=template)  # noqa: F841 - kept alive by this frame until the loop ends
     return app.exec()
 
 

@@ -1,11 +1,12 @@
 """The ``visualkeras-app`` command line.
 
     visualkeras-app                      the editor window
-    visualkeras-app FILE                 the window, opening FILE (.vkproj, .json, .h5, .keras)
+    visualkeras-app FILE|TEMPLATE        the window, opening FILE (.vkproj, .json, .h5, .keras) or a template
     visualkeras-app summary FILE|KEY     the Keras summary table of a file or template, no window
     visualkeras-app templates            the templates' keys and titles
     visualkeras-app train FILE|KEY       train on MNIST (or another data set), no window; prints Keras's
-                                         progress bar, then test_loss and test_accuracy
+                                         progress bar (plain lines when stdout is not a
+                                         terminal), then test_loss and test_accuracy
     visualkeras-app export MODEL OUT     export a file or template: .keras .h5 .json .weights.h5 .py
                                          _torch.py .onnx .png .svg .pdf .dot (see 'export --help')
     visualkeras-app --version
@@ -16,26 +17,64 @@ once; the window module is imported only when a window is wanted.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
+import time
 
 from visualkeras_app import __version__
 
 _COMMANDS = ("summary", "templates", "train", "export")
+OPENABLE = (".vkproj", ".json", ".h5", ".keras")
+
+# (usage, what it does): the top-level --help lists every command from here.
+COMMAND_HELP = (
+    ("summary FILE|TEMPLATE", "print the model's Keras summary table, no window"),
+    ("templates", "list the built-in templates (their keys go wherever a file does)"),
+    ("train FILE|TEMPLATE", "train without a window (MNIST by default); ends with test_loss and test_accuracy"),
+    ("export MODEL OUT", "write .keras .h5 .json .weights.h5 .py _torch.py .onnx, a diagram (.png .svg .pdf "
+                         ".dot), or with --training-script a standalone train.py"),
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import textwrap
+
+    width = max(len(u) for u, _ in COMMAND_HELP)
+    commands = "\n".join(textwrap.fill(h, 100, initial_indent=f"  {u.ljust(width)}  ",
+                                       subsequent_indent=" " * (width + 4)) for u, h in COMMAND_HELP)
     parser = argparse.ArgumentParser(
         prog="visualkeras-app",
-        description="Build neural networks on a canvas, train them, export Keras files, diagrams and code.",
-        epilog="Commands: 'visualkeras-app summary FILE|TEMPLATE' prints a model's summary table without a "
-               "window; 'visualkeras-app train FILE|TEMPLATE' trains it (e.g. 'visualkeras-app train "
-               "mnist_fast_cnn'); 'visualkeras-app templates' lists the templates.",
+        usage="visualkeras-app [-h] [--version] [FILE|TEMPLATE]\n       visualkeras-app COMMAND ...",
+        description="Build neural networks on a canvas, train them, export Keras files, diagrams and code.\n"
+                    "Without a command it opens the editor window (on FILE or TEMPLATE when given).",
+        epilog=f"commands:\n{commands}\n\n'visualkeras-app COMMAND --help' describes a command's options, e.g. "
+               "'visualkeras-app train --help'.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"visualkeras-app {__version__}")
-    parser.add_argument("file", nargs="?", help="a project or model file to open in the window "
-                                                "(.vkproj, .json, .h5, .keras)")
+    parser.add_argument("file", nargs="?", metavar="FILE|TEMPLATE",
+                        help="a project or model file to open in the window (.vkproj, .json, .h5, .keras), or a "
+                             "template key (see 'visualkeras-app templates')")
     return parser
+
+
+def _template_keys() -> list:
+    from visualkeras_app.document.templates import list_templates
+
+    return [t.key for t in list_templates()]
+
+
+def unknown_target_message(target, commands=False) -> str:
+    """'X' is neither a file nor a template, with a "did you mean" among the templates, the model files
+    beside it (and the commands, for the first word of a command line)."""
+    from visualkeras_app.suggest import did_you_mean, nearby_files
+
+    keys = _template_keys()
+    candidates = keys + nearby_files(target, OPENABLE) + (list(_COMMANDS) if commands else [])
+    hint = did_you_mean(target, candidates)
+    what = "a file, a template nor a command" if commands else "a file nor a template"
+    return f"{target!r} is neither {what}.{hint or ''} Templates: {', '.join(keys)}."
 
 
 def _command_parser(name):
@@ -66,7 +105,7 @@ def _train_parser():
         description="Train a model file or template without a window, printing Keras's progress bar and, at "
                     "the end, the lines 'test_loss: ...' and 'test_accuracy: ...'. Settings not given come from "
                     "the project's saved training settings, else from the one-click recipe (Adam with a "
-                    "one-cycle schedule, batch 64, one epoch: 99%% on MNIST with the mnist_fast_cnn template).",
+                    "one-cycle schedule, batch 64, one epoch: 99% on MNIST with the mnist_fast_cnn template).",
         epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")
@@ -87,6 +126,12 @@ def _train_parser():
                    help="write the trained model: .keras or .h5 (Keras files), or .vkproj (a project with "
                         "the weights and the training settings)")
     p.add_argument("--quiet", action="store_true", help="no progress bar, only the result lines")
+    p.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                   help="bar: Keras's progress bar, redrawn in place; lines: plain lines (no carriage returns or "
+                        "colours) for a log file: one per epoch and one every --progress-every seconds; auto "
+                        "(default): the bar on a terminal, else lines")
+    p.add_argument("--progress-every", type=float, default=10.0, metavar="SECONDS",
+                   help="with plain lines, a progress line at most this often (default 10; 0: only epoch lines)")
     return p
 
 
@@ -103,8 +148,7 @@ def _open_target(target):
             return None
     if target in {t.key for t in list_templates()}:
         return load_template(target), target
-    keys = ", ".join(t.key for t in list_templates())
-    print(f"visualkeras-app: {target!r} is neither a file nor a template. Templates: {keys}.", file=sys.stderr)
+    print(f"visualkeras-app: {unknown_target_message(target)}", file=sys.stderr)
     return None
 
 
@@ -180,11 +224,30 @@ def _train(args) -> int:
         print(f"visualkeras-app: {e}", file=sys.stderr)
         return 2
     quiet = args.quiet
+    lines = args.progress == "lines" or (args.progress == "auto" and not _is_terminal(sys.stdout))
+    every = args.progress_every
 
     class _Printer:
+        def __init__(self):
+            self.last = time.monotonic()
+            self.testing = False
+
         def on_message(self, text):
             if text not in ("Paused.", "Resumed."):
                 print(text, file=sys.stderr)
+
+        def on_progress(self, p):
+            # Plain mode: Keras's one line per epoch (verbose=2), and between them a line every few seconds.
+            if quiet or not lines:
+                return
+            if p.phase == "test" and not self.testing:
+                self.testing = True
+                print(f"evaluating on the test set ({len(prepared.x_test):,} samples)", flush=True)
+            now = time.monotonic()
+            if every <= 0 or now - self.last < every or p.phase != "train":
+                return
+            self.last = now
+            print(plain_progress_line(p), flush=True)
 
     if not quiet:
         print(f"Training {name} on {dataset.name}: {len(prepared.x_train)} samples, {settings.epochs} epoch(s), "
@@ -192,7 +255,8 @@ def _train(args) -> int:
               f"({settings.schedule}), loss {prepared.loss}.")
         for step in prepared.steps:
             print(f"  preprocessing: {step}")
-    session = TrainingSession(model, prepared, settings, listener=_Printer(), name=name, verbose=0 if quiet else 1)
+    verbose = 0 if quiet else (2 if lines else 1)
+    session = TrainingSession(model, prepared, settings, listener=_Printer(), name=name, verbose=verbose)
     record = session.run()
     if session.error is not None:
         print(f"visualkeras-app: training failed: {type(session.error).__name__}: {session.error}", file=sys.stderr)
@@ -214,6 +278,25 @@ def _train(args) -> int:
     return 0
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a closed or replaced stream
+        return False
+
+
+def plain_progress_line(p) -> str:
+    """"epoch 1/3 - batch 300/938 - 2,345 samples/s - ETA 1:12" for a `Progress`: no carriage return, no
+    colour codes, so that a log file reads as lines."""
+    sps = p.samples_per_s
+    rate = f"{sps:,.0f} samples/s" if isinstance(sps, (int, float)) and math.isfinite(sps) and sps > 0 else None
+    eta = p.eta_s
+    eta_text = (f"ETA {int(eta) // 60}:{int(eta) % 60:02d}" if isinstance(eta, (int, float)) and math.isfinite(eta)
+                else None)
+    parts = [f"epoch {p.epoch}/{p.epochs}", f"batch {p.batch}/{p.batches}", rate, eta_text]
+    return " - ".join(x for x in parts if x)
+
+
 def _summary(args) -> int:
     from visualkeras_app.document.project import ProjectError, open_any
     from visualkeras_app.document.summary import summary_text
@@ -231,8 +314,7 @@ def _summary(args) -> int:
         doc = load_template(target)
         name = target
     else:
-        keys = ", ".join(t.key for t in list_templates())
-        print(f"visualkeras-app: {target!r} is neither a file nor a template. Templates: {keys}.", file=sys.stderr)
+        print(f"visualkeras-app: {unknown_target_message(target)}", file=sys.stderr)
         return 2
     result = doc.result if doc.result is not None else doc.infer()
     if result.errors:
@@ -257,12 +339,14 @@ def _templates(args) -> int:
     return 0
 
 
-def _window(file) -> int:
+def _window(file=None, template=None) -> int:
     try:
         from visualkeras_app import app
     except ImportError as e:
         print(f"visualkeras-app: the window cannot start: {e}", file=sys.stderr)
         return 2
+    if template is not None:
+        return int(app.run(template=template) or 0)
     return int(app.run(file=file) or 0)
 
 
@@ -276,10 +360,15 @@ def main(argv=None) -> int:
         name = argv[0]
         args = _command_parser(name).parse_args(argv[1:])
         return {"summary": _summary, "templates": _templates, "train": _train}[name](args)
+    if argv and not argv[0].startswith("-") and not os.path.exists(argv[0]) \
+            and argv[0] not in _template_keys():
+        # Before argparse, which would only say "unrecognized arguments" for 'trian mnist_fast_cnn'.
+        print(f"visualkeras-app: cannot open {argv[0]}: {unknown_target_message(argv[0], commands=True)}",
+              file=sys.stderr)
+        return 2
     args = build_parser().parse_args(argv)
     if args.file is not None and not os.path.exists(args.file):
-        print(f"visualkeras-app: cannot open {args.file}: no such file.", file=sys.stderr)
-        return 2
+        return _window(template=args.file)  # a template key (anything else was answered above)
     return _window(args.file)
 
 

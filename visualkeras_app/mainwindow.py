@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
 
     Args:
         file: a file to open once the engine has loaded (the command line's ``visualkeras-app FILE``).
+        template: a template key to start from instead (``visualkeras-app seed_mlp``).
         settings: a ``QSettings`` (default: the user's, see :func:`default_settings`).
         offer_recovery: at start, offer back a document left in the recovery file by a crash.
 
@@ -109,12 +110,13 @@ class MainWindow(QMainWindow):
 
     started = Signal()
 
-    def __init__(self, file=None, settings=None, offer_recovery=True, parent=None):
+    def __init__(self, file=None, settings=None, offer_recovery=True, parent=None, template=None):
         super().__init__(parent)
         self.settings = settings if settings is not None else default_settings()
         self.path = None  # the project file that Save writes; None for untitled or imported models
         self.display_name = "Untitled"
         self._pending_file = file
+        self._pending_template = template
         self._offer_recovery = offer_recovery
         self._recovered_unsaved = False  # a restored recovery is unsaved work though the undo stack is clean
         self._trained_unsaved = False  # trained weights went into the nodes: unsaved, though no edit was made
@@ -391,7 +393,9 @@ class MainWindow(QMainWindow):
         restored = self._offer_recovery and self.check_recovery()
         if self._pending_file and not restored:
             self.open_file(self._pending_file, ask=False)
-        self._pending_file = None
+        elif self._pending_template and not restored:
+            self.new_from_template(self._pending_template)
+        self._pending_file = self._pending_template = None
         self.started.emit()
 
     # ------------------------------------------------------------------ document state

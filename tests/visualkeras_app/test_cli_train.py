@@ -81,3 +81,30 @@ def test_train_works_offline_on_a_fresh_machine(tmp_path):
     assert last.startswith("test_accuracy: ")
     assert float(last.split(": ")[1]) >= 0.98, proc.stdout[-2000:]    # the one-click recipe: 99% in one epoch
     assert not (home / ".cache" / "visualkeras-app" / "datasets").exists()  # nothing was downloaded or cached
+
+
+@pytest.mark.slow
+def test_progress_is_plain_lines_when_stdout_is_not_a_terminal(tmp_path):
+    """A log file gets lines: no carriage returns or colour codes, one line per epoch and one every
+    --progress-every seconds (the bar on a pipe once wrote 164 KB for one epoch)."""
+    env = dict(os.environ, VISUALKERAS_OFFLINE="1")
+    out = subprocess.run([sys.executable, "-m", "visualkeras_app.cli", "train", "mnist_fast_cnn", "--epochs", "2",
+                          "--batch-size", "32", "--max-train-samples", "256", "--progress-every", "0.05"],
+                         capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "\r" not in text and "\x1b" not in text and "\b" not in text
+    lines = text.splitlines()
+    epoch_lines = [line for line in lines if line.startswith("8/8 - ")]  # Keras's verbose=2 line per epoch
+    assert len(epoch_lines) == 2 and all("loss: " in line for line in epoch_lines)
+    timed = [line for line in lines if line.startswith("epoch ")]
+    assert timed and all(" - batch " in line for line in timed)
+    assert lines[-1].startswith("test_accuracy: ")
+    assert len(text) < 4000
+
+
+@pytest.mark.slow
+def test_progress_bar_when_asked(capsys):
+    assert main(["train", "mnist_fast_cnn", "--max-train-samples", "128", "--progress", "bar"]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b[1m2/2\x1b[0m" in out  # Keras's bar, colour codes and all
