@@ -386,6 +386,37 @@ def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01,
     return (result[0] if single else result).to(out_dtype)
 
 
+def _homography(start, end):
+    """The 8 coefficients mapping each ``end`` point to its ``start`` point (batched ``(B, 4, 2)``)."""
+    dt = torch.promote_types(start.dtype, torch.float32)
+    start, end = start.to(dt), end.to(dt)
+    ex, ey, sx, sy = end[..., 0], end[..., 1], start[..., 0], start[..., 1]
+    zero, one = torch.zeros_like(ex), torch.ones_like(ex)
+    rows_x = torch.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], -1)  # (B, 4, 8)
+    rows_y = torch.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], -1)
+    a = torch.stack([rows_x, rows_y], 2).reshape(start.shape[0], 8, 8)
+    b = torch.stack([sx, sy], 2).reshape(start.shape[0], 8)
+    return torch.linalg.solve(a, b)
+
+
+@keras_op
+def perspective_transform(images, start_points, end_points, interpolation="bilinear", fill_value=0,
+                          data_format=None):
+    """Warp images so that the four ``start_points`` (x, y) land on ``end_points``."""
+    backend.standardize_data_format(data_format)
+    x = _t(images)
+    _check_rank(x)
+    sp, ep = _t(start_points, str(x.dtype).replace("torch.", "")), _t(end_points, str(x.dtype).replace("torch.", ""))
+    if tuple(sp.shape[-2:]) != (4, 2) or tuple(sp.shape) != tuple(ep.shape):
+        raise ValueError(f"start_points and end_points must both have shape (4, 2) or (batch, 4, 2). Received: "
+                         f"start_points.shape={tuple(sp.shape)}, end_points.shape={tuple(ep.shape)}")
+    if sp.ndim == 2:
+        sp, ep = sp[None], ep[None]
+    h = _homography(sp, ep).to(x.dtype)
+    return affine_transform.__wrapped_op__(x, h, interpolation=interpolation, fill_mode="constant",
+                                           fill_value=fill_value, data_format=data_format)
+
+
 __all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
-           "hsv_to_rgb", "map_coordinates", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+           "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv",
            "sobel_edges", "ssim"]

@@ -315,6 +315,11 @@ def _cases():
              interpolation="nearest", fill_mode="reflect", id="affine-nearest-reflect"),
         # data_format given: with None, Keras 3.15's torch backend blurs a channels_last batch as if it
         # were channels_first (over width and channels); the engine always treats images as channels_last.
+        Case("image.perspective_transform", A(2, 8, 7, 3), np.array([[0, 0], [6, 0], [0, 7], [6, 7]], "float32"),
+             np.array([[1, 0], [5, 1], [0, 6], [6, 7]], "float32"), atol=1e-4),
+        Case("image.perspective_transform", A(8, 7, 1), np.array([[0, 0], [6, 0], [0, 7], [6, 7]], "float32"),
+             np.array([[0.5, 0.2], [6, 0], [0.3, 6.5], [5.5, 7]], "float32"), interpolation="nearest",
+             fill_value=1.0, id="perspective-nearest"),
         Case("image.gaussian_blur", A(2, 6, 6, 3), data_format="channels_last"),
         Case("image.gaussian_blur", A(7, 7, 2), kernel_size=(5, 5), sigma=(1.5, 1.5), data_format="channels_last",
              id="gaussian_blur-5"),
