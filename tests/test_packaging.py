@@ -2,6 +2,7 @@
 digests, the project's license; and nothing of the checkout that is not the product (tests, benchmarks)."""
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -16,9 +17,14 @@ MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory):
     """The project's wheel, built offline from the checkout (the test extra brings a setuptools that can)."""
+    # From a copy without build/ and *.egg-info: setuptools never clears build/, so a module deleted since an
+    # earlier build would still be packed.
+    src = tmp_path_factory.mktemp("src") / "visualkeras-app"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
+                                                             ".pytest_cache", ".venv", "venv"))
     out = tmp_path_factory.mktemp("dist")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                           "--no-index", "-w", str(out), REPO], capture_output=True, text=True, timeout=600)
+                           "--no-index", "-w", str(out), str(src)], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (name,) = [n for n in os.listdir(out) if n.endswith(".whl")]
     with zipfile.ZipFile(out / name) as zf:
