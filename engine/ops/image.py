@@ -417,6 +417,70 @@ def perspective_transform(images, start_points, end_points, interpolation="bilin
                                            fill_value=fill_value, data_format=data_format)
 
 
+def _triangle(x):
+    return torch.clamp(1 - torch.abs(x), min=0)
+
+
+def _keys_cubic(x):
+    near = ((1.5 * x - 2.5) * x) * x + 1.0
+    far = ((-0.5 * x + 2.5) * x - 4.0) * x + 2.0
+    return torch.where(x >= 2.0, torch.zeros_like(x), torch.where(x >= 1.0, far, near))
+
+
+def _lanczos(radius):
+    def kernel(x):
+        y = radius * torch.sin(torch.pi * x) * torch.sin(torch.pi * x / radius)
+        safe = torch.where(x != 0, torch.pi ** 2 * x ** 2, torch.ones_like(x))
+        out = torch.where(x > 1e-3, y / safe, torch.ones_like(x))
+        return torch.where(x > radius, torch.zeros_like(x), out)
+
+    return kernel
+
+
+_SCALE_METHODS = {"linear": _triangle, "bilinear": _triangle, "trilinear": _triangle, "triangle": _triangle,
+                  "cubic": _keys_cubic, "bicubic": _keys_cubic, "tricubic": _keys_cubic,
+                  "lanczos3": _lanczos(3.0), "lanczos5": _lanczos(5.0)}
+
+
+def _resample_weights(in_size, out_size, scale, translation, kernel, antialias):
+    """(in_size, out_size) weights: output sample j reads input i with weight w[i, j] (jax.image's rule)."""
+    inv = 1.0 / scale
+    kscale = torch.clamp(inv, min=1.0) if antialias else torch.ones_like(inv)
+    centers = (torch.arange(out_size, dtype=scale.dtype, device=scale.device) + 0.5) * inv - translation * inv - 0.5
+    dist = torch.abs(centers[None, :] - torch.arange(in_size, dtype=scale.dtype, device=scale.device)[:, None])
+    w = kernel(dist / kscale)
+    total = w.sum(0, keepdim=True)
+    w = torch.where(torch.abs(total) > 1000.0 * float(torch.finfo(torch.float32).eps),
+                    w / torch.where(total != 0, total, torch.ones_like(total)), torch.zeros_like(w))
+    inside = (centers >= -0.5) & (centers <= in_size - 0.5)
+    return torch.where(inside[None, :], w, torch.zeros_like(w))
+
+
+@keras_op
+def scale_and_translate(images, output_shape, scale, translation, spatial_dims, method, antialias=True):
+    """Resample ``images`` to ``output_shape`` along ``spatial_dims``: output = input scaled by ``scale``
+    then shifted by ``translation`` (``jax.image.scale_and_translate``)."""
+    if method not in _SCALE_METHODS:
+        raise ValueError(f"Invalid value for argument `method`. Expected one of {sorted(_SCALE_METHODS)}. "
+                         f"Received: method={method}")
+    x = _t(images)
+    scale, translation = _t(scale), _t(translation)
+    dt = torch.promote_types(scale.dtype, translation.dtype)
+    if not dt.is_floating_point:
+        dt = backend.torch_dtype(backend.floatx())
+    scale, translation = scale.to(dt).reshape(-1), translation.to(dt).reshape(-1)
+    is_int = not x.is_floating_point()
+    out = x.float() if is_int else x.clone()
+    for i, d in enumerate(spatial_dims):
+        d = d % x.ndim
+        w = _resample_weights(x.shape[d], int(output_shape[d]), scale[i], translation[i], _SCALE_METHODS[method],
+                              antialias).to(out.dtype)
+        out = torch.moveaxis(torch.tensordot(out, w, dims=([d], [0])), -1, d)
+    if is_int:
+        out = torch.clamp(torch.round(out), x.min(), x.max()).to(x.dtype)
+    return out
+
+
 __all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
-           "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale", "rgb_to_hsv",
-           "sobel_edges", "ssim"]
+           "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale",
+           "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]
