@@ -143,8 +143,8 @@ class Variable(nn.Parameter):
                                     self.keras_path))
 
     def __repr__(self):
-        return (f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={str(self.dtype).replace('torch.', '')}, "
-                f"value={self.detach().cpu().numpy()}>")
+        dtype = str(self.dtype).replace("torch.", "")
+        return f"<Variable path={self.path}, shape={tuple(self.shape)}, dtype={dtype}, value={self.numpy()}>"
 
 
 def _rebuild_variable(data, requires_grad, trainable, name, path):

@@ -1,12 +1,10 @@
 """Math ops (``keras.ops`` math): segment reductions, top-k, FFTs, STFT, special functions."""
 from __future__ import annotations
 
-import math as _math
-
 import torch
 import torch.nn.functional as F
 
-from engine.ops._dispatch import keras_op, result_type
+from engine.ops._dispatch import keras_op
 from engine.ops.core import cast, convert_to_tensor
 
 _t = convert_to_tensor
@@ -229,4 +227,3 @@ def view_as_real(x):
 __all__ = ["cdist", "erf", "erfc", "erfinv", "extract_sequences", "fft", "fft2", "ifft2", "in_top_k", "irfft",
            "istft", "logdet", "logsumexp", "rfft", "rsqrt", "segment_max", "segment_min", "segment_prod",
            "segment_sum", "stft", "top_k", "view_as_complex", "view_as_real"]
-_ = (_math, result_type)

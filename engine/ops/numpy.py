@@ -4,7 +4,6 @@ float functions give floatx)."""
 from __future__ import annotations
 
 import builtins
-import math
 
 import numpy as np
 import torch
@@ -959,15 +958,6 @@ def array(x, dtype=None):
     return convert_to_tensor(x, dtype=dtype)
 
 
-def _window(fn):
-    def window(x):
-        n = int(_t(x).item()) if not isinstance(x, int) else x
-        return fn(n, dtype=_tdt(_floatx()), device=device())
-
-    window.__name__ = fn.__name__
-    return window
-
-
 def bartlett(x):
     return torch.signal.windows.bartlett(int(x), dtype=_tdt(_floatx()), device=device())
 
@@ -1618,5 +1608,5 @@ def slogdet(x):
 
 
 __all__ = [n for n in list(globals()) if not n.startswith("_") and n not in (
-    "annotations", "builtins", "math", "np", "torch", "F", "backend", "KerasTensor", "device", "dtype_name",
+    "annotations", "builtins", "np", "torch", "F", "backend", "KerasTensor", "device", "dtype_name",
     "keras_op", "result_type", "standardize_dtype")]

@@ -205,7 +205,8 @@ def check_symbolic(case, real_output, batch_none=False):
     out = resolve(E, case.name)(*s_args, **s_kwargs)
     out_leaves = [v for v in _leaves(out)]
     real_leaves = _leaves(real_output)
-    assert len(out_leaves) == len(real_leaves), f"{case}: symbolic gives {len(out_leaves)} outputs, real {len(real_leaves)}"
+    assert len(out_leaves) == len(real_leaves), (
+        f"{case}: symbolic gives {len(out_leaves)} outputs, real {len(real_leaves)}")
     for i, (s, r) in enumerate(zip(out_leaves, real_leaves)):
         if not isinstance(r, torch.Tensor):
             continue
