@@ -85,12 +85,90 @@ def mish(x):
     return F.mish(x)
 
 
+def celu(x, alpha=1.0):
+    return F.celu(x, alpha=alpha)
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` where ``a, b`` are the two halves of ``x`` along ``axis``."""
+    return F.glu(x, dim=axis)
+
+
+def hard_silu(x):
+    """``x * relu6(x + 3) / 6`` (hard swish, MobileNetV3's activation)."""
+    return F.hardswish(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    return F.hardtanh(x, -1.0, 1.0)
+
+
+def hard_shrink(x, threshold=0.5):
+    return F.hardshrink(x, lambd=threshold)
+
+
+def soft_shrink(x, threshold=0.5):
+    return F.softshrink(x, lambd=threshold)
+
+
+def tanh_shrink(x):
+    return F.tanhshrink(x)
+
+
+def log_sigmoid(x):
+    return F.logsigmoid(x)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return F.threshold(x, threshold, default_value)
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1)**2 / 4`` for ``-1 < x < 1``, ``x`` for ``x >= 1``."""
+    return torch.where(x <= -1, torch.zeros_like(x), torch.where(x < 1, 0.25 * (x + 1) ** 2, x))
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, ``(x + 1) / 2`` in between, 1 for ``x >= 1``."""
+    zero = torch.zeros((), dtype=x.dtype, device=x.device)
+    one = torch.ones((), dtype=x.dtype, device=x.device)
+    return torch.where(x <= -1, zero, torch.where(x >= 1, one, 0.5 * (x + 1)))
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``, a smooth ReLU."""
+    return (x + torch.sqrt(x * x + b)) / 2
+
+
+def sparsemax(x, axis=-1):
+    """Projection of ``x`` onto the probability simplex along ``axis`` (Martins & Astudillo, 2016):
+    like softmax, but exact zeros for the smallest entries."""
+    z, _ = torch.sort(x, dim=axis, descending=True)
+    cumsum = torch.cumsum(z, dim=axis)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    k = torch.arange(1, x.shape[axis] + 1, device=x.device, dtype=x.dtype).view(shape)
+    support = z - (cumsum - 1) / k > 0  # the sorted entries that stay positive
+    support_size = support.sum(dim=axis, keepdim=True)
+    tau = (torch.where(support, cumsum, torch.zeros((), dtype=x.dtype, device=x.device))
+           .sum(dim=axis, keepdim=True) - 1) / support_size
+    return torch.clamp(x - tau, min=0.0)
+
+
 _ACTIVATIONS = {
     f.__name__: f
     for f in (linear, relu, relu6, sigmoid, hard_sigmoid, tanh, softmax, log_softmax, softplus, softsign,
-              elu, selu, gelu, silu, exponential, leaky_relu, mish)
+              elu, selu, gelu, silu, exponential, leaky_relu, mish, celu, glu, hard_silu, hard_tanh,
+              hard_shrink, soft_shrink, tanh_shrink, log_sigmoid, threshold, sparse_plus, sparse_sigmoid,
+              squareplus, sparsemax)
 }
+# Keras's aliases: the same function, serialized under its canonical name.
 _ACTIVATIONS["swish"] = silu
+_ACTIVATIONS["hard_swish"] = hard_silu
 
 
 def names():
@@ -113,6 +191,16 @@ def get(identifier):
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+def deserialize(config, custom_objects=None):
+    """The activation function for a name or a serialized activation (Keras's
+    ``keras.activations.deserialize``); ``custom_objects`` maps extra names to callables."""
+    if isinstance(config, str) and custom_objects and config in custom_objects:
+        return custom_objects[config]
+    if not isinstance(config, (str, dict)):
+        raise ValueError(f"Could not interpret serialized activation function: {config!r}")
+    return get(config)
 
 
 def serialize(fn):
