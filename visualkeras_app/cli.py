@@ -9,6 +9,7 @@
                                          terminal), then test_loss and test_accuracy
     visualkeras-app export MODEL OUT     export a file or template: .keras .h5 .json .weights.h5 .py
                                          _torch.py .onnx .png .svg .pdf .dot (see 'export --help')
+    visualkeras-app predict MODEL FILES  a trained model's top-5 classes for image files (--csv)
     visualkeras-app --version
 
 Kept free of torch and Qt imports at module level, so that ``--version`` and ``--help`` answer at
@@ -24,7 +25,7 @@ import time
 
 from visualkeras_app import __version__
 
-_COMMANDS = ("summary", "templates", "train", "export")
+_COMMANDS = ("summary", "templates", "train", "export", "predict")
 OPENABLE = (".vkproj", ".json", ".h5", ".keras")
 
 # (usage, what it does): the top-level --help lists every command from here.
@@ -34,6 +35,7 @@ COMMAND_HELP = (
     ("train FILE|TEMPLATE", "train without a window (MNIST by default); ends with test_loss and test_accuracy"),
     ("export MODEL OUT", "write .keras .h5 .json .weights.h5 .py _torch.py .onnx, a diagram (.png .svg .pdf "
                          ".dot), or with --training-script a standalone train.py"),
+    ("predict MODEL FILES...", "print a trained model's top-5 classes with probabilities for image files (--csv)"),
 )
 
 
@@ -356,6 +358,10 @@ def main(argv=None) -> int:
         from visualkeras_app.export.cli import run as export_command
 
         return export_command(argv[1:])
+    if argv and argv[0] == "predict":
+        from visualkeras_app.predict import run as predict_command
+
+        return predict_command(argv[1:])
     if argv and argv[0] in _COMMANDS:
         name = argv[0]
         args = _command_parser(name).parse_args(argv[1:])

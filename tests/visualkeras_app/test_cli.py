@@ -103,7 +103,7 @@ def test_top_level_help_lists_every_command(capsys):
     out = capsys.readouterr().out
     listed = [line.split()[0] for line in out.split("commands:\n")[1].splitlines() if line.startswith("  ")
               and line.split()[0] in _COMMANDS]
-    assert sorted(listed) == sorted(_COMMANDS) == sorted(("summary", "templates", "train", "export"))
+    assert sorted(listed) == sorted(_COMMANDS) == sorted(("summary", "templates", "train", "export", "predict"))
     assert "FILE|TEMPLATE" in out
 
 
