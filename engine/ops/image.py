@@ -296,17 +296,14 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     if t.ndim == 1:
         t = t[None]
     b, h, w, c = x.shape
-    ys, xs, cs = torch.meshgrid(torch.arange(h, dtype=t.dtype, device=x.device),
-                                torch.arange(w, dtype=t.dtype, device=x.device),
-                                torch.arange(c, dtype=t.dtype, device=x.device), indexing="ij")
-    out = []
-    for i in range(b):
-        a0, a1, a2, b0, b1, b2, c0, c1 = t[i if t.shape[0] > 1 else 0]
-        k = c0 * xs + c1 * ys + 1
-        coords = [(b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k, cs]
-        out.append(map_coordinates.__wrapped_op__(x[i], coords, 1 if interpolation == "bilinear" else 0,
-                                                  fill_mode, fill_value))
-    y = torch.stack(out)
+    bs, ys, xs, cs = torch.meshgrid(*(torch.arange(n, dtype=t.dtype, device=x.device) for n in (b, h, w, c)),
+                                    indexing="ij")
+    t = torch.broadcast_to(t, (b, 8)).reshape(b, 8, 1, 1, 1)
+    a0, a1, a2, b0, b1, b2, c0, c1 = t.unbind(1)
+    k = c0 * xs + c1 * ys + 1
+    # One sampling of the whole batch: the batch and channel coordinates are whole numbers.
+    coords = [bs, (b0 * xs + b1 * ys + b2) / k, (a0 * xs + a1 * ys + a2) / k, cs]
+    y = map_coordinates.__wrapped_op__(x, coords, 1 if interpolation == "bilinear" else 0, fill_mode, fill_value)
     return y[0] if single else y
 
 
@@ -481,6 +478,42 @@ def scale_and_translate(images, output_shape, scale, translation, spatial_dims, 
     return out
 
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "extract_patches_3d", "gaussian_blur",
+@keras_op
+def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                      seed=None, data_format=None):
+    """Random elastic distortion: each pixel samples the input at a displacement drawn from a normal
+    distribution, smoothed by a Gaussian of ``sigma`` and scaled by ``alpha``. ``seed`` as in
+    ``engine.random`` (an int repeats the same distortion)."""
+    from engine.random import _generator
+
+    backend.standardize_data_format(data_format)
+    if interpolation not in ("nearest", "bilinear"):
+        raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {{'nearest', 'bilinear'}}. "
+                         f"Received: interpolation={interpolation}")
+    x = _t(images)
+    _check_rank(x)
+    single = x.ndim == 3
+    if single:
+        x = x[None]
+    b, h, w, c = x.shape
+    dt = x.dtype if x.is_floating_point() else backend.torch_dtype(backend.floatx())
+    sigma, alpha = float(sigma), float(alpha)
+    ks = int(6 * sigma) | 1
+    if x.device.type == "meta":
+        noise = torch.zeros((2, b, h, w, 1), dtype=dt, device=x.device)
+    else:
+        gen, dev = _generator(seed)
+        noise = torch.normal(0.0, 1.0, (2, b, h, w, 1), generator=gen, dtype=dt, device=dev).to(x.device) * sigma
+    dy, dx = (gaussian_blur.__wrapped_op__(n, kernel_size=(ks, ks), sigma=(sigma, sigma))[..., 0] for n in noise)
+    bs, ys, xs, cs = torch.meshgrid(*(torch.arange(n, dtype=dt, device=x.device) for n in (b, h, w, c)),
+                                    indexing="ij")
+    order = 1 if interpolation == "bilinear" else 0
+    # One sampling of the whole batch: the batch and channel coordinates are whole numbers.
+    out = map_coordinates.__wrapped_op__(x, [bs, ys + alpha * dy[..., None], xs + alpha * dx[..., None], cs], order,
+                                         fill_mode, fill_value)
+    return out[0] if single else out
+
+
+__all__ = ["affine_transform", "crop_images", "elastic_transform", "extract_patches", "extract_patches_3d", "gaussian_blur",
            "hsv_to_rgb", "map_coordinates", "pad_images", "perspective_transform", "resize", "rgb_to_grayscale",
            "rgb_to_hsv", "scale_and_translate", "sobel_edges", "ssim"]

@@ -81,3 +81,22 @@ def test_keras_tensor_operators_build_the_same_model_as_keras(keras):
     x = np.random.default_rng(1).standard_normal((4, 6)).astype("float32")
     np.testing.assert_allclose(e_model.predict(x, verbose=0), keras.ops.convert_to_numpy(k_model(x)), rtol=1e-6,
                                atol=1e-6)
+
+
+def test_elastic_transform_like_keras(keras):
+    """Random, so compared by what does not depend on the draw: shapes, dtypes, alpha=0 is the identity,
+    and an int seed repeats the same distortion (Keras 3.15 ignores the seed on torch)."""
+    x = torch.tensor(np.random.default_rng(2).uniform(size=(2, 9, 8, 3)).astype("float32"))
+    e = E.image.elastic_transform(x, alpha=3.0, sigma=1.0, seed=4)
+    k = keras.ops.image.elastic_transform(x, alpha=3.0, sigma=1.0, seed=4)
+    assert e.shape == k.shape and e.dtype == k.dtype
+    assert not torch.allclose(e, x)
+    np.testing.assert_array_equal(E.image.elastic_transform(x, alpha=3.0, sigma=1.0, seed=4).numpy(), e.numpy())
+    for fn in (E.image.elastic_transform, keras.ops.image.elastic_transform):
+        np.testing.assert_allclose(_np(fn(x, alpha=0.0, sigma=1.0, seed=1)), x.numpy(), atol=1e-6)
+    spec = E.image.elastic_transform(engine.Input(shape=(9, 8, 3)), alpha=3.0, sigma=1.0)
+    assert spec.shape == (None, 9, 8, 3)
+
+
+def _np(x):
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
