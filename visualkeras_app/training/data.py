@@ -21,6 +21,20 @@ BUILTIN = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 _LABEL_COLUMNS = ("label", "labels", "class", "target", "y")
 # Without a companion test file, the last part of a CSV is held out as its test set.
 CSV_TEST_FRACTION = 0.1
+# Limits on a user's data file, checked before the memory is taken (VISUALKERAS_MAX_DATA_BYTES raises
+# the first): the arrays it unpacks to, the columns of a CSV, the classes its labels name.
+MAX_DATA_BYTES = 4 << 30
+MAX_CSV_COLUMNS = 65536
+MAX_CLASSES = 100_000
+
+
+def max_data_bytes():
+    """The most bytes a data file may unpack to: ``VISUALKERAS_MAX_DATA_BYTES`` or ``MAX_DATA_BYTES``."""
+    env = os.environ.get("VISUALKERAS_MAX_DATA_BYTES")
+    try:
+        return int(env) if env else MAX_DATA_BYTES
+    except ValueError:
+        return MAX_DATA_BYTES
 
 
 class DatasetError(ValueError):
@@ -105,6 +119,33 @@ def load_dataset(name_or_path) -> Dataset:
         DatasetError: The file cannot be read or lacks what is needed.
         FileNotFoundError: A built-in data set is not on this computer and cannot be downloaded.
     """
+    return check_dataset(_load(name_or_path))
+
+
+def check_dataset(ds: Dataset) -> Dataset:
+    """``ds`` when it can be trained and evaluated on; else a ``DatasetError`` saying why: no training or
+    no test samples (an empty test set printed ``test_accuracy: 0.0000`` as a result), samples without
+    features, features that are NaN or infinite, or labels of a single class."""
+    where = ds.name
+    for x, y, split in ((ds.x_train, ds.y_train, "training"), (ds.x_test, ds.y_test, "test")):
+        if len(x) == 0:
+            raise DatasetError(f"{where}: the {split} set is empty; it needs at least one sample.")
+        if x.ndim < 2 or math.prod(x.shape[1:]) == 0:
+            raise DatasetError(f"{where}: the {split} samples have shape {tuple(x.shape[1:])}; each needs at least "
+                               "one feature or pixel.")
+        if x.dtype.kind not in "fiub":
+            raise DatasetError(f"{where}: the {split} samples hold {x.dtype} values; they must be numbers.")
+        if x.dtype.kind == "f":
+            bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+            if bad.any():
+                raise DatasetError(f"{where}: {split} sample {int(np.flatnonzero(bad)[0])} holds a NaN or infinite "
+                                   f"value ({int(bad.sum())} samples do); remove or fix them.")
+    if len(np.unique(np.concatenate([ds.y_train.reshape(-1), ds.y_test.reshape(-1)]))) < 2:
+        raise DatasetError(f"{where}: every label is the same class; a classifier needs at least two.")
+    return ds
+
+
+def _load(name_or_path) -> Dataset:
     key = str(name_or_path)
     norm = key.lower().replace("-", "_").replace(" ", "_")
     if norm in BUILTIN:
@@ -113,6 +154,9 @@ def load_dataset(name_or_path) -> Dataset:
         (x_train, y_train), (x_test, y_test) = getattr(datasets, norm).load_data()
         names = MNIST_CLASSES if norm == "mnist" else FASHION_CLASSES
         return Dataset(norm, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), list(names))
+    if os.path.exists(key) and not os.path.isfile(key):
+        raise DatasetError(f"{key}: not a regular file (a folder, a pipe or a device); a data set is a .npz or "
+                           ".csv file.")
     if not os.path.isfile(key):
         raise DatasetError(f"No data set {key!r}: use 'mnist', 'fashion_mnist', or the path of an existing "
                            ".npz or .csv file.")
@@ -141,24 +185,66 @@ def _labels_to_ints(y_train, y_test, names=None):
         y_test = y_test.argmax(axis=1) if y_test.ndim == 2 and y_test.shape[1] > 1 else y_test
     y_train = y_train.reshape(len(y_train))
     y_test = y_test.reshape(len(y_test))
+    for y, split in ((y_train, "training"), (y_test, "test")):
+        if y.dtype.kind not in "iufbUSO":
+            raise DatasetError(f"The {split} labels hold {y.dtype} values; labels are class numbers or names.")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            row = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise DatasetError(f"The {split} label of sample {row} is {float(y[row])}; every label must be a "
+                               "class number or name.")
     if y_train.dtype.kind in "iu" and y_test.dtype.kind in "iu":
         lo = min(int(y_train.min(initial=0)), int(y_test.min(initial=0)))
         if lo >= 0:
             k = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+            if k > MAX_CLASSES:
+                raise DatasetError(f"A label is {k - 1}: classes are numbered from 0, and at most {MAX_CLASSES:,} "
+                                   "classes are supported. Check the label column.")
             if names is None or len(names) != k:
                 names = [str(i) for i in range(k)]
             return y_train.astype(np.int64), y_test.astype(np.int64), list(names)
-    if y_train.dtype.kind == "f" and np.all(np.mod(y_train, 1) == 0) and np.all(np.mod(y_test, 1) == 0):
+    if y_train.dtype.kind == "f" and np.all(np.mod(y_train, 1) == 0) and np.all(np.mod(y_test, 1) == 0) \
+            and max(np.abs(y_train).max(initial=0), np.abs(y_test).max(initial=0)) < 2**62:
         return _labels_to_ints(y_train.astype(np.int64), y_test.astype(np.int64), names)
     values = sorted(set(y_train.tolist()) | set(y_test.tolist()), key=str)
+    if len(values) > MAX_CLASSES:
+        raise DatasetError(f"The labels name {len(values):,} different classes, more than the {MAX_CLASSES:,} "
+                           "supported. Check the label column.")
     index = {v: i for i, v in enumerate(values)}
     to_int = np.vectorize(index.__getitem__, otypes=[np.int64])
     return to_int(y_train), to_int(y_test), [str(v) for v in values]
 
 
-def _load_npz(path):
+def _check_npz_sizes(path, handle):
+    """Refuse a .npz whose arrays unpack to more than ``max_data_bytes()`` before any is read (the
+    zip's declared sizes bound what can come out: a 2 MB file must not become 2 GB)."""
+    import zipfile
+
+    limit = max_data_bytes()
     try:
-        with np.load(path, allow_pickle=False) as f:
+        with zipfile.ZipFile(handle) as z:
+            total = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise DatasetError(f"{path}: not a readable .npz file ({e}).") from None
+    if total > limit:
+        raise DatasetError(f"{path}: its arrays unpack to {total:,} bytes, over the limit of {limit:,} "
+                           "(VISUALKERAS_MAX_DATA_BYTES raises it).")
+    handle.seek(0)
+
+
+def _load_npz(path):
+    from engine.utils.file_utils import open_regular
+
+    try:
+        with open_regular(path) as handle:
+            _check_npz_sizes(path, handle)
+            return _read_npz(path, handle)
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e}).") from None
+
+
+def _read_npz(path, handle):
+    try:
+        with np.load(handle, allow_pickle=False) as f:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
             if missing:
                 raise DatasetError(f"{path}: the file lacks the arrays {missing}. A data set .npz holds x_train, "
@@ -167,9 +253,12 @@ def _load_npz(path):
             names = [str(n) for n in f["class_names"]] if "class_names" in f.files else None
     except DatasetError:
         raise
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, KeyError) as e:
         raise DatasetError(f"{path}: not a readable .npz file ({e}).") from None
     x_train, y_train, x_test, y_test = arrays
+    for a, key in zip(arrays, ("x_train", "y_train", "x_test", "y_test")):
+        if a.ndim == 0:
+            raise DatasetError(f"{path}: {key} is a single value, not an array of samples.")
     for x, y, split in ((x_train, y_train, "training"), (x_test, y_test, "test")):
         if len(x) != len(y):
             raise DatasetError(f"{path}: {len(x)} {split} samples but {len(y)} {split} labels.")
@@ -182,11 +271,31 @@ def _load_npz(path):
 
 
 def _read_csv(path):
-    """(labels, features, header) of a CSV; the label column chosen by name, else the first."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        first = f.readline()
+    """(labels, features) of a CSV; the label column chosen by name, else the first. Only a regular
+    file of at most ``MAX_CSV_COLUMNS`` columns is read; the features are parsed straight to float32
+    (np.loadtxt's text arrays took rows x columns of objects: 11 GB for a 10 MB file of 30,000 columns)."""
+    from engine.utils.file_utils import open_regular
+
+    try:
+        with open_regular(path) as raw:
+            size = os.fstat(raw.fileno()).st_size
+            import io
+
+            with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
+                first = f.readline(16 << 20)
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e}).") from None
+    except UnicodeDecodeError:
+        raise DatasetError(f"{path}: not a text (UTF-8) CSV file.") from None
     if not first.strip():
         raise DatasetError(f"{path}: the file is empty.")
+    if first.count(",") + 1 > MAX_CSV_COLUMNS:
+        raise DatasetError(f"{path}: the first row has {first.count(',') + 1:,} columns, more than the "
+                           f"{MAX_CSV_COLUMNS:,} supported.")
+    # Each value takes at least two characters ("0,"): the float32 features take at most twice the file.
+    if 2 * size > max_data_bytes():
+        raise DatasetError(f"{path}: the file is {size:,} bytes, over the limit of {max_data_bytes() // 2:,} "
+                           "(VISUALKERAS_MAX_DATA_BYTES raises it).")
     cells = next(csv.reader([first]))
     header = None
     try:
@@ -200,20 +309,28 @@ def _read_csv(path):
             if name in lowered:
                 label_col = lowered.index(name)
                 break
+    if len(cells) < 2:
+        raise DatasetError(f"{path}: expected rows with a label and at least one feature; found "
+                           f"{len(cells)} column.")
+    features = [i for i in range(len(cells)) if i != label_col]
+    common = dict(delimiter=",", skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig")
     try:
-        raw = np.loadtxt(path, delimiter=",", dtype=str, skiprows=1 if header else 0, ndmin=2,
-                         encoding="utf-8-sig")
-    except ValueError as e:
+        with open_regular(path) as f:
+            labels = np.loadtxt(f, dtype=str, usecols=[label_col], **common)[:, 0]
+    except (ValueError, IndexError) as e:
         raise DatasetError(f"{path}: not a readable CSV ({e}); every row needs the same number of columns.") from None
-    if raw.shape[0] == 0 or raw.shape[1] < 2:
-        raise DatasetError(f"{path}: expected rows with a label and at least one feature; found shape {raw.shape}.")
-    labels = raw[:, label_col]
-    feats = np.delete(raw, label_col, axis=1)
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e}).") from None
+    if labels.shape[0] == 0:
+        raise DatasetError(f"{path}: expected rows with a label and at least one feature; found no rows.")
     try:
-        x = feats.astype(np.float32)
-    except ValueError:
-        raise DatasetError(f"{path}: the pixel/feature columns must hold numbers; only the label column may hold "
-                           "text.") from None
+        with open_regular(path) as f:
+            x = np.loadtxt(f, dtype=np.float32, usecols=features, **common)
+    except (ValueError, IndexError):
+        raise DatasetError(f"{path}: the pixel/feature columns must hold numbers (only the label column may hold "
+                           "text), and every row needs the same number of columns.") from None
+    except OSError as e:
+        raise DatasetError(f"{path}: cannot be read ({e.strerror or e}).") from None
     try:
         y = labels.astype(np.float64)
     except ValueError:
