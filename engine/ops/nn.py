@@ -412,13 +412,61 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
                       reduction="none")
 
 
+def _ctc_beam_search(logp, lengths, beam_width, top_paths, blank):
+    """Prefix beam search over log-probabilities ``(batch, time, classes)``; returns
+    ``(paths (top_paths, batch, time) padded with -1, scores (batch, top_paths))``."""
+    batch, steps, classes = logp.shape
+    neg = float("-inf")
+    lp = logp.detach().cpu().double().numpy()
+    paths = torch.full((top_paths, batch, steps), -1, dtype=torch.int32)
+    scores = torch.full((batch, top_paths), neg, dtype=torch.float64)
+
+    def lse(*v):
+        m = builtins.max(v)
+        return m if m == neg else m + math.log(builtins.sum(math.exp(a - m) for a in v))
+
+    for b in range(batch):
+        beams = {(): (0.0, neg)}  # prefix -> (log p ending in blank, log p ending in a label)
+        for t in range(int(lengths[b])):
+            nxt = {}
+
+            def add(prefix, pb=neg, pl=neg):
+                ob, ol = nxt.get(prefix, (neg, neg))
+                nxt[prefix] = (lse(ob, pb), lse(ol, pl))
+
+            for prefix, (pb, pl) in beams.items():
+                for c in range(classes):
+                    p = lp[b, t, c]
+                    if c == blank:
+                        add(prefix, pb=lse(pb, pl) + p)
+                    elif prefix and prefix[-1] == c:
+                        add(prefix + (c,), pl=pb + p)  # a repeated label needs a blank in between
+                        add(prefix, pl=pl + p)  # else it merges with the previous one
+                    else:
+                        add(prefix + (c,), pl=lse(pb, pl) + p)
+            ranked = sorted(nxt.items(), key=lambda kv: lse(*kv[1]), reverse=True)
+            beams = dict(ranked[:beam_width])
+        best = sorted(beams.items(), key=lambda kv: lse(*kv[1]), reverse=True)[:top_paths]
+        for k, (prefix, probs) in enumerate(best):
+            if prefix:
+                paths[k, b, :len(prefix)] = torch.tensor(prefix, dtype=torch.int32)
+            scores[b, k] = lse(*probs)
+    return paths.to(logp.device), scores.to(logp.dtype).to(logp.device)
+
+
 def ctc_decode(inputs, sequence_lengths, strategy="greedy", beam_width=100, top_paths=1, merge_repeated=True,
                mask_index=0):
-    """CTC decoding; the engine has the greedy strategy (beam search is not implemented)."""
-    if strategy != "greedy":
-        raise NotImplementedError(f"ctc_decode(strategy={strategy!r}) is not supported by the engine; use 'greedy'.")
+    """CTC decoding of logits ``(batch, time, classes)``: ``strategy="greedy"`` (best class per step) or
+    ``"beam_search"`` (prefix beam search keeping ``beam_width`` prefixes). Returns the decoded
+    label sequences ``(top_paths, batch, time)`` padded with -1, and their scores."""
+    if strategy not in ("greedy", "beam_search"):
+        raise ValueError(f"Invalid strategy {strategy}. Supported values are 'greedy' and 'beam_search'.")
     x = _t(inputs)
     x = cast(x, result_type(x.dtype, "float32"))
+    if strategy == "beam_search":
+        blank = x.shape[-1] - 1 if mask_index is None else int(mask_index)
+        return _ctc_beam_search(F.log_softmax(x, dim=-1), _t(sequence_lengths, "int32").tolist(), beam_width,
+                                top_paths, blank)
     lengths = _t(sequence_lengths, "int32")
     batch, steps, classes = x.shape
     if mask_index is None:
