@@ -258,9 +258,22 @@ less_equal = _binary(torch.less_equal, "less_equal")
 logical_and = _binary(torch.logical_and, "logical_and")
 logical_or = _binary(torch.logical_or, "logical_or")
 logical_xor = _binary(torch.logical_xor, "logical_xor")
-bitwise_and = _binary(torch.bitwise_and, "bitwise_and")
-bitwise_or = _binary(torch.bitwise_or, "bitwise_or")
-bitwise_xor = _binary(torch.bitwise_xor, "bitwise_xor")
+
+
+@keras_op
+def bitwise_and(x, y):
+    return torch.bitwise_and(_t(x), _t(y))
+
+
+@keras_op
+def bitwise_or(x, y):
+    return torch.bitwise_or(_t(x), _t(y))
+
+
+@keras_op
+def bitwise_xor(x, y):
+    return torch.bitwise_xor(_t(x), _t(y))
+
 gcd = _binary(torch.gcd, "gcd")
 lcm = _binary(torch.lcm, "lcm")
 kron = _binary(torch.kron, "kron")

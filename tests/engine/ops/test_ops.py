@@ -100,3 +100,28 @@ def test_elastic_transform_like_keras(keras):
 
 def _np(x):
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def test_signatures_match_keras(keras):
+    """Every op takes the same parameters, in the same order, with the same defaults, as in Keras."""
+    import inspect
+    import types
+
+    import engine.random as engine_random
+
+    def params(fn):
+        return [(p.name, p.kind, None if p.default is inspect.Parameter.empty else repr(p.default))
+                for p in inspect.signature(fn).parameters.values()]
+
+    differ = []
+    for k_mod, e_mod in [(keras.ops, E), (keras.ops.image, E.image), (keras.ops.linalg, E.linalg),
+                         (keras.ops.nn, E.nn), (keras.ops.numpy, E.numpy), (keras.random, engine_random)]:
+        for name in dir(k_mod):
+            k_fn = getattr(k_mod, name)
+            if name.startswith("_") or isinstance(k_fn, (types.ModuleType, type)):
+                continue
+            e_fn = getattr(e_mod, name, None)
+            assert e_fn is not None, f"{k_mod.__name__}.{name} has no engine counterpart"
+            if params(k_fn) != params(e_fn):
+                differ.append(f"{name}: keras {inspect.signature(k_fn)} vs engine {inspect.signature(e_fn)}")
+    assert not differ, "\n".join(differ)
