@@ -419,6 +419,7 @@ class MainWindow(QMainWindow):
 
     def _on_inferred(self, _result):
         self._update_params()
+        self.training.schedule_fit_check()
 
     def _on_changed(self):
         self.canvas_hint.setVisible(not self.controller.document.nodes)

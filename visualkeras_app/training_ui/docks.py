@@ -41,6 +41,11 @@ class TrainingDocks:
         self._shown_training = False
         self._reserved_cores = False
         self._sized = set()  # docks given room once ("training", "results"); later the user's sizes stand
+        # The before-training check (does the model fit the data set?), after edits settle.
+        self._fit_timer = QTimer(window)
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(150)
+        self._fit_timer.timeout.connect(self.check_fit)
 
         w = window
         self.training_dock = self._dock("Training", "training_dock", "Train the model: settings, live plots, runs",
@@ -126,10 +131,12 @@ class TrainingDocks:
         self.panel.results_ready.connect(self._on_results)
         self.panel.error.connect(lambda text: w.show_message(f"Training: {text}"))
         self.panel.settings_changed.connect(self._on_settings_changed)
+        self.panel.fix_requested.connect(self.apply_fix)
         self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
         self._build_results()
         self.panel.model_name = self.model_name()
         self.load_document_settings()
+        self.check_fit()
         self._update_actions()
         if self._pending is not None:
             settings, self._pending = self._pending, None
@@ -364,6 +371,37 @@ class TrainingDocks:
 
     def _on_settings_changed(self, d):
         self.window.controller.document.training = dict(d)
+        self.schedule_fit_check()
+
+    def schedule_fit_check(self):
+        """Check again, shortly (after an edit's shapes are inferred, a data set or loss is chosen)."""
+        if self.panel is not None:
+            self._fit_timer.start()
+
+    def check_fit(self):
+        """Show in the panel, before training, whether the model fits the chosen data set (see `fit_check`)."""
+        if self.panel is None:
+            return None
+        try:
+            from visualkeras_app.training.data import BUILTIN
+            from visualkeras_app.training.fit_check import fit_problem
+
+            s = self.panel.settings()
+            problem = fit_problem(self.window.controller.document, s.dataset, s.loss)
+            name = BUILTIN.get(s.dataset, s.dataset)
+        except Exception:  # noqa: BLE001 - advice only: training reports a mismatch itself
+            problem, name = None, ""
+        self.panel.show_fit_problem(problem, name)
+        return problem
+
+    def apply_fix(self, action):
+        """Apply a `FitProblem`'s action, ``(node_id, key, value)``, as one undoable edit."""
+        node_id, key, value = action
+        ctl = self.window.controller
+        if node_id in ctl.document.nodes and ctl.set_param(node_id, key, value):
+            node = ctl.document.nodes[node_id]
+            self.window.show_message(f"Set {node.name}'s {key} to {value}: undo with Ctrl+Z.")
+        self.check_fit()
 
     def document_replaced(self):
         """Another model is open: the panel and the result views show nothing of the previous one (a run in
@@ -379,6 +417,7 @@ class TrainingDocks:
             w.inspector_dock.raise_()  # the empty Results tab must not hide the new model's Inspector
         if was_running:
             w.show_message("Training of the previous model stopped: another model was opened.")
+        self.check_fit()
 
     def clear_results(self):
         """Empty the Results dock's views (test results, draw pad, feature maps)."""

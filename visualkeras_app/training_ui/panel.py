@@ -23,6 +23,7 @@ OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "
 SCHEDULES = (("One-cycle", "one_cycle"), ("Constant", "constant"))
 DEVICE_NAMES = {"cpu": "CPU", "cuda": "CUDA (GPU)", "mps": "MPS (Apple GPU)"}
 IDLE_STATUS = "Pick a data set and press Train, or use Train ▸ Train on MNIST (Ctrl+T)."
+NOT_TRAINED_STATUS = "Not trained: the box below says why."
 
 
 def _settings_class():
@@ -59,12 +60,15 @@ class TrainingPanel(QWidget):
         results_ready(object): the test-set `Results` of the run, for the Results dock.
         error(str): training could not start or failed; the message is also shown in the panel.
         settings_changed(dict): the user changed a setting (saved with the document).
+        fix_requested(tuple): the user clicked the fix of a `FitProblem` shown with `show_fit_problem`: its
+            ``action``, ``(node_id, key, value)``, for the window to apply to the document.
     """
 
     run_finished = Signal(object)
     results_ready = Signal(object)
     error = Signal(str)
     settings_changed = Signal(dict)
+    fix_requested = Signal(object)
 
     def __init__(self, model_provider=None, worker=None, parent=None):
         super().__init__(parent)
@@ -208,6 +212,24 @@ class TrainingPanel(QWidget):
                                          "border-radius:3px;padding:4px}")
         self.problem_label.hide()
         mid.addWidget(self.problem_label)
+        # Before training: the model does not fit the data set (from the shapes), and the one-click fix.
+        self.fit_box = QFrame()
+        self.fit_box.setObjectName("fit_box")
+        self.fit_box.setStyleSheet("QFrame#fit_box{background:#FFF4DC;border:1px solid #E8C77A;border-radius:3px}"
+                                   "QLabel{color:#5C3D00}")
+        fit_row = QHBoxLayout(self.fit_box)
+        fit_row.setContentsMargins(6, 3, 6, 3)
+        self.fit_label = QLabel("")
+        self.fit_label.setWordWrap(True)
+        self.fit_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.fix_button = QPushButton("")
+        self.fix_button.setToolTip("Make this change to the model (Undo takes it back)")
+        self.fix_button.clicked.connect(lambda _checked=False: self._request_fix())
+        fit_row.addWidget(self.fit_label, 1)
+        fit_row.addWidget(self.fix_button, 0, Qt.AlignVCenter)
+        self.fit_box.hide()
+        self._fit_problem = None
+        mid.addWidget(self.fit_box)
         self.plots = TrainingPlots()
         self.plots.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         mid.addWidget(self.plots, 1)
@@ -362,6 +384,7 @@ class TrainingPanel(QWidget):
             model = self.model_provider()
         except Exception as exc:  # noqa: BLE001 - the graph's problems, in plain words
             self._show_problem(str(exc) or type(exc).__name__)
+            self.status_label.setText(NOT_TRAINED_STATUS)
             self.error.emit(str(exc))
             return False
         self.plots.reset()
@@ -504,6 +527,7 @@ class TrainingPanel(QWidget):
     def _on_mismatch(self, text, fix):
         if self._detached:
             return
+        self.status_label.setText(NOT_TRAINED_STATUS)  # not "Training on MNIST…" beside a "Ready" bar
         self._show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
         self.error.emit(text)
 
@@ -516,6 +540,7 @@ class TrainingPanel(QWidget):
         if self._detached:
             return
         text = str(text)
+        self.status_label.setText("Training failed: the box below says why.")
         self._show_problem(text if text.startswith("Training failed") else f"Training failed: {text}")
         self.error.emit(text)
 
@@ -565,6 +590,32 @@ class TrainingPanel(QWidget):
     def _show_problem(self, html):
         self.problem_label.setText(html)
         self.problem_label.show()
+
+    def show_fit_problem(self, problem, dataset_name="the data set"):
+        """Show a `FitProblem` (the model does not fit the data set) before any training, with its one-click
+        fix when it has one; None hides it."""
+        self._fit_problem = problem
+        if problem is None:
+            self.fit_box.hide()
+            return
+        fix = problem.fix[:1].upper() + problem.fix[1:] if problem.fix else ""
+        # With a fix button the button says the fix (its tooltip the whole sentence): the note stays three
+        # lines, which a short dock has room for beside the plots.
+        self.fit_label.setText(f"<b>Before training on {dataset_name}:</b> {problem.message}"
+                               + (f"<br><b>Fix:</b> {fix}" if fix and problem.action is None else ""))
+        self.fit_label.setToolTip(f"Fix: {fix}" if fix else "")
+        self.fix_button.setText(problem.action_text)
+        self.fix_button.setToolTip(f"{fix} Undo takes it back." if fix else "")
+        self.fix_button.setVisible(problem.action is not None)
+        self.fit_box.show()
+
+    def fit_problem_text(self) -> str:
+        """The before-training note ("" when the model fits the data set)."""
+        return self.fit_label.text() if self.fit_box.isVisibleTo(self) else ""
+
+    def _request_fix(self):
+        if self._fit_problem is not None and self._fit_problem.action is not None:
+            self.fix_requested.emit(self._fit_problem.action)
 
     def problem_text(self) -> str:
         """The mismatch or error shown in the panel ("" when none)."""

@@ -38,13 +38,16 @@ def test_train_fills_plots_progress_and_run_list(qtbot, panel):
     panel.worker.batches.connect(chunks.append)
     panel.worker.epoch_ended.connect(lambda e, logs: epochs.append(logs))
     panel.worker.prepared.connect(lambda p: steps.extend(p.steps))
+    t0 = time.perf_counter()
     with qtbot.waitSignal(panel.worker.finished, timeout=RUN_MS) as blocker:
         assert panel.train(settings(epochs=2))
     record = blocker.args[0]
     qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
+    seconds = time.perf_counter() - t0
     n = sum(len(c) for c in chunks)
     assert n >= 2 * 9 and panel.plots.point_count("loss") == n  # 288 training samples / 32, two epochs
-    assert len(chunks) < n  # coalesced, not one signal per batch
+    # Coalesced: at most 10 emissions a second (one per batch only when a loaded CPU makes batches slower).
+    assert len(chunks) <= seconds * 10 + 3
     steps_seen = np.concatenate([c.step for c in chunks])
     assert np.all(np.diff(steps_seen) > 0)
     assert len(epochs) == 2 and panel.plots.epoch_count() == 2 and "val_loss" in epochs[-1]

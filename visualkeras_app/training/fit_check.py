@@ -1,0 +1,121 @@
+"""Does the document's model fit the chosen data set? Answered before training, from the inferred shapes.
+
+The same check that training makes (`data.prepare`, on a one-sample stand-in of the data set with its real
+sample shape and classes), so the message is the one a run would give; plus, where one edit fixes it, that
+edit as an action the window applies with one click (set the Input's shape, set the last Dense's units).
+No model is built and no data is loaded: it runs after every edit.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualkeras_app.training.data import BUILTIN, Dataset, DatasetMismatch, prepare
+
+# The built-in data sets' sample shape and number of classes, without loading them.
+BUILTIN_SHAPES = {"mnist": ((28, 28), 10), "fashion_mnist": ((28, 28), 10)}
+
+
+@dataclass
+class FitProblem:
+    """Why the model does not fit the data set, and how to fix it.
+
+    Attributes:
+        message: what does not fit (as training would report it).
+        fix: the sentence saying what to change.
+        action: one edit that fixes it, ``(node_id, key, value)`` for ``EditorController.set_param``; None
+            when no single edit does (e.g. a Flatten must be inserted).
+        action_text: the fix button's text, e.g. "Set the Input to (784,)".
+    """
+
+    message: str
+    fix: str
+    action: tuple | None = None
+    action_text: str = ""
+
+
+def stand_in(dataset) -> Dataset | None:
+    """A one-sample `Dataset` shaped as the built-in ``dataset``; None for a user's file (its shapes are known
+    only once it is loaded, and training reports a mismatch then)."""
+    key = str(dataset or "mnist").lower().replace("-", "_")
+    if key not in BUILTIN_SHAPES:
+        return None
+    shape, k = BUILTIN_SHAPES[key]
+    x = np.zeros((1,) + shape, np.uint8)
+    y = np.zeros(1, np.int64)
+    return Dataset(key, x, y, x.copy(), y.copy(), [str(i) for i in range(k)])
+
+
+def _activation(node) -> str | None:
+    """The output node's last activation, read as `data.output_activation` reads a built model's."""
+    if node.class_name == "Softmax":
+        return "softmax"
+    act = node.config.get("activation")
+    if isinstance(act, dict):
+        act = act.get("config", {}).get("name") or act.get("class_name")
+    if act is None:
+        return "linear" if node.class_name == "Dense" else None
+    return str(act).lower()
+
+
+def model_io(doc):
+    """(input node, output node, input shape, output shape) of a one-input, one-output document whose shapes
+    are known; None otherwise (the Problems panel speaks for a broken graph)."""
+    result = doc.result
+    if result is None or getattr(result, "errors", None) or not doc.nodes:
+        return None
+    inputs = [n for n in doc.nodes.values() if n.is_input]
+    outputs = [n for n in doc.nodes.values() if not doc.outputs_of(n.id) and not n.is_input]
+    if len(inputs) != 1 or len(outputs) != 1:
+        return None
+    in_shape, out_shape = result.shapes.get(inputs[0].id), result.shapes.get(outputs[0].id)
+    if not isinstance(in_shape, tuple) or not isinstance(out_shape, tuple):
+        return None
+    return inputs[0], outputs[0], in_shape, out_shape
+
+
+def _fits(data, in_shape, out_shape, loss, activation) -> bool:
+    try:
+        prepare(data, in_shape, out_shape, loss, output_activation=activation)
+    except DatasetMismatch:
+        return False
+    return True
+
+
+def fit_problem(doc, dataset="mnist", loss="auto") -> FitProblem | None:
+    """The `FitProblem` of training ``doc``'s model on ``dataset`` (a built-in key) with ``loss``; None when it
+    fits, or when that cannot be told before training (a user's file, a broken or multi-input graph)."""
+    data = stand_in(dataset)
+    io = model_io(doc) if data is not None else None
+    if io is None:
+        return None
+    in_node, out_node, in_shape, out_shape = io
+    activation = _activation(out_node)
+    try:
+        prepare(data, in_shape, out_shape, loss, output_activation=activation)
+        return None
+    except DatasetMismatch as e:
+        message, fix = e.message, e.fix
+    k = data.num_classes
+    have = data.sample_shape
+    want = tuple(in_shape)[1:]
+    action, action_text = None, ""
+    input_ok = _fits(data, in_shape, (None, k), "auto", "softmax")
+    output_ok = _fits(data, (None,) + have, out_shape, loss, activation)
+    # One edit fixes only one side; when both differ the model was made for other data (text, say): no guess.
+    first = [doc.nodes[e.dst] for e in doc.edges if e.src == in_node.id]
+    takes_tokens = any(n.class_name == "Embedding" for n in first)
+    if not input_ok and output_ok and not takes_tokens:
+        target = (math.prod(have),) if len(want) == 1 else (have + (1,) if len(have) == 2 else have)
+        if _fits(data, (None,) + target, (None, k), "auto", "softmax"):
+            action = (in_node.id, "batch_shape", [None, *target])
+            action_text = f"Set the Input to {target}"
+    elif input_ok and not output_ok and len(out_shape) == 2 and out_node.class_name == "Dense" \
+            and out_shape[-1] != k:
+        action = (out_node.id, "units", k)
+        action_text = f"Set {out_node.name}'s units to {k}"
+    name = BUILTIN.get(data.name, data.name)
+    return FitProblem(message=message.replace("the data set", name), fix=fix, action=action,
+                      action_text=action_text)
