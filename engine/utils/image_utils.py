@@ -120,14 +120,23 @@ def _resize_axis(x, axis, out_size, interpolation):
     index, weight = _taps(x.shape[axis], out_size, interpolation)
     shape = [1] * x.ndim
     shape[axis] = out_size
-    out = None
+    # The weights spelled out over the axes after ``axis`` (for width: the 3 channels), so that NumPy's
+    # inner loop runs over a whole row rather than over 3 values at a time (several times faster).
+    trailing = x.shape[axis + 1:]
+    spread = int(np.prod(trailing)) < 64
+    if interpolation == "nearest":
+        return np.take(x, index[:, 0], axis=axis)
+    out = term = None
     for t in range(index.shape[1]):
-        term = np.take(x, index[:, t], axis=axis)
-        if term.dtype != np.float32:  # (uint8 pixels: gathered before they are widened)
-            term = term.astype(np.float32)
-        if interpolation != "nearest":
-            term *= weight[:, t].reshape(shape)
-        out = term if out is None else np.add(out, term, out=out)
+        w = weight[:, t].reshape(shape)
+        if spread:
+            w = np.ascontiguousarray(np.broadcast_to(w, (1,) * axis + (out_size,) + trailing))
+        # uint8 pixels are gathered before they are widened; the product widens them to float32.
+        if out is None:
+            out = np.multiply(np.take(x, index[:, t], axis=axis), w, dtype=np.float32)
+        else:
+            term = np.multiply(np.take(x, index[:, t], axis=axis), w, out=term, dtype=np.float32)
+            out += term
     return out
 
 
