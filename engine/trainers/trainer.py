@@ -132,9 +132,7 @@ class Trainer:
 
     def _reset_metrics(self):
         dev = self._device() or torch.device("cpu")
-        self._loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
-        self._loss_count = 0
-        self._out_loss_sums = [torch.zeros((), dtype=torch.float64, device=dev) for _ in range(self._n_outputs)]
+        self._sums = _LossSums(dev, self._n_outputs)
         for _, m, _ in getattr(self, "_metrics", []):
             m.reset_state()
 
@@ -160,12 +158,15 @@ class Trainer:
                 raise DataError(f"No target data for output {self._output_names()[i]!r}; pass y to fit/evaluate.")
             value = loss(yt, yp, sample_weight=sample_weight)
             if multi and track:
-                self._out_loss_sums[i] += value.detach() * batch_size
+                self._sums.per_output[i].add_(value.detach(), alpha=batch_size)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
         weight_penalties = list(self.losses) if self._has_regularizers else []
-        activity = getattr(self, "_activity_penalties", None) or []
-        self._activity_penalties = []
+        activity = self.__dict__.get("_activity_penalties")
+        if activity:  # left by this step's forward pass (a model with activity regularizers)
+            self._activity_penalties = []
+        else:
+            activity = []
         if scale is None:
             for penalty in weight_penalties + activity:
                 total = total + penalty
@@ -178,8 +179,7 @@ class Trainer:
                 total = total + penalty
                 backward = backward + penalty
         if track:
-            self._loss_sum += total.detach() * batch_size
-            self._loss_count += batch_size
+            self._sums.add(total.detach(), batch_size)
         return backward
 
     def _update_metrics(self, y, y_pred, sample_weight):
@@ -238,32 +238,33 @@ class Trainer:
 
     def _reduced_logs(self, ctx):
         """The logs over all processes: loss sums, counts and metric states (all sums) added up."""
-        dev = self._loss_sum.device
+        sums = self._sums
+        dev = sums.loss.device
         states = [v for _, m, _ in self._metrics for v in m.variables]
-        parts = [self._loss_sum.reshape(1), torch.tensor([float(self._loss_count)], dtype=torch.float64, device=dev)]
-        parts += [s.reshape(1).to(dev, torch.float64) for s in self._out_loss_sums]
+        parts = [sums.loss.reshape(1), torch.tensor([float(sums.count)], dtype=torch.float64, device=dev)]
+        parts += [s.reshape(1).to(dev, torch.float64) for s in sums.per_output]
         parts += [v.reshape(-1).to(dev, torch.float64) for v in states]
         total = ctx.all_reduce_sum(torch.cat(parts))
-        saved = (self._loss_sum, self._loss_count, self._out_loss_sums, [v.clone() for v in states])
+        saved_states = [v.clone() for v in states]
         try:
-            self._loss_sum, self._loss_count = total[0], int(round(float(total[1])))
-            k = 2 + len(self._out_loss_sums)
-            self._out_loss_sums = list(total[2:k])
+            k = 2 + len(sums.per_output)
+            self._sums = _LossSums.of(total[0], int(round(float(total[1]))), list(total[2:k]))
             for v in states:
                 v.copy_(total[k:k + v.numel()].reshape(v.shape).to(v.dtype))
                 k += v.numel()
             return self._local_logs()
         finally:
-            self._loss_sum, self._loss_count, self._out_loss_sums = saved[:3]
-            for v, old in zip(states, saved[3]):
+            self._sums = sums
+            for v, old in zip(states, saved_states):
                 v.copy_(old)
 
     def _local_logs(self):
         logs = {}
-        count = max(self._loss_count, 1)
-        logs["loss"] = float(self._loss_sum) / count
+        sums = self._sums
+        count = max(sums.count, 1)
+        logs["loss"] = float(sums.loss) / count
         if self._n_outputs > 1:
-            for n, s, l in zip(self._output_names(), self._out_loss_sums, self._losses):
+            for n, s, l in zip(self._output_names(), sums.per_output, self._losses):
                 if l is not None:
                     logs[f"{n}_loss"] = float(s) / count
         for _, m, _ in self._metrics:
@@ -449,7 +450,9 @@ class Trainer:
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
                 cbs.on_epoch_begin(epoch)
+                steps_run = 0
                 for step, xb, yb, swb in train.epoch():
+                    steps_run += 1
                     if batch_logs:
                         cbs.on_train_batch_begin(step)
                     if ctx is None:
@@ -460,9 +463,12 @@ class Trainer:
                     if batch_logs:
                         cbs.on_train_batch_end(step, self._logs())
                         if ctx is not None:  # a callback's stop must stop every process at the same batch
-                            self.stop_training = ctx.any(self.stop_training, self._loss_sum.device)
+                            self.stop_training = ctx.any(self.stop_training, self._sums.loss.device)
                     if self.stop_training:
                         break
+                if not steps_run and not self.stop_training:
+                    # Keras refuses it too: an epoch without a batch would report a loss of 0 as a result.
+                    raise DataError("fit() received no data: the training set is empty (0 samples or 0 steps).")
                 logs = self._end_epoch(epoch, val, validation_freq, cbs, ctx)
                 if self.stop_training:
                     break
@@ -485,7 +491,7 @@ class Trainer:
             self.stop_training = True
         cbs.on_epoch_end(epoch, logs)
         if ctx is not None:
-            self.stop_training = ctx.any(self.stop_training, self._loss_sum.device)
+            self.stop_training = ctx.any(self.stop_training, self._sums.loss.device)
         return logs
 
     def _run_eval(self, batches):
@@ -518,14 +524,18 @@ class Trainer:
             cbs.on_test_begin()
             self._reset_metrics()
             self.eval()
+            steps_run = 0
             with torch.no_grad():
                 for step, xb, yb, swb in batches.epoch():
+                    steps_run += 1
                     if batch_logs:
                         cbs.on_test_batch_begin(step)
                     if ctx is None or batches.local_size:
                         self._test_step(xb, yb, swb)
                     if batch_logs:
                         cbs.on_test_batch_end(step, self._logs())
+            if not steps_run:  # a loss and an accuracy of 0 would read as a result
+                raise DataError("evaluate() received no data: the test set is empty (0 samples or 0 steps).")
             logs = self._logs()
         finally:
             self._dist_ctx = None
@@ -649,6 +659,29 @@ class Trainer:
             return logs
         values = [logs[n] for n in self.metrics_names]
         return values[0] if len(values) == 1 else values
+
+
+class _LossSums:
+    """The running sums behind the loss logs: sample-weighted loss totals (on the compute device, read
+    once per log) and the sample count. A plain object, so that the training step's updates are in-place
+    adds and never pass through ``nn.Module.__setattr__`` (which costs more than a small step's math)."""
+
+    __slots__ = ("loss", "count", "per_output")
+
+    def __init__(self, device, n_outputs):
+        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self.count = 0
+        self.per_output = [torch.zeros((), dtype=torch.float64, device=device) for _ in range(n_outputs)]
+
+    @classmethod
+    def of(cls, loss, count, per_output):
+        sums = cls.__new__(cls)
+        sums.loss, sums.count, sums.per_output = loss, count, per_output
+        return sums
+
+    def add(self, value, batch_size):
+        self.loss.add_(value, alpha=batch_size)
+        self.count += batch_size
 
 
 class _Prepend:

@@ -79,6 +79,10 @@ FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sanda
                    "Ankle boot"]
 LABEL_COLUMNS = ("label", "labels", "class", "target", "y")
 CSV_TEST_FRACTION = 0.1  # without a companion test file, the last 10% of a CSV's rows test
+# Limits on a data file, checked before memory is taken (VISUALKERAS_MAX_DATA_BYTES raises the first).
+MAX_DATA_BYTES = int(os.environ.get("VISUALKERAS_MAX_DATA_BYTES") or 4 << 30)
+MAX_CSV_COLUMNS = 65536
+MAX_CLASSES = 100_000
 
 
 def load_dataset(name_or_path):
@@ -97,16 +101,39 @@ def load_dataset(name_or_path):
         (x_train, y_train), (x_test, y_test) = getattr(datasets, norm).load_data()
         names = MNIST_CLASSES if norm == "mnist" else FASHION_CLASSES
         return x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), list(names)
+    if os.path.exists(key) and not os.path.isfile(key):
+        raise DataProblem(f"{key}: not a regular file (a folder, a pipe or a device); a data set is a .npz or "
+                          ".csv file.")
     if not os.path.isfile(key):
         raise DataProblem(f"No data set {key!r}: set DATASET (or --dataset) to 'mnist', 'fashion_mnist', or the "
                           "path of an existing .npz or .csv file.")
     ext = os.path.splitext(key)[1].lower()
     if ext == ".npz":
-        return load_npz(key)
+        return check_data(key, *load_npz(key))
     if ext == ".csv":
-        return load_csv(key)
+        return check_data(key, *load_csv(key))
     raise DataProblem(f"{key}: unknown data file type {ext!r}; use a .npz (x_train, y_train, x_test, y_test) or "
                       "a .csv (a label column and one column per pixel or feature).")
+
+
+def check_data(where, x_train, y_train, x_test, y_test, names):
+    """The data when it can be trained and evaluated on; else DataProblem saying why (as the app)."""
+    for x, y, split in ((x_train, y_train, "training"), (x_test, y_test, "test")):
+        if len(x) == 0:
+            raise DataProblem(f"{where}: the {split} set is empty; it needs at least one sample.")
+        if x.ndim < 2 or math.prod(x.shape[1:]) == 0:
+            raise DataProblem(f"{where}: the {split} samples have shape {tuple(x.shape[1:])}; each needs at least "
+                              "one feature or pixel.")
+        if x.dtype.kind not in "fiub":
+            raise DataProblem(f"{where}: the {split} samples hold {x.dtype} values; they must be numbers.")
+        if x.dtype.kind == "f":
+            bad = ~np.isfinite(x.reshape(len(x), -1)).all(axis=1)
+            if bad.any():
+                raise DataProblem(f"{where}: {split} sample {int(np.flatnonzero(bad)[0])} holds a NaN or infinite "
+                                  f"value ({int(bad.sum())} samples do); remove or fix them.")
+    if len(np.unique(np.concatenate([y_train.reshape(-1), y_test.reshape(-1)]))) < 2:
+        raise DataProblem(f"{where}: every label is the same class; a classifier needs at least two.")
+    return x_train, y_train, x_test, y_test, names
 
 
 def labels_to_ints(y_train, y_test, names=None):
@@ -119,21 +146,51 @@ def labels_to_ints(y_train, y_test, names=None):
         y_train = y_train.argmax(axis=1)
         y_test = y_test.argmax(axis=1) if y_test.ndim == 2 and y_test.shape[1] > 1 else y_test
     y_train, y_test = y_train.reshape(len(y_train)), y_test.reshape(len(y_test))
+    for y, split in ((y_train, "training"), (y_test, "test")):
+        if y.dtype.kind not in "iufbUSO":
+            raise DataProblem(f"The {split} labels hold {y.dtype} values; labels are class numbers or names.")
+        if y.dtype.kind == "f" and not np.all(np.isfinite(y)):
+            row = int(np.flatnonzero(~np.isfinite(y))[0])
+            raise DataProblem(f"The {split} label of sample {row} is {float(y[row])}; every label must be a "
+                              "class number or name.")
     if y_train.dtype.kind in "iu" and y_test.dtype.kind in "iu":
         if min(int(y_train.min(initial=0)), int(y_test.min(initial=0))) >= 0:
             k = int(max(y_train.max(initial=0), y_test.max(initial=0))) + 1
+            if k > MAX_CLASSES:
+                raise DataProblem(f"A label is {k - 1}: classes are numbered from 0, and at most {MAX_CLASSES:,} "
+                                  "classes are supported. Check the label column.")
             if names is None or len(names) != k:
                 names = [str(i) for i in range(k)]
             return y_train.astype(np.int64), y_test.astype(np.int64), list(names)
-    if y_train.dtype.kind == "f" and np.all(np.mod(y_train, 1) == 0) and np.all(np.mod(y_test, 1) == 0):
+    if y_train.dtype.kind == "f" and np.all(np.mod(y_train, 1) == 0) and np.all(np.mod(y_test, 1) == 0) \
+            and max(np.abs(y_train).max(initial=0), np.abs(y_test).max(initial=0)) < 2**62:
         return labels_to_ints(y_train.astype(np.int64), y_test.astype(np.int64), names)
     values = sorted(set(y_train.tolist()) | set(y_test.tolist()), key=str)
+    if len(values) > MAX_CLASSES:
+        raise DataProblem(f"The labels name {len(values):,} different classes, more than the {MAX_CLASSES:,} "
+                          "supported. Check the label column.")
     index = {v: i for i, v in enumerate(values)}
     to_int = np.vectorize(index.__getitem__, otypes=[np.int64])
     return to_int(y_train), to_int(y_test), [str(v) for v in values]
 
 
 def load_npz(path):
+    import zipfile
+
+    from engine.utils.file_utils import open_regular
+
+    try:
+        handle = open_regular(path)
+    except OSError as e:
+        raise DataProblem(f"{path}: cannot be read ({e.strerror or e}).") from None
+    try:
+        with handle, zipfile.ZipFile(handle) as z:
+            total = sum(info.file_size for info in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise DataProblem(f"{path}: not a readable .npz file ({e}).") from None
+    if total > MAX_DATA_BYTES:
+        raise DataProblem(f"{path}: its arrays unpack to {total:,} bytes, over the limit of {MAX_DATA_BYTES:,} "
+                          "(VISUALKERAS_MAX_DATA_BYTES raises it).")
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in f.files]
@@ -142,9 +199,11 @@ def load_npz(path):
                                   f"y_train, x_test and y_test (found: {sorted(f.files)}).")
             x_train, y_train, x_test, y_test = (f[k] for k in ("x_train", "y_train", "x_test", "y_test"))
             names = [str(n) for n in f["class_names"]] if "class_names" in f.files else None
-    except (ValueError, OSError, EOFError) as e:
+    except (ValueError, OSError, EOFError, KeyError) as e:
         raise DataProblem(f"{path}: not a readable .npz file ({e}).") from None
     for x, y, split in ((x_train, y_train, "training"), (x_test, y_test, "test")):
+        if x.ndim == 0 or y.ndim == 0:
+            raise DataProblem(f"{path}: the {split} data is a single value, not an array of samples.")
         if len(x) != len(y):
             raise DataProblem(f"{path}: {len(x)} {split} samples but {len(y)} {split} labels.")
     if x_train.shape[1:] != x_test.shape[1:]:
@@ -155,11 +214,29 @@ def load_npz(path):
 
 
 def read_csv(path):
-    """(labels, features) of a CSV; the label column chosen by name, else the first."""
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        first = f.readline()
+    """(labels, features) of a CSV; the label column chosen by name, else the first. The features are
+    parsed straight to float32, a regular file of at most MAX_CSV_COLUMNS columns only."""
+    from engine.utils.file_utils import open_regular
+
+    try:
+        with open_regular(path) as raw:
+            size = os.fstat(raw.fileno()).st_size
+            import io
+
+            with io.TextIOWrapper(raw, encoding="utf-8-sig", newline="") as f:
+                first = f.readline(16 << 20)
+    except OSError as e:
+        raise DataProblem(f"{path}: cannot be read ({e.strerror or e}).") from None
+    except UnicodeDecodeError:
+        raise DataProblem(f"{path}: not a text (UTF-8) CSV file.") from None
     if not first.strip():
         raise DataProblem(f"{path}: the file is empty.")
+    if first.count(",") + 1 > MAX_CSV_COLUMNS:
+        raise DataProblem(f"{path}: the first row has {first.count(',') + 1:,} columns, more than the "
+                          f"{MAX_CSV_COLUMNS:,} supported.")
+    if 2 * size > MAX_DATA_BYTES:
+        raise DataProblem(f"{path}: the file is {size:,} bytes, over the limit of {MAX_DATA_BYTES // 2:,} "
+                          "(VISUALKERAS_MAX_DATA_BYTES raises it).")
     cells = next(csv.reader([first]))
     header = None
     try:
@@ -169,18 +246,23 @@ def read_csv(path):
     label_col = 0
     if header is not None:
         label_col = next((header.index(n) for n in LABEL_COLUMNS if n in header), 0)
+    if len(cells) < 2:
+        raise DataProblem(f"{path}: expected rows with a label and at least one feature; found {len(cells)} column.")
+    features = [i for i in range(len(cells)) if i != label_col]
+    common = dict(delimiter=",", skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig")
     try:
-        raw = np.loadtxt(path, delimiter=",", dtype=str, skiprows=1 if header else 0, ndmin=2, encoding="utf-8-sig")
-    except ValueError as e:
+        with open_regular(path) as f:
+            labels = np.loadtxt(f, dtype=str, usecols=[label_col], **common)[:, 0]
+    except (ValueError, IndexError) as e:
         raise DataProblem(f"{path}: not a readable CSV ({e}); every row needs the same number of columns.") from None
-    if raw.shape[0] == 0 or raw.shape[1] < 2:
-        raise DataProblem(f"{path}: expected rows with a label and at least one feature; found shape {raw.shape}.")
-    labels = raw[:, label_col]
+    if labels.shape[0] == 0:
+        raise DataProblem(f"{path}: expected rows with a label and at least one feature; found no rows.")
     try:
-        x = np.delete(raw, label_col, axis=1).astype(np.float32)
-    except ValueError:
-        raise DataProblem(f"{path}: the pixel/feature columns must hold numbers; only the label column may hold "
-                          "text.") from None
+        with open_regular(path) as f:
+            x = np.loadtxt(f, dtype=np.float32, usecols=features, **common)
+    except (ValueError, IndexError):
+        raise DataProblem(f"{path}: the pixel/feature columns must hold numbers (only the label column may hold "
+                          "text), and every row needs the same number of columns.") from None
     try:
         y = labels.astype(np.float64)
     except ValueError:
