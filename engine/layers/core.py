@@ -1,4 +1,4 @@
-"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector.
+"""Core layers: Dense, Activation, Dropout, Flatten, Reshape, Permute, RepeatVector, Masking, Identity.
 
 Tensors are channels_last at every boundary, so Flatten of an image is a plain reshape of the NHWC
 tensor, in Keras's (height, width, channel) order, and a Dense after it sees the same features as in
@@ -16,7 +16,7 @@ from engine import activations, backend, constraints, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector"]
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity"]
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -498,3 +498,68 @@ class RepeatVector(Layer):
         config = super().get_config()
         config["n"] = self.n
         return config
+
+
+# ---------------------------------------------------------------------------- masks and identity
+@register("Core")
+class Masking(Layer):
+    """Masks timesteps whose features all equal ``mask_value``: they are zeroed, and the layers after it
+    that support masks (RNNs, GlobalAveragePooling1D, attention...) skip them.
+
+    Args:
+        mask_value: the padding value (0.0).
+
+    Input shape:
+        ``(batch, timesteps, features)`` (any rank >= 2; the last axis holds the features).
+
+    Output shape:
+        Same as the input; the mask is ``(batch, timesteps)``.
+    """
+
+    def __init__(self, mask_value=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.mask_value = mask_value
+        self.supports_masking = True
+        self.built = True
+
+    @property
+    def produces_mask(self):
+        return True
+
+    def compute_mask(self, inputs, mask=None):
+        return torch.any(inputs != self.mask_value, dim=-1)
+
+    def call(self, inputs):
+        keep = torch.any(inputs != self.mask_value, dim=-1, keepdim=True)
+        return inputs * keep.to(inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["mask_value"] = self.mask_value
+        return config
+
+
+@register("Core")
+class Identity(Layer):
+    """Returns its input unchanged (and passes its mask on). A placeholder where a layer is optional.
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape

@@ -1,14 +1,16 @@
-"""Normalization layers: ``BatchNormalization`` and ``LayerNormalization`` with Keras 3's semantics."""
+"""Normalization layers with Keras 3's semantics: ``BatchNormalization``, ``LayerNormalization``,
+``GroupNormalization``, ``UnitNormalization`` and ``RMSNormalization``."""
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
 
-from engine import constraints, distribute, initializers, regularizers
+from engine import backend, constraints, distribute, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["BatchNormalization", "LayerNormalization"]
+__all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
+           "RMSNormalization"]
 
 
 def _error(layer, message):
@@ -368,4 +370,219 @@ class LayerNormalization(Layer):
             "beta_constraint": constraints.serialize(self.beta_constraint),
             "gamma_constraint": constraints.serialize(self.gamma_constraint),
         })
+        return config
+
+
+@register("Normalization")
+class GroupNormalization(Layer):
+    """Normalizes each sample over groups of channels (Wu & He, 2018): the channels on ``axis`` are
+    split into ``groups`` groups, and each group is normalized over its channels and every other
+    non-batch axis. ``groups=1`` is layer normalization over all axes; ``groups=-1`` (one channel per
+    group) is instance normalization.
+
+    Args:
+        groups: the number of groups (default 32); must divide the channel count. -1: one per channel.
+        axis: the channel axis (-1).
+        epsilon: small float added to the variance (1e-3).
+        center, scale: whether to learn ``beta`` and ``gamma`` (one per channel).
+        beta_initializer, gamma_initializer, beta_regularizer, gamma_regularizer, beta_constraint,
+        gamma_constraint: as in BatchNormalization.
+
+    Input shape:
+        Any shape of rank >= 2 with a known channel axis.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
+                 gamma_initializer="ones", beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        if isinstance(groups, bool) or not isinstance(groups, int) or (groups <= 0 and groups != -1):
+            raise ValueError(f"GroupNormalization: `groups` must be a positive integer or -1. Received: groups={groups!r}")
+        if isinstance(axis, bool) or not isinstance(axis, int):
+            raise ValueError(f"GroupNormalization: `axis` must be an int. Received: axis={axis!r}")
+        self.groups = groups
+        self.axis = axis
+        self.epsilon = epsilon
+        self.center = bool(center)
+        self.scale = bool(scale)
+        self.beta_initializer = initializers.get(beta_initializer)
+        self.gamma_initializer = initializers.get(gamma_initializer)
+        self.beta_regularizer = regularizers.get(beta_regularizer)
+        self.gamma_regularizer = regularizers.get(gamma_regularizer)
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
+        self.supports_masking = True
+
+    def _channels(self, input_shape):
+        (axis,) = _check_axes(self, [self.axis], input_shape)
+        dim = input_shape[axis]
+        if dim is None:
+            raise _error(self, f"axis {self.axis} of the input should have a defined dimension, but the layer "
+                               f"received an input with shape {tuple(input_shape)}.")
+        groups = dim if self.groups == -1 else self.groups
+        if dim < groups:
+            raise _error(self, f"the number of groups ({groups}) cannot be more than the number of channels ({dim}).")
+        if dim % groups:
+            raise _error(self, f"the number of groups ({groups}) must divide the number of channels ({dim}).")
+        return axis, dim
+
+    def build(self, input_shape):
+        _, dim = self._channels(input_shape)
+        if self.groups == -1:
+            self.groups = dim  # as Keras, which then writes the channel count in its config
+        if self.scale:
+            self.add_weight((dim,), self.gamma_initializer, name="gamma", regularizer=self.gamma_regularizer,
+                            constraint=self.gamma_constraint)
+        else:
+            self.gamma = None
+        if self.center:
+            self.add_weight((dim,), self.beta_initializer, name="beta", regularizer=self.beta_regularizer,
+                            constraint=self.beta_constraint)
+        else:
+            self.beta = None
+        self.built = True
+
+    def call(self, inputs):
+        dtype = inputs.dtype
+        x = inputs.float() if dtype in (torch.float16, torch.bfloat16) or not inputs.is_floating_point() else inputs
+        axis = self.axis % x.dim()
+        dim = x.shape[axis]
+        # (..., C, ...) -> (..., G, C/G, ...): statistics over everything but the batch and G axes.
+        grouped = x.reshape(*x.shape[:axis], self.groups, dim // self.groups, *x.shape[axis + 1:])
+        axes = [d for d in range(1, grouped.dim()) if d != axis]
+        var, mean = torch.var_mean(grouped, dim=axes, keepdim=True, correction=0)
+        inv = torch.rsqrt(var + self.epsilon)
+        bshape = [1] * grouped.dim()
+        bshape[axis], bshape[axis + 1] = self.groups, dim // self.groups
+        if self.gamma is not None:
+            inv = inv * self.gamma.reshape(bshape).to(grouped.dtype)
+        shift = -mean * inv
+        if self.beta is not None:
+            shift = shift + self.beta.reshape(bshape).to(grouped.dtype)
+        return (grouped * inv + shift).reshape(x.shape).to(backend.torch_dtype(self._dtype))
+
+    def compute_output_shape(self, input_shape):
+        self._channels(input_shape)
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "groups": self.groups,
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": initializers.serialize(self.beta_initializer),
+            "gamma_initializer": initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": constraints.serialize(self.beta_constraint),
+            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+        })
+        return config
+
+
+def _axis_list(layer, axis):
+    if isinstance(axis, (list, tuple)):
+        if not axis or not all(isinstance(a, int) and not isinstance(a, bool) for a in axis):
+            raise TypeError(f"{type(layer).__name__}: axis must be an int or a non-empty list of ints. "
+                            f"Received: axis={axis!r}")
+        return list(axis)
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(f"{type(layer).__name__}: axis must be an int or a list of ints. Received: axis={axis!r}")
+    return [axis]
+
+
+@register("Normalization")
+class UnitNormalization(Layer):
+    """Scales each sample to unit L2 norm over ``axis``: ``x / max(||x||, 1e-6)``.
+
+    Args:
+        axis: an int or a list of ints, the axes the norm is taken over (-1).
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        _axis_list(self, axis)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs if inputs.is_floating_point() else inputs.to(backend.torch_dtype(self._dtype))
+        dims = _axis_list(self, self.axis)
+        square_sum = (x * x).sum(dim=dims, keepdim=True)
+        return x * torch.rsqrt(torch.clamp(square_sum, min=1e-12))  # Keras: ops.normalize(epsilon=1e-12)
+
+    def compute_output_shape(self, input_shape):
+        _check_axes(self, _axis_list(self, self.axis), input_shape)
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["axis"] = self.axis
+        return config
+
+
+@register("Normalization")
+class RMSNormalization(Layer):
+    """Root-mean-square normalization (Zhang & Sennrich, 2019):
+    ``x * rsqrt(mean(x**2 over axis) + epsilon) * scale``, without centering.
+
+    Args:
+        axis: an int or a list of ints, the axes normalized over (-1).
+        epsilon: small float added to the mean square (1e-6).
+
+    Weights: ``scale`` (ones), of the input's shape on ``axis``.
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, axis=-1, epsilon=1e-6, **kwargs):
+        super().__init__(**kwargs)
+        _axis_list(self, axis)
+        self.axis = list(axis) if isinstance(axis, (list, tuple)) else axis
+        self.epsilon = epsilon
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        axes = sorted(_axis_list(self, self.axis))
+        _check_axes(self, axes, input_shape)
+        shape = tuple(input_shape[a] for a in axes)
+        if None in shape:
+            raise _error(self, f"the sizes of the normalized axes {self.axis!r} must be known. "
+                               f"Received an input of shape {tuple(input_shape)}")
+        self.add_weight(shape, "ones", name="scale")
+        self.built = True
+
+    def call(self, inputs):
+        x = inputs if inputs.is_floating_point() else inputs.to(backend.torch_dtype(self._dtype))
+        axes = sorted(a % x.dim() for a in _axis_list(self, self.axis))
+        y = x * torch.rsqrt((x * x).mean(dim=axes, keepdim=True) + self.epsilon)
+        bshape = [1] * x.dim()
+        for a in axes:
+            bshape[a] = x.shape[a]
+        return y * self.scale.reshape(bshape)
+
+    def compute_output_shape(self, input_shape):
+        _check_axes(self, _axis_list(self, self.axis), input_shape)
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"axis": self.axis, "epsilon": self.epsilon})
         return config

@@ -6,8 +6,8 @@ imported by a name found in a file. Each class registers with its palette catego
 from __future__ import annotations
 
 # The editor's palette sections, in order.
-CATEGORIES = ("Core", "Convolution", "Pooling", "Recurrent", "Normalization", "Merge", "Activation",
-              "Regularization")
+CATEGORIES = ("Core", "Convolution", "Pooling", "Recurrent", "Attention", "Normalization", "Merge", "Activation",
+              "Regularization", "Preprocessing")
 
 _LAYERS: dict[str, type] = {}
 _CATEGORY: dict[str, str] = {}

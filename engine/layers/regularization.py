@@ -1,5 +1,6 @@
 """Regularization layers that act only in training: ``GaussianNoise``, ``GaussianDropout``,
-``SpatialDropout2D`` and ``ActivityRegularization``. (``Dropout`` itself lives in ``core``.)"""
+``AlphaDropout``, ``SpatialDropout1D/2D/3D`` and ``ActivityRegularization``. (``Dropout`` itself lives in
+``core``.)"""
 from __future__ import annotations
 
 import math
@@ -10,7 +11,8 @@ from engine import backend, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["GaussianNoise", "GaussianDropout", "SpatialDropout2D", "ActivityRegularization"]
+__all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
+           "SpatialDropout3D", "ActivityRegularization"]
 
 
 def _fraction(layer, name, value):
@@ -226,3 +228,145 @@ class ActivityRegularization(Layer):
         config.pop("activity_regularizer", None)
         config.update({"l1": self.l1, "l2": self.l2})
         return config
+
+
+def _keras_seed_generator(seed):
+    """An ``engine.random.SeedGenerator``: the same draws as Keras's layer for the same seed."""
+    from engine import random as engine_random
+
+    return engine_random.SeedGenerator(seed)
+
+
+@register("Regularization")
+class AlphaDropout(Layer):
+    """Dropout that keeps the mean and variance of its inputs, for self-normalizing networks (SELU).
+
+    In training, dropped units are set to SELU's negative saturation value ``-alpha * scale`` and the
+    result is transformed affinely so that mean and variance are unchanged (Klambauer et al., 2017).
+    Draws come from Keras's seeding (``engine.random``), so a seeded layer drops what Keras's drops.
+
+    Args:
+        rate: float between 0 and 1, the drop probability.
+        noise_shape: optional shape of the keep mask (None entries take the input's size).
+        seed: optional int seed.
+
+    Input shape:
+        Any.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _fraction("AlphaDropout", "rate", rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed = seed
+        self.seed_generator = _keras_seed_generator(seed)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        from engine import random as engine_random
+
+        shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
+            s if d is None else d for d, s in zip(self.noise_shape, inputs.shape))
+        alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+        alpha_p = -alpha * scale
+        keep = (engine_random.uniform(shape, seed=self.seed_generator) >= self.rate).to(inputs.dtype)
+        keep = keep.to(inputs.device)
+        a = ((1 - self.rate) * (1 + self.rate * alpha_p ** 2)) ** -0.5
+        b = -a * alpha_p * self.rate
+        return a * (inputs * keep + alpha_p * (1 - keep)) + b
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"rate": self.rate, "seed": self.seed, "noise_shape": self.noise_shape})
+        return config
+
+
+class _SpatialDropout(Layer):
+    """Drops whole channels of ``(batch, *spatial, channels)`` inputs in training; draws as Keras's."""
+
+    rank = 1
+    _has_data_format = True
+
+    def __init__(self, rate, data_format=None, seed=None, name=None, dtype=None, **kwargs):
+        kwargs.pop("trainable", None)
+        kwargs.pop("noise_shape", None)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        self.rate = _fraction(type(self).__name__, "rate", rate)
+        self.data_format = backend.standardize_data_format(data_format)
+        self.seed = seed
+        self.seed_generator = _keras_seed_generator(seed)
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        from engine import random as engine_random
+
+        noise_shape = (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
+        return engine_random.dropout(inputs, self.rate, noise_shape=noise_shape, seed=self.seed_generator)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) != self.rank + 2:
+            layout = ", ".join(["batch", *(["steps"] if self.rank == 1 else [f"dim{i + 1}" for i in range(self.rank)]),
+                                "channels"])
+            raise ValueError(f"{type(self).__name__} layer {self.name!r}: expected a {self.rank + 2}-D input "
+                             f"({layout}); received an input of shape {tuple(input_shape)}")
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = {"rate": self.rate, "seed": self.seed, "name": self.name, "dtype": self.dtype}
+        if self._has_data_format:
+            config["data_format"] = self.data_format
+        return config
+
+
+@register("Regularization")
+class SpatialDropout1D(_SpatialDropout):
+    """Drops whole feature channels of sequences in training (the same channels at every step),
+    scaling the kept ones by ``1 / (1 - rate)``.
+
+    Args:
+        rate: fraction of the channels to drop, between 0 and 1.
+        seed: optional int seed (the same masks as Keras's layer for the same seed).
+
+    Input shape:
+        3-D tensor ``(batch, steps, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    rank = 1
+    _has_data_format = False
+
+    def __init__(self, rate, seed=None, name=None, dtype=None, **kwargs):
+        super().__init__(rate, seed=seed, name=name, dtype=dtype, **kwargs)
+
+
+@register("Regularization")
+class SpatialDropout3D(_SpatialDropout):
+    """Drops whole channels of volumes in training, scaling the kept ones by ``1 / (1 - rate)``.
+
+    Args:
+        rate: fraction of the channels to drop, between 0 and 1.
+        data_format: only ``"channels_last"``.
+        seed: optional int seed (the same masks as Keras's layer for the same seed).
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    rank = 3

@@ -383,7 +383,9 @@ def assign(pairs):
 
     with torch.no_grad():
         for p, value in pairs:
-            p.copy_(torch.as_tensor(np.ascontiguousarray(value)).to(dtype=p.dtype, device=p.device))
+            # ascontiguousarray turns a 0-d value (a scalar weight such as Normalization's count) into 1-d.
+            value = np.ascontiguousarray(value).reshape(np.shape(value))
+            p.copy_(torch.as_tensor(value).to(dtype=p.dtype, device=p.device))
 
 
 # ---------------------------------------------------------------------------------------------- whole model

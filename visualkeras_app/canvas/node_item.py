@@ -34,6 +34,8 @@ CATEGORY_COLORS = {
     "Merge": "#C9A227",
     "Activation": "#A0662C",
     "Regularization": "#7D8790",
+    "Attention": "#C2185B",
+    "Preprocessing": "#5C6BC0",
     "Other": "#607D8B",
 }
 

@@ -44,6 +44,11 @@ _FILL = {
     "SpatialDropout2D": {"rate": 0.2},
     "GaussianDropout": {"rate": 0.1},
     "GaussianNoise": {"stddev": 0.1},
+    "AlphaDropout": {"rate": 0.1},
+    "SpatialDropout1D": {"rate": 0.2},
+    "SpatialDropout3D": {"rate": 0.2},
+    "Resizing": {"height": 224, "width": 224},
+    "CenterCrop": {"height": 224, "width": 224},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}

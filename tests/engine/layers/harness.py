@@ -45,18 +45,25 @@ def _flat(x):
 
 def check_against_keras(factory, input_shape, keras=None, input_dtype="float32", atol=1e-5, rtol=1e-5,
                         training=False, seed=0, int_range=(0, 10), check_grads=True, call_kwargs=None,
-                        randomize_weights=True):
+                        randomize_weights=True, mask=None, check_weight_names=True, input_values=None):
     """Compare ``factory(engine.layers)`` with ``factory(keras.layers)``; returns the engine layer.
 
     Weights are taken from the engine layer (randomized a little when ``randomize_weights`` so that
-    zero biases and unit gammas do not hide layout bugs) and set on the Keras layer.
+    zero biases and unit gammas do not hide layout bugs) and set on the Keras layer. Weight names and
+    order must be Keras's (``check_weight_names``). ``mask`` (a boolean array, or a list of them for
+    several inputs) is passed to both calls, and ``compute_mask`` must then agree too.
+    ``input_values`` replaces the random input (an array or a list of arrays of ``input_shape``).
     """
     import keras as K  # noqa: F811
 
     keras = keras or K
     rng = np.random.default_rng(seed)
     x_np = _np_input(input_shape, input_dtype, rng, *int_range)
+    if input_values is not None:
+        x_np = input_values
     call_kwargs = dict(call_kwargs or {})
+    if mask is not None:
+        call_kwargs["mask"] = _torch(mask, False)
 
     e_layer = factory(E)
     k_layer = factory(keras.layers)
@@ -70,6 +77,12 @@ def check_against_keras(factory, input_shape, keras=None, input_dtype="float32",
     k_w = k_layer.get_weights()
     assert [w.shape for w in e_w] == [w.shape for w in k_w], (
         f"weight shapes differ: engine {[w.shape for w in e_w]} vs keras {[w.shape for w in k_w]}")
+    if check_weight_names:
+        e_names = [getattr(w, "keras_name", None) for w in e_layer.weights]
+        k_names = [w.name for w in k_layer.weights]
+        assert e_names == k_names, f"weight names/order differ: engine {e_names} vs keras {k_names}"
+        e_tr = [getattr(w, "keras_name", None) for w in e_layer.trainable_weights]
+        assert e_tr == [w.name for w in k_layer.trainable_weights], "trainable weights differ"
     if randomize_weights:
         e_w = [w + rng.uniform(-0.3, 0.3, size=w.shape).astype(w.dtype) if w.dtype.kind == "f" else w for w in e_w]
         # Variances must stay positive.
@@ -86,6 +99,15 @@ def check_against_keras(factory, input_shape, keras=None, input_dtype="float32",
         a_np, b_np = a.detach().cpu().numpy(), b.detach().cpu().numpy()
         assert a_np.shape == b_np.shape, f"output shape engine {a_np.shape} vs keras {b_np.shape}"
         np.testing.assert_allclose(a_np, b_np, atol=atol, rtol=rtol, err_msg="forward outputs differ")
+
+    if mask is not None:
+        e_in, k_in = _torch(x_np, False), _torch(x_np, False)
+        e_m = e_layer.compute_mask(e_in, call_kwargs["mask"])
+        k_m = k_layer.compute_mask(k_in, call_kwargs["mask"])
+        for a, b in zip(_flat(e_m), _flat(k_m)):
+            assert (a is None) == (b is None), f"output mask engine {a} vs keras {b}"
+            if a is not None:
+                np.testing.assert_array_equal(np.asarray(a.cpu()), np.asarray(b.cpu()), err_msg="masks differ")
 
     # compute_output_shape must agree with what the layer really returns (batch axis as None).
     def batchless(s):

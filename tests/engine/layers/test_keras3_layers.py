@@ -1,0 +1,194 @@
+"""The layers added for Keras 3 coverage, each compared with Keras by the generic harness: outputs and
+gradients on the same weights, weight names/order/shapes, masks, symbolic output shapes, and the
+config (Keras's keys and values, rebuilt from either library's config)."""
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine import layers as E
+from engine.layers import registry
+from tests.engine.layers.harness import check_against_keras, check_config_against_keras
+
+# (id, factory, input_shape, harness options). Factories get a layers module (engine's or Keras's).
+CASES = [
+    ("identity", lambda L: L.Identity(), (2, 3, 4), {}),
+    ("masking", lambda L: L.Masking(), (3, 5, 4), {}),
+    ("masking_value", lambda L: L.Masking(mask_value=0.5), (3, 5, 4), {}),
+    ("unit_norm", lambda L: L.UnitNormalization(), (3, 6), {}),
+    ("unit_norm_axes", lambda L: L.UnitNormalization(axis=[1, 2]), (2, 3, 4, 2), {}),
+    ("rms_norm", lambda L: L.RMSNormalization(), (3, 4, 6), {}),
+    ("rms_norm_axes", lambda L: L.RMSNormalization(axis=[-2, -1], epsilon=1e-3), (3, 4, 6), {}),
+    ("group_norm", lambda L: L.GroupNormalization(groups=2), (2, 5, 5, 4), {}),
+    ("group_norm_inst", lambda L: L.GroupNormalization(groups=-1, center=False), (2, 3, 6), {}),
+    ("group_norm_axis1", lambda L: L.GroupNormalization(groups=3, axis=1, scale=False), (2, 6, 5), {}),
+    ("alpha_dropout", lambda L: L.AlphaDropout(0.3), (4, 6), {}),
+    ("spatial_dropout1d", lambda L: L.SpatialDropout1D(0.3), (2, 5, 4), {}),
+    ("spatial_dropout3d", lambda L: L.SpatialDropout3D(0.3), (2, 3, 3, 3, 4), {}),
+    ("normalization_fixed", lambda L: L.Normalization(mean=[1.0, -2.0, 0.5], variance=[4.0, 0.25, 1.0]),
+     (4, 5, 3), {}),
+    ("normalization_fixed_scalar", lambda L: L.Normalization(axis=None, mean=2.0, variance=9.0), (4, 3), {}),
+    ("normalization_invert", lambda L: L.Normalization(mean=[1.0, 2.0], variance=[4.0, 9.0], invert=True),
+     (3, 2), {}),
+    ("normalization_weights", lambda L: L.Normalization(), (4, 5, 3), dict(check_grads=True)),
+    ("normalization_axes", lambda L: L.Normalization(axis=(1, 2)), (4, 2, 3), {}),
+    ("resizing_bilinear", lambda L: L.Resizing(5, 7), (2, 8, 6, 3), {}),
+    ("resizing_nearest", lambda L: L.Resizing(4, 9, interpolation="nearest"), (2, 8, 6, 3), {}),
+    ("resizing_crop", lambda L: L.Resizing(4, 4, crop_to_aspect_ratio=True), (2, 8, 6, 3), {}),
+    ("resizing_pad", lambda L: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0), (2, 8, 6, 3), {}),
+    ("center_crop", lambda L: L.CenterCrop(3, 4), (2, 7, 6, 3), {}),
+    ("center_crop_upscale", lambda L: L.CenterCrop(9, 8), (2, 7, 6, 3), {}),
+]
+
+
+@pytest.mark.parametrize("factory,shape,opts", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_layer_matches_keras(keras, factory, shape, opts):
+    check_against_keras(factory, shape, keras=keras, **opts)
+
+
+@pytest.mark.parametrize("factory", [c[1] for c in CASES], ids=[c[0] for c in CASES])
+def test_config_matches_keras(keras, factory):
+    def named(L):
+        layer = factory(L)
+        # A fixed name so the configs compare; keep every other argument.
+        layer.name = "probe"
+        return layer
+    check_config_against_keras(named, keras=keras)
+
+
+def test_new_layers_are_registered_in_palette_categories():
+    for name, cat in [("Identity", "Core"), ("Masking", "Core"), ("UnitNormalization", "Normalization"),
+                      ("GroupNormalization", "Normalization"), ("RMSNormalization", "Normalization"),
+                      ("AlphaDropout", "Regularization"), ("SpatialDropout1D", "Regularization"),
+                      ("SpatialDropout3D", "Regularization"), ("Normalization", "Preprocessing"),
+                      ("Resizing", "Preprocessing"), ("CenterCrop", "Preprocessing")]:
+        assert registry.category_of(name) == cat, name
+
+
+# ---------------------------------------------------------------------------- masks in models
+def test_masking_mask_reaches_an_lstm_in_a_model_as_in_keras(keras):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 6, 4)).astype("float32")
+    x[0, 4:] = 0.0
+    x[1, :2] = 0.0  # masked steps first: the LSTM keeps its zero state through them
+    x[2, 3] = 0.0
+
+    def build(lib):
+        inp = lib.Input(shape=(6, 4))
+        h = lib.layers.Masking()(inp)
+        seq = lib.layers.LSTM(5, return_sequences=True)(h)
+        last = lib.layers.LSTM(3)(seq)
+        pooled = lib.layers.GlobalAveragePooling1D()(seq)
+        return lib.Model(inp, [last, pooled])
+
+    e, k = build(engine), build(keras)
+    k.set_weights(e.get_weights())
+    for a, b in zip(e.predict(x, verbose=0), k.predict(x, verbose=0)):
+        np.testing.assert_allclose(a, b, atol=1e-5)
+
+
+def test_masking_compute_mask():
+    x = torch.tensor([[[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]])
+    layer = E.Masking()
+    np.testing.assert_array_equal(layer.compute_mask(x).numpy(), [[True, False, True]])
+    assert layer.produces_mask
+
+
+# ---------------------------------------------------------------------------- random layers, seeded
+@pytest.mark.parametrize("factory,shape", [
+    (lambda L: L.AlphaDropout(0.4, seed=7), (5, 8)),
+    (lambda L: L.AlphaDropout(0.4, noise_shape=(None, 1, 4), seed=3), (3, 5, 4)),
+    (lambda L: L.SpatialDropout1D(0.5, seed=11), (4, 6, 8)),
+    (lambda L: L.SpatialDropout3D(0.5, seed=5), (3, 2, 2, 2, 6)),
+])
+def test_seeded_random_layers_draw_what_keras_draws(keras, factory, shape):
+    # Keras's seeding on torch is reproduced by engine.random: the same seed gives the same masks,
+    # call after call.
+    x = np.random.default_rng(0).standard_normal(shape).astype("float32")
+    e, k = factory(E), factory(keras.layers)
+    for _ in range(2):
+        a = e(torch.tensor(x), training=True).numpy()
+        b = k(torch.tensor(x), training=True).detach().numpy()
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_array_equal(e(torch.tensor(x)).numpy(), x)  # inference: the identity
+
+
+def test_alpha_dropout_keeps_mean_and_variance():
+    x = torch.randn(200000)
+    y = E.AlphaDropout(0.2)(x, training=True)
+    assert abs(float(y.mean())) < 0.02 and abs(float(y.std()) - 1.0) < 0.02
+
+
+def test_spatial_dropout1d_drops_whole_channels():
+    y = E.SpatialDropout1D(0.5, seed=1)(torch.ones(8, 5, 16), training=True)
+    per_channel = y.permute(0, 2, 1).reshape(-1, 5)
+    assert all(len(set(row.tolist())) == 1 for row in per_channel)  # each channel: all kept or all dropped
+    with pytest.raises(ValueError, match="3-D input"):
+        E.SpatialDropout1D(0.5).compute_output_shape((None, 4))
+
+
+# ---------------------------------------------------------------------------- Normalization.adapt
+@pytest.mark.parametrize("axis,shape", [(-1, (40, 3)), ((1, 2), (30, 2, 3)), (None, (25, 4))])
+def test_normalization_adapt_matches_keras(keras, axis, shape):
+    data = (np.random.default_rng(1).standard_normal(shape) * 3 + 2).astype("float32")
+    e, k = E.Normalization(axis=axis), keras.layers.Normalization(axis=axis)
+    e.adapt(data)
+    k.adapt(data)
+    for a, b in zip(e.get_weights(), k.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    x = np.random.default_rng(2).standard_normal(shape).astype("float32")
+    np.testing.assert_allclose(e(torch.tensor(x)).numpy(), k(torch.tensor(x)).detach().numpy(), atol=1e-5)
+
+
+def test_normalization_adapt_over_batches_equals_adapt_on_the_whole(keras):
+    # (Keras's own iterable path needs TensorFlow installed, so the reference is Keras's adapt on the
+    # concatenated array, which the batch-by-batch update must reproduce.)
+    rng = np.random.default_rng(3)
+    batches = [(rng.standard_normal((n, 4)) * (i + 1) + i).astype("float32") for i, n in enumerate((7, 3, 12))]
+    e, k = E.Normalization(), keras.layers.Normalization()
+    e.adapt(iter(batches))
+    whole = np.concatenate(batches)
+    k.adapt(whole)
+    for a, b in zip(e.get_weights()[:2], k.get_weights()[:2]):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(e.get_weights()[0], whole.mean(0), rtol=1e-5)
+    np.testing.assert_allclose(e.get_weights()[1], whole.var(0), rtol=1e-4)
+
+
+def test_normalization_weights_and_errors():
+    layer = E.Normalization()
+    layer.build((None, 3))
+    assert [w.keras_name for w in layer.weights] == ["mean", "variance", "count"]
+    assert layer.trainable_weights == []
+    with pytest.raises(ValueError, match="both `mean` and `variance`"):
+        E.Normalization(mean=1.0)
+    fixed = E.Normalization(mean=[1.0], variance=[1.0])
+    with pytest.raises(ValueError, match="adapt"):
+        fixed.adapt(np.zeros((2, 1), "float32"))
+    with pytest.raises(ValueError, match="incompatible shape"):
+        layer.adapt(np.zeros((4, 5), "float32"))
+
+
+def test_normalization_in_a_model_saves_and_loads_both_ways(keras, tmp_path):
+    data = np.random.default_rng(0).standard_normal((50, 3)).astype("float32") * 4 + 1
+    inp = engine.Input(shape=(3,))
+    norm = E.Normalization()
+    norm.adapt(data)
+    model = engine.Model(inp, E.Dense(2)(norm(inp)))
+    for ext in ("keras", "h5"):
+        path = str(tmp_path / f"m.{ext}")
+        model.save(path)
+        k = keras.models.load_model(path)
+        np.testing.assert_allclose(k.predict(data, verbose=0), model.predict(data, verbose=0), atol=1e-5)
+        k.save(str(tmp_path / f"k.{ext}"))
+        back = engine.models.load_model(str(tmp_path / f"k.{ext}"))
+        np.testing.assert_allclose(back.predict(data, verbose=0), model.predict(data, verbose=0), atol=1e-5)
+
+
+def test_resizing_and_center_crop_shapes():
+    assert E.Resizing(5, 7)(engine.Input(shape=(None, None, 3))).shape == (None, 5, 7, 3)
+    assert E.CenterCrop(3, 4).compute_output_shape((8, 8, 1)) == (3, 4, 1)
+    with pytest.raises(ValueError, match="height"):
+        E.Resizing(0, 4)
+    out = E.Resizing(3, 3)(torch.randint(0, 255, (1, 6, 6, 1), dtype=torch.uint8))
+    assert out.dtype == torch.uint8
