@@ -118,16 +118,21 @@ def compute_output_spec(fn, args, kwargs, shapes=None):
     """
     results = []
     errors = []
+    if shapes is not None:
+        unknown = any(d is None for shape in shapes for d in (shape if isinstance(shape, (tuple, list)) else ()))
+    else:
+        unknown = any(d is None for t in _leaves((args, kwargs), []) if isinstance(t, KerasTensor) for d in t.shape)
+    fills = _PLACEHOLDER_SIZES if unknown else _PLACEHOLDER_SIZES[:1]  # all sizes known: one run is enough
     for dev in (torch.device("meta"), torch.device("cpu")):
         try:
-            results = [_run_on_placeholders(fn, args, kwargs, fill, dev, shapes) for fill in _PLACEHOLDER_SIZES]
+            results = [_run_on_placeholders(fn, args, kwargs, fill, dev, shapes) for fill in fills]
             break
         except (NotImplementedError, RuntimeError) as e:  # no meta kernel, or a data-dependent shape
             errors.append(e)
             results = []
     if not results:
         raise errors[-1]
-    return _merge_specs(*results)
+    return _merge_specs(results[0], results[-1])
 
 
 class OpLayer(Layer):
