@@ -136,6 +136,24 @@ def index_directory(directory, labels, formats, class_names=None, shuffle=True, 
     return file_paths, labels, class_names
 
 
+def draw_seed():
+    """A shuffling seed for a dataset made without one (as Keras, from NumPy's global generator).
+
+    Under torchrun every process must list the files in the same order (each then keeps its share
+    of every global batch), so all of them take rank 0's draw.
+    """
+    seed = int(np.random.randint(1e6))
+    from engine import distribute
+
+    if distribute.launched():
+        ctx = distribute.context()
+        if ctx is not None:
+            import torch
+
+            seed = int(ctx.broadcast(torch.tensor([seed], dtype=torch.int64))[0])
+    return seed
+
+
 def get_training_or_validation_split(samples, labels, validation_split, subset):
     """The training (first) or validation (last ``int(validation_split * n)``) part, as Keras."""
     if not validation_split:

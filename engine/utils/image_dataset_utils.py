@@ -93,7 +93,7 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     data_format = image_utils.standardize_data_format(data_format)
 
     if seed is None:
-        seed = np.random.randint(1e6)
+        seed = dataset_utils.draw_seed()
     image_paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, formats=ALLOWLIST_FORMATS, class_names=class_names, shuffle=shuffle, seed=seed,
         follow_links=follow_links, verbose=verbose)

@@ -40,7 +40,7 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int", 
         raise ValueError(f"`batch_size` must be a positive integer or None. Received: batch_size={batch_size!r}")
     dataset_utils.check_validation_split_arg(validation_split, subset, shuffle, seed)
     if seed is None:
-        seed = np.random.randint(1e6)
+        seed = dataset_utils.draw_seed()
     file_paths, labels, class_names = dataset_utils.index_directory(
         directory, labels, formats=(".txt",), class_names=class_names, shuffle=shuffle, seed=seed,
         follow_links=follow_links, verbose=verbose)

@@ -445,3 +445,25 @@ def test_scan_progress_bar_for_many_files(tmp_path, monkeypatch, capsys):
     image_dataset_from_directory(str(tmp_path), image_size=(4, 4), seed=1, verbose=False)
     assert capsys.readouterr().out == ""
     assert dataset_utils.describe_skipped([(f"f{i}", "bad") for i in range(12)], 20, "image").endswith("and 2 more.")
+
+
+@pytest.mark.slow
+def test_processes_under_torchrun_agree_on_the_order_without_a_seed(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    env = dict(os.environ, KERAS_BACKEND="torch", OMP_NUM_THREADS="1",
+               PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    for k in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        env.pop(k, None)
+    result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+                             os.path.join(here, "image_dataset_distributed_script.py"), str(tmp_path / "imgs")],
+                            capture_output=True, text=True, timeout=300, env=env, cwd=str(tmp_path))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    procs = [json.loads(line[len("PROCESS "):]) for line in result.stdout.splitlines() if line.startswith("PROCESS ")]
+    assert sorted(p["rank"] for p in procs) == [0, 1]
+    assert procs[0]["files"] == procs[1]["files"] and len(procs[0]["files"]) == 20
+    assert procs[0]["files"] != sorted(procs[0]["files"])      # shuffled, the same way on both
