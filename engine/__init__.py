@@ -13,9 +13,17 @@ from engine.layers import Input, InputLayer, Layer  # noqa: E402
 from engine.models import Model, Sequential  # noqa: E402
 from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
 from engine import distribute  # noqa: E402
-from engine import ops, random  # noqa: E402
 from engine.variables import Variable  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving",
            "distribute", "ops", "random", "Variable"]
+
+
+def __getattr__(name):
+    # engine.ops and engine.random are loaded on first use: they are large and the app rarely needs them.
+    if name in ("ops", "random"):
+        import importlib
+
+        return importlib.import_module(f"engine.{name}")
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")

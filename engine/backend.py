@@ -9,6 +9,7 @@ import collections
 import os
 import random
 import re
+import sys
 
 import numpy as np
 import torch
@@ -101,10 +102,11 @@ def set_seed(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed % (2**32))
     torch.manual_seed(seed)
-    # As Keras: the global SeedGenerator of engine.random is made again from the newly seeded `random`.
-    from engine import random as engine_random
-
-    engine_random._reset_global_seed_generator()
+    # As Keras: the global SeedGenerator of engine.random is made again from the newly seeded `random`
+    # (engine.random makes it on first use, so there is nothing to reset before it is imported).
+    engine_random = sys.modules.get("engine.random")
+    if engine_random is not None:
+        engine_random._reset_global_seed_generator()
 
 
 def _default_device() -> torch.device:

@@ -20,7 +20,7 @@ def _act(torch_fn, name):
     def fn(x):
         return torch_fn(_t(x))
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
     return keras_op(fn)
 
 

@@ -67,7 +67,7 @@ def _unary(torch_fn, to_float=False, name=None):
             x = _to_float(x)
         return torch_fn(x)
 
-    fn.__name__ = name or torch_fn.__name__
+    fn.__name__ = fn.__qualname__ = name or torch_fn.__name__
     return keras_op(fn)
 
 
@@ -75,7 +75,7 @@ def _binary(torch_fn, name):
     def fn(x1, x2):
         return torch_fn(_t(x1), _t(x2))
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
     return keras_op(fn)
 
 
