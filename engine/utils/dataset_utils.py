@@ -203,10 +203,13 @@ _pools_lock = threading.Lock()
 
 def thread_pool(workers):
     """A shared pool of ``workers`` threads (Pillow and NumPy release the GIL while decoding/resizing)."""
+    # Keyed by process too: a forked child (a DataLoader worker, multiprocessing) inherits the pool but
+    # not its threads, and would wait forever on it.
+    key = (os.getpid(), workers)
     with _pools_lock:
-        pool = _pools.get(workers)
+        pool = _pools.get(key)
         if pool is None:
-            pool = _pools[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-files")
+            pool = _pools[key] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="engine-files")
         return pool
 
 

@@ -67,17 +67,20 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
 
     Returns:
         A ``DirectoryDataset`` yielding ``(images, labels)`` (just ``images`` without labels), the
-        images float32 with values 0-255, with ``class_names`` and ``file_paths`` attributes; or
-        the pair (training, validation) with ``subset="both"``.
+        images float32 with values 0-255 (also with ``interpolation="nearest"``, where TensorFlow
+        keeps uint8), with ``class_names`` and ``file_paths`` attributes; or the pair (training,
+        validation) with ``subset="both"``.
     """
     labels, label_mode = dataset_utils.check_labels_args(labels, label_mode, class_names, "image")
     num_channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)
     if num_channels is None:
-        raise ValueError(f'`color_mode` must be one of {{"rgb", "rgba", "grayscale"}}. Received: color_mode={color_mode}')
+        raise ValueError('`color_mode` must be one of {"rgb", "rgba", "grayscale"}. '
+                         f"Received: color_mode={color_mode}")
     if isinstance(image_size, int):
         image_size = (image_size, image_size)
     elif not isinstance(image_size, (list, tuple)) or len(image_size) != 2:
-        raise ValueError(f"Invalid `image_size` value. Expected a tuple of 2 integers. Received: image_size={image_size}")
+        raise ValueError("Invalid `image_size` value. Expected a tuple of 2 integers. "
+                         f"Received: image_size={image_size}")
     image_size = (int(image_size[0]), int(image_size[1]))
     interpolation = str(interpolation).lower()
     if interpolation not in image_utils.RESIZE_INTERPOLATIONS:

@@ -31,7 +31,8 @@ def _smooth_image(rng, height, width, channels):
     for _ in range(channels):
         a, b, c = rng.uniform(-3, 3, 3)
         plane = 128 + 60 * np.sin(a * yy / height + b * xx / width + c)
-        cy, cx, r = rng.uniform(0.2, 0.8) * height, rng.uniform(0.2, 0.8) * width, rng.uniform(0.15, 0.3) * min(height, width)
+        cy, cx = rng.uniform(0.2, 0.8) * height, rng.uniform(0.2, 0.8) * width
+        r = rng.uniform(0.15, 0.3) * min(height, width)
         plane += np.where((yy - cy) ** 2 + (xx - cx) ** 2 < r * r, rng.uniform(-50, 50), 0)
         planes.append(plane)
     arr = np.clip(np.stack(planes, -1), 0, 255).astype(np.uint8)
@@ -336,6 +337,23 @@ def test_unbatched_and_channels_first(folder):
     assert xf.shape == (3, 3) + SIZE
     np.testing.assert_array_equal(xf, xl.transpose(0, 3, 1, 2))
     assert _dataset(folder, image_size=9, batch_size=2, verbose=False, seed=1)[0][0].shape == (2, 9, 9, 3)
+
+
+def test_follow_links_as_keras(keras_mods, tmp_path):
+    rng = np.random.default_rng(6)
+    for name in ("a", "b", "elsewhere/inner"):
+        _save(str(tmp_path / "src" / name / "x.png"), _smooth_image(rng, 9, 9, 3))
+    root = tmp_path / "data"
+    root.mkdir()
+    os.symlink(tmp_path / "src" / "a", root / "a")                          # a linked class folder
+    (root / "b").mkdir()
+    _save(str(root / "b" / "y.png"), _smooth_image(rng, 9, 9, 3))
+    os.symlink(tmp_path / "src" / "elsewhere", root / "b" / "linked")      # a linked folder inside a class
+    for follow in (False, True):
+        ds = _dataset(str(root), image_size=(4, 4), shuffle=False, follow_links=follow)
+        paths, labels, names = _keras_index(keras_mods, str(root), shuffle=False, follow_links=follow)
+        assert ds.file_paths == paths and ds.class_names == names == ["a", "b"]
+        assert len(paths) == (3 if follow else 2)
 
 
 def test_every_pass_reshuffles_reproducibly(folder):
