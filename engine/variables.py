@@ -74,7 +74,9 @@ class Variable(nn.Parameter):
 
     @property
     def trainable(self):
-        return self._keras_trainable
+        """Whether training updates it: False also while its layer is frozen (``layer.trainable = False``)."""
+        owner = self._owner() if self._owner is not None else None
+        return self._keras_trainable and (owner is None or owner.trainable)
 
     @trainable.setter
     def trainable(self, value):

@@ -80,6 +80,16 @@ def test_torch_training_loop_over_parameters_matches_keras(keras):
     assert {id(p) for p in e_model.parameters()} == {id(w) for w in e_model.weights}
 
 
+def test_freezing_a_layer_freezes_its_variables_like_keras(keras):
+    e, k = _dense(engine), _dense(keras)
+    for state in (False, True):
+        for layer in (e, k):
+            layer.trainable = state
+        assert [w.trainable for w in e.weights] == [w.trainable for w in k.weights] == [state, state]
+        assert [w.requires_grad for w in e.weights] == [state, state]
+        assert len(e.trainable_weights) == len(k.trainable_weights)
+
+
 def test_setting_variable_trainable_moves_it_like_keras(keras):
     e, k = _dense(engine), _dense(keras)
     for layer in (e, k):
