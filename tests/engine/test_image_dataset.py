@@ -391,10 +391,10 @@ def test_streamed_one_batch_at_a_time(tmp_path):
     rng = np.random.default_rng(3)
     for i in range(48):
         _save(str(tmp_path / f"c{i % 2}" / f"{i}.png"), _smooth_image(rng, 20, 20, 3))
-    ds = image_dataset_from_directory(str(tmp_path), image_size=(64, 64), batch_size=4, verbose=False, seed=1)
     one_image = 64 * 64 * 3 * 4
-    tracemalloc.start()
+    tracemalloc.start()  # from before the dataset is made: nothing may be decoded ahead of time either
     try:
+        ds = image_dataset_from_directory(str(tmp_path), image_size=(64, 64), batch_size=4, verbose=False, seed=1)
         seen = 0
         for x, _ in ds:
             seen += len(x)
