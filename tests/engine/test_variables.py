@@ -148,3 +148,40 @@ def test_copy_and_pickle_keep_variables():
     np.testing.assert_array_equal(clone.kernel.numpy(), layer.kernel.numpy())
     v = pickle.loads(pickle.dumps(layer.kernel))
     assert isinstance(v, engine.Variable) and v.path == "d/kernel" and v.requires_grad
+
+
+def test_guide_custom_layer_and_torch_loop_with_optimizer_apply(keras):
+    """The Keras guides' Linear layer (add_weight + ops.matmul) trained by the 'training loop from scratch
+    in PyTorch' pattern: zero_grad, backward, v.value.grad, optimizer.apply."""
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.standard_normal((16, 4)).astype("float32"))
+    y = torch.tensor(rng.integers(0, 3, 16))
+
+    def make(K):
+        class Linear(K.layers.Layer):
+            def __init__(self, units=3, input_dim=4):
+                super().__init__()
+                self.w = self.add_weight(shape=(input_dim, units), initializer="random_normal", trainable=True)
+                self.b = self.add_weight(shape=(units,), initializer="zeros", trainable=True)
+
+            def call(self, inputs):
+                return K.ops.matmul(inputs, self.w) + self.b
+
+        layer = Linear()
+        layer(x)
+        return layer
+
+    layers = {K: make(K) for K in (engine, keras)}
+    layers[keras].set_weights(layers[engine].get_weights())
+    for K, layer in layers.items():
+        opt = K.optimizers.Adam(1e-2)
+        loss_fn = K.losses.SparseCategoricalCrossentropy(from_logits=True)
+        for _ in range(3):
+            loss = loss_fn(y, layer(x))
+            layer.zero_grad()
+            loss.backward()
+            grads = [v.value.grad for v in layer.trainable_weights]
+            with torch.no_grad():
+                opt.apply(grads, layer.trainable_weights)
+    for a, b in zip(layers[engine].get_weights(), layers[keras].get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
