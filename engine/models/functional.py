@@ -20,27 +20,40 @@ def map_graph(inputs, outputs):
     ordered_nodes, layer_indices = [], {}
     input_ids = {id(t) for t in inputs}
 
-    def visit(tensor):
+    def enter(tensor):
+        """Start visiting the node that made ``tensor``: (node, its input tensors to visit), or None."""
         h = tensor._keras_history
         if h is None:
             raise ValueError(f"Tensor {tensor} was not produced by a layer: build the model from Input().")
         layer = h.operation
         node = layer._inbound_nodes[h.node_index]
         if node in finished:
-            return
+            return None
         if node in in_progress:
             raise ValueError(f"Tensor {tensor} from layer {layer.name!r} is part of a cycle.")
         layer_indices.setdefault(layer, len(layer_indices))
         in_progress.add(node)
-        if not node.is_input and id(tensor) not in input_ids:
-            for t in node.input_tensors:
-                visit(t)
-        finished.add(node)
-        in_progress.discard(node)
-        ordered_nodes.append(node)
+        inputs_to_visit = node.input_tensors if not node.is_input and id(tensor) not in input_ids else ()
+        return node, iter(inputs_to_visit)
 
+    # Keras's recursive depth-first walk, with an explicit stack: a chain of thousands of layers must
+    # not hit Python's recursion limit. The visiting order (and so the layer order) is the same.
+    done = object()
     for out in outputs:
-        visit(out)
+        frame = enter(out)
+        stack = [frame] if frame is not None else []
+        while stack:
+            node, pending = stack[-1]
+            t = next(pending, done)
+            if t is done:
+                stack.pop()
+                finished.add(node)
+                in_progress.discard(node)
+                ordered_nodes.append(node)
+                continue
+            frame = enter(t)
+            if frame is not None:
+                stack.append(frame)
 
     node_depth, layer_depth = {}, {}
     for node in reversed(ordered_nodes):
