@@ -300,9 +300,9 @@ class DirectoryDataset(PyDataset):
                 warnings.warn(describe_skipped(new, len(self.file_paths), self._what), stacklevel=3)
             keep = [k for k, it in enumerate(items) if not isinstance(it, _Failed)]
             items, idx = [items[k] for k in keep], idx[keep]
+        if not items:
+            return _SKIP
         if self.batch_size is None:
-            if not items:
-                return _SKIP
             x = items[0]
             return x if self._labels is None else (x, self._labels[idx[0]])
         x = self._collate(items)
@@ -310,8 +310,19 @@ class DirectoryDataset(PyDataset):
 
     def __getitem__(self, index):
         item = self._assemble(*self._submit(index))
-        if item is _SKIP:  # an unbatched dataset's unreadable file: nothing to hand out at this index
-            raise OSError(describe_skipped(self.skipped_files[-1:], len(self.file_paths), self._what))
+        if item is _SKIP:
+            # Every file of this batch is unreadable, but fit/evaluate need a batch at this index (an
+            # empty one would make the loss NaN): the next readable file in this pass's order stands in.
+            start = int(index) * (self.batch_size or 1)
+            for k in range(1, len(self._order)):
+                i = int(self._order[(start + k) % len(self._order)])
+                if self.file_paths[i] in self._reported:
+                    continue
+                item = self._assemble(np.asarray([i]), [thread_pool(self.workers).submit(self._load_one, i)])
+                if item is not _SKIP:
+                    return item
+            raise OSError(describe_skipped(self.skipped_files, len(self.file_paths), self._what)
+                          + " No readable file is left.")
         return item
 
     def __iter__(self):

@@ -351,7 +351,9 @@ def decode_image_file(path, num_channels):
     Decodes the whole file (a cut-short file raises here, not later); the first frame of an
     animation; 16-bit gray images are reduced to 8 bits (their high byte), as TensorFlow decodes them.
     """
-    with Image.open(path) as img:
+    with Image.open(path) as img, warnings.catch_warnings():
+        # Pillow warns that a palette image's transparency is lost in RGB; TensorFlow drops it too.
+        warnings.filterwarnings("ignore", "Palette images with Transparency", UserWarning)
         img.load()
         if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
             gray = np.asarray(img).astype(np.int64)

@@ -485,3 +485,34 @@ def test_processes_under_torchrun_agree_on_the_order_without_a_seed(tmp_path):
     assert sorted(p["rank"] for p in procs) == [0, 1]
     assert procs[0]["files"] == procs[1]["files"] and len(procs[0]["files"]) == 20
     assert procs[0]["files"] != sorted(procs[0]["files"])      # shuffled, the same way on both
+
+
+def test_a_batch_of_only_unreadable_files(tmp_path):
+    rng = np.random.default_rng(7)
+    for i in range(3):
+        _save(str(tmp_path / "a" / f"{i}.png"), _smooth_image(rng, 30, 30, 3))
+    full = (tmp_path / "a" / "0.png").read_bytes()
+    (tmp_path / "a" / "0.png").write_bytes(full[:len(full) // 2])   # cut short: found when decoded
+    ds = _dataset(str(tmp_path), image_size=(5, 5), batch_size=1, shuffle=False)
+    assert len(ds) == 3
+    with pytest.warns(UserWarning, match="0.png"):
+        x, y = ds[0]          # fit needs a batch here: the next readable file stands in
+    np.testing.assert_array_equal(x, ds[1][0])
+    assert [len(b[0]) for b in _all_batches(ds)] == [1, 1]   # iterating leaves the batch out
+    for name in ("1.png", "2.png"):
+        (tmp_path / "a" / name).write_bytes(full[:len(full) // 2])
+    ds = _dataset(str(tmp_path), image_size=(5, 5), batch_size=1, shuffle=False)
+    with pytest.raises(OSError, match="No readable file is left"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds[0]
+
+
+def test_palette_transparency_decodes_quietly(tmp_path):
+    # Transparency given per palette entry (bytes): Pillow warns when such an image becomes RGB.
+    Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8)).convert("P").save(
+        tmp_path / "p.png", transparency=bytes([0, 128, 255]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        x = image_utils.decode_image_file(str(tmp_path / "p.png"), 3)
+    assert x.shape == (8, 8, 3)
