@@ -68,22 +68,26 @@ def any_symbolic(*structures) -> bool:
     return any(isinstance(leaf, KerasTensor) for leaf in _leaves(structures, []))
 
 
-def _placeholder(shape, dtype, fill, dev):
+def _placeholder(shape, dtype, fill, dev, varied):
     shape = tuple(fill if d is None else d for d in shape)
     tdt = backend.torch_dtype(dtype)
     if dev.type == "meta":
         return torch.empty(shape, dtype=tdt, device=dev)
-    # Data-dependent ops get ones (a sensible value for counts, lengths and positive-only ops).
-    return torch.ones(shape, dtype=tdt)
+    if not varied:
+        return torch.ones(shape, dtype=tdt)  # a safe value for counts, lengths and positive-only ops
+    # Different data in the second run (0, 1, 2, 3, 4, 0, ...: zeros, repeats, several values), so that
+    # data-dependent sizes (nonzero, unique, bincount) differ from the all-ones run and show as unknown.
+    pattern = torch.arange(int(np.prod(shape)) if shape else 1).reshape(shape) % 5
+    return (pattern % 2 == 0) if tdt == torch.bool else pattern.to(tdt)
 
 
-def _run_on_placeholders(fn, args, kwargs, fill, dev, shapes=None):
+def _run_on_placeholders(fn, args, kwargs, fill, dev, shapes=None, varied=False):
     it = iter(shapes) if shapes is not None else None
 
     def sub(leaf):
         if isinstance(leaf, KerasTensor):
             shape = next(it) if it is not None else leaf.shape
-            return _placeholder(shape, leaf.dtype, fill, dev)
+            return _placeholder(shape, leaf.dtype, fill, dev, varied)
         return leaf
 
     token = _DEVICE_OVERRIDE.set(dev)
@@ -123,9 +127,15 @@ def compute_output_spec(fn, args, kwargs, shapes=None):
     else:
         unknown = any(d is None for t in _leaves((args, kwargs), []) if isinstance(t, KerasTensor) for d in t.shape)
     fills = _PLACEHOLDER_SIZES if unknown else _PLACEHOLDER_SIZES[:1]  # all sizes known: one run is enough
-    for dev in (torch.device("meta"), torch.device("cpu")):
+    # Ops whose output size depends on the data run on data: torch's meta kernels give an upper bound.
+    devices = ("cpu",) if getattr(fn, "data_dependent", False) else ("meta", "cpu")
+    for dev in map(torch.device, devices):
         try:
-            results = [_run_on_placeholders(fn, args, kwargs, fill, dev, shapes) for fill in fills]
+            if dev.type == "meta":
+                results = [_run_on_placeholders(fn, args, kwargs, fill, dev, shapes) for fill in fills]
+            else:  # on data, always two runs: ones, then other values (and sizes, if some are unknown)
+                results = [_run_on_placeholders(fn, args, kwargs, fills[0], dev, shapes),
+                           _run_on_placeholders(fn, args, kwargs, fills[-1], dev, shapes, varied=True)]
             break
         except (NotImplementedError, RuntimeError) as e:  # no meta kernel, or a data-dependent shape
             errors.append(e)
@@ -191,6 +201,12 @@ def symbolic_call(fn, args, kwargs):
     if outputs:
         Node(_op_class(fn)(fn, args, kwargs), arguments=inputs, outputs=outputs)
     return spec
+
+
+def data_dependent(fn):
+    """Mark an op whose output size depends on the values (``nonzero``): its shape is inferred on data."""
+    fn.data_dependent = True
+    return fn
 
 
 def keras_op(fn):

@@ -11,7 +11,7 @@ import torch.nn.functional as F
 
 from engine import backend
 from engine.layers.node import KerasTensor
-from engine.ops._dispatch import device, dtype_name, keras_op, result_type, standardize_dtype
+from engine.ops._dispatch import data_dependent, device, dtype_name, keras_op, result_type, standardize_dtype
 from engine.ops.core import cast, convert_to_tensor
 
 _t = convert_to_tensor
@@ -469,6 +469,7 @@ def clip(x, x_min, x_max):
 
 
 @keras_op
+@data_dependent
 def where(condition, x1=None, x2=None):
     condition = _t(condition, "bool")
     if x1 is not None and x2 is not None:
@@ -1075,6 +1076,7 @@ def tile(x, repeats):
 
 
 @keras_op
+@data_dependent
 def repeat(x, repeats, axis=None):
     x = _t(x)
     if isinstance(repeats, (list, tuple)):
@@ -1489,6 +1491,7 @@ def take_along_axis(x, indices, axis=None):
 
 
 @keras_op
+@data_dependent
 def nonzero(x):
     return cast(torch.nonzero(_t(x)).T, "int32")
 
@@ -1500,6 +1503,7 @@ def unravel_index(indices, shape):
 
 
 @keras_op
+@data_dependent
 def bincount(x, weights=None, minlength=0, sparse=False):
     if sparse:
         raise ValueError("sparse=True is not supported by the engine (torch). Received: sparse=True")
@@ -1526,6 +1530,8 @@ def histogram(x, bins=10, range=None):  # noqa: A002
         x.dtype if x.is_floating_point() else torch.float32)
 
 
+@keras_op
+@data_dependent
 def unique(x, sorted=True, return_index=False, return_inverse=False, return_counts=False, axis=None,  # noqa: A002
            size=None, fill_value=None):
     x = _t(x)
@@ -1622,4 +1628,4 @@ def slogdet(x):
 
 __all__ = [n for n in list(globals()) if not n.startswith("_") and n not in (
     "annotations", "builtins", "np", "torch", "F", "backend", "KerasTensor", "device", "dtype_name",
-    "keras_op", "result_type", "standardize_dtype")]
+    "keras_op", "result_type", "standardize_dtype", "data_dependent")]

@@ -125,3 +125,12 @@ def test_signatures_match_keras(keras):
             if params(k_fn) != params(e_fn):
                 differ.append(f"{name}: keras {inspect.signature(k_fn)} vs engine {inspect.signature(e_fn)}")
     assert not differ, "\n".join(differ)
+
+
+def test_data_dependent_sizes_are_unknown_symbolically():
+    x = engine.Input(batch_shape=(2, 3), dtype="int32")
+    assert E.nonzero(x).shape == (2, None) and E.nonzero(x).dtype == "int32"
+    assert E.unique(x).shape == (None,)
+    assert E.where(E.greater(x, 1)).shape == (2, None)
+    assert E.bincount(E.reshape(x, (-1,))).shape == (None,)
+    assert E.bincount(E.reshape(x, (-1,)), minlength=9).shape[0] in (None, 9)
