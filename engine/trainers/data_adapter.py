@@ -168,9 +168,15 @@ class GeneratorBatches:
             order = np.random.permutation(len(self.data)) if self.shuffle else range(len(self.data))
             if self.shuffle and self.order_sync is not None:
                 order = self.order_sync(torch.as_tensor(order)).numpy()
+            # A dataset that reads files (image_dataset_from_directory) starts on the next batch while
+            # the model trains on this one.
+            read_ahead = getattr(self.data, "_read_ahead", None)
+            last = len(order) if self.steps is None else min(self.steps, len(order))
             for step, i in enumerate(order):
-                if self.steps is not None and step >= self.steps:
+                if step >= last:
                     break
+                if read_ahead is not None and step + 1 < last:
+                    read_ahead(int(order[step + 1]))
                 yield self._prepare(step, self.data[int(i)])
             if hasattr(self.data, "on_epoch_end"):
                 self.data.on_epoch_end()

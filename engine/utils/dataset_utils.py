@@ -252,6 +252,8 @@ class DirectoryDataset(PyDataset):
         self._what = what
         self._reported = {path for path, _ in self.skipped_files}
         self._lock = threading.Lock()
+        self._ahead = {}  # batch index -> (pass, submitted reads): batches read ahead for fit
+        self._ahead_hits = 0
         self._pass = 0
         self._order = self._draw_order()
 
@@ -308,8 +310,23 @@ class DirectoryDataset(PyDataset):
         x = self._collate(items)
         return x if self._labels is None else (x, self._labels[idx])
 
+    def _read_ahead(self, index):
+        """Starts reading batch ``index`` in the worker threads; ``fit`` calls it for the next batch."""
+        with self._lock:
+            if index in self._ahead or not 0 <= index < len(self):
+                return
+            while len(self._ahead) >= 2:  # an index that was never asked for: forget it
+                self._ahead.pop(next(iter(self._ahead)))
+            self._ahead[index] = (self._pass, self._submit(index))
+
     def __getitem__(self, index):
-        item = self._assemble(*self._submit(index))
+        with self._lock:
+            ahead = self._ahead.pop(int(index), None)
+        if ahead is not None and ahead[0] == self._pass:
+            self._ahead_hits += 1
+            item = self._assemble(*ahead[1])
+        else:
+            item = self._assemble(*self._submit(index))
         if item is _SKIP:
             # Every file of this batch is unreadable, but fit/evaluate need a batch at this index (an
             # empty one would make the loss NaN): the next readable file in this pass's order stands in.
@@ -337,6 +354,8 @@ class DirectoryDataset(PyDataset):
         self.on_epoch_end()
 
     def on_epoch_end(self):
+        with self._lock:
+            self._ahead.clear()
         self._pass += 1
         if self.shuffle:
             self._order = self._draw_order()

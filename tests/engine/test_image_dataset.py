@@ -422,6 +422,8 @@ def test_fit_evaluate_predict_take_the_dataset(tmp_path):
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     history = model.fit(train, validation_data=val, epochs=2, verbose=0)
     assert len(history.history["loss"]) == 2 and "val_accuracy" in history.history
+    # Every batch after the first of each epoch was read while the model trained on the one before.
+    assert len(train) == 5 and train._ahead_hits == 2 * (len(train) - 1)
     loss, acc = model.evaluate(val, verbose=0)
     assert math.isfinite(loss)
     probs = model.predict(val, verbose=0)
