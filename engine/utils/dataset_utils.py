@@ -223,11 +223,12 @@ class DirectoryDataset(PyDataset):
 
     It is a ``PyDataset`` (``len`` is the number of batches, ``ds[i]`` the i-th batch), so
     ``fit``/``evaluate``/``predict`` take it as they take any ``PyDataset``; iterating it yields the
-    batches too, reading the next batch while the current one is used. Only one batch (and the one
-    being read ahead) is in memory at a time. With ``shuffle``, every pass over the data (every
+    batches too. Either way the next batch is read (in worker threads) while the current one is
+    used, and only those batches are in memory. With ``shuffle``, every pass over the data (every
     epoch) takes a new order drawn from ``seed`` and the pass number, as Keras's dataset (a
     ``tf.data`` shuffle buffer) draws a new order on every pass. A file that cannot be read is left
-    out of its batch (which is then smaller) and named in a warning, once.
+    out of its batch (which is then smaller) and named in a warning, once; a batch with no readable
+    file left is skipped when iterating, and replaced by the next readable file when indexed.
 
     Attributes:
         file_paths: The files, in Keras's order (before the per-pass shuffling).
