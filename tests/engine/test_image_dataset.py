@@ -283,6 +283,19 @@ def test_resize_kernels(interpolation):
         np.testing.assert_allclose(up[inner], centres[inner] * 3 + 5, atol=tol)
 
 
+@pytest.mark.parametrize("interpolation, method", [("bilinear", "linear"), ("bicubic", "cubic"),
+                                                   ("lanczos3", "lanczos3"), ("lanczos5", "lanczos5")])
+def test_kernels_match_keras_scale_and_translate(keras, interpolation, method):
+    """tf.image.resize(antialias=False) with these kernels is TensorFlow's ScaleAndTranslate at
+    scale out/in and no translation; Keras's ops.image.scale_and_translate runs the same on torch."""
+    x = np.random.default_rng(8).uniform(0, 255, (23, 37, 3)).astype(np.float32)
+    for size in [(11, 50), (40, 17), (23, 37), (7, 9)]:
+        scale = np.array([size[0] / 23, size[1] / 37], np.float32)
+        ref = keras.ops.convert_to_numpy(keras.ops.image.scale_and_translate(
+            x, size + (3,), scale, np.zeros(2, np.float32), (0, 1), method, antialias=False))
+        np.testing.assert_allclose(image_utils.resize(x, size, interpolation), ref, atol=2e-3, err_msg=str(size))
+
+
 def test_area_is_the_block_mean():
     x = np.random.default_rng(1).uniform(0, 255, (12, 18, 2)).astype(np.float32)
     want = x.reshape(4, 3, 6, 3, 2).mean((1, 3))
