@@ -65,7 +65,7 @@ class Case:
         self.id = id or name
         self.atol, self.rtol = atol, rtol
         self.symbolic = symbolic        # also check the op's output spec on KerasTensors
-        self.batch_none = batch_none    # ... and with the first axis of every array unknown
+        self.batch_none = batch_none    # ... and with the leading (batch) axis unknown
         self.compare = compare          # optional fn(output) -> comparable value (e.g. for partitions)
         self.keras_may_fail = keras_may_fail  # skip (not fail) when Keras refuses these inputs
 
@@ -195,9 +195,12 @@ def check_symbolic(case, real_output, batch_none=False):
             if not v.spec.tensor:
                 return v.array
             shape = tuple(v.array.shape)
-            if batch_none and shape and not first:  # the first array's leading axis becomes unknown
+            if not first:
+                first.append(shape[0] if shape else None)
+            # The leading axis of the first array becomes unknown, and of every array that shares its size
+            # (a batch axis shared by several inputs).
+            if batch_none and shape and shape[0] == first[0]:
                 shape = (None,) + shape[1:]
-            first.append(v)
             return KerasTensor(shape, dtype=str(v.array.dtype))
         return v
 
