@@ -130,6 +130,17 @@ def test_folders_flat_inputs_sigmoid_and_labels_file(tmp_path, capsys):
     assert "1 class names given, but the model has 2 classes" in capsys.readouterr().err
 
 
+def test_logits_are_turned_into_probabilities(tmp_path, capsys):
+    path, kernel, bias = _model(tmp_path, (3, 3, 1), units=3, activation=None)   # a linear output: logits
+    f = _image(tmp_path / "g.png", np.random.default_rng(5).integers(0, 256, (3, 3), dtype=np.uint8))
+    assert main(["predict", path, f, "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
+    p = _expected(np.asarray(Image.open(f), np.float32) / 255.0, kernel, bias)   # softmax of the logits
+    order = np.argsort(-p)
+    assert [r[2] for r in rows] == [str(k) for k in order]
+    np.testing.assert_allclose([float(r[3]) for r in rows], p[order], atol=2e-6)
+
+
 def test_models_that_do_not_take_images(tmp_path, capsys):
     path, _, _ = _model(tmp_path, (7,), units=2)
     f = _image(tmp_path / "x.png", np.zeros((4, 4, 3), np.uint8))
