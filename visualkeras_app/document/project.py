@@ -9,17 +9,23 @@ A project (``*.vkproj``) is JSON::
      "nodes": [{"id", "name", "pos": [x, y]}, ...],   # document order, ids and positions
      "edges": [[src_name, dst_name, dst_port, src_port], ...],   # document order
      "training": {...},
-     "weights": "<name>.weights.h5" or null}
+     "weights": "<stem>.weights.<8 hex>.h5" or null,   # older projects: "<stem>.weights.h5"
+     "weights_sha256": the weights file's SHA-256 (absent in older projects)}
 
 Trained weights go to an HDF5 file beside the project (``/layers/<i>`` groups with a ``name``
-attribute and datasets ``0``, ``1``... in the layer's weight order). Both files are written to a
-temporary name and moved into place, so a crash mid-save leaves the previous version intact.
+attribute and datasets ``0``, ``1``... in the layer's weight order). A save writes the weights to a
+new file first, then replaces the project file (naming the new weights file and its hash) in one
+rename, then deletes the old weights: the pair is saved as one unit, and a kill mid-save leaves the
+previous pair intact. A weights file that does not match the hash is refused.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
+import re
+import secrets
 import time
 
 from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode
@@ -30,7 +36,8 @@ EXTENSION = ".vkproj"
 _WEIGHTS_FORMAT = "visualkeras-weights"
 _MAX_BYTES = 64 * 1024 * 1024
 _MAX_WEIGHT_BYTES = 8 << 30  # 2**31 float32 weights, the model loader's budget
-_MAX_COORD = 1e7  # canvas coordinates beyond this are no layout a person made
+_MAX_COORD = 1e7
+_STALE_TEMP_S = 600  # a temporary of this project older than this was left by a killed save  # canvas coordinates beyond this are no layout a person made
 
 
 class ProjectError(ValueError):
@@ -159,23 +166,91 @@ def save_project(doc, path):
 
 
 def _save(doc, path, extra=None):
+    """The project and its weights as one unit: the weights go to a new file (a fresh name), then the
+    project file, naming that file and its SHA-256, replaces the old one in one rename; only then is
+    the previous weights file deleted. A kill at any moment leaves the old pair or the new pair."""
+    from engine.utils.file_utils import atomic_write_text
+
+    path = os.path.abspath(os.fspath(path))
     try:
+        previous = _referenced_weights(path)
         has_weights = any(n.weights is not None for n in doc.nodes.values())
-        wpath = weights_path_for(path)
+        name = digest = None
         if has_weights:
+            name = f"{_stem(path)}.weights.{secrets.token_hex(4)}.h5"
+            wpath = os.path.join(os.path.dirname(path), name)
             _write_weights(doc, wpath)
-        data = _project_dict(doc, os.path.basename(wpath) if has_weights else None)
+            digest = _sha256(wpath)
+        data = _project_dict(doc, name)
+        if digest:
+            data["weights_sha256"] = digest
         if extra:
             data.update(extra)
         text = json.dumps(data, indent=1)
-
-        from engine.utils.file_utils import atomic_write_text
-
-        atomic_write_text(path, text)
+        try:
+            atomic_write_text(path, text)
+        except BaseException:
+            if name:
+                _remove(wpath)
+            raise
     except ProjectError:
         raise
     except (OSError, ValueError, TypeError) as e:
         raise ProjectError(f"Cannot save {path}: {e}") from None
+    _remove_old_weights(path, keep=name, previous=previous)
+
+
+def _stem(path):
+    return os.path.splitext(os.path.basename(path))[0]
+
+
+def _sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _referenced_weights(path):
+    """The weights file name the project at ``path`` names now (None if none or unreadable)."""
+    try:
+        with open(path, "rb") as f:
+            name = json.loads(f.read(_MAX_BYTES)).get("weights")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return name if isinstance(name, str) and os.path.basename(name) == name else None
+
+
+def _remove_old_weights(path, keep, previous):
+    """Delete the weights file the project named before this save, weights files of killed saves (this
+    naming scheme only: ``<stem>.weights.<8 hex>.h5``, never ``keep``), and the temporaries killed
+    saves of this project left (older than ``_STALE_TEMP_S``: a save running now keeps its own)."""
+    folder, stem = os.path.dirname(path), _stem(path)
+    ours = re.compile(re.escape(stem) + r"\.weights\.[0-9a-f]{8}\.h5\Z")
+    temps = re.compile(r"\.(" + re.escape(os.path.basename(path)) + "|" + re.escape(stem)
+                       + r"\.weights\.[0-9a-f]{8}\.h5)\.\w+\.tmp\Z")
+    listing = _listdir(folder)
+    names = {n for n in listing if ours.match(n)}
+    if previous and (previous == os.path.basename(weights_path_for(path)) or ours.match(previous)):
+        names.add(previous)
+    now = time.time()
+    for n in listing:
+        if temps.match(n):
+            try:
+                if now - os.lstat(os.path.join(folder, n)).st_mtime > _STALE_TEMP_S:
+                    names.add(n)
+            except OSError:
+                pass
+    for n in names - {keep}:
+        _remove(os.path.join(folder, n))
+
+
+def _listdir(folder):
+    try:
+        return os.listdir(folder)
+    except OSError:
+        return []
 
 
 # --------------------------------------------------------------------------------------------- load
@@ -217,6 +292,10 @@ def _load(path):
             if not os.path.isfile(wpath):
                 raise ValueError(f"its weights file {weights_name} is missing; keep it in the same folder as "
                                  "the project")
+            digest = data.get("weights_sha256")
+            if digest is not None and digest != _sha256(wpath):
+                raise ValueError(f"its weights file {weights_name} is not the one saved with it (its SHA-256 "
+                                 "differs): it was changed or replaced after the project was saved")
             try:
                 weights = _read_weights(wpath)
             except READ_ERRORS as e:
@@ -406,8 +485,6 @@ def write_recovery(doc, source_path=None):
     """Autosave ``doc`` to the recovery file, remembering which file it was opened from (if any)."""
     path = recovery_path()
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    if not any(n.weights is not None for n in doc.nodes.values()):
-        _remove(weights_path_for(path))
     _save(doc, path, extra={"recovery": {"source_path": None if source_path is None else os.fspath(source_path),
                                           "saved_at": time.time()}})
     return path
@@ -431,8 +508,9 @@ def read_recovery():
 def clear_recovery():
     """Delete the recovery file (after a clean close or once the user declined to restore it)."""
     path = recovery_path()
+    previous = _referenced_weights(path)
     _remove(path)
-    _remove(weights_path_for(path))
+    _remove_old_weights(path, keep=None, previous=previous)
 
 
 def _remove(path):

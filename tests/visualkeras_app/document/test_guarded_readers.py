@@ -1,6 +1,7 @@
 """Readers with the model loader's guards (issue 18, "Why" 5): the project's weights file refuses HDF5
 links and decompression bombs, and only regular files are read (a FIFO must not hang anything)."""
 import contextlib
+import json
 import os
 import threading
 
@@ -16,9 +17,14 @@ needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes a
 
 
 def trained_project(tmp_path):
+    """A project with weights, its hash left out (as older projects): the weights file's own guards
+    must refuse what follows, not only the hash check."""
     path = tmp_path / "mlp.vkproj"
     save_project(model_to_document(document_to_model(load_template("seed_mlp"))), path)
-    return path, tmp_path / "mlp.weights.h5"
+    data = json.loads(path.read_text())
+    del data["weights_sha256"]
+    path.write_text(json.dumps(data))
+    return path, tmp_path / data["weights"]
 
 
 def test_an_external_link_in_the_weights_file_is_refused(tmp_path):
