@@ -217,7 +217,54 @@ def default_workers():
     return max(1, min(8, os.cpu_count() or 1))
 
 
-class DirectoryDataset(PyDataset):
+class _DatasetMethods:
+    """The ``tf.data.Dataset`` methods that Keras examples call on what ``image_dataset_from_directory``
+    returns (``for x, y in ds.take(1)``, ``ds.prefetch(AUTOTUNE)``, ``ds.map(augment)``, ``ds.cache()``),
+    over batches as this dataset yields them."""
+
+    def take(self, count):
+        """The first ``count`` batches (all of them for ``count=-1``)."""
+        n = len(self)
+        return _View(self, 0, n if count is None or count < 0 else min(int(count), n))
+
+    def skip(self, count):
+        """All but the first ``count`` batches."""
+        return _View(self, min(max(int(count), 0), len(self)), len(self))
+
+    def map(self, map_func, num_parallel_calls=None, deterministic=None, name=None):
+        """Applies ``map_func`` to each batch: ``map_func(images, labels)`` (``map_func(images)`` without
+        labels), with NumPy arrays where TensorFlow passes tensors; it runs as each batch is handed out.
+        ``num_parallel_calls`` and ``deterministic`` are accepted for compatibility."""
+        if not callable(map_func):
+            raise TypeError(f"map_func must be callable. Received: {map_func!r}")
+        return _View(self, 0, len(self), map_func)
+
+    def prefetch(self, buffer_size=None, name=None):
+        """This dataset: the next batch is always read ahead already."""
+        return self
+
+    def cache(self, filename="", name=None):
+        """Keeps every decoded file in memory after it is first read, so later passes read no files.
+        Files are cached before ``map`` functions run (they run again on every pass)."""
+        if filename:
+            raise ValueError(f"cache() keeps decoded files in memory; caching to a file is not supported. "
+                             f"Received: filename={filename!r}")
+        self._source()._cache = {}
+        return self
+
+    def as_numpy_iterator(self):
+        """The batches, as iterating the dataset gives them (NumPy arrays already)."""
+        return iter(self)
+
+    def cardinality(self):
+        """The number of batches."""
+        return len(self)
+
+    def _source(self):
+        return self
+
+
+class DirectoryDataset(_DatasetMethods, PyDataset):
     """Files read a batch at a time: what ``image_dataset_from_directory`` and
     ``text_dataset_from_directory`` return.
 
@@ -229,6 +276,9 @@ class DirectoryDataset(PyDataset):
     ``tf.data`` shuffle buffer) draws a new order on every pass. A file that cannot be read is left
     out of its batch (which is then smaller) and named in a warning, once; a batch with no readable
     file left is skipped when iterating, and replaced by the next readable file when indexed.
+
+    ``take``, ``skip``, ``map``, ``prefetch``, ``cache``, ``as_numpy_iterator`` and ``cardinality``
+    work as ``tf.data.Dataset``'s do on batches (see ``_DatasetMethods``).
 
     Attributes:
         file_paths: The files, in Keras's order (before the per-pass shuffling).
@@ -255,6 +305,7 @@ class DirectoryDataset(PyDataset):
         self._lock = threading.Lock()
         self._ahead = {}  # batch index -> (pass, submitted reads): batches read ahead for fit
         self._ahead_hits = 0
+        self._cache = None  # file index -> decoded item, once cache() is called
         self._pass = 0
         self._order = self._draw_order()
 
@@ -280,11 +331,17 @@ class DirectoryDataset(PyDataset):
         return self._order[index * self.batch_size:(index + 1) * self.batch_size]
 
     def _load_one(self, i):
+        cache = self._cache
+        if cache is not None and i in cache:
+            return cache[i]
         path = self.file_paths[i]
         try:
-            return self._load_fn(path)
+            item = self._load_fn(path)
         except Exception as e:  # noqa: BLE001 (any decoder error: the file is skipped and named)
             return _Failed(path, _reason(e, path))
+        if cache is not None:
+            cache[i] = item
+        return item
 
     def _submit(self, index):
         idx = self._indices(int(index))
@@ -364,6 +421,55 @@ class DirectoryDataset(PyDataset):
     def __repr__(self):
         return (f"<{type(self).__name__} {len(self.file_paths)} files, {len(self)} batches of "
                 f"{self.batch_size}, classes={self.class_names}>")
+
+
+class _View(_DatasetMethods, PyDataset):
+    """Batches ``start`` to ``stop`` of another dataset, each passed through ``fn`` when given
+    (``take``, ``skip``, ``map``). A pass over it is a pass over its source (which then reshuffles)."""
+
+    def __init__(self, parent, start, stop, fn=None):
+        super().__init__(workers=parent.workers)
+        self._parent, self._start, self._stop, self._fn = parent, start, max(start, stop), fn
+
+    def __getattr__(self, name):  # class_names, file_paths, skipped_files... of the source
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._parent, name)
+
+    def _source(self):
+        return self._parent._source()
+
+    def __len__(self):
+        return self._stop - self._start
+
+    @property
+    def num_batches(self):
+        return len(self)
+
+    def _read_ahead(self, index):
+        if 0 <= index < len(self):
+            self._parent._read_ahead(self._start + index)
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"Batch index {index} out of range for a dataset of {len(self)} batches.")
+        item = self._parent[self._start + index]
+        if self._fn is None:
+            return item
+        return self._fn(*item) if isinstance(item, tuple) else self._fn(item)
+
+    def __iter__(self):
+        for index in range(len(self)):
+            if index + 1 < len(self):
+                self._read_ahead(index + 1)
+            yield self[index]
+        self.on_epoch_end()
+
+    def on_epoch_end(self):
+        self._parent.on_epoch_end()
+
+    def __repr__(self):
+        return f"<{type(self).__name__} of {len(self)} batches of {self._parent!r}>"
 
 
 _SKIP = object()

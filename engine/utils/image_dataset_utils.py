@@ -68,8 +68,10 @@ def image_dataset_from_directory(directory, labels="inferred", label_mode="int",
     Returns:
         A ``DirectoryDataset`` yielding ``(images, labels)`` (just ``images`` without labels), the
         images float32 with values 0-255 (also with ``interpolation="nearest"``, where TensorFlow
-        keeps uint8), with ``class_names`` and ``file_paths`` attributes; or the pair (training,
-        validation) with ``subset="both"``.
+        keeps uint8), with ``class_names`` and ``file_paths`` attributes and the ``tf.data`` methods
+        Keras examples call (``take``, ``skip``, ``map``, ``prefetch``, ``cache``,
+        ``as_numpy_iterator``, ``cardinality``); or the pair (training, validation) with
+        ``subset="both"``.
     """
     labels, label_mode = dataset_utils.check_labels_args(labels, label_mode, class_names, "image")
     num_channels = {"rgb": 3, "rgba": 4, "grayscale": 1}.get(color_mode)

@@ -531,3 +531,65 @@ def test_palette_transparency_decodes_quietly(tmp_path):
         warnings.simplefilter("error")
         x = image_utils.decode_image_file(str(tmp_path / "p.png"), 3)
     assert x.shape == (8, 8, 3)
+
+
+def test_tf_data_methods_keras_examples_call(tmp_path):
+    rng = np.random.default_rng(9)
+    for i in range(10):
+        _save(str(tmp_path / f"c{i % 2}" / f"{i}.png"), _smooth_image(rng, 12, 12, 3))
+    ds = image_dataset_from_directory(str(tmp_path), image_size=(6, 6), batch_size=3, seed=4, verbose=False)
+    assert ds.cardinality() == len(ds) == 4 and ds.prefetch(8) is ds
+    # take(1), as the examples plot their first batch: a new draw on every pass, as tf.data's.
+    firsts = [x for _ in range(4) for x, _ in ds.take(1)]
+    assert len(firsts) == 4 and all(f.shape == (3, 6, 6, 3) for f in firsts)
+    assert any(not np.array_equal(firsts[0], f) for f in firsts[1:])
+    taken = ds.take(2)
+    assert len(taken) == 2 and taken.class_names == ["c0", "c1"] and taken.file_paths == ds.file_paths
+    assert len(ds.take(-1)) == 4 and len(ds.take(9)) == 4 and len(ds.skip(3)) == 1 and len(ds.skip(7)) == 0
+    # map runs on each batch; skip and take compose with it.
+    # (two fresh datasets with the same seed take the same order on their first pass)
+    fresh = lambda: image_dataset_from_directory(str(tmp_path), image_size=(6, 6), batch_size=3, seed=4,  # noqa: E731
+                                                 verbose=False)
+    plain = list(fresh())
+    again = fresh()
+    mapped = again.map(lambda x, y: (x / 255.0, y + 10))
+    got = list(mapped.as_numpy_iterator())
+    assert len(got) == 4
+    for (x, y), (mx, my) in zip(plain, got):
+        np.testing.assert_allclose(mx, x / 255.0)
+        np.testing.assert_array_equal(my, y + 10)
+    assert [len(x) for x, _ in again.skip(1).take(2)] == [3, 3]
+    with pytest.raises(TypeError, match="callable"):
+        ds.map(3)
+    with pytest.raises(ValueError, match="in memory"):
+        ds.cache("/tmp/somewhere")
+
+
+def test_cache_reads_each_file_once(tmp_path):
+    rng = np.random.default_rng(10)
+    for i in range(7):
+        _save(str(tmp_path / "a" / f"{i}.png"), _smooth_image(rng, 10, 10, 3))
+    ds = image_dataset_from_directory(str(tmp_path), image_size=(5, 5), batch_size=2, seed=1,
+                                      verbose=False).cache()
+    first = sorted(map(bytes, np.concatenate([x for x, _ in ds])))
+    for name in os.listdir(tmp_path / "a"):
+        os.remove(tmp_path / "a" / name)       # gone: only the cache can give them now
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        second = sorted(map(bytes, np.concatenate([x for x, _ in ds])))
+    assert second == first and len(second) == 7
+
+
+def test_fit_takes_a_mapped_dataset(tmp_path):
+    from engine import layers, models
+
+    rng = np.random.default_rng(11)
+    for i in range(8):
+        _save(str(tmp_path / f"c{i % 2}" / f"{i}.png"), _smooth_image(rng, 8, 8, 3))
+    ds = image_dataset_from_directory(str(tmp_path), image_size=(4, 4), batch_size=4, seed=1, verbose=False)
+    scaled = ds.map(lambda x, y: (x / 255.0, y)).prefetch(2)
+    model = models.Sequential([layers.Input((4, 4, 3)), layers.Flatten(), layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    history = model.fit(scaled, epochs=1, verbose=0)
+    assert math.isfinite(history.history["loss"][0])
+    assert model.predict(scaled.take(1), verbose=0).shape == (4, 2)
