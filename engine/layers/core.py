@@ -16,7 +16,8 @@ from engine import activations, backend, constraints, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity"]
+__all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity",
+           "LayerScale"]
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -563,3 +564,46 @@ class Identity(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+
+@register("Core")
+class LayerScale(Layer):
+    """Multiplies the last axis by a learned per-channel scale (Touvron et al., 2021), the layer that
+    ``keras.applications`` ConvNeXt models use after each block (saved by Keras as ``LayerScale``).
+
+    Args:
+        init_values: the initial value of every scale (ConvNeXt uses 1e-6).
+        projection_dim: the size of the last axis.
+
+    Weights: one vector of ``projection_dim`` scales (Keras names it ``variable``).
+
+    Input shape:
+        ``(batch, ..., projection_dim)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, init_values, projection_dim, **kwargs):
+        super().__init__(**kwargs)
+        self.init_values = init_values
+        self.projection_dim = positive_int("projection_dim", projection_dim)
+
+    def build(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != self.projection_dim:
+            raise ValueError(f"{describe(self)} has projection_dim={self.projection_dim}, but received an input of "
+                             f"shape {tuple(input_shape)}.")
+        self.gamma = self.add_weight(shape=(self.projection_dim,), initializer=initializers.Constant(self.init_values),
+                                     name="variable")
+        self.built = True
+
+    def call(self, inputs):
+        return inputs * self.gamma
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
+        return config

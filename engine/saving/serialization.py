@@ -46,9 +46,54 @@ def serialize_layer(layer, with_build_config=True):
     return out
 
 
+class _SavedOp:
+    """A node of a Keras file that is an operation (``x + y`` in the model code, saved with module
+    ``keras.src.ops.*``), not a layer. It is rebuilt by calling the ``engine.ops`` function of the same
+    name on the restored tensors; only ``engine.ops`` functions are reachable, looked up by name, so a
+    file cannot make the engine run anything else."""
+
+    def __init__(self, fn, name, extra):
+        self.fn, self.name, self.extra = fn, name, extra
+        self.calls = 0
+
+
+def _called_like_an_op(config):
+    nodes = config.get("inbound_nodes")
+    if not isinstance(nodes, list) or not nodes:
+        return False
+    return all(isinstance(n, dict) and isinstance(n.get("args"), list) and len(n["args"]) > 1 for n in nodes) \
+        or (isinstance(config.get("class_name"), str) and not registry.is_registered(config["class_name"])
+            and all(isinstance(n, dict) for n in nodes))
+
+
+def _saved_op(config):
+    module = config.get("module")
+    inner = config.get("config") or {}
+    if module is None and isinstance(inner, dict) and "dtype" not in inner and "trainable" not in inner \
+            and _called_like_an_op(config):
+        # Legacy .h5 configs carry no module: every Keras layer writes its dtype and takes one positional
+        # argument (a list for merge layers); an operation such as `x + y` writes neither.
+        module = "keras.src.ops (legacy .h5 config)"
+    elif not (isinstance(module, str) and module.startswith("keras.src.ops.")):
+        return None
+    from engine import backend, ops
+
+    class_name = config["class_name"]
+    if not isinstance(class_name, str) or not class_name.isidentifier() or not isinstance(inner, dict):
+        raise ConfigError(f"Unreadable operation in the model config: {config!r:.200}")
+    fn = getattr(ops, backend.to_snake_case(class_name), None)
+    if fn is None or not hasattr(fn, "__wrapped_op__"):
+        raise ConfigError(f"The model uses the operation {class_name!r} ({module}), which engine.ops does not have.")
+    extra = {k: v for k, v in inner.items() if k != "name"}
+    return _SavedOp(fn, inner.get("name") or config.get("name") or backend.to_snake_case(class_name), extra)
+
+
 def deserialize_layer(config):
     if not isinstance(config, dict) or "class_name" not in config:
         raise ConfigError(f"A layer config must be a dict with 'class_name' and 'config'. Received: {config!r:.200}")
+    op = _saved_op(config)
+    if op is not None:
+        return op
     name = config["class_name"]
     if name in ("Sequential", "Functional", "Model"):
         return model_from_config(config)
@@ -284,6 +329,28 @@ def _functional_from_config(cfg):
             name = layer.name
             while done[id(layer)] < len(nodes):
                 idx = done[id(layer)]
+                if isinstance(layer, _SavedOp):
+                    node = nodes[idx]
+                    if not isinstance(node, dict) or not isinstance(node.get("args", []), list) \
+                            or not isinstance(node.get("kwargs") or {}, dict):
+                        raise ConfigError(f"Unreadable inbound node of operation {name!r}: {node!r:.100}")
+                    from engine.layers.node import flatten as _flat
+
+                    args = resolve_args(node.get("args", []))
+                    kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
+                    if any(t is None for t in _flat([args, list(kwargs.values())])):
+                        break
+                    try:
+                        out = layer.fn(*args, **kwargs, **layer.extra)
+                    except (TypeError, ValueError) as e:
+                        raise ConfigError(f"Cannot rebuild the operation {name!r}: {e}") from None
+                    for t in _flat(out):
+                        if isinstance(t, KerasTensor) and t._keras_history is not None:
+                            t._keras_history.operation.name = name  # the file's name, as in Keras
+                    tensors[(name, idx)] = _flat(out)
+                    done[id(layer)] += 1
+                    progress = True
+                    continue
                 inputs, kwargs = node_inputs(nodes[idx])
                 kwargs = _call_kwargs(layer, kwargs)
                 from engine.layers.node import flatten as _flat

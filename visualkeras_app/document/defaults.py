@@ -49,6 +49,7 @@ _FILL = {
     "SpatialDropout3D": {"rate": 0.2},
     "Resizing": {"height": 224, "width": 224},
     "CenterCrop": {"height": 224, "width": 224},
+    "LayerScale": {"init_values": 1e-6, "projection_dim": 64},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}
