@@ -94,6 +94,7 @@ def test_a_fifo_or_a_folder_target_is_refused(tmp_path):
         atomic_write_text(tmp_path / "dir.json", "x")
 
 
+@pytest.mark.slow
 def test_the_engine_writer_imports_neither_qt_nor_the_app():
     code = ("import sys, engine.utils.file_utils, engine.saving\n"
             "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'visualkeras_app')]\n"
