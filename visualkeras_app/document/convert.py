@@ -79,7 +79,19 @@ def document_to_model(doc, name=None, config_only=False):
 
         with torch.device("meta"):
             return _document_to_model(doc, name, config_only=True)
-    return _document_to_model(doc, name)
+    from engine.layers.layer import WEIGHT_BUDGET
+    from engine.saving.serialization import ConfigError, WeightBudget
+
+    # A document from a file may ask for billions of weights: capped as the model loader caps a
+    # config (VISUALKERAS_MAX_PARAMS), and refused before any memory is taken.
+    token = WEIGHT_BUDGET.set(WeightBudget()) if WEIGHT_BUDGET.get() is None else None
+    try:
+        return _document_to_model(doc, name)
+    except ConfigError as e:
+        raise ConversionError(str(e)) from None
+    finally:
+        if token is not None:
+            WEIGHT_BUDGET.reset(token)
 
 
 def _document_to_model(doc, name, config_only=False):

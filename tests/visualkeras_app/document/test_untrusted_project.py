@@ -112,3 +112,16 @@ def test_odd_numbers_in_a_model_config_give_a_project_error(tmp_path, layer_conf
     path.write_text(json.dumps(data))
     with pytest.raises(ProjectError, match="m.json"):
         open_any(path)
+
+
+def test_a_document_asking_for_billions_of_weights_is_refused_before_allocating(tmp_path, monkeypatch):
+    from visualkeras_app.document.convert import ConversionError, document_to_model
+
+    path, data = saved(tmp_path, graph=True)
+    graph_layer(data, "dense")["config"]["units"] = 2**31  # 100 x 2**31 float32: 858 GB
+    doc = load_project(write(path, data))
+    with pytest.raises(ConversionError, match="VISUALKERAS_MAX_PARAMS"):
+        document_to_model(doc)
+    monkeypatch.setenv("VISUALKERAS_MAX_PARAMS", "1000")
+    with pytest.raises(ConversionError, match="more than 1,000 weights"):
+        document_to_model(load_template("seed_mlp"))
