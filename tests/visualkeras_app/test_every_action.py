@@ -170,6 +170,9 @@ def test_every_menu_and_toolbar_action_runs_without_an_exception(qtbot, main_win
             qtbot.waitUntil(lambda: act.isEnabled(), timeout=RUN_MS)
         if act is win.act_redo:
             win.act_undo.trigger()
+        if act is win.training.act_evaluate:
+            win.training.act_train.trigger()  # it evaluates trained weights
+            qtbot.waitUntil(lambda: act.isEnabled(), timeout=RUN_MS)
         assert act.isEnabled() or label.endswith("No recent files"), label
         times = 2 if act.isCheckable() or act is win.training.act_pause else 1  # on and back off
         for _ in range(times):
@@ -182,7 +185,8 @@ def test_every_menu_and_toolbar_action_runs_without_an_exception(qtbot, main_win
     assert not guard.errors, guard.report()
     names = " | ".join(triggered)
     for expected in ("File > New", "File > Export > Export…", "Edit > Undo", "View > Fit to View",
-                     "Train > Train on MNIST", "Train > Train with Panel Settings", "Help > About"):
+                     "Train > Train on MNIST", "Train > Train with Panel Settings", "Train > Evaluate on the Test Set",
+                     "Help > About"):
         assert expected in names, names
     assert len(triggered) >= 30
     assert any(kind == "save" for kind, _ in dialogs.calls) and any(kind == "open" for kind, _ in dialogs.calls)
@@ -239,7 +243,9 @@ def test_every_panel_button_after_a_run_clicks_without_an_exception(qtbot, main_
     win.controller.set_selection([conv])  # the inspector shows a layer's form
     qtbot.wait(50)
     clicked = []
-    for dock in win.findChildren(QDockWidget):
+    # The Training dock first: the Inspector's check boxes edit the model, after which "more epochs" is off.
+    docks = sorted(win.findChildren(QDockWidget), key=lambda d: d is not win.training.training_dock)
+    for dock in docks:
         for button in dock.findChildren(QAbstractButton):
             if button.objectName().startswith("qt_") or isinstance(button.parentWidget(), QTabBar):
                 continue  # Qt's own float/close and tab-scroll buttons
@@ -255,5 +261,6 @@ def test_every_panel_button_after_a_run_clicks_without_an_exception(qtbot, main_
     closer.timer.stop()
     assert not guard.errors, guard.report()
     names = " | ".join(clicked)
-    for expected in ("Training > Train", "Training > more epochs", "Code > Copy", "Summary > Copy as text"):
+    for expected in ("Training > Train", "Training > more epochs", "Training > Evaluate", "Code > Copy",
+                     "Summary > Copy as text", "Results > Clear"):
         assert expected in names, names

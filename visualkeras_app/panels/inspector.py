@@ -470,7 +470,12 @@ class InspectorPanel(QWidget):
             if params is None:
                 params = "?" if n is None else f"{n:,}"
             problems = result.node_problems.get(node.id, [])
-        weights = "" if node.weights is None else "<br><span style='color:gray'>Keeps trained weights</span>"
+        weights = ""
+        if node.weights is not None:
+            fits = result is None or result.weights_ok.get(node.id, True)
+            weights = ("<br><span style='color:gray'>Keeps trained weights</span>" if fits else
+                       "<br><span style='color:#8A5300'>Trained weights dropped: their shapes no longer fit, so "
+                       "this layer starts from new weights (Undo brings them back)</span>")
         self.info.setText(f"<table cellspacing='2'><tr><td style='color:gray'>Output shape&nbsp;</td>"
                           f"<td><code>{shape}</code></td></tr><tr><td style='color:gray'>Params</td>"
                           f"<td>{params}</td></tr></table>{weights}")

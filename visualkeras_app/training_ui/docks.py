@@ -68,6 +68,9 @@ class TrainingDocks:
         self.act_pause = w._action("&Pause / Resume", self.toggle_pause, None, "Pause or resume the run")
         self.act_stop = w._action("&Stop Training", self.stop, QKeySequence("Ctrl+."),
                                   "Stop the run before the next batch", S.SP_MediaStop)
+        self.act_evaluate = w._action("&Evaluate on the Test Set", self.evaluate, None,
+                                      "Evaluate the model's trained weights on the test set, without training")
+        self._run_signature = None  # the document's architecture when the last run started
         self._update_actions()
 
     def _tabify(self):
@@ -102,6 +105,8 @@ class TrainingDocks:
         menu.addAction(self.act_pause)
         menu.addAction(self.act_stop)
         menu.addSeparator()
+        menu.addAction(self.act_evaluate)
+        menu.addSeparator()
         menu.addAction(self.training_dock.toggleViewAction())
         menu.addAction(self.results_dock.toggleViewAction())
         self.menu = menu
@@ -132,6 +137,7 @@ class TrainingDocks:
         self.panel.error.connect(lambda text: w.show_message(f"Training: {text}"))
         self.panel.settings_changed.connect(self._on_settings_changed)
         self.panel.fix_requested.connect(self.apply_fix)
+        self.panel.evaluate_requested.connect(self.evaluate)
         self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
         self._build_results()
         self.panel.model_name = self.model_name()
@@ -214,6 +220,33 @@ class TrainingDocks:
         self._make_room_for_training()
         return self.panel.train(settings)
 
+    def evaluate(self):
+        """Evaluate the document's model with its trained weights on the test set, without training: the
+        Results dock fills (test results, draw pad, feature maps) as after a run."""
+        if self.panel is None or self.panel.worker.is_running():
+            return False
+        w = self.window
+        doc = w.controller.document
+        if not has_trained_weights(doc):
+            w.show_message("There are no trained weights to evaluate: train the model first.")
+            return False
+        if (self._run_doc is doc and self._run_model is not None and self._run_signature is not None
+                and self._run_signature == architecture(doc) and self.panel.worker.session is not None):
+            model = self._run_model  # the last run's model itself: "more epochs" can still continue it
+        else:
+            try:
+                from visualkeras_app.document.convert import document_to_model
+
+                model = document_to_model(doc)
+            except Exception as exc:  # noqa: BLE001 - the graph's problems, in plain words
+                self.panel._show_problem(str(exc) or type(exc).__name__)
+                return False
+        self._run_doc, self._run_model = doc, model
+        self.panel.model_name = self.model_name()
+        self.training_dock.show()
+        self.training_dock.raise_()
+        return self.panel.evaluate(model)
+
     def stop(self):
         if self.panel is not None:
             self.panel.stop()
@@ -238,6 +271,7 @@ class TrainingDocks:
         self.act_train.setEnabled(not busy)
         self.act_stop.setEnabled(busy)
         self.act_pause.setEnabled(busy)
+        self.act_evaluate.setEnabled(not busy and has_trained_weights(self.window.controller.document))
 
     # ------------------------------------------------------------------ model and document
     def _build_model(self):
@@ -258,6 +292,7 @@ class TrainingDocks:
                 doc.nodes[nid].weights = wts
         doc.training = self.panel.settings().to_dict()
         self._run_doc, self._run_model = doc, model
+        self._run_signature = architecture(doc)
         self.panel.model_name = self.model_name()
         return model
 
@@ -289,6 +324,7 @@ class TrainingDocks:
 
     def _on_run_finished(self, record):
         n = self.write_back_weights()
+        self._update_weight_actions()
         acc = getattr(record, "test_accuracy", None)
         text = f"Training finished: test accuracy {acc * 100:.2f}%" if isinstance(acc, float) else "Training ended"
         self.window.show_message(text + (f"; trained weights kept in {n} layers" if n else ""))
@@ -392,7 +428,24 @@ class TrainingDocks:
         except Exception:  # noqa: BLE001 - advice only: training reports a mismatch itself
             problem, name = None, ""
         self.panel.show_fit_problem(problem, name)
+        self._update_weight_actions()
         return problem
+
+    def _update_weight_actions(self):
+        """Evaluate needs trained weights that fit; "more epochs" needs the document's architecture unchanged
+        since the run (else it would train, and write back, another model than the canvas shows)."""
+        doc = self.window.controller.document
+        trained = has_trained_weights(doc)
+        self.panel.set_can_evaluate(trained)
+        idle = not self.panel.worker.is_running()
+        if self._run_signature is not None and idle and architecture(doc) != self._run_signature:
+            self._run_signature = None
+            self.panel.drop_session()
+        if idle and not trained and any(getattr(v, "model", None) is not None
+                                        for v in (self.results_view, self.draw_pad, self.feature_view) if v):
+            self.clear_results()  # they showed weights the document no longer has (Undo, then Evaluate)
+            self.panel.clear_status()
+        self._update_actions()
 
     def apply_fix(self, action):
         """Apply a `FitProblem`'s action, ``(node_id, key, value)``, as one undoable edit."""
@@ -411,7 +464,17 @@ class TrainingDocks:
         was_running = self.panel.worker.is_running()
         self.panel.show_model(self.model_name(), self.window.controller.document.training or {})
         self.clear_results()
+        self._run_signature = None
         w = self.window
+        doc = w.controller.document
+        if self.draw_pad is not None and has_trained_weights(doc):
+            # Opened with trained weights: drawing works at once (the test results wait for Evaluate).
+            try:
+                from visualkeras_app.document.convert import document_to_model
+
+                self.draw_pad.set_model(document_to_model(doc))
+            except Exception:  # noqa: BLE001 - the draw pad stays off; Evaluate reports the problem
+                self.draw_pad.set_model(None)
         w.statusBar().clearMessage()  # "Training finished: …" was about the previous model
         if self.results_dock in w.tabifiedDockWidgets(w.inspector_dock):
             w.inspector_dock.raise_()  # the empty Results tab must not hide the new model's Inspector
@@ -435,6 +498,27 @@ class TrainingDocks:
         saved = self.window.controller.document.training or {}
         if saved:
             self.panel.set_settings(saved)
+
+
+def has_trained_weights(doc) -> bool:
+    """Every layer with weights has trained ones on its node, of the shapes the layer has now."""
+    result = doc.result
+    if result is None or not doc.nodes or getattr(result, "errors", None):
+        return False
+    # Shapes compared here: weights written back after a run are newer than the last inference's weights_ok.
+    weighted = [(n, result.weight_shapes[n.id]) for n in doc.nodes.values() if result.weight_shapes.get(n.id)]
+    return bool(weighted) and all(
+        n.weights is not None and len(n.weights) == len(shapes)
+        and all(tuple(a.shape) == tuple(s) for a, s in zip(n.weights, shapes)) for n, shapes in weighted)
+
+
+def architecture(doc):
+    """What the model computes, without positions or weights: changes when an edit changes the model."""
+    import json
+
+    nodes = sorted((n.id, n.class_name, n.name, json.dumps(n.config, sort_keys=True, default=str))
+                   for n in doc.nodes.values())
+    return tuple(nodes), tuple(sorted((e.src, e.dst, e.dst_port, e.src_port) for e in doc.edges))
 
 
 def hide_orphan_tab_bars(window) -> int:

@@ -60,6 +60,8 @@ class TrainingPanel(QWidget):
         results_ready(object): the test-set `Results` of the run, for the Results dock.
         error(str): training could not start or failed; the message is also shown in the panel.
         settings_changed(dict): the user changed a setting (saved with the document).
+        evaluate_requested(): the user clicked Evaluate (the window builds the model with its weights and calls
+            `evaluate`).
         fix_requested(tuple): the user clicked the fix of a `FitProblem` shown with `show_fit_problem`: its
             ``action``, ``(node_id, key, value)``, for the window to apply to the document.
     """
@@ -69,6 +71,7 @@ class TrainingPanel(QWidget):
     error = Signal(str)
     settings_changed = Signal(dict)
     fix_requested = Signal(object)
+    evaluate_requested = Signal()
 
     def __init__(self, model_provider=None, worker=None, parent=None):
         super().__init__(parent)
@@ -82,6 +85,8 @@ class TrainingPanel(QWidget):
         # True from `show_model` (another model opened) until the old run has ended: its last events are
         # not shown (its record still joins the run list, under its own model's name).
         self._detached = False
+        self._evaluating = False
+        self._can_evaluate = False  # the document has trained weights (set by the window)
         self._build()
         self._initial_settings = self.settings().to_dict()
         self._connect_worker()
@@ -178,9 +183,13 @@ class TrainingPanel(QWidget):
         self.more_button = QPushButton("more epochs")
         self.more_button.setToolTip("Continue the last run from where it stopped")
         self.more_button.clicked.connect(lambda _checked=False: self.train_more(self.more_spin.value()))
-        for w in (self.train_button, self.pause_button, self.stop_button):
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Evaluate the model's trained weights on the test set, without training "
+                                        "(a model opened with weights, or one trained here)")
+        self.evaluate_button.clicked.connect(lambda _checked=False: self.evaluate_requested.emit())
+        for w in (self.train_button, self.pause_button, self.stop_button, self.evaluate_button):
             row.addWidget(w)
-        row.addSpacing(10)
+        row.addSpacing(4)  # the row sets the window's minimum width: it must fit a 1366-px laptop screen
         row.addWidget(QLabel("Train"))
         row.addWidget(self.more_spin)
         row.addWidget(self.more_button)
@@ -236,7 +245,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(middle)
 
         self.runs_view = RunsView()
-        self.runs_view.setMinimumWidth(260)
+        self.runs_view.setMinimumWidth(250)
         self.runs_view.overlay_changed.connect(self.plots.set_overlays)
         splitter.addWidget(self.runs_view)
         splitter.setStretchFactor(0, 0)
@@ -399,6 +408,44 @@ class TrainingPanel(QWidget):
         self._detached = False
         return self.worker.start(model, settings)
 
+    def evaluate(self, model) -> bool:
+        """Evaluate ``model`` (with its weights) on the test set of the panel's data set, without training."""
+        if self.worker.is_running():
+            return False
+        self._clear_notes()
+        settings = self.settings()
+        self.steps_label.hide()
+        self.progress_bar.setValue(0)
+        self._progress_text = "Evaluating on the test set…"
+        name = self.dataset_combo.currentText() if settings.dataset == self.dataset_combo.currentData() \
+            else settings.dataset
+        self.status_label.setText(f"Evaluating on the {name} test set (no training)…")
+        self._evaluating = True
+        self._detached = False
+        if not self.worker.evaluate(model, settings):
+            self._evaluating = False
+            return False
+        return True
+
+    def clear_status(self):
+        """Back to "Ready" (the weights the status spoke of are gone); the plots and the run list stay."""
+        if self.worker.is_running():
+            return
+        self.progress_bar.setValue(0)
+        self._progress_text = ""
+        self.progress_bar.setFormat("Ready")
+        self.status_label.setText(IDLE_STATUS)
+
+    def set_can_evaluate(self, on):
+        """Whether the document has trained weights to evaluate (the Evaluate button)."""
+        self._can_evaluate = bool(on)
+        self._update_buttons()
+
+    def drop_session(self):
+        """The document changed so that "more epochs" would train another model than it shows: disable it."""
+        if self.worker.forget():
+            self._update_buttons()
+
     def train_more(self, epochs=None) -> bool:
         epochs = int(epochs or self.more_spin.value())
         self._clear_notes()
@@ -446,11 +493,19 @@ class TrainingPanel(QWidget):
     def _on_state(self, state):
         if self._detached:
             if state == IDLE:  # the old model's run has ended: nothing of it stays
-                self._detached = False
+                self._detached = self._evaluating = False
                 self.worker.forget()
             self._update_buttons()
             return
         self._update_buttons()
+        if self._evaluating:
+            if state in (PREPARING, RUNNING):
+                self.progress_bar.setFormat("Evaluating on the test set…")
+            elif state == IDLE:
+                self._evaluating = False
+                if self.progress_bar.format().startswith("Evaluating"):
+                    self.progress_bar.setFormat("Ready")
+            return
         if state == PREPARING:
             self._progress_text = "Preparing the data…"
         elif state == RUNNING and self._progress_text in ("", "Preparing the data…"):
@@ -472,6 +527,7 @@ class TrainingPanel(QWidget):
         self.pause_button.setEnabled(state in (RUNNING, PAUSED, PREPARING))
         self.pause_button.setText("Resume" if state == PAUSED else "Pause")
         can_more = not busy and self.worker.session is not None
+        self.evaluate_button.setEnabled(not busy and self._can_evaluate)
         self.more_button.setEnabled(can_more)
         self.more_spin.setEnabled(can_more)
 
@@ -480,8 +536,20 @@ class TrainingPanel(QWidget):
             self.plots.add_batches(chunk)
 
     def _on_results(self, results):
-        if not self._detached:
-            self.results_ready.emit(results)
+        if self._detached:
+            return
+        if self._evaluating:
+            acc, loss = getattr(results, "test_accuracy", None), getattr(results, "test_loss", None)
+            parts = []
+            if isinstance(acc, float):
+                parts.append(f"test accuracy <b>{acc * 100:.2f}%</b>")
+            if isinstance(loss, float):
+                parts.append(f"test loss {loss:.4f}")
+            self.status_label.setText("Evaluated (the model's own weights, no training): " + " · ".join(parts))
+            self.progress_bar.setValue(1000)
+            self.progress_bar.setFormat("Evaluated · " + (f"test accuracy {acc * 100:.2f}%" if isinstance(acc, float)
+                                                          else ""))
+        self.results_ready.emit(results)
 
     def _on_progress(self, p):
         if self._detached:
@@ -527,7 +595,8 @@ class TrainingPanel(QWidget):
     def _on_mismatch(self, text, fix):
         if self._detached:
             return
-        self.status_label.setText(NOT_TRAINED_STATUS)  # not "Training on MNIST…" beside a "Ready" bar
+        # Not "Training on MNIST…" beside a "Ready" bar.
+        self.status_label.setText("Not evaluated: the box below says why." if self._evaluating else NOT_TRAINED_STATUS)
         self._show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
         self.error.emit(text)
 

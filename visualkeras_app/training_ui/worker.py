@@ -204,6 +204,21 @@ class TrainingWorker(QObject):
         self._launch(lambda: self._job_start(model, settings, src), PREPARING)
         return True
 
+    def evaluate(self, model, settings, dataset=None) -> bool:
+        """Evaluate ``model`` as it is (trained weights opened with it) on the test set of ``dataset`` (default
+        ``settings.dataset``), without training: `results_ready` (or `mismatch`, `error`). False when busy.
+        The last run's session stays (for "train more") when ``model`` is its model."""
+        if self.is_running():
+            return False
+        if self.session is None or getattr(self.session, "model", None) is not model:
+            self.session = None  # another model than the last run's: "train more" cannot continue it
+            self.last_record = None
+        self.model, self.settings = model, settings
+        self.last_results = None
+        src = dataset if dataset is not None else settings.dataset
+        self._launch(lambda: self._job_evaluate(model, settings, src), PREPARING)
+        return True
+
     def train_more(self, epochs) -> bool:
         """Continue the last run for ``epochs`` more epochs (same model, optimizer state and curves)."""
         if self.is_running() or self.session is None:
@@ -305,6 +320,24 @@ class TrainingWorker(QObject):
             session.run()
             self._job_results(model, prepared, ds)
         except Exception as exc:  # noqa: BLE001 - reported in the window; the app keeps running
+            self._report(exc)
+
+    def _job_evaluate(self, model, settings, src):
+        try:
+            use_training_threads(self.intra_op_threads)
+            from visualkeras_app.training import data
+
+            ds = src if hasattr(src, "x_train") else cached_dataset(src)
+            self.dataset = ds
+            try:  # one training sample: only the test set is used, converting 60,000 images would be waste
+                prepared = data.prepare_for_model(ds, model, settings.loss, max_train_samples=1)
+            except data.DatasetMismatch as exc:
+                self._post(_MISMATCH, (str(getattr(exc, "message", None) or exc), str(getattr(exc, "fix", "") or "")))
+                return
+            self.prepared_data = prepared
+            self._post(_STATE, RUNNING)
+            self._job_results(model, prepared, ds)
+        except Exception as exc:  # noqa: BLE001
             self._report(exc)
 
     def _job_more(self, session, epochs):
