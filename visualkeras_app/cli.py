@@ -355,8 +355,14 @@ def _window(file=None, template=None) -> int:
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "export":
-        from visualkeras_app.export.cli import run as export_command
+        from visualkeras_app.export.cli import build_parser as export_parser, run as export_command
 
+        if not {"-h", "--help"} & set(argv[1:]):
+            known, _ = export_parser().parse_known_args(argv[1:]) if len(argv) > 2 else (None, None)
+            model = getattr(known, "model", None)
+            if model and not os.path.exists(model) and model not in _template_keys():
+                print(f"visualkeras-app: {unknown_target_message(model)}", file=sys.stderr)
+                return 2
         return export_command(argv[1:])
     if argv and argv[0] == "predict":
         from visualkeras_app.predict import run as predict_command

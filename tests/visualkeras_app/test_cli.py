@@ -148,6 +148,8 @@ def test_misspelt_names_get_a_did_you_mean(fake_app, capsys, tmp_path):
     (tmp_path / "my_model.vkproj").write_text("{}")
     assert main([str(tmp_path / "my_modle.vkproj")]) == 2
     assert f"Did you mean '{tmp_path / 'my_model.vkproj'}'?" in capsys.readouterr().err
+    assert main(["export", "residual_blok", str(tmp_path / "out.png")]) == 2
+    assert "Did you mean 'residual_block'?" in capsys.readouterr().err
     assert main(["zzzz"]) == 2
     assert "Did you mean" not in capsys.readouterr().err  # nothing close: no guess
     assert fake_app == []
