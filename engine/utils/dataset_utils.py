@@ -409,6 +409,7 @@ class DirectoryDataset(_DatasetMethods, PyDataset):
             item = self._assemble(*current)
             if item is not _SKIP:
                 yield item
+            del item, current  # not kept alive here while the next batch is read
         self.on_epoch_end()
 
     def on_epoch_end(self):
