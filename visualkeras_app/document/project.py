@@ -214,10 +214,11 @@ def _sha256(path):
 
 def _referenced_weights(path):
     """The weights file name the project at ``path`` names now (None if none or unreadable)."""
+    from engine.utils.file_utils import read_regular
+
     try:
-        with open(path, "rb") as f:
-            name = json.loads(f.read(_MAX_BYTES)).get("weights")
-    except (OSError, ValueError, AttributeError):
+        name = json.loads(read_regular(path, _MAX_BYTES)).get("weights")
+    except (OSError, ValueError, AttributeError, RecursionError):
         return None
     return name if isinstance(name, str) and os.path.basename(name) == name else None
 

@@ -153,3 +153,25 @@ def test_kill_9_during_saves_never_mixes_two_saves(tmp_path, kind):
     save_project(state(0), path)
     assert [n for n in os.listdir(path.parent) if n.endswith(".h5")] == [json.loads(path.read_text())["weights"]]
     assert project is not None and seen  # both states may appear; a mix never does
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_saving_over_a_fifo_is_refused_without_hanging(tmp_path):
+    import threading
+
+    path = tmp_path / "p.vkproj"
+    os.mkfifo(path)
+    done = threading.Event()
+
+    def unblock():  # frees a save stuck reading the pipe after 10 s, so a failing test ends
+        if not done.wait(10):
+            with open(path, "w") as f:
+                f.write("{}")
+
+    threading.Thread(target=unblock, daemon=True).start()
+    start = time.monotonic()
+    with pytest.raises(ProjectError, match="not a regular file"):
+        save_project(state(0), path)
+    done.set()
+    assert time.monotonic() - start < 5
+    assert [n for n in os.listdir(tmp_path) if n != "p.vkproj"] == []
