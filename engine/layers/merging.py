@@ -36,6 +36,15 @@ class _Merge(Layer):
     def _error(self, message):
         return ValueError(f"{type(self).__name__} layer {self.name!r}: {message}")
 
+    def compute_mask(self, inputs, mask=None):
+        # Keras: a step is kept when any input keeps it; an unmasked input makes the output unmasked.
+        if mask is None or not isinstance(mask, (list, tuple)) or any(m is None for m in mask):
+            return None
+        out = mask[0]
+        for m in mask[1:]:
+            out = out | m
+        return out
+
     def _check_list(self, input_shape):
         if not isinstance(input_shape, (list, tuple)) or not input_shape or \
                 not all(isinstance(s, (list, tuple)) for s in input_shape):
@@ -269,6 +278,23 @@ class Concatenate(_Merge):
         self.compute_output_shape(input_shape)
         self.built = True
 
+    def compute_mask(self, inputs, mask=None):
+        # Keras: each input's mask spread over its features (all True when unmasked), concatenated on
+        # the axis, then any() over the last axis.
+        if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
+            return None
+        import torch
+
+        parts = []
+        for x, m in zip(inputs, mask):
+            if m is None:
+                parts.append(torch.ones(x.shape, dtype=torch.bool, device=x.device))
+            elif m.dim() < x.dim():
+                parts.append(m.bool().unsqueeze(-1).expand(x.shape))
+            else:
+                parts.append(m.bool())
+        return torch.cat(parts, dim=self.axis).any(dim=-1)
+
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
             raise self._error(f"Concatenate must be called on a list of tensors. Received: {type(inputs).__name__}")
@@ -346,6 +372,9 @@ class Dot(_Merge):
     def build(self, input_shape):
         self.compute_output_shape(input_shape)
         self.built = True
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:

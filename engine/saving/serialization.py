@@ -168,6 +168,14 @@ def model_config(model):
                 continue
             if not _node_in_model(model, node):
                 continue
+            if getattr(layer, "_positional_inputs", None) and isinstance(node.arguments, (list, tuple)):
+                # Keras's call(query, value, key=...): the tensors are separate arguments.
+                args = [_node_args(a) for a in node.arguments[:2]]
+                kwargs = dict(node.call_kwargs)
+                if len(node.arguments) > 2:
+                    kwargs["key"] = _node_args(node.arguments[2])
+                nodes.append({"args": args, "kwargs": kwargs})
+                continue
             nodes.append({"args": [_node_args(node.arguments)], "kwargs": dict(node.call_kwargs)})
         cfg["inbound_nodes"] = nodes
         layers_cfg.append(cfg)
@@ -352,6 +360,15 @@ def _functional_from_config(cfg):
                     progress = True
                     continue
                 inputs, kwargs = node_inputs(nodes[idx])
+                spread = getattr(layer, "_positional_inputs", None)
+                if spread and isinstance(nodes[idx], dict):
+                    # Gather call(query, value, key=...) back into the one list the layer records.
+                    raw_kwargs = dict(kwargs)
+                    inputs = [resolve_args(a) for a in nodes[idx].get("args", [])]
+                    for kw in spread[len(inputs):]:
+                        if kw in raw_kwargs:
+                            inputs.append(resolve_args(raw_kwargs.pop(kw)))
+                    kwargs = raw_kwargs
                 kwargs = _call_kwargs(layer, kwargs)
                 from engine.layers.node import flatten as _flat
 

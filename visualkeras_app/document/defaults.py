@@ -50,6 +50,8 @@ _FILL = {
     "Resizing": {"height": 224, "width": 224},
     "CenterCrop": {"height": 224, "width": 224},
     "LayerScale": {"init_values": 1e-6, "projection_dim": 64},
+    "MultiHeadAttention": {"num_heads": 2, "key_dim": 32},
+    "EinsumDense": {"equation": "ab,bc->ac", "output_shape": [64], "bias_axes": "c"},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}
