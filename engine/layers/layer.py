@@ -20,6 +20,10 @@ from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_lik
 # While a model is built from an untrusted config (a file), each weight is checked against a budget
 # before memory is taken: a config asking for Dense(units=10**10) is refused, not allocated.
 WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("weight_budget", default=None)
+# True inside a layer's call: only the outermost call clears the add_loss terms of the last one.
+_IN_CALL: contextvars.ContextVar = contextvars.ContextVar("in_layer_call", default=False)
+# Set once some layer calls add_loss: until then no forward pass looks for loss terms.
+_ADD_LOSS_USED = False
 
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
 _BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
@@ -241,10 +245,35 @@ class Layer(nn.Module):
             )
         return int(sum(int(np.prod(w.shape)) for w in self.weights))
 
+    def add_loss(self, loss):
+        """Add a loss term (a scalar tensor, or a list of them) computed in ``call``, as in Keras.
+
+        The terms are kept until the next top-level call of the layer (or of the model holding it),
+        are listed in ``losses`` and are added to the loss that ``fit`` minimises.
+        """
+        global _ADD_LOSS_USED
+        _ADD_LOSS_USED = True
+        added = self.__dict__.setdefault("_added_losses", [])
+        for term in (loss if isinstance(loss, (list, tuple)) else [loss]):
+            if not isinstance(term, torch.Tensor):
+                term = torch.as_tensor(term, dtype=backend.torch_dtype(backend.floatx()))
+            added.append(term)
+
+    def _clear_losses(self):
+        """Forget the ``add_loss`` terms of this layer and its sub-layers (a new forward pass starts)."""
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            if layer.__dict__.get("_added_losses"):
+                layer._added_losses = []
+            stack.extend(layer._sublayers())
+
     @property
     def losses(self):
-        """The regularization penalties of this layer and its sub-layers, as scalar tensors."""
-        out = [reg(p) for p, reg in self._weight_regularizers]
+        """The ``add_loss`` terms of the last call, then the weight regularization penalties, of this
+        layer and its sub-layers, as scalar tensors."""
+        out = list(self.__dict__.get("_added_losses") or ())
+        out += [reg(p) for p, reg in self._weight_regularizers]
         for sub in self._sublayers():
             out.extend(sub.losses)
         return out
@@ -265,8 +294,54 @@ class Layer(nn.Module):
         return inputs
 
     def compute_output_shape(self, input_shape):
-        """The output shape for ``input_shape`` without running torch (batch size may be None)."""
-        return input_shape
+        """The output shape for ``input_shape`` (batch size may be None).
+
+        A subclass that writes ``call`` but not ``compute_output_shape`` gets its shape from running
+        ``call`` on placeholder tensors (of torch's ``meta`` device where possible), as Keras does.
+        """
+        if not self._infers_by_calling():
+            return input_shape
+        spec = self._call_spec((_make_outputs(input_shape, "float32"),), {})
+        shapes = [tuple(t.shape) for t in flatten(spec)]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @classmethod
+    def _infers_by_calling(cls):
+        """Whether shapes come from running ``call``: it is overridden and compute_output_shape is not."""
+        return cls.compute_output_shape is Layer.compute_output_shape and cls.call is not Layer.call
+
+    def _call_spec(self, args, kwargs):
+        """The output KerasTensors of ``call(*args, **kwargs)`` run on placeholders, or an error naming
+        this layer and the cause."""
+        from engine.ops._dispatch import compute_output_spec
+
+        def run(*a, **k):
+            if self._takes_training() and "training" not in k:
+                k["training"] = False
+            return self.call(*a, **k)
+
+        token = _IN_CALL.set(True)
+        try:
+            spec = compute_output_spec(run, args, kwargs)
+        except Exception as e:
+            received = ", ".join(_fmt(shape_of(a)) if is_symbolic(a) else repr(a) for a in args)
+            msg = (f"Layer {self.name!r} ({type(self).__name__}) failed when called on inputs of shape "
+                   f"{received}: {type(e).__name__}: {e}. Its output shape is found by running "
+                   f"{type(self).__name__}.call() on placeholder tensors; fix call(), or write "
+                   f"{type(self).__name__}.compute_output_shape().")
+            try:
+                err = type(e)(msg)
+            except Exception:
+                err = RuntimeError(msg)
+            raise err from e
+        finally:
+            _IN_CALL.reset(token)
+            self._clear_losses()  # placeholder loss terms are not the model's
+        for t in flatten(spec):
+            if not isinstance(t, KerasTensor):
+                raise TypeError(f"Layer {self.name!r} ({type(self).__name__}): call() returned {t!r}, "
+                                "which is not a tensor.")
+        return spec
 
     def compute_output_dtype(self, input_dtype):
         return self._dtype
@@ -321,33 +396,62 @@ class Layer(nn.Module):
                 raise TypeError(f"Layer {self.name!r} was called without inputs.")
             args = (kwargs.pop("inputs"),)
         inputs = args[0]
-        if is_symbolic(inputs):
+        if is_symbolic(inputs) or is_symbolic(args[1:]) or is_symbolic(kwargs):
             return self._symbolic_call(inputs, *args[1:], **kwargs)
-        return self._eager_call(inputs, *args[1:], **kwargs)
+        if _IN_CALL.get():
+            return self._eager_call(inputs, *args[1:], **kwargs)
+        # The outermost call: the add_loss terms of the last forward pass go.
+        if _ADD_LOSS_USED:
+            self._clear_losses()
+        token = _IN_CALL.set(True)
+        try:
+            return self._eager_call(inputs, *args[1:], **kwargs)
+        finally:
+            _IN_CALL.reset(token)
 
     def _symbolic_call(self, inputs, *args, **kwargs):
-        flat = flatten(inputs)
-        for t in flat:
-            if not isinstance(t, KerasTensor):
-                raise TypeError(
-                    f"Layer {self.name!r} was called on a mix of symbolic and concrete tensors: {inputs!r}."
-                )
-        if args:
-            raise TypeError(f"Layer {self.name!r}: extra positional arguments are not supported in a graph.")
-        in_shape = shape_of(inputs)
-        try:
-            self._maybe_build(in_shape)
-            out_shape = self.compute_output_shape(in_shape)
-        except ValueError as e:
-            msg = str(e)
-            if self.name not in msg:
-                msg = f"Layer {self.name!r} ({type(self).__name__}) cannot take an input of shape {_fmt(in_shape)}: {msg}"
-            raise ValueError(msg) from None
-        in_dtype = flat[0].dtype if flat else None
-        out_dtype = self.compute_output_dtype(in_dtype)
-        outputs = _make_outputs(out_shape, out_dtype)
-        Node(self, arguments=inputs, outputs=outputs,
-             call_kwargs={k: v for k, v in kwargs.items() if not is_symbolic(v)})
+        flat = flatten([inputs, list(args), [kwargs[k] for k in sorted(kwargs)]])
+        if any(isinstance(t, KerasTensor) for t in flat) and any(
+                isinstance(t, (torch.Tensor, np.ndarray)) for t in flatten(inputs)):
+            raise TypeError(
+                f"Layer {self.name!r} was called on a mix of symbolic and concrete tensors: {inputs!r}."
+            )
+        tensor_kwargs = {k: v for k, v in kwargs.items() if is_symbolic(v)}
+        plain_kwargs = {k: v for k, v in kwargs.items() if not is_symbolic(v)}
+        several = bool(args) or bool(tensor_kwargs) or not is_symbolic(inputs)
+        in_shape = shape_of(inputs) if is_symbolic(inputs) and not several else None
+        if self._infers_by_calling() or several:
+            # Keras's compute_output_spec: build on the first input's shape, then run call on placeholders.
+            first = inputs if is_symbolic(inputs) else next(a for a in args if is_symbolic(a))
+            try:
+                self._maybe_build(shape_of(first))
+            except (ValueError, TypeError) as e:
+                msg = str(e)
+                if self.name not in msg:
+                    msg = (f"Layer {self.name!r} ({type(self).__name__}) cannot take an input of shape "
+                           f"{_fmt(shape_of(first))}: {msg}")
+                raise type(e)(msg) from None
+            outputs = self._call_spec((inputs,) + args, kwargs)
+            outputs = _fresh(outputs)
+        else:
+            try:
+                self._maybe_build(in_shape)
+                out_shape = self.compute_output_shape(in_shape)
+            except ValueError as e:
+                msg = str(e)
+                if self.name not in msg:
+                    msg = (f"Layer {self.name!r} ({type(self).__name__}) cannot take an input of shape "
+                           f"{_fmt(in_shape)}: {msg}")
+                raise ValueError(msg) from None
+            in_dtype = flat[0].dtype if flat else None
+            out_dtype = self.compute_output_dtype(in_dtype)
+            outputs = _make_outputs(out_shape, out_dtype)
+        if several:
+            node = Node(self, arguments={"args": (inputs,) + args, "kwargs": tensor_kwargs}, outputs=outputs,
+                        call_kwargs=plain_kwargs)
+            node.several_arguments = True
+        else:
+            Node(self, arguments=inputs, outputs=outputs, call_kwargs=plain_kwargs)
         return outputs
 
     def _eager_call(self, inputs, *args, training=None, **kwargs):
@@ -428,6 +532,18 @@ def _make_outputs(out_shape, dtype):
     if isinstance(out_shape, tuple) and out_shape and isinstance(out_shape[0], (tuple, list)):
         return [_make_outputs(tuple(s), dtype) for s in out_shape]
     return KerasTensor(out_shape, dtype=dtype)
+
+
+def _fresh(spec):
+    """The KerasTensors of an inferred spec as new tensors (no history yet), in the same structure."""
+    if isinstance(spec, KerasTensor):
+        return KerasTensor(spec.shape, dtype=spec.dtype)
+    if isinstance(spec, (list, tuple)) and not hasattr(spec, "_fields"):
+        out = [_fresh(t) for t in spec]
+        return out if isinstance(spec, list) else tuple(out)
+    if isinstance(spec, dict):
+        return {k: _fresh(v) for k, v in spec.items()}
+    return spec
 
 
 def _to_tensor(x):

@@ -142,6 +142,8 @@ class Functional(Model):
                     slot_of[id(t)] = len(slot_of)
                     out_slots.append(slot_of[id(t)])
                 layer = node.operation
+                if getattr(node, "several_arguments", False):
+                    layer = _SeveralArguments(layer)
                 single_in = isinstance(node.arguments, KerasTensor)
                 single_out = isinstance(node.output_structure, KerasTensor)
                 steps.append((layer, tuple(in_slots), single_in, tuple(out_slots), single_out,
@@ -255,3 +257,33 @@ class Functional(Model):
     def output_shape(self):
         s = [t.shape for t in self.outputs]
         return s[0] if len(s) == 1 else s
+
+
+class _SeveralArguments:
+    """A step of the plan for a layer called on several tensors (``layer(a, b)``, ``layer(x, mask=m)``):
+    the step packs its inputs as ``{"args": (...), "kwargs": {...}}`` and this unpacks them into the call."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def _takes_training(self):
+        return self.layer._takes_training()
+
+    def call(self, packed, **kwargs):
+        return self.layer.call(*packed["args"], **packed["kwargs"], **kwargs)
+
+    def _run(self, packed, training, mask, penalties):
+        kwargs = {"training": training} if self.layer._takes_training() else {}
+        return self.call(packed, **kwargs), None
+
+    def compute_mask(self, packed, mask=None):
+        return None
+
+    def compute_output_shape(self, input_shape):
+        from engine.layers.layer import _make_outputs
+
+        args = _make_outputs(list(input_shape["args"]), "float32")
+        kwargs = {k: _make_outputs(v, "float32") for k, v in input_shape["kwargs"].items()}
+        spec = self.layer._call_spec(tuple(args), kwargs)
+        shapes = [tuple(t.shape) for t in flatten(spec)]
+        return shapes[0] if len(shapes) == 1 else shapes

@@ -17,6 +17,14 @@ class Model(Trainer, Layer):
             from engine.models.functional import Functional
 
             return super().__new__(Functional)
+        if _functional_arguments(args, kwargs):
+            from engine.models.functional import Functional
+            from engine.models.sequential import Sequential
+
+            if not issubclass(cls, (Functional, Sequential)):
+                # `class M(Model)` built as M(inputs, outputs) is a functional model that keeps M's methods
+                # (train_step, ...), as Keras makes it: M placed in front of Functional.
+                return super().__new__(_functional_subclass(cls))
         return super().__new__(cls)
 
     def __init__(self, *args, name=None, trainable=True, **kwargs):
@@ -109,9 +117,21 @@ class Model(Trainer, Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
+        """A model from ``get_config()``'s dict; ``custom_objects`` maps names to the caller's own classes."""
         from engine.saving.serialization import model_from_config
 
-        return model_from_config(config)
+        if isinstance(config, dict) and "class_name" not in config:
+            if "input_layers" in config:
+                config = {"class_name": "Functional", "config": config}
+            elif "layers" in config:
+                config = {"class_name": "Sequential", "config": config}
+        model = model_from_config(config, custom_objects=custom_objects)
+        if cls not in (Model,) and not isinstance(model, cls) and hasattr(model, "_steps"):
+            # M.from_config(M(inputs, outputs).get_config()) is an M again, as in Keras.
+            new = cls.__new__(cls, model.inputs, model.outputs)
+            new.__init__(model._inputs_struct, model._outputs_struct, name=model.name)
+            return new
+        return model
 
     # ------------------------------------------------------------------ saving
     def save(self, filepath, overwrite=True, **kwargs):
@@ -165,6 +185,26 @@ class Model(Trainer, Layer):
         from engine.saving.serialization import serialize_model
 
         return json.dumps(serialize_model(self), **kwargs)
+
+
+_FUNCTIONAL_SUBCLASSES: dict = {}
+
+
+def _functional_arguments(args, kwargs):
+    """Keras's test for ``Model(inputs, outputs)`` call arguments."""
+    return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _functional_subclass(cls):
+    """``cls`` with ``Functional`` behind it in the method order (made once per class)."""
+    from engine.models.functional import Functional
+
+    made = _FUNCTIONAL_SUBCLASSES.get(cls)
+    if made is None:
+        made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,
+                                                     "__qualname__": cls.__qualname__})
+        _FUNCTIONAL_SUBCLASSES[cls] = made
+    return made
 
 
 def _move(x, dev):

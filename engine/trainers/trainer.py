@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from engine import backend, distribute
+from engine.layers import layer as layer_mod
 from engine.layers.node import flatten
 from engine.trainers import data_adapter as da
 from engine.trainers.data_adapter import DataError
@@ -52,6 +53,7 @@ class Trainer:
         self._compile_args = dict(loss=loss, metrics=metrics, loss_weights=loss_weights,
                                   weighted_metrics=weighted_metrics)
         self.loss = loss
+        self._loss_tracker = metrics_mod.Mean(name="loss")
         self.compiled = True
         self._resolved = False
 
@@ -59,9 +61,16 @@ class Trainer:
         if not self.compiled or self.optimizer is None:
             raise RuntimeError("You must compile your model before training/testing. "
                                "Use `model.compile(optimizer, loss)`.")
-        if self._compile_args["loss"] is None:
-            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
-                             "e.g. model.compile(optimizer='adam', loss='categorical_crossentropy').")
+
+    def _no_loss_error(self):
+        return ValueError("No loss to compute. Provide a `loss` argument in `compile()`, "
+                          "e.g. model.compile(optimizer='adam', loss='categorical_crossentropy'), or add "
+                          "loss terms with Layer.add_loss().")
+
+    def _overrides(self, method):
+        """Whether the model's class replaces ``train_step``/``test_step``/``predict_step`` (Keras's
+        customizing-fit pattern): then the loops call it on each batch."""
+        return getattr(type(self), method) is not getattr(Trainer, method)
 
     @property
     def _n_outputs(self):
@@ -121,19 +130,21 @@ class Trainer:
 
     @property
     def metrics(self):
-        return [m for _, m, _ in getattr(self, "_metrics", [])]
+        """The loss tracker (a ``Mean`` named ``"loss"``, once compiled), then the compiled metrics."""
+        tracker = self.__dict__.get("_loss_tracker")
+        return ([tracker] if tracker is not None else []) + [m for _, m, _ in getattr(self, "_metrics", [])]
 
     @property
     def metrics_names(self):
         names = ["loss"]
         if self._n_outputs > 1 and self._resolved:
             names += [f"{n}_loss" for n, l in zip(self._output_names(), self._losses) if l is not None]
-        return names + [m.name for m in self.metrics]
+        return names + [m.name for _, m, _ in getattr(self, "_metrics", [])]
 
     def _reset_metrics(self):
         dev = self._device() or torch.device("cpu")
         self._sums = _LossSums(dev, self._n_outputs)
-        for _, m, _ in getattr(self, "_metrics", []):
+        for m in self.metrics:
             m.reset_state()
 
     def reset_metrics(self):
@@ -161,7 +172,12 @@ class Trainer:
                 self._sums.per_output[i].add_(value.detach(), alpha=batch_size)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
-        weight_penalties = list(self.losses) if self._has_regularizers else []
+        weight_penalties = list(self.losses) if self._has_regularizers or layer_mod._ADD_LOSS_USED else []
+        if total is None:
+            if not weight_penalties and not self.__dict__.get("_activity_penalties"):
+                raise self._no_loss_error()
+            dev = self._device() or torch.device("cpu")
+            total = torch.zeros((), device=dev)
         activity = self.__dict__.get("_activity_penalties")
         if activity:  # left by this step's forward pass (a model with activity regularizers)
             self._activity_penalties = []
@@ -191,8 +207,77 @@ class Trainer:
             m.update_state(y_list[i], p_list[i], sample_weight=sample_weight if weighted else None)
 
     def _forward(self, x, training):
+        if layer_mod._ADD_LOSS_USED:  # a new forward pass: the add_loss terms of the last one go
+            self._clear_losses()
+            token = layer_mod._IN_CALL.set(True)
+            try:
+                return self.call(x, training=training) if self._takes_training() else self.call(x)
+            finally:
+                layer_mod._IN_CALL.reset(token)
         # A subclassed model's call may leave out `training`, as Keras allows.
         return self.call(x, training=training) if self._takes_training() else self.call(x)
+
+    # ------------------------------------------------------------------ Keras's overridable steps
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss of ``y_pred`` against ``y`` plus the model's ``losses`` (add_loss terms and
+        weight penalties), as a scalar tensor: what a custom ``train_step`` backpropagates."""
+        self._assert_compiled()
+        if not self._resolved:
+            preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+            self._resolve(y, [(None,) + tuple(p.shape[1:]) for p in preds])
+        n = len(flatten(y_pred)[0]) if y_pred is not None else 0
+        return self._compute_loss(y, y_pred, sample_weight, n, track=False)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics with this batch and return every metric's result (``loss``
+        included) as a dict, as Keras's ``compute_metrics`` does."""
+        if not self._resolved:
+            preds = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+            self._resolve(y, [(None,) + tuple(p.shape[1:]) for p in preds])
+        with torch.no_grad():
+            self._update_metrics(y, _detach(y_pred), sample_weight)
+        return self.get_metrics_result()
+
+    def get_metrics_result(self):
+        """Each metric's current result, by name (a metric returning a dict is merged in)."""
+        out = {}
+        for m in self.metrics:
+            r = m.result()
+            out.update(r if isinstance(r, dict) else {m.name: r})
+        return out
+
+    def train_step(self, data):
+        """One training step on ``data`` (``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``); returns the
+        logs. Override it to customize ``fit`` (Keras's torch guide); the default is fit's own step."""
+        x, y, sw = da.unpack(data)
+        self.zero_grad()
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw)
+        self._loss_tracker.update_state(loss.detach(), sample_weight=da.num_samples(x))
+        loss.backward()
+        params = self._trainable_params()
+        with torch.no_grad():
+            self.optimizer.apply([p.grad for p in params], params)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sw)
+
+    def test_step(self, data):
+        """One evaluation step on ``data``; returns the logs. Override it to customize ``evaluate``."""
+        x, y, sw = da.unpack(data)
+        y_pred = self(x, training=False)
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, training=False)
+        self._loss_tracker.update_state(loss.detach(), sample_weight=da.num_samples(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sw)
+
+    def predict_step(self, data):
+        """The model's output for one batch ``data``. Override it to customize ``predict``."""
+        x, _, _ = da.unpack(data)
+        return self(x, training=False)
+
+    def _custom_step(self, method, x, y, sw):
+        """Run an overridden step on one batch, as Keras passes it, and keep its logs as Python floats."""
+        data = (x,) if y is None else (x, y) if sw is None else (x, y, sw)
+        logs = getattr(self, method)(data)
+        self._custom_logs = _pythonify(logs)
 
     def _apply_gradients(self, loss, params):
         """Backpropagate ``loss``, step the optimizer over ``params``, then apply the weight constraints."""
@@ -231,6 +316,8 @@ class Trainer:
         self._update_metrics(y, y_pred, sw)
 
     def _logs(self):
+        if self.__dict__.get("_custom_logs") is not None:
+            return dict(self._custom_logs)
         ctx = getattr(self, "_dist_ctx", None)
         if ctx is not None:
             return self._reduced_logs(ctx)
@@ -442,20 +529,27 @@ class Trainer:
         params = self._trainable_params()
         ddp = self._ddp(ctx, params) if ctx is not None else None
         self.stop_training = False
+        custom_train = self._overrides("train_step")
+        if custom_train and ctx is not None:
+            raise NotImplementedError("A custom train_step is not supported under torchrun; run one process.")
         self.train()
         self._dist_ctx = ctx
+        self._custom_logs = None
         try:
             cbs.on_train_begin()
             logs = {}
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
+                self._custom_logs = None
                 cbs.on_epoch_begin(epoch)
                 steps_run = 0
                 for step, xb, yb, swb in train.epoch():
                     steps_run += 1
                     if batch_logs:
                         cbs.on_train_batch_begin(step)
-                    if ctx is None:
+                    if custom_train:
+                        self._custom_step("train_step", xb, yb, swb)
+                    elif ctx is None:
                         self._train_step(xb, yb, swb, params)
                     else:
                         self._train_step_distributed(ddp, xb, yb, swb, params, train.local_size,
@@ -475,15 +569,19 @@ class Trainer:
             cbs.on_train_end(logs)
         finally:
             self._dist_ctx = None
+            self._custom_logs = None
         self.eval()
         return self.history
 
     def _end_epoch(self, epoch, val, validation_freq, cbs, ctx):
         logs = self._logs()
         if val is not None and (epoch + 1) % validation_freq == 0:
+            train_logs = self._custom_logs
+            self._custom_logs = None
             logs.update({"val_" + k: v for k, v in self._run_eval(val).items()})
+            self._custom_logs = train_logs
             self.train()
-        if not math.isfinite(logs["loss"]):
+        if not math.isfinite(logs.get("loss", 0.0)):
             warnings.warn(
                 f"The loss became {logs['loss']} in epoch {epoch + 1}: training stopped. Lower the learning "
                 "rate, scale the inputs (e.g. x / 255.0) and check the data for NaN or infinite values.",
@@ -498,11 +596,16 @@ class Trainer:
         self._reset_metrics()
         self.eval()
         sharded = isinstance(batches, da.ShardedBatches)
+        custom = self._overrides("test_step")
         with torch.no_grad():
             for _, xb, yb, swb in batches.epoch():
-                if not sharded or batches.local_size:
+                if custom:
+                    self._custom_step("test_step", xb, yb, swb)
+                elif not sharded or batches.local_size:
                     self._test_step(xb, yb, swb)
-        return self._logs()
+        logs = self._logs()
+        self._custom_logs = None
+        return logs
 
     # ------------------------------------------------------------------ evaluate / predict
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
@@ -520,6 +623,8 @@ class Trainer:
                            steps=len(batches) if batches.steps is not None else None)
         batch_logs = cbs.needs_batch_logs() or verbose != 0
         self._dist_ctx = ctx
+        custom = self._overrides("test_step")
+        self._custom_logs = None
         try:
             cbs.on_test_begin()
             self._reset_metrics()
@@ -530,7 +635,9 @@ class Trainer:
                     steps_run += 1
                     if batch_logs:
                         cbs.on_test_batch_begin(step)
-                    if ctx is None or batches.local_size:
+                    if custom:
+                        self._custom_step("test_step", xb, yb, swb)
+                    elif ctx is None or batches.local_size:
                         self._test_step(xb, yb, swb)
                     if batch_logs:
                         cbs.on_test_batch_end(step, self._logs())
@@ -539,9 +646,13 @@ class Trainer:
             logs = self._logs()
         finally:
             self._dist_ctx = None
+            self._custom_logs = None
         cbs.on_test_end(logs)
         if return_dict:
             return logs
+        if custom:
+            values = list(logs.values())
+            return values[0] if len(values) == 1 else values
         values = [logs[n] for n in self.metrics_names]
         return values[0] if len(values) == 1 else values
 
@@ -572,7 +683,10 @@ class Trainer:
                 if dev is None:
                     dev = self._prepare(xb)
                 cbs.on_predict_batch_begin(step)
-                y = self._forward(da.move(xb, dev), False)
+                if self._overrides("predict_step"):
+                    y = self.predict_step((da.move(xb, dev),))
+                else:
+                    y = self._forward(da.move(xb, dev), False)
                 keep = batches.local_size if ctx is not None else None
                 outs.append([t.detach()[:keep].cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
                 if ctx is not None:
@@ -807,3 +921,18 @@ def _as_list(s):
     if s is None:
         return []
     return list(s) if isinstance(s, (list, tuple)) else [s]
+
+
+def _pythonify(logs):
+    """A step's returned logs as a flat dict of Python floats (nested dicts merged, as Keras does)."""
+    out = {}
+    for k, v in (logs or {}).items():
+        if isinstance(v, dict):
+            out.update(_pythonify(v))
+        elif isinstance(v, torch.Tensor) and v.numel() == 1:
+            out[k] = float(v.detach())
+        elif isinstance(v, (int, float, np.floating, np.integer)):
+            out[k] = float(v)
+        else:
+            out[k] = v
+    return out

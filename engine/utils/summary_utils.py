@@ -128,10 +128,7 @@ def _render_table(header, rows, widths, align):
 
 
 def print_summary(model, line_length=None, positions=None, print_fn=None, show_trainable=False):
-    if not model.built:
-        raise ValueError(
-            f"Model {model.name!r} has not been built yet, so it has no summary: give it an input shape "
-            "(an Input layer or input_shape=... on the first layer), call build(), or fit it on data first.")
+    # An unbuilt model prints "?" shapes and "0 (unbuilt)" parameters, as Keras does.
     sequential_like = _is_sequential_like(model)
     if sequential_like:
         default, positions = 88, positions or [0.45, 0.80, 1.0]
