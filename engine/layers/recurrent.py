@@ -21,7 +21,7 @@ from engine.layers.node import is_symbolic
 from engine.layers.registry import get_class, register
 
 __all__ = ["SimpleRNNCell", "LSTMCell", "GRUCell", "SimpleRNN", "LSTM", "GRU", "Bidirectional",
-           "TimeDistributed"]
+           "TimeDistributed", "RNN", "StackedRNNCells"]
 
 # The fused kernels warn on CUDA when weights are not one flat buffer; ours are made from the Keras-layout
 # weights on every call (so that gradients reach those), so they never are.
@@ -73,9 +73,19 @@ def _rank_message(layer, shape):
 def _serialize_layer(layer, build_shape=None):
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
            "registered_name": None}
+    if not _is_builtin(layer):
+        # A user's class (a custom cell): Keras looks it up by this name in custom_objects.
+        out["module"], out["registered_name"] = type(layer).__module__, type(layer).__name__
     if build_shape is not None:
         out["build_config"] = {"input_shape": tuple(build_shape)}
     return out
+
+
+def _is_builtin(layer):
+    from engine.layers import registry
+
+    name = type(layer).__name__
+    return registry.is_registered(name) and registry.get_class(name) is type(layer)
 
 
 def _deserialize_layer(obj):
@@ -1191,3 +1201,222 @@ class TimeDistributed(Layer):
         config = dict(config)
         config["layer"] = _deserialize_layer(config["layer"])
         return cls(**config)
+
+
+# ---------------------------------------------------------------------------------------------- any cell
+def _flat_sizes(state_size):
+    """The state sizes of a cell as a flat list of ints (nested for stacked cells)."""
+    if isinstance(state_size, (list, tuple)):
+        out = []
+        for s in state_size:
+            out.extend(_flat_sizes(s))
+        return out
+    return [int(state_size)]
+
+
+def _pack_states(state_size, flat):
+    """The flat state tensors in the nesting of ``state_size`` (a list per cell for stacked cells)."""
+    it = iter(flat)
+
+    def pack(size):
+        if isinstance(size, (list, tuple)):
+            return [pack(s) for s in size]
+        return next(it)
+
+    return pack(state_size) if isinstance(state_size, (list, tuple)) else [next(it)]
+
+
+def _flatten_states(states):
+    if isinstance(states, (list, tuple)):
+        out = []
+        for s in states:
+            out.extend(_flatten_states(s))
+        return out
+    return [states]
+
+
+def _output_size(cell):
+    size = getattr(cell, "output_size", None)
+    if size is not None:
+        return size
+    return _flat_sizes(cell.state_size)[0]
+
+
+def _call_cell(cell, x, states, training):
+    if isinstance(cell, Layer) and cell._takes_training():
+        return cell.call(x, states, training=training)
+    return cell.call(x, states)
+
+
+def _check_cell(cell, owner):
+    for attr in ("call", "state_size"):
+        if not hasattr(cell, attr):
+            raise ValueError(f"{owner}: every cell must have a `{attr}` {'method' if attr == 'call' else 'attribute'}. "
+                             f"Received a cell without it: {cell!r}")
+
+
+def _deserialize_cell(obj):
+    """A cell from its config, through the model loader (registry, then the caller's custom_objects)."""
+    if isinstance(obj, Layer):
+        return obj
+    from engine.saving.serialization import deserialize_layer
+
+    return deserialize_layer(obj)
+
+
+@register("Recurrent")
+class StackedRNNCells(Layer):
+    """Stacks RNN cells into one cell: each step runs the cells in turn, each on the previous cell's
+    output; the states are the cells' states, one entry per cell.
+
+    Args:
+        cells: a list of cell instances (``LSTMCell``, ``GRUCell``, ``SimpleRNNCell`` or your own: an
+            object with ``call(inputs, states)`` returning ``(output, new_states)`` and ``state_size``).
+
+    Weights: the cells' weights, in order.
+    """
+
+    def __init__(self, cells, **kwargs):
+        super().__init__(**kwargs)
+        cells = list(cells)
+        if not cells:
+            raise ValueError("StackedRNNCells needs at least one cell. Received: cells=[]")
+        for cell in cells:
+            _check_cell(cell, "StackedRNNCells")
+        # A ModuleList when every cell is a layer: torch sees the weights, and files store them under
+        # cells/<cell>/ as Keras does.
+        self.cells = torch.nn.ModuleList(cells) if all(isinstance(c, Layer) for c in cells) else cells
+
+    def _sublayers(self):
+        return [c for c in self.cells if isinstance(c, Layer)]
+
+    @property
+    def state_size(self):
+        return [c.state_size for c in self.cells]
+
+    @property
+    def output_size(self):
+        return _output_size(self.cells[-1])
+
+    def build(self, input_shape):
+        for cell in self.cells:
+            if isinstance(cell, Layer) and not cell.built:
+                cell.build(input_shape)
+                cell.built = True
+            input_shape = (input_shape[0], _output_size(cell))
+        self.built = True
+
+    def get_initial_state(self, batch_size=None):
+        return [[torch.zeros((batch_size, s)) for s in _flat_sizes(c.state_size)] for c in self.cells]
+
+    def call(self, inputs, states, training=False):
+        new_states = []
+        for cell, cell_states in zip(self.cells, states):
+            single = not isinstance(cell_states, (list, tuple))
+            cell_states = [cell_states] if single else list(cell_states)
+            inputs, out_states = _call_cell(cell, inputs, cell_states, training)
+            out_states = list(out_states) if isinstance(out_states, (list, tuple)) else [out_states]
+            new_states.append(out_states[0] if single and len(out_states) == 1 else out_states)
+        return inputs, new_states
+
+    def get_config(self):
+        config = super().get_config()
+        config["cells"] = [_serialize_layer(c) for c in self.cells]
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        cells = [_deserialize_cell(c) for c in config.pop("cells")]
+        return cls(cells, **config)
+
+
+@register("Recurrent")
+class RNN(_RNN):
+    """A recurrent layer from any cell: runs ``cell`` over the time axis, as ``keras.layers.RNN``.
+
+    Args:
+        cell: a cell instance, or a list of cells (stacked with ``StackedRNNCells``). A cell is any
+            object with ``call(inputs, states)`` returning ``(output, new_states)`` and a ``state_size``
+            (an int, or a list for several states); ``output_size`` is optional. The engine's own
+            cells (``LSTMCell``...) run in torch's fused kernels where possible.
+        return_sequences, return_state, go_backwards, stateful, unroll, zero_output_for_mask: as for
+            ``LSTM``. With ``return_state`` the states are returned flat, cell after cell.
+
+    Call arguments:
+        inputs: ``(batch, timesteps, features)``; initial_state, mask, training: as for ``LSTM``.
+
+    Output shape:
+        ``(batch, output_size)`` or ``(batch, timesteps, output_size)`` with ``return_sequences``.
+    """
+
+    def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False, stateful=False,
+                 unroll=False, zero_output_for_mask=False, **kwargs):
+        if isinstance(cell, (list, tuple)):
+            cell = StackedRNNCells(cell)
+        _check_cell(cell, "RNN")
+        super().__init__(cell, return_sequences=return_sequences, return_state=return_state,
+                         go_backwards=go_backwards, stateful=stateful, unroll=unroll,
+                         zero_output_for_mask=zero_output_for_mask, **kwargs)
+        self.state_size = _flat_sizes(cell.state_size)
+
+    @property
+    def units(self):
+        return getattr(self.cell, "units", _output_size(self.cell))
+
+    def compute_output_shape(self, input_shape):
+        batch, steps, _ = _sequence_shape(self, input_shape)
+        size = _output_size(self.cell)
+        out = (batch, steps, size) if self.return_sequences else (batch, size)
+        if self.return_state:
+            return [out] + [(batch, s) for s in self.state_size]
+        return out
+
+    def call(self, sequences, initial_state=None, mask=None, training=False):
+        if isinstance(self.cell, _Cell):
+            return super().call(sequences, initial_state=initial_state, mask=mask, training=training)
+        x, initial_state = _split_inputs(sequences, initial_state)
+        if x.dim() != 3:
+            raise ValueError(_rank_message(self, tuple(x.shape)))
+        if x.shape[1] == 0:
+            raise ValueError(f"RNN {self.name!r}: the input sequence has no timesteps. Received: input shape "
+                             f"{tuple(x.shape)}")
+        states = self._initial_states(initial_state, x)
+        if mask is not None:
+            mask = torch.as_tensor(mask, device=x.device).bool()
+            if mask.dim() == 3:
+                mask = mask[..., 0]
+        if self.go_backwards:
+            x = x.flip(1)
+            mask = None if mask is None else mask.flip(1)
+        outputs, out = [], None
+        for t in range(x.shape[1]):
+            y, new = _call_cell(self.cell, x[:, t], _pack_states(self.cell.state_size, states), training)
+            new = _flatten_states(new)
+            if mask is not None:
+                m = mask[:, t].unsqueeze(1)
+                new = [torch.where(m, n, s) for n, s in zip(new, states)]
+                fill = torch.zeros_like(y) if (self.zero_output_for_mask or out is None) else out
+                y = torch.where(m, y, fill)
+            states, out = new, y
+            if self.return_sequences:
+                outputs.append(y)
+        output = torch.stack(outputs, dim=1) if self.return_sequences else out
+        if self.stateful:
+            self.states = [s.detach() for s in states]
+        if self.return_state:
+            return [output, *states]
+        return output
+
+    def get_config(self):
+        config = Layer.get_config(self)
+        config.update(self._rnn_config())
+        config["cell"] = _serialize_layer(self.cell)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        cell = config.pop("cell")
+        cell = [_deserialize_cell(c) for c in cell] if isinstance(cell, list) else _deserialize_cell(cell)
+        return cls(cell, **config)

@@ -19,6 +19,7 @@ import warnings
 import zipfile
 
 import h5py
+import torch
 
 from engine import backend
 from engine.saving import h5_format
@@ -73,7 +74,12 @@ def walk(model):
             # A subclassed model: Keras visits its attributes by name, the `layers` list among them.
             children = sorted(_children(obj) + [("layers", obj.layers)], key=lambda kv: _name_key(kv[0]))
         else:
-            children = _children(obj)
+            from engine.layers.layer import Layer
+
+            # A layer's lists of sub-layers (StackedRNNCells.cells) are visited as Keras visits lists.
+            lists = [(k, [c for c in m if isinstance(c, Layer)]) for k, m in obj._modules.items()
+                     if isinstance(m, torch.nn.ModuleList)]
+            children = sorted(_children(obj) + lists, key=lambda kv: _name_key(kv[0]))
         for attr, child in children:
             if isinstance(child, list):
                 used = {}

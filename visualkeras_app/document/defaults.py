@@ -56,6 +56,9 @@ _FILL = {
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}
 
+# Layers built on cells: (argument, number of LSTMCell(64) cells).
+_CELLS = {"RNN": ("cell", 1), "StackedRNNCells": ("cells", 2)}
+
 # Config keys that are not hyperparameters a user edits (the dtype policy, quantization, LoRA, flags
 # that must keep their value for Keras 3 to read the file).
 _HIDDEN = {"name", "quantization_config", "lora_rank", "lora_alpha", "sparse", "ragged", "optional",
@@ -191,6 +194,10 @@ def _default_config_json(class_name):
     if class_name in _WRAPPED:
         inner_cls, inner_kwargs, inner_name = _WRAPPED[class_name]
         kwargs["layer"] = registry.get_class(inner_cls)(name=inner_name, **inner_kwargs)
+    if class_name in _CELLS:  # RNN(cell) and StackedRNNCells(cells) start from LSTM cells
+        arg, count = _CELLS[class_name]
+        cells = [registry.get_class("LSTMCell")(64, name="lstm_cell" + (f"_{i}" if i else "")) for i in range(count)]
+        kwargs[arg] = cells[0] if arg == "cell" else cells
     layer = cls(name=name, **kwargs)
     return json.dumps(clean_config(layer.get_config()))
 

@@ -16,7 +16,7 @@ LAYER_MIME = "application/x-visualkeras-layer"
 CLASS_ROLE = Qt.UserRole + 1
 
 # Layers that exist for the RNN wrappers only; they cannot sit on the canvas by themselves.
-_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell"}
+_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"}
 
 
 def first_doc_line(cls) -> str:
