@@ -22,7 +22,9 @@ from engine.layers.layer import Layer
 from engine.layers.registry import register
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
-           "Convolution1D", "Convolution2D", "Convolution2DTranspose", "SeparableConvolution2D"]
+           "Convolution1D", "Convolution2D", "Convolution2DTranspose", "SeparableConvolution2D", "Conv3D",
+           "Conv1DTranspose", "Conv3DTranspose", "SeparableConv1D", "DepthwiseConv1D", "Convolution3D",
+           "Convolution1DTranspose", "Convolution3DTranspose", "SeparableConvolution1D"]
 
 _linear = activations.linear
 
@@ -80,7 +82,8 @@ def nhwc_pad_arg(pads):
 
 
 def _layout(rank):
-    return "(batch, steps, channels)" if rank == 1 else "(batch, height, width, channels)"
+    return {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+            3: "(batch, dim1, dim2, dim3, channels)"}[rank]
 
 
 def _reshape_hint(rank, input_shape):
@@ -128,7 +131,7 @@ class _BaseConv(Layer):
         self._to_cf = (0, rank + 1) + tuple(range(1, rank + 1))
         self._to_cl = (0,) + tuple(range(2, rank + 2)) + (1,)
         self._kernel_perm = (rank + 1, rank) + tuple(range(rank))
-        self._conv = F.conv1d if rank == 1 else F.conv2d
+        self._conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[rank]
         self._pad_cache = {}
 
     # -- shapes
@@ -203,11 +206,11 @@ class _BaseConv(Layer):
     def _depthwise(self, inputs, kernel, bias):
         """Depthwise convolution of NHWC ``inputs`` by a ``(kh, kw, C, M)`` kernel; returns NHWC."""
         x, torch_pad = self._prepare(inputs, kernel.dtype)
-        kh, kw, channels, mult = kernel.shape
-        # (kh, kw, C, M) -> (C*M, 1, kh, kw): output channel c*M + m, Keras's order.
-        weight = kernel.reshape(kh, kw, 1, channels * mult).permute(3, 2, 0, 1)
-        y = F.conv2d(x, weight, bias, self.strides, torch_pad, self.dilation_rate, channels)
-        return y.permute(0, 2, 3, 1)
+        *window, channels, mult = kernel.shape
+        # (*window, C, M) -> (C*M, 1, *window): output channel c*M + m, Keras's order.
+        weight = kernel.reshape(*window, 1, channels * mult).permute(self._kernel_perm)
+        y = self._conv(x, weight, bias, self.strides, torch_pad, self.dilation_rate, channels)
+        return y.permute(self._to_cl)
 
     def _activate(self, y):
         act = self.activation
@@ -448,7 +451,7 @@ class Conv2DTranspose(_BaseConv):
         if output_padding is None:
             self.output_padding = None
         else:
-            self.output_padding = normalize_tuple(output_padding, 2, "output_padding", allow_zero=True)
+            self.output_padding = normalize_tuple(output_padding, self.rank, "output_padding", allow_zero=True)
             for i, (op, s) in enumerate(zip(self.output_padding, self.strides)):
                 if op >= s:
                     raise ValueError(
@@ -461,7 +464,7 @@ class Conv2DTranspose(_BaseConv):
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        ops = self.output_padding or (None, None)
+        ops = self.output_padding or (None,) * self.rank
         crops = [_transpose_crops(k, s, d, self.padding, op)
                  for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate, ops)]
         # torch crops min(start, end) from both sides itself and can add up to max(stride, dilation) - 1
@@ -502,10 +505,11 @@ class Conv2DTranspose(_BaseConv):
         bias = self.bias
         # With zeros added after the convolution, Keras adds the bias to them too: add it last then.
         late_bias = bias is not None and self._zero_pad is not None
-        y = F.conv_transpose2d(inputs.permute(0, 3, 1, 2), kernel.permute(3, 2, 0, 1),
-                               None if late_bias else bias, self.strides, self._torch_padding,
-                               self._torch_output_padding, 1, self.dilation_rate)
-        y = y.permute(0, 2, 3, 1)
+        conv = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[self.rank]
+        # Keras's (*kernel, filters, in) kernel is torch's (in, filters, *kernel) after this permutation.
+        y = conv(inputs.permute(self._to_cf), kernel.permute(self._kernel_perm), None if late_bias else bias,
+                 self.strides, self._torch_padding, self._torch_output_padding, 1, self.dilation_rate)
+        y = y.permute(self._to_cl)
         if self._needs_crop:
             y = y[(slice(None),) + self._crop]
         if self._zero_pad is not None:
@@ -517,7 +521,7 @@ class Conv2DTranspose(_BaseConv):
     def compute_output_shape(self, input_shape):
         self._input_channels(input_shape)
         self._check_built_channels(input_shape, self.kernel.shape[-1] if self.built else None)
-        ops = self.output_padding or (None, None)
+        ops = self.output_padding or (None,) * self.rank
         spatial = tuple(transpose_output_length(n, k, s, d, self.padding, op) for n, k, s, d, op in
                         zip(input_shape[1:-1], self.kernel_size, self.strides, self.dilation_rate, ops))
         return (input_shape[0],) + spatial + (self.filters,)
@@ -696,7 +700,7 @@ class SeparableConv2D(_BaseConv):
             shape=self.kernel_size + (channels, mult), initializer=self.depthwise_initializer,
             name="depthwise_kernel", regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint)
         self.pointwise_kernel = self.add_weight(
-            shape=(1, 1, channels * mult, self.filters), initializer=self.pointwise_initializer,
+            shape=(1,) * self.rank + (channels * mult, self.filters), initializer=self.pointwise_initializer,
             name="pointwise_kernel", regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint)
         if self.use_bias:
             self.bias = self.add_weight(shape=(self.filters,), initializer=self.bias_initializer, name="bias",
@@ -738,6 +742,125 @@ class SeparableConv2D(_BaseConv):
         return config
 
 
+# ---------------------------------------------------------------------------- 1D and 3D variants
+@register("Convolution", "Convolution3D")
+class Conv3D(_Conv):
+    """3D convolution over volumes ``(batch, dim1, dim2, dim3, channels)`` (e.g. video or scans).
+
+    Args:
+        filters, kernel_size, strides, padding (``"valid"``/``"same"``), data_format, dilation_rate,
+        groups, activation, use_bias, initializers, regularizers and constraints: as ``Conv2D``, with
+        3 entries per tuple. The kernel is ``(k1, k2, k3, in_channels // groups, filters)``.
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        5-D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)``.
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", data_format=None,
+                 dilation_rate=(1, 1, 1), groups=1, activation=None, use_bias=True, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, groups=groups, activation=activation, use_bias=use_bias,
+                         **kwargs)
+
+
+@register("Convolution", "Convolution1DTranspose")
+class Conv1DTranspose(Conv2DTranspose):
+    """1D transposed convolution over ``(batch, steps, channels)``: upsamples sequences.
+
+    Args:
+        As ``Conv2DTranspose`` with 1 entry per tuple; the kernel is ``(k, filters, in_channels)``.
+
+    Input shape:
+        3-D tensor ``(batch, steps, channels)``.
+
+    Output shape:
+        3-D tensor ``(batch, new_steps, filters)``.
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None, data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+
+@register("Convolution", "Convolution3DTranspose")
+class Conv3DTranspose(Conv2DTranspose):
+    """3D transposed convolution over ``(batch, dim1, dim2, dim3, channels)``: upsamples volumes.
+
+    Args:
+        As ``Conv2DTranspose`` with 3 entries per tuple; the kernel is ``(k1, k2, k3, filters, in)``.
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        5-D tensor ``(batch, new_dim1, new_dim2, new_dim3, filters)``.
+    """
+
+    rank = 3
+
+    def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=(1, 1, 1), **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, output_padding=output_padding,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+
+@register("Convolution")
+class DepthwiseConv1D(DepthwiseConv2D):
+    """Depthwise 1D convolution: each channel of ``(batch, steps, channels)`` convolved with its own
+    ``depth_multiplier`` filters.
+
+    Args:
+        As ``DepthwiseConv2D`` with 1 entry per tuple; the kernel is ``(k, channels, depth_multiplier)``.
+
+    Input shape:
+        3-D tensor ``(batch, steps, channels)``.
+
+    Output shape:
+        3-D tensor ``(batch, new_steps, channels * depth_multiplier)``.
+    """
+
+    rank = 1
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1, data_format=None,
+                 dilation_rate=1, **kwargs):
+        super().__init__(kernel_size, strides=strides, padding=padding, depth_multiplier=depth_multiplier,
+                         data_format=data_format, dilation_rate=dilation_rate, **kwargs)
+
+
+@register("Convolution", "SeparableConvolution1D")
+class SeparableConv1D(SeparableConv2D):
+    """Depthwise separable 1D convolution over ``(batch, steps, channels)``: a depthwise convolution
+    followed by a pointwise (kernel size 1) convolution.
+
+    Args:
+        As ``SeparableConv2D`` with 1 entry per tuple; kernels ``(k, channels, depth_multiplier)`` and
+        ``(1, channels * depth_multiplier, filters)``.
+
+    Input shape:
+        3-D tensor ``(batch, steps, channels)``.
+
+    Output shape:
+        3-D tensor ``(batch, new_steps, filters)``.
+    """
+
+    rank = 1
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 depth_multiplier=1, **kwargs):
+        super().__init__(filters, kernel_size, strides=strides, padding=padding, data_format=data_format,
+                         dilation_rate=dilation_rate, depth_multiplier=depth_multiplier, **kwargs)
+
+
 # Keras's alternative names.
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution2DTranspose, SeparableConvolution2D = Conv2DTranspose, SeparableConv2D
+Convolution3D, Convolution1DTranspose, Convolution3DTranspose = Conv3D, Conv1DTranspose, Conv3DTranspose
+SeparableConvolution1D = SeparableConv1D

@@ -20,9 +20,12 @@ from engine.layers.registry import register
 
 __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D", "GlobalMaxPooling1D",
            "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D",
-           "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D"]
+           "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+           "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D", "MaxPool3D", "AvgPool3D",
+           "GlobalMaxPool3D", "GlobalAvgPool3D"]
 
-_LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
+_LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
+            3: "(batch, dim1, dim2, dim3, channels)"}
 
 
 def _rank_hint(rank, input_shape):
@@ -49,9 +52,9 @@ class _Pooling(Layer):
         self._to_cf = (0, rank + 1) + tuple(range(1, rank + 1))
         self._to_cl = (0,) + tuple(range(2, rank + 2)) + (1,)
         if self.mode == "max":
-            self._pool = F.max_pool1d if rank == 1 else F.max_pool2d
+            self._pool = {1: F.max_pool1d, 2: F.max_pool2d, 3: F.max_pool3d}[rank]
         else:
-            self._pool = F.avg_pool1d if rank == 1 else F.avg_pool2d
+            self._pool = {1: F.avg_pool1d, 2: F.avg_pool2d, 3: F.avg_pool3d}[rank]
         self._pad_cache = {}
         self.built = True
 
@@ -331,3 +334,95 @@ class GlobalAveragePooling2D(_GlobalPooling):
 MaxPool1D, MaxPool2D, AvgPool1D, AvgPool2D = MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D
 GlobalMaxPool1D, GlobalMaxPool2D = GlobalMaxPooling1D, GlobalMaxPooling2D
 GlobalAvgPool1D, GlobalAvgPool2D = GlobalAveragePooling1D, GlobalAveragePooling2D
+
+
+@register("Pooling", "MaxPool3D")
+class MaxPooling3D(_Pooling):
+    """Max pooling over the three spatial axes of ``(batch, dim1, dim2, dim3, channels)`` inputs.
+
+    Args:
+        pool_size: integer or tuple of 3 integers (default 2).
+        strides: integer or tuple of 3 integers; None (default) means ``pool_size``.
+        padding: ``"valid"`` or ``"same"`` (the extra padding at the end, as Keras).
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        5-D tensor ``(batch, pooled_dim1, pooled_dim2, pooled_dim3, channels)``.
+    """
+
+    rank, mode = 3, "max"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+@register("Pooling", "AvgPool3D")
+class AveragePooling3D(_Pooling):
+    """Average pooling over the three spatial axes of ``(batch, dim1, dim2, dim3, channels)`` inputs.
+
+    Args:
+        pool_size: integer or tuple of 3 integers.
+        strides: integer or tuple of 3 integers; None (default) means ``pool_size``.
+        padding: ``"valid"`` or ``"same"`` (as Keras on torch, see the module docstring).
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        5-D tensor ``(batch, pooled_dim1, pooled_dim2, pooled_dim3, channels)``.
+    """
+
+    rank, mode = 3, "average"
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None, name=None, **kwargs):
+        super().__init__(pool_size, strides, padding, data_format, name=name, **kwargs)
+
+
+@register("Pooling", "GlobalMaxPool3D")
+class GlobalMaxPooling3D(_GlobalPooling):
+    """Global max pooling over the three spatial axes of a volume.
+
+    Args:
+        data_format: only ``"channels_last"``.
+        keepdims: whether to keep the pooled axes with length 1 (default False).
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        ``(batch, channels)``; with ``keepdims=True`` ``(batch, 1, 1, 1, channels)``.
+    """
+
+    rank = 3
+
+    def call(self, inputs):
+        return inputs.amax(dim=(1, 2, 3), keepdim=self.keepdims)
+
+
+@register("Pooling", "GlobalAvgPool3D")
+class GlobalAveragePooling3D(_GlobalPooling):
+    """Global average pooling over the three spatial axes of a volume.
+
+    Args:
+        data_format: only ``"channels_last"``.
+        keepdims: whether to keep the pooled axes with length 1 (default False).
+
+    Input shape:
+        5-D tensor ``(batch, dim1, dim2, dim3, channels)``.
+
+    Output shape:
+        ``(batch, channels)``; with ``keepdims=True`` ``(batch, 1, 1, 1, channels)``.
+    """
+
+    rank = 3
+
+    def call(self, inputs):
+        return inputs.mean(dim=(1, 2, 3), keepdim=self.keepdims)
+
+
+MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
+GlobalMaxPool3D, GlobalAvgPool3D = GlobalMaxPooling3D, GlobalAveragePooling3D

@@ -52,6 +52,11 @@ _FILL = {
     "LayerScale": {"init_values": 1e-6, "projection_dim": 64},
     "MultiHeadAttention": {"num_heads": 2, "key_dim": 32},
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": [64], "bias_axes": "c"},
+    "Conv3D": {"filters": 32, "kernel_size": [3, 3, 3]},
+    "Conv1DTranspose": {"filters": 32, "kernel_size": 3},
+    "Conv3DTranspose": {"filters": 32, "kernel_size": [3, 3, 3]},
+    "SeparableConv1D": {"filters": 32, "kernel_size": 3},
+    "DepthwiseConv1D": {"kernel_size": 3},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}

@@ -38,6 +38,32 @@ CASES = [
     ("resizing_pad", lambda L: L.Resizing(4, 4, pad_to_aspect_ratio=True, fill_value=1.0), (2, 8, 6, 3), {}),
     ("center_crop", lambda L: L.CenterCrop(3, 4), (2, 7, 6, 3), {}),
     ("center_crop_upscale", lambda L: L.CenterCrop(9, 8), (2, 7, 6, 3), {}),
+    # 1D and 3D variants of the spatial layers.
+    ("zero_padding1d", lambda L: L.ZeroPadding1D((1, 2)), (2, 5, 3), {}),
+    ("zero_padding3d", lambda L: L.ZeroPadding3D(((1, 0), (0, 2), (1, 1))), (2, 3, 2, 3, 2), {}),
+    ("zero_padding3d_int", lambda L: L.ZeroPadding3D(1), (1, 2, 2, 2, 1), {}),
+    ("cropping1d", lambda L: L.Cropping1D((1, 2)), (2, 6, 3), {}),
+    ("cropping3d", lambda L: L.Cropping3D(((1, 0), (0, 1), (1, 1))), (2, 4, 3, 5, 2), {}),
+    ("upsampling1d", lambda L: L.UpSampling1D(3), (2, 4, 3), {}),
+    ("upsampling3d", lambda L: L.UpSampling3D((1, 2, 3)), (2, 2, 3, 2, 2), {}),
+    ("max_pool3d", lambda L: L.MaxPooling3D(), (2, 4, 5, 4, 3), {}),
+    ("max_pool3d_same", lambda L: L.MaxPooling3D(3, strides=2, padding="same"), (2, 5, 4, 6, 2), {}),
+    ("avg_pool3d", lambda L: L.AveragePooling3D((2, 1, 2)), (2, 4, 3, 4, 3), {}),
+    ("avg_pool3d_same", lambda L: L.AveragePooling3D(2, padding="same"), (2, 5, 4, 3, 2), {}),
+    ("global_max3d", lambda L: L.GlobalMaxPooling3D(), (2, 3, 4, 2, 5), {}),
+    ("global_avg3d_keep", lambda L: L.GlobalAveragePooling3D(keepdims=True), (2, 3, 4, 2, 5), {}),
+    ("conv3d", lambda L: L.Conv3D(4, 3, activation="relu"), (2, 5, 6, 4, 3), {}),
+    ("conv3d_same_strided", lambda L: L.Conv3D(2, (2, 3, 1), strides=2, padding="same"), (2, 5, 6, 4, 3), {}),
+    ("conv3d_groups", lambda L: L.Conv3D(4, 2, groups=2, dilation_rate=(1, 2, 1)), (1, 4, 6, 3, 4), {}),
+    ("conv1d_transpose", lambda L: L.Conv1DTranspose(3, 3, strides=2), (2, 5, 4), {}),
+    ("conv1d_transpose_same", lambda L: L.Conv1DTranspose(3, 4, strides=2, padding="same"), (2, 5, 4), {}),
+    ("conv3d_transpose", lambda L: L.Conv3DTranspose(2, 3, strides=(2, 1, 2)), (2, 3, 4, 3, 3), {}),
+    ("conv3d_transpose_same", lambda L: L.Conv3DTranspose(2, 2, strides=2, padding="same", output_padding=1),
+     (1, 3, 2, 3, 2), {}),
+    ("depthwise1d", lambda L: L.DepthwiseConv1D(3, depth_multiplier=2), (2, 7, 3), {}),
+    ("depthwise1d_same", lambda L: L.DepthwiseConv1D(4, strides=2, padding="same"), (2, 7, 3), {}),
+    ("separable1d", lambda L: L.SeparableConv1D(5, 3, depth_multiplier=2, activation="tanh"), (2, 7, 3), {}),
+    ("separable1d_same", lambda L: L.SeparableConv1D(4, 3, padding="same", dilation_rate=2), (2, 7, 3), {}),
 ]
 
 
@@ -61,7 +87,9 @@ def test_new_layers_are_registered_in_palette_categories():
                       ("GroupNormalization", "Normalization"), ("RMSNormalization", "Normalization"),
                       ("AlphaDropout", "Regularization"), ("SpatialDropout1D", "Regularization"),
                       ("SpatialDropout3D", "Regularization"), ("Normalization", "Preprocessing"),
-                      ("Resizing", "Preprocessing"), ("CenterCrop", "Preprocessing")]:
+                      ("Resizing", "Preprocessing"), ("CenterCrop", "Preprocessing"),
+                      ("Conv3D", "Convolution"), ("SeparableConv1D", "Convolution"), ("Cropping3D", "Convolution"),
+                      ("MaxPooling3D", "Pooling"), ("GlobalAveragePooling3D", "Pooling")]:
         assert registry.category_of(name) == cat, name
 
 
@@ -192,3 +220,10 @@ def test_resizing_and_center_crop_shapes():
         E.Resizing(0, 4)
     out = E.Resizing(3, 3)(torch.randint(0, 255, (1, 6, 6, 1), dtype=torch.uint8))
     assert out.dtype == torch.uint8
+
+
+def test_keras_aliases_resolve_to_the_same_classes(keras):
+    for alias in ("MaxPool3D", "AvgPool3D", "GlobalMaxPool3D", "GlobalAvgPool3D", "Convolution3D",
+                  "Convolution1DTranspose", "Convolution3DTranspose", "SeparableConvolution1D"):
+        assert registry.get_class(alias).__name__ == getattr(keras.layers, alias).__name__
+        assert getattr(E, alias) is registry.get_class(alias)
