@@ -177,7 +177,8 @@ def hostile_document(names, activation, init_class, init_key, init_value, extra_
 
 
 def maybe(strategy):
-    return st.one_of(st.none(), strategy)
+    # Mostly left alone, so that a quarter of the documents still build and all four generators run.
+    return st.one_of(st.none(), st.none(), st.none(), strategy)
 
 
 DOCUMENTS = st.builds(hostile_document, st.lists(maybe(HOSTILE_TEXT), min_size=3, max_size=3),
@@ -234,7 +235,7 @@ def check_all(texts):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
 @given(doc=DOCUMENTS, model_name=HOSTILE_TEXT, dataset=HOSTILE_TEXT, stem=HOSTILE_TEXT)
 def test_generated_code_holds_only_literals_from_the_document(tmp_path_factory, doc, model_name, dataset, stem):
     folder = tmp_path_factory.mktemp("out")
