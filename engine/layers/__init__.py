@@ -22,3 +22,19 @@ from engine.layers.preprocessing import *  # noqa: F401,F403,E402
 def get(class_name):
     """The layer class registered under ``class_name`` (ValueError listing valid names otherwise)."""
     return registry.get_class(class_name)
+
+
+def serialize(layer):
+    """A layer as Keras's config dict (``{"module", "class_name", "config", "registered_name"}``)."""
+    from engine.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(layer)
+
+
+def deserialize(config, custom_objects=None):
+    """A new layer from ``serialize``'s dict; your own classes come from the registry or ``custom_objects``."""
+    from engine.saving.object_registration import CustomObjectScope
+    from engine.saving.serialization import deserialize_layer
+
+    with CustomObjectScope(custom_objects):
+        return deserialize_layer(config)

@@ -7,3 +7,4 @@ __all__ = ["Model", "Functional", "Sequential"]
 
 from engine.saving.serialization import model_from_config, model_from_json  # noqa: E402,F401
 from engine.saving.saving_api import load_model, save_model  # noqa: E402,F401
+from engine.models.cloning import clone_model  # noqa: E402,F401

@@ -35,6 +35,15 @@ class ConfigError(ModelFileError):
 def serialize_layer(layer, with_build_config=True):
     out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
            "registered_name": None}
+    cls = type(layer)
+    if not cls.__module__.startswith("engine.") and not (
+            registry.is_registered(cls.__name__) and registry.get_class(cls.__name__) is cls):
+        # The user's own class: Keras writes its module and registered name ("package>Name").
+        from engine.saving.object_registration import get_registered_name
+
+        registered = get_registered_name(cls)
+        out["module"] = None if cls.__module__ == "__main__" else cls.__module__
+        out["registered_name"] = registered
     from engine.models.model import Model
 
     if isinstance(layer, Model):
@@ -102,10 +111,17 @@ def deserialize_layer(config):
         raise ConfigError(f"The model contains a {name} layer {lname!r}, which stores Python code. Loading it "
                           "would run that code, so it is refused. Rebuild the model without Lambda layers "
                           "(write a Layer subclass and pass it in custom_objects).")
-    custom = _CUSTOM_OBJECTS.get() or {}
+    from engine.saving.object_registration import visible_custom_objects
+
+    # The user's registered classes, custom_object_scope blocks and custom_objects: only what their code
+    # put there, looked up by the file's registered name, then class name.
+    custom = visible_custom_objects(_CUSTOM_OBJECTS.get())
     if not isinstance(name, str):
         raise ConfigError(f"A layer's 'class_name' must be a string. Received: {name!r:.100}")
-    cls = custom.get(name)
+    registered = config.get("registered_name")
+    cls = custom.get(registered) if isinstance(registered, str) else None
+    if cls is None:
+        cls = custom.get(name)
     if cls is not None and not (isinstance(cls, type) and issubclass(cls, Layer)):
         raise ConfigError(f"custom_objects[{name!r}] must be a Layer subclass. Received: {cls!r}")
     if cls is None:
