@@ -116,7 +116,7 @@ class _Namer:
     def __call__(self, name):
         base = as_identifier(name, prefix="l_")
         if keyword.iskeyword(base) or base in _RESERVED or base.startswith("__"):
-            base = base.strip("_") + "_layer"
+            base = as_identifier(base.strip("_") + "_layer", prefix="l_")  # "__0" must not become "0_layer"
         out, i = base, 1
         while out in self.used:
             out, i = f"{base}_{i}", i + 1
