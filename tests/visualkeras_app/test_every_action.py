@@ -264,3 +264,68 @@ def test_every_panel_button_after_a_run_clicks_without_an_exception(qtbot, main_
     for expected in ("Training > Train", "Training > more epochs", "Training > Evaluate", "Code > Copy",
                      "Summary > Copy as text", "Results > Clear"):
         assert expected in names, names
+
+
+@pytest.mark.slow
+def test_every_canvas_context_menu_action_runs_without_an_exception(qtbot, main_window, guard):
+    """Right-click on a node and on a connection (a context-menu event on the canvas, as the mouse sends it),
+    then each action of the menu that opens: none raises, and each does what it says."""
+    from PySide6.QtGui import QContextMenuEvent
+
+    win = main_window
+    menus = []
+
+    def take_popup():  # the menu runs its own event loop: record it and close it, as Escape would
+        popup = QApplication.activePopupWidget()
+        if isinstance(popup, QMenu):
+            menus.append(popup)
+            popup.close()
+
+    closer = QTimer()
+    closer.setInterval(30)
+    closer.timeout.connect(take_popup)
+    closer.start()
+    view, scene = win.view, win.scene
+
+    def right_click(scene_point):
+        pos = view.mapFromScene(scene_point)
+        event = QContextMenuEvent(QContextMenuEvent.Mouse, pos, view.viewport().mapToGlobal(pos))
+        QApplication.sendEvent(view.viewport(), event)
+        qtbot.wait(10)
+        assert menus, f"no menu at {scene_point}"
+        return menus.pop()
+
+    def node_point():
+        node = next(n for n in win.controller.document.nodes.values() if n.class_name == "Conv2D")
+        return node, scene.node_item(node.id).sceneBoundingRect().center()
+
+    done = []
+    load_model(win)
+    labels = [a.text() for a in right_click(node_point()[1]).actions() if not a.isSeparator()]
+    assert labels == ["Duplicate", "Copy", "Delete"]
+    for label in labels:
+        load_model(win)
+        win.controller.set_selection([])  # the right-click selects the node it is on
+        node, point = node_point()
+        before = len(win.controller.document.nodes)
+        guard.current = f"node menu > {label}"
+        act = next(a for a in right_click(point).actions() if a.text() == label)
+        act.trigger()
+        qtbot.wait(20)
+        after = len(win.controller.document.nodes)
+        assert after == {"Duplicate": before + 1, "Copy": before, "Delete": before - 1}[label], label
+        done.append(label)
+
+    load_model(win)
+    edge = next(iter(win.controller.document.edges))
+    item = scene.edge_item(edge)
+    point = item.mapToScene(item.path().pointAtPercent(0.3))
+    guard.current = "connection menu > Delete connection"
+    menu = right_click(point)
+    assert [a.text() for a in menu.actions()] == ["Delete connection"]
+    menu.actions()[0].trigger()
+    qtbot.wait(20)
+    assert edge not in win.controller.document.edges
+    closer.stop()
+    assert not guard.errors, guard.report()
+    assert done == labels
