@@ -57,6 +57,12 @@ _FILL = {
     "Conv3DTranspose": {"filters": 32, "kernel_size": [3, 3, 3]},
     "SeparableConv1D": {"filters": 32, "kernel_size": 3},
     "DepthwiseConv1D": {"kernel_size": 3},
+    "RandomRotation": {"factor": 0.1},
+    "RandomZoom": {"height_factor": 0.1},
+    "RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1},
+    "RandomContrast": {"factor": 0.2},
+    "RandomBrightness": {"factor": 0.2},
+    "RandomCrop": {"height": 224, "width": 224, "seed": 1337},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}

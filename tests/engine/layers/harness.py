@@ -169,8 +169,6 @@ def check_config_against_keras(factory, keras=None):
     """``factory(engine.layers).get_config()`` must have Keras's keys and values (nested objects compared
     by class name and non-None config), and ``from_config`` must rebuild the layer from either config.
     Give the layer an explicit ``name`` in ``factory``. Returns the engine layer."""
-    import copy
-
     import keras as K  # noqa: F811
 
     keras = keras or K
@@ -183,7 +181,18 @@ def check_config_against_keras(factory, keras=None):
         assert _norm_config(e_cfg[key]) == _norm_config(k_cfg[key]), (
             f"config[{key!r}]: engine {e_cfg[key]!r} vs keras {k_cfg[key]!r}")
     for cfg in (e_cfg, k_cfg):
-        rebuilt = type(e_layer).from_config(copy.deepcopy(cfg))
+        rebuilt = type(e_layer).from_config(_plain_copy(cfg))
         assert type(rebuilt) is type(e_layer)
         assert _norm_config(rebuilt.get_config()) == _norm_config(e_cfg)
     return e_layer
+
+
+def _plain_copy(value):
+    """A deep copy of a config with plain lists and dicts (Keras's TrackedList cannot be deep-copied)."""
+    if isinstance(value, dict):
+        return {k: _plain_copy(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return tuple(_plain_copy(v) for v in value)
+    if isinstance(value, list):
+        return [_plain_copy(v) for v in value]
+    return value

@@ -1,0 +1,448 @@
+"""Image augmentation layers: ``RandomFlip``, ``RandomRotation``, ``RandomZoom``, ``RandomTranslation``,
+``RandomContrast``, ``RandomBrightness`` and ``RandomCrop``.
+
+As in Keras, they transform images only in training (``model.fit``, or a direct call, whose
+``training`` defaults to True as Keras's does) and pass them through at inference. Random numbers come
+from ``engine.random`` with Keras's seeding, and the geometric layers use the same affine matrices
+and ``affine_transform``, so a seeded layer produces what Keras's produces.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from engine import backend
+from engine.layers.core import describe
+from engine.layers.layer import Layer, _to_tensor
+from engine.layers.registry import register
+
+__all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
+           "RandomCrop"]
+
+_FILL_MODES = ("reflect", "wrap", "constant", "nearest")
+_INTERPOLATIONS = ("nearest", "bilinear")
+
+
+def _random():
+    from engine import random as engine_random  # engine.random imports engine.ops, which imports layers
+
+    return engine_random
+
+
+class _Augmentation(Layer):
+    """Shared by the augmentation layers: the seed generator, training-only transforms, shapes."""
+
+    def __init__(self, seed=None, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.generator = _random().SeedGenerator(seed)
+        self.data_format = backend.standardize_data_format(data_format)
+        self.supports_masking = False
+        self.built = True
+
+    def _eager_call(self, inputs, *args, training=None, **kwargs):
+        # Keras's call(data, training=True): called directly, the layer augments.
+        inputs = _to_tensor(inputs)
+        return self.call(inputs, *args, training=True if training is None else bool(training), **kwargs)
+
+    def _float(self, images):
+        dtype = backend.torch_dtype(self._dtype)
+        return images if images.dtype == dtype else images.to(dtype)
+
+    @staticmethod
+    def _check_rank(layer, shape):
+        if len(shape) not in (3, 4):
+            raise ValueError(f"{describe(layer)} expects images (batch, height, width, channels) or (height, width, "
+                             f"channels). Received: input shape {tuple(shape)}")
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(self, input_shape)
+        return tuple(input_shape)
+
+    def _uniform(self, shape, minval, maxval):
+        return _random().uniform(shape, minval=minval, maxval=maxval, seed=self.generator)
+
+
+def _symmetric_factor(layer, factor, name, bounds=(-1.0, 1.0)):
+    """Keras's factor argument: a number f gives (-|f|, |f|) clipped to ``bounds``; a pair is sorted."""
+    message = (f"{type(layer).__name__}: the `{name}` argument should be a number (or a list of two numbers) in the "
+               f"range [{bounds[0]}, {bounds[1]}]. Received: {name}={factor!r}")
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2 or factor[0] > bounds[1] or factor[1] < bounds[0]:
+            raise ValueError(message)
+        return tuple(sorted(factor))
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not bounds[0] <= factor <= bounds[1]:
+        raise ValueError(message)
+    factor = abs(factor)
+    return (max(-factor, bounds[0]), factor)
+
+
+class _Geometric(_Augmentation):
+    """Rotation, zoom and translation: an affine transform per image, filled as ``fill_mode`` says."""
+
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0, data_format=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if fill_mode not in _FILL_MODES:
+            raise NotImplementedError(f"Unknown `fill_mode` {fill_mode}. Expected of one {_FILL_MODES}.")
+        if interpolation not in _INTERPOLATIONS:
+            raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {_INTERPOLATIONS}.")
+        self.fill_mode = fill_mode
+        self.interpolation = interpolation
+        self.fill_value = fill_value
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return images
+        self._check_rank(self, tuple(images.shape))
+        single = images.dim() == 3
+        batch = images[None] if single else images
+        matrix = self._matrix(batch.shape[0], batch.shape[1], batch.shape[2]).to(batch.device)
+        from engine.ops import image as image_ops
+
+        out = image_ops.affine_transform(batch, matrix, interpolation=self.interpolation, fill_mode=self.fill_mode,
+                                         fill_value=self.fill_value, data_format=self.data_format)
+        return out[0] if single else out
+
+    def _config(self, **values):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        config.update(values)
+        return config
+
+
+@register("Preprocessing")
+class RandomFlip(_Augmentation):
+    """Flips images horizontally and/or vertically at random in training (each image with probability
+    one half).
+
+    Args:
+        mode: ``"horizontal"``, ``"vertical"`` or ``"horizontal_and_vertical"`` (default; one draw
+            decides both flips of an image, as in Keras).
+        seed: optional int seed.
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input, in the layer's float dtype.
+    """
+
+    _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+
+    def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if mode not in self._MODES:
+            raise ValueError(f"RandomFlip layer {self.name!r} received an unknown mode argument {mode!r}. "
+                             f"Expected one of {self._MODES}.")
+        self.mode = mode
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return images
+        self._check_rank(self, tuple(images.shape))
+        single = images.dim() == 3
+        batch = images[None] if single else images
+        flips = (self._uniform((batch.shape[0], 1, 1, 1), 0.0, 1.0) <= 0.5).to(batch.device)
+        if self.mode in ("horizontal", "horizontal_and_vertical"):
+            batch = torch.where(flips, batch.flip(-2), batch)
+        if self.mode in ("vertical", "horizontal_and_vertical"):
+            batch = torch.where(flips, batch.flip(-3), batch)
+        return batch[0] if single else batch
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "seed": self.seed, "mode": self.mode})
+        return config
+
+
+@register("Preprocessing")
+class RandomRotation(_Geometric):
+    """Rotates images by a random angle in training, about their centre.
+
+    Args:
+        factor: a fraction of a full turn: a float f rotates by an angle in ``[-f * 360, f * 360]``
+            degrees; a pair ``(low, high)`` uses that range.
+        fill_mode: how points outside the image are filled: ``"reflect"`` (default), ``"wrap"``,
+            ``"constant"`` or ``"nearest"``.
+        interpolation: ``"bilinear"`` (default) or ``"nearest"``.
+        seed: optional int seed.
+        fill_value: the value for ``fill_mode="constant"``.
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
+                 data_format=None, **kwargs):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
+                         data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor")
+
+    def _matrix(self, batch, height, width):
+        angle = self._uniform((batch,), self.factor[0] * 360.0, self.factor[1] * 360.0) * (math.pi / 180.0)
+        cx, cy = 0.5 * (width - 1), 0.5 * (height - 1)
+        cos, sin = torch.cos(angle), torch.sin(angle)
+        a0, a1 = cos, -sin
+        b0, b1 = sin, cos
+        a2 = cx - cx * a0 - cy * a1
+        b2 = cy - cx * b0 - cy * b1
+        zeros = torch.zeros_like(angle)
+        return torch.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], dim=1)
+
+    def get_config(self):
+        return self._config(factor=self.factor, fill_mode=self.fill_mode, fill_value=self.fill_value,
+                            interpolation=self.interpolation, seed=self.seed)
+
+
+def _zoom_or_shift_factor(layer, factor, name):
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(f"{type(layer).__name__}: `{name}` must be a number or a pair of numbers in [-1, 1]. "
+                             f"Received: {name}={factor!r}")
+        for f in factor:
+            _in_unit_range(layer, f, name)
+        return tuple(sorted(factor))
+    _in_unit_range(layer, factor, name)
+    return (-abs(factor), abs(factor))
+
+
+def _in_unit_range(layer, value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not -1.0 <= value <= 1.0:
+        raise ValueError(f"{type(layer).__name__}: `{name}` must be a number or a pair of numbers in [-1, 1]. "
+                         f"Received: {name}={value!r}")
+
+
+@register("Preprocessing")
+class RandomZoom(_Geometric):
+    """Zooms images in or out at random in training, about their centre.
+
+    Args:
+        height_factor: a float f zooms the height by a factor in ``[1 - f, 1 + f]`` (negative values
+            zoom in); a pair ``(low, high)`` gives ``[1 + low, 1 + high]``.
+        width_factor: the same for the width; None (default) keeps the aspect ratio.
+        fill_mode, interpolation, seed, fill_value, data_format: as ``RandomRotation``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
+                         data_format=data_format, **kwargs)
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = _zoom_or_shift_factor(self, height_factor, "height_factor")
+        self.width_factor = width_factor
+        if width_factor is not None:
+            self.width_lower, self.width_upper = _zoom_or_shift_factor(self, width_factor, "width_factor")
+
+    def _matrix(self, batch, height, width):
+        hz = self._uniform((batch, 1), 1.0 + self.height_lower, 1.0 + self.height_upper)
+        wz = hz if self.width_factor is None else self._uniform((batch, 1), 1.0 + self.width_lower,
+                                                                1.0 + self.width_upper)
+        zeros = torch.zeros_like(hz)
+        x_offset = (width - 1.0) / 2.0 * (1.0 - wz)
+        y_offset = (height - 1.0) / 2.0 * (1.0 - hz)
+        return torch.cat([wz, zeros, x_offset, zeros, hz, y_offset, zeros, zeros], dim=1)
+
+    def get_config(self):
+        return self._config(height_factor=self.height_factor, width_factor=self.width_factor,
+                            fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
+                            fill_value=self.fill_value)
+
+
+@register("Preprocessing")
+class RandomTranslation(_Geometric):
+    """Shifts images at random in training.
+
+    Args:
+        height_factor: a float f shifts vertically by up to ``f * height`` either way; a pair
+            ``(low, high)`` shifts by ``[low * height, high * height]``.
+        width_factor: the same horizontally.
+        fill_mode, interpolation, seed, fill_value, data_format: as ``RandomRotation``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, data_format=None, **kwargs):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
+                         data_format=data_format, **kwargs)
+        self.height_factor = height_factor
+        self.height_lower, self.height_upper = _zoom_or_shift_factor(self, height_factor, "height_factor")
+        self.width_factor = width_factor
+        self.width_lower, self.width_upper = _zoom_or_shift_factor(self, width_factor, "width_factor")
+
+    def _matrix(self, batch, height, width):
+        dy = self._uniform((batch, 1), self.height_lower, self.height_upper) * height
+        dx = self._uniform((batch, 1), self.width_lower, self.width_upper) * width
+        ones, zeros = torch.ones_like(dx), torch.zeros_like(dx)
+        return torch.cat([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], dim=1)
+
+    def get_config(self):
+        return self._config(height_factor=self.height_factor, width_factor=self.width_factor,
+                            fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
+                            fill_value=self.fill_value)
+
+
+@register("Preprocessing")
+class RandomContrast(_Augmentation):
+    """Scales the contrast of each image by a random factor in training:
+    ``(x - mean) * f + mean`` per channel (mean over height and width), clipped to ``value_range``.
+
+    Args:
+        factor: a float in [0, 1] gives ``f`` in ``[1 - factor, 1 + factor]``; a pair ``(low, high)``
+            gives ``[1 - low, 1 + high]``.
+        value_range: the range of the pixel values (``(0, 255)``).
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(0.0, 1.0))
+        self.value_range = value_range
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        self._check_rank(self, tuple(inputs.shape))
+        shape = (1, 1, 1) if inputs.dim() == 3 else (inputs.shape[0], 1, 1, 1)
+        factor = self._uniform(shape, 1.0 - self.factor[0], 1.0 + self.factor[1]).to(inputs.device)
+        images = self._float(inputs)
+        mean = images.mean(dim=-3, keepdim=True).mean(dim=-2, keepdim=True)
+        out = (images - mean) * factor + mean
+        return torch.clamp(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomBrightness(_Augmentation):
+    """Adds a random brightness offset to each image in training, clipped to ``value_range``.
+
+    Args:
+        factor: a float f in [-1, 1] gives an offset in ``[-f, f]`` times the width of ``value_range``;
+            a pair ``(low, high)`` uses that range.
+        value_range: the range of the pixel values (``(0, 255)``).
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor")
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"RandomBrightness: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        self._check_rank(self, tuple(inputs.shape))
+        shape = (1, 1, 1) if inputs.dim() == 3 else (inputs.shape[0], 1, 1, 1)
+        delta = self._uniform(shape, self.factor[0], self.factor[1]) * (self.value_range[1] - self.value_range[0])
+        images = inputs + delta.to(inputs.dtype).to(inputs.device)
+        return torch.clamp(images, self.value_range[0], self.value_range[1])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomCrop(_Augmentation):
+    """Crops a random ``(height, width)`` window of the images in training (one window per batch, as
+    Keras); images not larger than the window are cropped to its aspect ratio and resized. At
+    inference the images pass through unchanged, as in Keras.
+
+    Args:
+        height, width: the output size.
+        seed: optional int seed (Keras draws one when None).
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        ``(..., height, width, channels)`` in training.
+    """
+
+    def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
+        if seed is None:
+            import random as py_random
+
+            self.seed = py_random.randint(1, int(1e9))  # written in the config, as Keras does
+        for arg, value in (("height", height), ("width", width)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+                raise ValueError(f"RandomCrop: `{arg}` must be a positive integer. Received: {arg}={value!r}")
+        self.height, self.width = int(height), int(width)
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        self._check_rank(self, tuple(inputs.shape))
+        images = self._float(inputs)
+        h, w = images.shape[-3], images.shape[-2]
+        if h > self.height and w > self.width:
+            top = int(self._uniform((), 0.0, float(h - self.height + 1)))
+            left = int(self._uniform((), 0.0, float(w - self.width + 1)))
+        else:
+            crop_h = max(min(h, int(float(w * self.height) / self.width)), 1)
+            crop_w = max(min(w, int(float(h * self.width) / self.height)), 1)
+            top, left = int(float(h - crop_h) / 2), int(float(w - crop_w) / 2)
+        # Keras slices a (height, width) window from the start it computed (clipped by the image's
+        # edges, so a small image keeps everything from the start on) and resizes what remains.
+        out = images[..., top:top + self.height, left:left + self.width, :]
+        if tuple(out.shape[-3:-1]) != (self.height, self.width):
+            from engine.ops import image as image_ops
+
+            out = image_ops.resize(out, (self.height, self.width), data_format=self.data_format)
+        return out
+
+    def compute_output_shape(self, input_shape):
+        self._check_rank(self, input_shape)
+        shape = list(input_shape)
+        shape[-3], shape[-2] = self.height, self.width
+        return tuple(shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "height": self.height, "width": self.width,
+                       "seed": self.seed})
+        return config
