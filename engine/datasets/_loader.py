@@ -425,7 +425,7 @@ def _sha256_of(path):
 
 
 def fetch(url, dest, sha256, expected_size=None):
-    """Downloads ``url`` to ``dest`` atomically, checking its SHA-256.
+    """Downloads ``url`` to ``dest`` atomically, checking its SHA-256 (unless ``sha256`` is None).
 
     The bytes go to a temporary file beside ``dest`` which is renamed onto ``dest`` only once
     the digest matches; on any failure the temporary file is removed. A progress bar goes to
@@ -462,7 +462,7 @@ def fetch(url, dest, sha256, expected_size=None):
         if total is not None and done != total:
             raise DownloadError(f"{url}: the download stopped after {done} of {total} bytes.")
         digest = h.hexdigest()
-        if digest != sha256:
+        if sha256 is not None and digest != sha256:  # None: the caller checks another hash (get_file's md5)
             raise ChecksumError(
                 f"{url}: the downloaded file's SHA-256 is {digest}, expected {sha256}. "
                 "The mirror serves a different or damaged file; nothing was saved."

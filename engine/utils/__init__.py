@@ -13,7 +13,10 @@ from engine.utils.sequence import PyDataset, Sequence
 __all__ = ["to_categorical", "normalize", "Sequence", "PyDataset", "Progbar", "set_random_seed",
            "enable_interactive_logging", "disable_interactive_logging", "is_interactive_logging_enabled",
            "image_dataset_from_directory", "text_dataset_from_directory", "load_img", "img_to_array",
-           "array_to_img", "save_img"]
+           "array_to_img", "save_img", "get_file", "plot_model", "pad_sequences", "split_dataset",
+           "timeseries_dataset_from_array", "register_keras_serializable", "get_custom_objects",
+           "custom_object_scope", "CustomObjectScope", "get_registered_name", "get_registered_object",
+           "serialize_keras_object", "deserialize_keras_object"]
 
 # Image and text folders load on first use (Pillow takes ~0.1 s to import; most engine users never need it).
 _LAZY = {
@@ -23,7 +26,14 @@ _LAZY = {
     "img_to_array": "image_utils",
     "array_to_img": "image_utils",
     "save_img": "image_utils",
+    "get_file": "download_utils",
+    "plot_model": "model_visualization",
+    "pad_sequences": "sequence_utils",
+    "split_dataset": "split_utils",
+    "timeseries_dataset_from_array": "timeseries_dataset_utils",
 }
+# keras.utils also has the saving registry's functions (from engine.saving).
+_LAZY.update({name: "engine.saving" for name in __all__[-8:]})
 
 
 def __getattr__(name):
@@ -32,6 +42,6 @@ def __getattr__(name):
         raise AttributeError(f"module 'engine.utils' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(f"engine.utils.{module}"), name)
+    value = getattr(importlib.import_module(module if "." in module else f"engine.utils.{module}"), name)
     globals()[name] = value
     return value
