@@ -1,5 +1,5 @@
 """Preprocessing layers that run inside a model: ``Rescaling``, ``Normalization`` (with ``adapt``),
-``Resizing`` and ``CenterCrop``."""
+``Resizing``, ``CenterCrop``, ``CategoryEncoding`` and ``Discretization``."""
 from __future__ import annotations
 
 import math
@@ -11,7 +11,7 @@ from engine import backend
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["Rescaling", "Normalization", "Resizing", "CenterCrop"]
+__all__ = ["Rescaling", "Normalization", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization"]
 
 
 def _serialize_number(value):
@@ -427,3 +427,169 @@ class CenterCrop(Layer):
         config = super().get_config()
         config.update({"data_format": self.data_format, "height": self.height, "width": self.width})
         return config
+
+
+# ---------------------------------------------------------------------------- categorical encodings
+def _encode_categorical(inputs, output_mode, depth, dtype, count_weights=None):
+    """Keras's ``encode_categorical_inputs``: integer ids to int, one-hot, multi-hot or count vectors."""
+    dtype = backend.torch_dtype(dtype)
+    if output_mode == "int":
+        return inputs.to(dtype)
+    if inputs.dim() == 0:
+        inputs = inputs.unsqueeze(-1)
+    ids = inputs.long()
+    if output_mode == "one_hot":
+        if ids.dim() > 1 and ids.shape[-1] == 1:
+            ids = ids.squeeze(-1)
+        return torch.nn.functional.one_hot(ids, depth).to(dtype)
+    one_hot = torch.nn.functional.one_hot(ids, depth)
+    axis = 1 if ids.dim() > 1 else 0
+    if output_mode == "multi_hot":
+        return one_hot.amax(dim=axis).to(dtype)
+    counts = one_hot.to(dtype if count_weights is None else count_weights.dtype)
+    if count_weights is not None:
+        counts = counts * count_weights.unsqueeze(-1)
+    return counts.sum(dim=axis)
+
+
+@register("Preprocessing")
+class CategoryEncoding(Layer):
+    """Encodes integer ids (``0 <= id < num_tokens``) as one-hot, multi-hot or count vectors.
+
+    Args:
+        num_tokens: the number of ids, the size of the output's last axis.
+        output_mode: ``"multi_hot"`` (default; ``"binary"`` is accepted), ``"one_hot"`` or ``"count"``.
+        sparse: must be False (torch outputs are dense).
+
+    Call arguments:
+        inputs: integer ids, ``(batch,)`` or ``(batch, n)``.
+        count_weights: with ``"count"``, a weight per id (same shape as ``inputs``).
+
+    Output shape:
+        ``(batch, num_tokens)``; ``"one_hot"`` on ``(batch, n)`` with n > 1 gives ``(batch, n, num_tokens)``.
+    """
+
+    def __init__(self, num_tokens=None, output_mode="multi_hot", sparse=False, **kwargs):
+        super().__init__(**kwargs)
+        if output_mode == "binary":
+            output_mode = "multi_hot"
+        if output_mode not in ("count", "one_hot", "multi_hot"):
+            raise ValueError(f"Unknown arg for output_mode: {output_mode}")
+        if num_tokens is None:
+            raise ValueError("num_tokens must be set to use this layer. If the number of tokens is not known "
+                             "beforehand, compute it from your data (the largest id + 1).")
+        if isinstance(num_tokens, bool) or not isinstance(num_tokens, (int, np.integer)) or num_tokens < 1:
+            raise ValueError(f"`num_tokens` must be >= 1. Received: num_tokens={num_tokens}.")
+        if sparse:
+            raise ValueError("CategoryEncoding: sparse=True is not supported by the engine (torch outputs are "
+                             "dense). Use sparse=False.")
+        self.num_tokens = int(num_tokens)
+        self.output_mode = output_mode
+        self.sparse = False
+        self.built = True
+
+    def call(self, inputs, count_weights=None):
+        if count_weights is not None:
+            if self.output_mode != "count":
+                raise ValueError("`count_weights` is not used when `output_mode` is not `'count'`. "
+                                 f"Received `count_weights={count_weights}`.")
+            count_weights = torch.as_tensor(count_weights, dtype=backend.torch_dtype(self._dtype))
+        return _encode_categorical(inputs, self.output_mode, self.num_tokens, self._dtype, count_weights)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if not input_shape:
+            return (self.num_tokens,)
+        if self.output_mode == "one_hot" and (input_shape[-1] != 1 or len(input_shape) == 1):
+            return input_shape + (self.num_tokens,)
+        return input_shape[:-1] + (self.num_tokens,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"num_tokens": self.num_tokens, "output_mode": self.output_mode})
+        return config
+
+
+@register("Preprocessing")
+class Discretization(Layer):
+    """Buckets numbers by ``bin_boundaries``: bucket i holds ``boundaries[i-1] <= x < boundaries[i]``.
+
+    Args:
+        bin_boundaries: the sorted boundaries (n boundaries make n + 1 buckets).
+        num_bins: kept for configs written after Keras's ``adapt`` (which the engine does not
+            implement: Keras's approximate quantiles would give other boundaries); give
+            ``bin_boundaries`` instead, e.g. ``numpy.quantile`` of your data.
+        epsilon: Keras's quantile error for ``adapt``; kept in the config.
+        output_mode: ``"int"`` (bucket ids, int32), ``"one_hot"``, ``"multi_hot"`` or ``"count"``.
+        sparse: must be False.
+
+    Output shape:
+        As the input for ``"int"``; otherwise with a last axis of ``len(bin_boundaries) + 1``.
+    """
+
+    def __init__(self, bin_boundaries=None, num_bins=None, epsilon=0.01, output_mode="int", sparse=False,
+                 dtype=None, name=None, **kwargs):
+        kwargs.pop("trainable", None)
+        super().__init__(name=name, dtype=dtype, **kwargs)
+        if output_mode not in ("int", "one_hot", "multi_hot", "count"):
+            raise ValueError(f"Discretization: unknown output_mode {output_mode!r}. Expected one of 'int', "
+                             "'one_hot', 'multi_hot', 'count'.")
+        if sparse:
+            raise ValueError("Discretization: sparse=True is not supported by the engine (torch outputs are dense).")
+        if num_bins is not None and num_bins < 0:
+            raise ValueError(f"`num_bins` must be greater than or equal to 0. Received: `num_bins={num_bins}`")
+        if num_bins is not None and bin_boundaries is not None:
+            raise ValueError("Both `num_bins` and `bin_boundaries` should not be set. Received: "
+                             f"`num_bins={num_bins}` and `bin_boundaries={bin_boundaries}`")
+        if num_bins is None and bin_boundaries is None:
+            raise ValueError("You need to set either `num_bins` or `bin_boundaries`.")
+        self.bin_boundaries = None if bin_boundaries is None else list(bin_boundaries)
+        self.num_bins = num_bins
+        self.epsilon = epsilon
+        self.output_mode = output_mode
+        self.sparse = False
+        self.built = True
+
+    @property
+    def output_dtype(self):
+        return self._dtype if self.output_mode != "int" else "int32"
+
+    def call(self, inputs):
+        if self.bin_boundaries is None:
+            raise ValueError("Discretization needs `bin_boundaries` (the engine has no adapt(); compute them, "
+                             "e.g. with numpy.quantile, and pass bin_boundaries=...).")
+        x = inputs if inputs.is_floating_point() else inputs.to(backend.torch_dtype(backend.floatx()))
+        edges = torch.as_tensor(self.bin_boundaries, dtype=x.dtype, device=x.device)
+        ids = torch.bucketize(x, edges, right=True)  # x == boundary goes to the upper bucket, as digitize
+        return _encode_categorical(ids, self.output_mode, len(self.bin_boundaries) + 1, self.output_dtype)
+
+    def compute_output_dtype(self, input_dtype):
+        return self.output_dtype
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        if self.output_mode == "int":
+            return input_shape
+        depth = len(self.bin_boundaries) + 1 if self.bin_boundaries is not None else self.num_bins
+        if self.output_mode == "one_hot":
+            if input_shape and input_shape[-1] == 1 and len(input_shape) > 1:
+                return input_shape[:-1] + (depth,)
+            return input_shape + (depth,)
+        if len(input_shape) >= 2:
+            return (input_shape[0],) + input_shape[2:] + (depth,)
+        return (depth,)
+
+    def get_config(self):
+        return {"bin_boundaries": self.bin_boundaries, "num_bins": self.num_bins, "epsilon": self.epsilon,
+                "output_mode": self.output_mode, "sparse": self.sparse, "name": self.name, "dtype": self.dtype}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.get("bin_boundaries") is not None and config.get("num_bins") is not None:
+            # Written after Keras's adapt(): both are set; the boundaries are what counts.
+            boundaries = config.pop("bin_boundaries")
+            layer = cls(**config)
+            layer.bin_boundaries = list(boundaries)
+            return layer
+        return cls(**config)

@@ -63,6 +63,8 @@ _FILL = {
     "RandomContrast": {"factor": 0.2},
     "RandomBrightness": {"factor": 0.2},
     "RandomCrop": {"height": 224, "width": 224, "seed": 1337},
+    "CategoryEncoding": {"num_tokens": 10},
+    "Discretization": {"bin_boundaries": [0.0, 1.0]},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}

@@ -227,3 +227,57 @@ def test_keras_aliases_resolve_to_the_same_classes(keras):
                   "Convolution1DTranspose", "Convolution3DTranspose", "SeparableConvolution1D"):
         assert registry.get_class(alias).__name__ == getattr(keras.layers, alias).__name__
         assert getattr(E, alias) is registry.get_class(alias)
+
+
+# ---------------------------------------------------------------------------- categorical preprocessing
+CATEGORICAL = [
+    ("multi_hot", lambda L: L.CategoryEncoding(6), (4, 3), "int64"),
+    ("one_hot", lambda L: L.CategoryEncoding(6, output_mode="one_hot"), (4, 1), "int64"),
+    ("one_hot_seq", lambda L: L.CategoryEncoding(6, output_mode="one_hot"), (4, 3), "int64"),
+    ("count", lambda L: L.CategoryEncoding(6, output_mode="count"), (4, 5), "int32"),
+    ("disc_int", lambda L: L.Discretization(bin_boundaries=[-1.0, 0.0, 0.5]), (4, 3), "float32"),
+    ("disc_one_hot", lambda L: L.Discretization(bin_boundaries=[0.0, 1.0], output_mode="one_hot"), (5, 1),
+     "float32"),
+    ("disc_multi_hot", lambda L: L.Discretization(bin_boundaries=[-0.5, 0.5], output_mode="multi_hot"), (4, 3),
+     "float32"),
+    ("disc_count", lambda L: L.Discretization(bin_boundaries=[0.0], output_mode="count"), (4, 3), "float32"),
+]
+
+
+@pytest.mark.parametrize("factory,shape,dtype", [c[1:] for c in CATEGORICAL], ids=[c[0] for c in CATEGORICAL])
+def test_categorical_layers_match_keras(keras, factory, shape, dtype):
+    values = None
+    if dtype == "float32":  # values on the boundaries too: they belong to the upper bucket
+        values = np.random.default_rng(0).choice([-1.0, -0.7, 0.0, 0.3, 0.5, 1.0, 2.0], size=shape).astype("float32")
+    layer = check_against_keras(factory, shape, keras=keras, input_dtype=dtype, int_range=(0, 6), check_grads=False,
+                                input_values=values)
+    e, k = factory(E), factory(keras.layers)
+    x = torch.tensor(values if values is not None else np.random.default_rng(1).integers(0, 6, shape).astype(dtype))
+    assert e(x).dtype == k(x).dtype
+    assert layer.compute_output_shape(shape) == tuple(k.compute_output_shape(shape))
+
+
+@pytest.mark.parametrize("factory", [c[1] for c in CATEGORICAL], ids=[c[0] for c in CATEGORICAL])
+def test_categorical_configs_match_keras(keras, factory):
+    def named(L):
+        layer = factory(L)
+        layer.name = "probe"
+        return layer
+    check_config_against_keras(named, keras=keras)
+
+
+def test_count_weights_and_adapted_discretization_config(keras):
+    ids = torch.tensor([[0, 1, 1], [2, 2, 2]])
+    w = torch.tensor([[0.5, 1.0, 2.0], [1.0, 1.0, 0.25]])
+    np.testing.assert_allclose(E.CategoryEncoding(3, output_mode="count")(ids, count_weights=w).numpy(),
+                               keras.layers.CategoryEncoding(3, output_mode="count")(ids, count_weights=w).numpy())
+    # A rank-1 input is one sample: one vector of num_tokens.
+    x1 = torch.tensor([0, 3, 3, 5])
+    np.testing.assert_array_equal(E.CategoryEncoding(6)(x1).numpy(), keras.layers.CategoryEncoding(6)(x1).numpy())
+    # A config written after Keras's adapt() holds both num_bins and the learned boundaries (Keras's adapt
+    # needs TensorFlow here, so the config is written as adapt leaves it).
+    config = dict(keras.layers.Discretization(bin_boundaries=[9.5, 19.5], name="d").get_config(), num_bins=3)
+    k = keras.layers.Discretization.from_config(dict(config))
+    e = E.Discretization.from_config(dict(config))
+    x = torch.tensor(np.arange(-2, 33, dtype="float32"))
+    np.testing.assert_array_equal(e(x).numpy(), k(x).numpy())
