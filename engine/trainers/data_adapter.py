@@ -106,10 +106,15 @@ def unpack(data):
     return data, None, None
 
 
+def is_restartable(x):
+    """A torch ``DataLoader`` (or another re-iterable batch source): each ``iter()`` is a new pass."""
+    return isinstance(x, torch.utils.data.DataLoader)
+
+
 def is_generator_like(x):
     from engine.utils import Sequence
 
-    return isinstance(x, Sequence) or inspect.isgenerator(x) or (
+    return isinstance(x, Sequence) or inspect.isgenerator(x) or is_restartable(x) or (
         hasattr(x, "__next__") and not isinstance(x, (np.ndarray, torch.Tensor))) or (
         hasattr(x, "__iter__") and hasattr(x, "__len__") and hasattr(x, "__getitem__")
         and not isinstance(x, (np.ndarray, torch.Tensor, list, tuple, dict)))
@@ -154,10 +159,19 @@ class GeneratorBatches:
         self.data, self.device, self.shuffle = data, device, shuffle
         self.order_sync = None  # under torchrun: makes every process use rank 0's shuffled order
         self.is_sequence = isinstance(data, Sequence) or (hasattr(data, "__getitem__") and hasattr(data, "__len__"))
+        # A DataLoader: every epoch is a new pass over it (its own sampler shuffles, as in Keras).
+        self.restartable = not self.is_sequence and is_restartable(data)
         if self.is_sequence:
             self.steps = min(steps, len(data)) if steps else len(data)
+        elif self.restartable:
+            try:
+                n = len(data)
+            except TypeError:  # an IterableDataset without a length
+                n = None
+            self.steps = min(steps, n) if steps and n is not None else (steps or n)
         else:
             self.steps = steps
+            self._steps_given = steps is not None  # (else steps is what the first pass counted)
             self._it = iter(data)
 
     def __len__(self):
@@ -181,12 +195,18 @@ class GeneratorBatches:
             if hasattr(self.data, "on_epoch_end"):
                 self.data.on_epoch_end()
             return
+        if self.restartable:
+            for step, batch in enumerate(self.data):
+                if self.steps is not None and step >= self.steps:
+                    break
+                yield self._prepare(step, batch)
+            return
         step = 0
         while self.steps is None or step < self.steps:
             try:
                 batch = next(self._it)
             except StopIteration:
-                if self.steps is not None and step < self.steps:
+                if self.steps is not None and step < self.steps and self._steps_given:
                     import warnings
 
                     warnings.warn(f"The data generator ran out after {step} batches of the {self.steps} "

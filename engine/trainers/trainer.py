@@ -448,7 +448,7 @@ class Trainer:
             if first is None:
                 raise DataError("The data generator yielded no batches.")
             _, x0, y0, _ = first
-            if not batches.is_sequence:
+            if not batches.is_sequence and not getattr(batches, "restartable", False):
                 # The first batch was consumed: feed it back in front of the rest.
                 batches = _Prepend(batches, first)
         dev = self._prepare(x0)
@@ -561,6 +561,12 @@ class Trainer:
                     if self.stop_training:
                         break
                 if not steps_run and not self.stop_training:
+                    if epoch > initial_epoch and isinstance(train, (da.GeneratorBatches, _Prepend)):
+                        # A generator used up by the earlier epochs: Keras stops training with this warning.
+                        warnings.warn("Your input ran out of data; interrupting training. Make sure that your "
+                                      "dataset or generator can generate at least `steps_per_epoch * epochs` "
+                                      "batches.", UserWarning, stacklevel=2)
+                        break
                     # Keras refuses it too: an epoch without a batch would report a loss of 0 as a result.
                     raise DataError("fit() received no data: the training set is empty (0 samples or 0 steps).")
                 logs = self._end_epoch(epoch, val, validation_freq, cbs, ctx)
