@@ -20,7 +20,8 @@ from engine.layers.layer import Layer
 from engine.layers.node import is_symbolic
 from engine.layers.registry import register
 
-__all__ = ["EinsumDense", "MultiHeadAttention", "Attention", "AdditiveAttention"]
+__all__ = ["EinsumDense", "MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention", "Attention",
+           "AdditiveAttention"]
 
 
 # ---------------------------------------------------------------------------- EinsumDense
@@ -480,6 +481,131 @@ class MultiHeadAttention(Layer):
             "seed": self.seed,
         })
         return config
+
+
+@register("Attention", "GroupQueryAttention")
+class GroupedQueryAttention(MultiHeadAttention):
+    """Grouped-query attention (Ainslie et al., 2023), as ``keras.layers.GroupQueryAttention``: the
+    ``num_query_heads`` query heads share ``num_key_value_heads`` key/value heads (each key/value head
+    serves ``num_query_heads // num_key_value_heads`` query heads).
+
+    Args:
+        head_dim: size of each head.
+        num_query_heads: number of query heads.
+        num_key_value_heads: number of key and value heads; must divide ``num_query_heads``.
+        dropout, use_bias, use_gate, sliding_window, initializers, regularizers, constraints, seed:
+            as ``MultiHeadAttention``.
+
+    Call arguments:
+        query ``(B, T, dim)``, value ``(B, S, dim)``, key (optional), query_mask, value_mask, key_mask,
+        attention_mask, return_attention_scores, training, use_causal_mask.
+
+    Output shape:
+        ``(B, T, dim)``.
+    """
+
+    # Keras's class is GroupedQueryAttention (its weights live under grouped_query_attention/_query_dense/...)
+    # but files name it by its export, GroupQueryAttention.
+    _keras_class_name = "GroupQueryAttention"
+
+    def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
+                 sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, use_gate=False, seed=None, **kwargs):
+        num_query_heads = positive_int("num_query_heads", num_query_heads)
+        num_key_value_heads = positive_int("num_key_value_heads", num_key_value_heads)
+        if num_query_heads % num_key_value_heads:
+            raise ValueError("`num_query_heads` must be divisible by `num_key_value_heads`.")
+        super().__init__(num_heads=num_query_heads, key_dim=head_dim, dropout=dropout, use_bias=use_bias,
+                         use_gate=use_gate, sliding_window=sliding_window, kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer, kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer, activity_regularizer=activity_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint, seed=seed, **kwargs)
+        self.head_dim = self.key_dim
+        self.num_query_heads = num_query_heads
+        self.num_key_value_heads = num_key_value_heads
+        self.num_repeats = num_query_heads // num_key_value_heads
+
+    def _dense(self, equation, output_shape, bias_axes, name, activation=None):
+        return EinsumDense(equation, output_shape=output_shape, bias_axes=bias_axes if self.use_bias else None,
+                           activation=activation, **self._common(name))
+
+    def build(self, input_shape):
+        query_shape, value_shape = tuple(input_shape[0]), tuple(input_shape[1])
+        key_shape = tuple(input_shape[2]) if len(input_shape) > 2 else value_shape
+        self.feature_dim = query_shape[-1]
+        h, q, kv = self.head_dim, self.num_query_heads, self.num_key_value_heads
+        self._query_dense = self._dense("bqm,muh->bquh", (None, q, h), "uh", "query")
+        self._query_dense.build(query_shape)
+        self._key_dense = self._dense("bkm,mvh->bkvh", (None, kv, h), "vh", "key")
+        self._key_dense.build(key_shape)
+        if self.use_gate:
+            self._gate_dense = self._dense("bqm,muh->bquh", (None, q, h), "uh", "gate", activation="sigmoid")
+            self._gate_dense.build(query_shape)
+        self._value_dense = self._dense("bkm,mvh->bkvh", (None, kv, h), "vh", "value")
+        self._value_dense.build(value_shape)
+        self._softmax = Softmax(axis=-1, name="softmax")
+        self._dropout_layer = Dropout(rate=self.dropout, seed=self.seed, name="dropout")
+        self._output_dense = self._dense("bquh,uhm->bqm", (None, self.feature_dim), "m", "attention_output")
+        self._output_dense.build((None, None, q, h))
+        self.built = True
+
+    def call(self, inputs, mask=None, query_mask=None, value_mask=None, key_mask=None, attention_mask=None,
+             return_attention_scores=False, training=False, use_causal_mask=False):
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) > 2 else value
+        if mask is not None:  # masks of the inputs, from a model
+            masks = list(mask) + [None] * 3
+            query_mask = masks[0] if query_mask is None else query_mask
+            value_mask = masks[1] if value_mask is None else value_mask
+        attention_mask = self._attention_mask(query, value, query_mask, value_mask, key_mask, attention_mask,
+                                              use_causal_mask)
+        gate = self._gate_dense(query) if self.use_gate else None
+        q = self._query_dense(query)
+        k = torch.repeat_interleave(self._key_dense(key), self.num_repeats, dim=2)
+        v = torch.repeat_interleave(self._value_dense(value), self.num_repeats, dim=2)
+        if self.dropout == 0 and not return_attention_scores:
+            out = self._fused_attention(q, k, v, attention_mask)
+            return self._output_dense(out if gate is None else out * gate)
+        scores = torch.einsum("bquh,bkuh->buqk", q * (1.0 / math.sqrt(float(self.head_dim))), k)
+        if attention_mask is not None:
+            while attention_mask.dim() < scores.dim():
+                attention_mask = attention_mask.unsqueeze(-3)
+        probs = self._softmax(scores, mask=attention_mask)
+        dropped = self._dropout_layer(probs, training=training) if self.dropout > 0 else probs
+        out = torch.einsum("buqk,bkuh->bquh", dropped, v)
+        out = self._output_dense(out if gate is None else out * gate)
+        return [out, probs] if return_attention_scores else out
+
+    def compute_output_shape(self, input_shape):
+        query_shape, value_shape = tuple(input_shape[0]), tuple(input_shape[1])
+        if self._return_scores_symbolic:
+            return [query_shape, (query_shape[0], self.num_query_heads, query_shape[1], value_shape[1])]
+        return query_shape
+
+    def get_config(self):
+        config = Layer.get_config(self)
+        config.update({
+            "head_dim": self.head_dim,
+            "num_query_heads": self.num_query_heads,
+            "num_key_value_heads": self.num_key_value_heads,
+            "use_bias": self.use_bias,
+            "use_gate": self.use_gate,
+            "sliding_window": self.sliding_window,
+            "dropout": self.dropout,
+            "kernel_initializer": initializers.serialize(self.kernel_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(self.mha_activity_regularizer),
+            "kernel_constraint": constraints.serialize(self.kernel_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+            "seed": self.seed,
+        })
+        return config
+
+
+GroupQueryAttention = GroupedQueryAttention
 
 
 # ---------------------------------------------------------------------------- Attention / AdditiveAttention

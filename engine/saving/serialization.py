@@ -33,8 +33,9 @@ class ConfigError(ModelFileError):
 
 
 def serialize_layer(layer, with_build_config=True):
-    out = {"module": "keras.layers", "class_name": type(layer).__name__, "config": layer.get_config(),
-           "registered_name": None}
+    # (_keras_class_name: where Keras exports a class under another name than its own.)
+    out = {"module": "keras.layers", "class_name": getattr(type(layer), "_keras_class_name", type(layer).__name__),
+           "config": layer.get_config(), "registered_name": None}
     cls = type(layer)
     if not cls.__module__.startswith("engine.") and not (
             registry.is_registered(cls.__name__) and registry.get_class(cls.__name__) is cls):

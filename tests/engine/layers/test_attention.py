@@ -190,3 +190,57 @@ def test_attention_scores_and_symbolic_shapes():
     for name in ("MultiHeadAttention", "Attention", "AdditiveAttention"):
         assert registry.category_of(name) == "Attention"
     assert registry.category_of("EinsumDense") == "Core"
+
+
+# ---------------------------------------------------------------------------- GroupQueryAttention
+GQA_CASES = [
+    (dict(head_dim=3, num_query_heads=4, num_key_value_heads=2), (2, 4, 5), (2, 6, 7), None, {}, True),
+    (dict(head_dim=2, num_query_heads=4, num_key_value_heads=1, use_bias=False), (2, 4, 5), (2, 6, 5), (2, 6, 3),
+     {}, False),
+    (dict(head_dim=3, num_query_heads=2, num_key_value_heads=2, use_gate=True), (2, 5, 4), (2, 5, 4), None,
+     dict(use_causal_mask=True), False),
+    (dict(head_dim=2, num_query_heads=6, num_key_value_heads=3, sliding_window=2), (2, 5, 4), (2, 5, 4), None,
+     {}, True),
+]
+
+
+@pytest.mark.parametrize("kwargs,qs,vs,ks,call,scores", GQA_CASES)
+def test_group_query_attention_matches_keras(keras, kwargs, qs, vs, ks, call, scores):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype("float32") for s in (qs, vs) + ((ks,) if ks else ())]
+    e, kl = E.GroupQueryAttention(**kwargs), keras.layers.GroupQueryAttention(**kwargs)
+    e(*[torch.tensor(a) for a in arrays[:2]], **({"key": torch.tensor(arrays[2])} if ks else {}))
+    kl(*[torch.tensor(a) for a in arrays[:2]], **({"key": torch.tensor(arrays[2])} if ks else {}))
+    assert [w.keras_name for w in e.weights] == [w.name for w in kl.weights]
+    e.set_weights([w + rng.uniform(-0.3, 0.3, w.shape).astype("float32") for w in e.get_weights()])
+    kl.set_weights(e.get_weights())
+    qm = np.ones(qs[:2], bool)
+    qm[0, -1] = False
+    vm = np.ones(vs[:2], bool)
+    vm[1, 0] = False
+    masks = dict(query_mask=torch.tensor(qm), value_mask=torch.tensor(vm))
+    kw = dict(call, return_attention_scores=scores, **masks, **({"key": None} if not ks else {}))
+    kw.pop("key", None)
+    ins = [torch.tensor(a) for a in arrays]
+    a = e(*ins[:2], **({"key": ins[2]} if ks else {}), **kw)
+    b = kl(*ins[:2], **({"key": ins[2]} if ks else {}), **kw)
+    for x, y in zip(a if scores else [a], b if scores else [b]):
+        np.testing.assert_allclose(x.detach().numpy(), y.detach().numpy(), atol=1e-5)
+
+
+def test_group_query_attention_config_and_files(keras, tmp_path):
+    check_config_against_keras(lambda L: L.GroupQueryAttention(4, 4, 2, dropout=0.1, name="g"), keras=keras)
+    assert registry.get_class("GroupedQueryAttention") is E.GroupQueryAttention
+
+    def build(lib):
+        inp = lib.Input(shape=(5, 8))
+        return lib.Model(inp, lib.layers.GroupQueryAttention(4, 4, 2, name="gqa")(inp, inp))
+
+    x = np.random.default_rng(0).standard_normal((2, 5, 8)).astype("float32")
+    e = build(engine)
+    e.save(str(tmp_path / "e.keras"))
+    k = keras.models.load_model(str(tmp_path / "e.keras"))
+    np.testing.assert_allclose(k.predict(x, verbose=0), e.predict(x, verbose=0), atol=1e-5)
+    k.save(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(engine.models.load_model(str(tmp_path / "k.keras")).predict(x, verbose=0),
+                               e.predict(x, verbose=0), atol=1e-5)
