@@ -141,12 +141,17 @@ def test_kill_9_during_saves_never_mixes_two_saves(tmp_path, kind):
     rng = random.Random(18)
     seen = set()
     for _ in range(KILLS):
+        errors = open(tmp_path / "saver.err", "w+")
         proc = subprocess.Popen([sys.executable, str(script), kind, str(path)], env=env, stdout=subprocess.PIPE,
-                                text=True)
-        assert proc.stdout.readline().strip() == "ready"
+                                stderr=errors, text=True)
+        if proc.stdout.readline().strip() != "ready":
+            proc.wait()
+            errors.seek(0)
+            pytest.fail(f"the saving process did not start:\n{errors.read()[-3000:]}")
         time.sleep(rng.uniform(0.05, 0.6))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        errors.close()
         seen.add(which(load_project(path)))
     weights = [n for n in os.listdir(path.parent) if ".weights." in n and n.endswith(".h5")]
     assert len(weights) <= 1 + KILLS  # at most one leftover per kill, removed by the next save
