@@ -27,7 +27,8 @@ class ErrorDialogHook:
 
     Args:
         previous: the hook to call first (default: the one installed now).
-        parent: a callable returning the dialog's parent widget (default: the active window).
+        parent: a callable returning the dialog's parent widget (default: none, an application-modal dialog;
+            not the active window, which may be a widget about to be deleted).
 
     Attributes:
         shown: how many dialogs were shown (one at a time: an error while one is open is only printed).
@@ -59,7 +60,7 @@ class ErrorDialogHook:
         app = QApplication.instance()
         if app is None:
             return
-        parent = self.parent() if self.parent is not None else app.activeWindow()
+        parent = self.parent() if self.parent is not None else None
         box = QMessageBox(QMessageBox.Critical, TITLE, describe(exc_type, exc, tb), QMessageBox.Ok, parent)
         box.setObjectName("unhandled_error_dialog")
         box.setDetailedText("".join(traceback.format_exception(exc_type, exc, tb)))
@@ -69,7 +70,10 @@ class ErrorDialogHook:
             box.exec()
         finally:
             self._open = False
-            box.deleteLater()
+            try:
+                box.deleteLater()
+            except RuntimeError:  # its parent went while it was open, and took it along
+                pass
 
 
 def install(parent=None) -> ErrorDialogHook:
