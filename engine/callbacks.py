@@ -1107,3 +1107,318 @@ class TerminateOnNaN(Callback):
                 )
             io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class BackupAndRestore(Callback):
+    """Backs up the weights, the optimizer's state and the epoch reached to ``backup_dir`` during
+    ``fit``, so that a ``fit`` interrupted (a crash, a killed job) and started again with the same
+    callback resumes from the last backup instead of from scratch, as Keras's callback does.
+
+    The files are Keras's: ``latest.weights.h5`` and ``training_metadata.json`` (``{"epoch", "batch"}``);
+    each is written to a temporary file first and renamed, so a kill never leaves a half-written backup.
+
+    Args:
+        backup_dir: the folder of the backup (created when missing).
+        save_freq: ``"epoch"`` (after every epoch), an int (every that many batches) or False (only
+            restore).
+        delete_checkpoint: delete the backup when ``fit`` finishes normally.
+        double_checkpoint: also keep the previous backup (``*.bkp``), used if the latest cannot be read.
+    """
+
+    def __init__(self, backup_dir, save_freq="epoch", delete_checkpoint=True, double_checkpoint=False):
+        super().__init__()
+        if not backup_dir:
+            raise ValueError("Empty `backup_dir` argument passed")
+        if save_freq != "epoch" and save_freq is not False and (not isinstance(save_freq, int) or save_freq <= 0):
+            raise ValueError(f"Invalid value for argument `save_freq`. Received: save_freq={save_freq}. "
+                             "Expected either 'epoch' or an integer value.")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.delete_checkpoint = delete_checkpoint
+        self.double_checkpoint = double_checkpoint
+        self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
+        self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
+        self._prev_weights_path = self._weights_path + ".bkp"
+        self._prev_training_metadata_path = self._training_metadata_path + ".bkp"
+        self._current_epoch = 0
+        self._last_batch_seen = 0
+        self._batches_seen_since_last_saving = 0
+
+    def _needs_train_batch_logs(self):
+        return isinstance(self.save_freq, int) and self.save_freq is not False
+
+    def on_train_begin(self, logs=None):
+        from engine.saving import ModelFileError
+
+        try:
+            self._load_model()
+        except (OSError, ModelFileError):
+            if not os.path.exists(self._prev_weights_path):
+                raise
+            # The latest backup cannot be read (a damaged disk...): fall back to the one before it.
+            import shutil
+
+            shutil.copyfile(self._prev_weights_path, self._weights_path)
+            if os.path.exists(self._prev_training_metadata_path):
+                shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
+            elif os.path.exists(self._training_metadata_path):
+                os.remove(self._training_metadata_path)
+            self._load_model()
+
+    def _load_model(self):
+        import json
+
+        model = self.model
+        if not model.built:
+            raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
+                             f"`fit()`. Model {model.name!r} is unbuilt. You can build it beforehand by calling it "
+                             "on a batch of data.")
+        if os.path.exists(self._weights_path):
+            optimizer = getattr(model, "optimizer", None)
+            if optimizer is not None and not optimizer.built:
+                optimizer.build(model._trainable_params())  # so that its saved state has somewhere to go
+            model.load_weights(self._weights_path)
+        if os.path.exists(self._training_metadata_path):
+            with open(self._training_metadata_path, encoding="utf-8") as f:
+                metadata = json.loads(f.read())
+            epoch = metadata.get("epoch") if isinstance(metadata, dict) else None
+            if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
+                raise ValueError(f"{self._training_metadata_path}: 'epoch' must be a non-negative int. "
+                                 f"Received: {epoch!r}")
+            self._current_epoch = epoch
+            model._initial_epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._current_epoch = epoch + 1
+        self._last_batch_seen = 0
+        if self.save_freq == "epoch":
+            self._save_model()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch" or self.save_freq is False:
+            return
+        added = batch + 1 if batch <= self._last_batch_seen else batch - self._last_batch_seen
+        self._batches_seen_since_last_saving += added
+        self._last_batch_seen = batch
+        if self._batches_seen_since_last_saving >= self.save_freq:
+            self._batches_seen_since_last_saving = 0
+            self._save_model()
+
+    def _save_model(self):
+        import json
+        import shutil
+
+        from engine.utils.file_utils import atomic_write
+
+        if not distribute.is_chief():
+            return
+        os.makedirs(self.backup_dir, exist_ok=True)
+        if self.double_checkpoint:
+            for src, dst in ((self._weights_path, self._prev_weights_path),
+                             (self._training_metadata_path, self._prev_training_metadata_path)):
+                if os.path.exists(src):
+                    shutil.copyfile(src, dst)
+        self.model.save_weights(self._weights_path, overwrite=True)
+        text = json.dumps({"epoch": self._current_epoch, "batch": self._last_batch_seen})
+
+        def write(tmp):
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+
+        atomic_write(self._training_metadata_path, write)
+
+    def on_train_end(self, logs=None):
+        if self.delete_checkpoint and distribute.is_chief():
+            for path in (self._weights_path, self._training_metadata_path, self._prev_weights_path,
+                         self._prev_training_metadata_path):
+                if os.path.exists(path):
+                    os.remove(path)
+
+
+def _summary_writer_class():
+    """``torch.utils.tensorboard.SummaryWriter``; a clear message when the tensorboard package is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ImportError("The TensorBoard callback writes event files with torch.utils.tensorboard, which needs "
+                          "the `tensorboard` package: pip install tensorboard")
+    from torch.utils.tensorboard import SummaryWriter
+
+    return SummaryWriter
+
+
+class TensorBoard(Callback):
+    """Writes TensorBoard event files during training, as Keras's callback does: scalars per epoch
+    (``epoch_loss``, ``epoch_<metric>``, ``epoch_learning_rate``) in ``log_dir/train`` and, for the
+    validation logs, in ``log_dir/validation``; per batch (``batch_<name>``) with ``update_freq``;
+    weight histograms (``<weight path>/histogram``) every ``histogram_freq`` epochs; the model's graph
+    (traced by torch) with ``write_graph``; ``evaluation_<name>_vs_iterations`` after ``evaluate``.
+    Written through ``torch.utils.tensorboard``: the ``tensorboard`` package must be installed.
+
+    Args:
+        log_dir: the folder of the event files.
+        histogram_freq: epochs between weight histograms (0: none).
+        write_graph: trace the model with torch and write its graph (a model torch cannot trace gets a
+            warning and no graph).
+        write_images: also write 1-D to 3-D weights as images with the histograms.
+        write_steps_per_second: write training steps per second (per epoch, and per batch with
+            ``update_freq``).
+        update_freq: ``"epoch"``, ``"batch"`` or an int: write batch scalars every that many batches.
+        profile_batch: only 0 (profiling is not supported: use torch.profiler).
+        embeddings_freq: epochs between saves of the weights to ``train/keras_embedding.ckpt-<epoch>.weights.h5``.
+        embeddings_metadata: accepted for Keras's signature (the projector config is not written).
+    """
+
+    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+                 write_steps_per_second=False, update_freq="epoch", profile_batch=0, embeddings_freq=0,
+                 embeddings_metadata=None):
+        super().__init__()
+        self._writer_class = _summary_writer_class()
+        if profile_batch not in (0, None, (0, 0)):
+            raise ValueError("TensorBoard(profile_batch=...) is not supported: profile with torch.profiler. "
+                             f"Received: profile_batch={profile_batch!r}")
+        if update_freq == "batch":
+            update_freq = 1
+        if update_freq != "epoch" and (not isinstance(update_freq, int) or update_freq <= 0):
+            raise ValueError(f"update_freq must be 'epoch', 'batch' or a positive int. Received: {update_freq!r}")
+        self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = int(histogram_freq)
+        self.write_graph = write_graph
+        self.write_images = write_images
+        self.write_steps_per_second = write_steps_per_second
+        self.update_freq = update_freq
+        self.embeddings_freq = int(embeddings_freq)
+        self.embeddings_metadata = embeddings_metadata
+        self._writers = {}
+        self._global_train_batch = 0
+        self._epoch_start = None
+        self._epoch_start_batch = 0
+        self._batch_start = None
+
+    def _writer(self, which):
+        if which not in self._writers:
+            self._writers[which] = self._writer_class(os.path.join(self.log_dir, which))
+        return self._writers[which]
+
+    def _needs_train_batch_logs(self):
+        return self.update_freq != "epoch"
+
+    def _scalars(self, which, prefix, logs, step):
+        writer = self._writer(which)
+        for name, value in logs.items():
+            value = _to_python(value)
+            if isinstance(value, (int, float)):
+                writer.add_scalar(f"{prefix}{name}", value, global_step=step)
+
+    def on_train_begin(self, logs=None):
+        if not distribute.is_chief():
+            return
+        self._global_train_batch = 0
+        if self.write_graph:
+            self._write_graph()
+
+    def _write_graph(self):
+        model = self.model
+        inputs = getattr(model, "inputs", None)
+        if not inputs or any(d is None for t in inputs for d in t.shape[1:]):
+            warnings.warn("TensorBoard: the model's graph is written only for models with known input shapes.",
+                          stacklevel=3)
+            return
+        examples = [torch.zeros((1,) + tuple(t.shape[1:]), dtype=getattr(torch, t.dtype),
+                                device=model._device() or "cpu") for t in inputs]
+        try:
+            was_training = model.training
+            model.eval()
+            self._writer("train").add_graph(model, examples[0] if len(examples) == 1 else [examples])
+            model.train(was_training)
+        except Exception as e:  # noqa: BLE001 - torch cannot trace every model; training goes on
+            warnings.warn(f"TensorBoard: torch could not trace model {model.name!r} to write its graph ({e}); "
+                          "no graph is written.", stacklevel=3)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        import time
+
+        self._epoch_start = time.perf_counter()
+        self._epoch_start_batch = self._global_train_batch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        import time
+
+        self._global_train_batch += 1
+        self._batch_start = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        import time
+
+        if self.update_freq == "epoch" or self._global_train_batch % self.update_freq or not distribute.is_chief():
+            return
+        scalars = dict(logs or {})
+        if self.write_steps_per_second and self._batch_start is not None:
+            scalars["steps_per_second"] = 1.0 / max(time.perf_counter() - self._batch_start, 1e-9)
+        self._scalars("train", "batch_", scalars, self._global_train_batch)
+
+    def on_epoch_end(self, epoch, logs=None):
+        import time
+
+        if not distribute.is_chief():
+            return
+        logs = dict(logs or {})
+        train = {k: v for k, v in logs.items() if not k.startswith("val_")}
+        val = {k[4:]: v for k, v in logs.items() if k.startswith("val_")}
+        optimizer = getattr(self.model, "optimizer", None)
+        if optimizer is not None and hasattr(optimizer, "learning_rate"):
+            train["learning_rate"] = float(optimizer.learning_rate)
+        if self.write_steps_per_second and self._epoch_start is not None:
+            train["steps_per_second"] = (self._global_train_batch - self._epoch_start_batch) / max(
+                time.perf_counter() - self._epoch_start, 1e-9)
+        self._scalars("train", "epoch_", train, epoch)
+        if val:
+            self._scalars("validation", "epoch_", val, epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            self._log_weights(epoch)
+        if self.embeddings_freq and epoch % self.embeddings_freq == 0:
+            os.makedirs(os.path.join(self.log_dir, "train"), exist_ok=True)
+            self.model.save_weights(os.path.join(self.log_dir, "train", f"keras_embedding.ckpt-{epoch}.weights.h5"))
+        for writer in self._writers.values():
+            writer.flush()
+
+    def _log_weights(self, epoch):
+        writer = self._writer("train")
+        for layer in self.model.layers:
+            for weight in layer.weights:
+                name = weight.path.replace(":", "_")
+                values = weight.detach().cpu().numpy()
+                writer.add_histogram(f"{name}/histogram", values, global_step=epoch)
+                if self.write_images:
+                    image = _weight_image(values)
+                    if image is not None:
+                        writer.add_images(f"{name}/image", image, global_step=epoch, dataformats="NHWC")
+
+    def on_test_end(self, logs=None):
+        optimizer = getattr(self.model, "optimizer", None)
+        if not distribute.is_chief() or optimizer is None or not logs:
+            return
+        self._scalars("validation", "evaluation_", {f"{k}_vs_iterations": v for k, v in logs.items()},
+                      int(optimizer.iterations))
+        self._writer("validation").flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
+
+
+def _weight_image(w):
+    """A weight as Keras draws it: a bias as one row, a kernel (wider than tall), conv kernels one image
+    per output... ``(N, H, W, 1)``; None for shapes Keras does not draw."""
+    w = np.squeeze(w)
+    if w.ndim == 1:
+        return w.reshape(1, w.shape[0], 1, 1)
+    if w.ndim == 2:
+        if w.shape[0] > w.shape[1]:
+            w = w.T
+        return w.reshape(1, w.shape[0], w.shape[1], 1)
+    if w.ndim == 3:
+        w = np.transpose(w, (2, 0, 1))  # channels last: one image per kernel
+        return w.reshape(w.shape[0], w.shape[1], w.shape[2], 1)
+    return None

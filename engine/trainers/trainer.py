@@ -537,6 +537,8 @@ class Trainer:
         self._custom_logs = None
         try:
             cbs.on_train_begin()
+            # BackupAndRestore sets the epoch to resume from, as in Keras.
+            initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
             logs = {}
             for epoch in range(initial_epoch, epochs):
                 self._reset_metrics()
