@@ -177,8 +177,11 @@ def _save(doc, path, extra=None):
         has_weights = any(n.weights is not None for n in doc.nodes.values())
         name = digest = None
         if has_weights:
-            name = f"{_stem(path)}.weights.{secrets.token_hex(4)}.h5"
-            wpath = os.path.join(os.path.dirname(path), name)
+            while True:  # a fresh name: never the file the project names now
+                name = f"{_stem(path)}.weights.{secrets.token_hex(4)}.h5"
+                wpath = os.path.join(os.path.dirname(path), name)
+                if name != previous and not os.path.lexists(wpath):
+                    break
             _write_weights(doc, wpath)
             digest = _sha256(wpath)
         data = _project_dict(doc, name)
