@@ -12,6 +12,7 @@ from engine.layers.reshaping import *  # noqa: F401,F403,E402
 from engine.layers.normalization import *  # noqa: F401,F403,E402
 from engine.layers.embedding import *  # noqa: F401,F403,E402
 from engine.layers.recurrent import *  # noqa: F401,F403,E402
+from engine.layers.conv_lstm import *  # noqa: F401,F403,E402
 from engine.layers.merging import *  # noqa: F401,F403,E402
 from engine.layers.attention import *  # noqa: F401,F403,E402
 from engine.layers.activation_layers import *  # noqa: F401,F403,E402

@@ -66,6 +66,9 @@ _FILL = {
     "CategoryEncoding": {"num_tokens": 10},
     "Discretization": {"bin_boundaries": [0.0, 1.0]},
     "GroupedQueryAttention": {"head_dim": 16, "num_query_heads": 4, "num_key_value_heads": 2},
+    "ConvLSTM1D": {"filters": 16, "kernel_size": 3},
+    "ConvLSTM2D": {"filters": 16, "kernel_size": [3, 3]},
+    "ConvLSTM3D": {"filters": 16, "kernel_size": [3, 3, 3]},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}
