@@ -155,6 +155,7 @@ class MainWindow(QMainWindow):
         self.inspector.refused.connect(self.show_message)
         self.controller.message.connect(self.show_message)
         self.controller.document_replaced.connect(self._on_document_replaced)
+        self.controller.selection_changed.connect(self._on_selection_changed)
         stack = self.controller.undo_stack
         stack.cleanChanged.connect(self._update_title)
         stack.indexChanged.connect(self._on_index_changed)
@@ -416,6 +417,14 @@ class MainWindow(QMainWindow):
         self._update_params()
         self._update_title()
         QTimer.singleShot(0, lambda: self._view_call("show_graph"))
+
+    def _on_selection_changed(self, ids):
+        # One layer selected: its settings come to the front, even where the Results tab covered them after a
+        # run (a click on the Results tab brings those back).
+        dock = self.inspector_dock
+        if len(ids) == 1 and dock.isVisible() and not dock.isFloating() and dock.visibleRegion().isEmpty() \
+                and self.tabifiedDockWidgets(dock):
+            dock.raise_()
 
     def _on_inferred(self, _result):
         self._update_params()

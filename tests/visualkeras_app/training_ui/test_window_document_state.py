@@ -106,3 +106,16 @@ def test_opening_a_template_while_a_trains_stops_it_and_shows_nothing_of_it(qtbo
     assert panel.runs_view.column("Model") == ["a.vkproj"]  # the stopped run, under its own model
     assert all(n.weights is None for n in win.controller.document.nodes.values())  # A's weights stay with A
     assert not win.is_dirty()
+
+
+def test_selecting_a_layer_brings_the_inspector_back_over_the_results(qtbot, main_window):
+    win = main_window
+    win.new_from_template("mnist_fast_cnn")
+    qtbot.waitUntil(lambda: win.training.results_dock in win.tabifiedDockWidgets(win.inspector_dock))
+    win.training.results_dock.raise_()  # as after a run
+    qtbot.wait(20)
+    assert win.inspector_dock.visibleRegion().isEmpty()
+    conv = next(n.id for n in win.controller.document.nodes.values() if n.class_name == "Conv2D")
+    win.scene.node_item(conv).setSelected(True)  # a click on the node
+    qtbot.waitUntil(lambda: not win.inspector_dock.visibleRegion().isEmpty(), timeout=2000)
+    assert win.inspector.node_id == conv
