@@ -22,7 +22,8 @@ __all__ = ["MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D
            "GlobalMaxPooling2D", "GlobalAveragePooling1D", "GlobalAveragePooling2D", "MaxPool1D", "MaxPool2D",
            "AvgPool1D", "AvgPool2D", "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
            "MaxPooling3D", "AveragePooling3D", "GlobalMaxPooling3D", "GlobalAveragePooling3D", "MaxPool3D", "AvgPool3D",
-           "GlobalMaxPool3D", "GlobalAvgPool3D"]
+           "GlobalMaxPool3D", "GlobalAvgPool3D", "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D",
+           "AdaptiveAveragePooling3D", "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D"]
 
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)",
             3: "(batch, dim1, dim2, dim3, channels)"}
@@ -426,3 +427,89 @@ class GlobalAveragePooling3D(_GlobalPooling):
 
 MaxPool3D, AvgPool3D = MaxPooling3D, AveragePooling3D
 GlobalMaxPool3D, GlobalAvgPool3D = GlobalMaxPooling3D, GlobalAveragePooling3D
+
+
+# ---------------------------------------------------------------------------- adaptive pooling
+class _AdaptivePooling(Layer):
+    """Pools to a fixed ``output_size`` whatever the input size (torch's adaptive windows, as Keras on
+    torch): window i of n over a length L spans ``[floor(i * L / n), ceil((i + 1) * L / n))``."""
+
+    rank = 2
+    mode = "average"
+
+    def __init__(self, output_size, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.output_size = normalize_tuple(output_size, self.rank, "output_size")
+        self.data_format = backend.standardize_data_format(data_format)
+        rank = self.rank
+        self._to_cf = (0, rank + 1) + tuple(range(1, rank + 1))
+        self._to_cl = (0,) + tuple(range(2, rank + 2)) + (1,)
+        if self.mode == "max":
+            self._pool = {1: F.adaptive_max_pool1d, 2: F.adaptive_max_pool2d, 3: F.adaptive_max_pool3d}[rank]
+        else:
+            self._pool = {1: F.adaptive_avg_pool1d, 2: F.adaptive_avg_pool2d, 3: F.adaptive_avg_pool3d}[rank]
+        self.built = True
+
+    def call(self, inputs):
+        size = self.output_size[0] if self.rank == 1 else self.output_size
+        return self._pool(inputs.permute(self._to_cf), size).permute(self._to_cl)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        check_rank(self, input_shape, self.rank + 2, _LAYOUTS[self.rank], _rank_hint(self.rank, input_shape))
+        return (input_shape[0],) + self.output_size + (input_shape[-1],)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"output_size": self.output_size, "data_format": self.data_format})
+        return config
+
+
+_ADAPTIVE_DOC = """Adaptive {kind} pooling to ``output_size`` over the {n} spatial axes of channels_last inputs.
+
+    Args:
+        output_size: int or tuple of {n} ints, the output's spatial size whatever the input's.
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, {dims}, channels)``.
+
+    Output shape:
+        ``(batch, *output_size, channels)``.
+    """
+
+
+@register("Pooling")
+class AdaptiveAveragePooling1D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="average", n=1, dims="steps")
+    rank, mode = 1, "average"
+
+
+@register("Pooling")
+class AdaptiveAveragePooling2D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="average", n=2, dims="height, width")
+    rank, mode = 2, "average"
+
+
+@register("Pooling")
+class AdaptiveAveragePooling3D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="average", n=3, dims="dim1, dim2, dim3")
+    rank, mode = 3, "average"
+
+
+@register("Pooling")
+class AdaptiveMaxPooling1D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="max", n=1, dims="steps")
+    rank, mode = 1, "max"
+
+
+@register("Pooling")
+class AdaptiveMaxPooling2D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="max", n=2, dims="height, width")
+    rank, mode = 2, "max"
+
+
+@register("Pooling")
+class AdaptiveMaxPooling3D(_AdaptivePooling):
+    __doc__ = _ADAPTIVE_DOC.format(kind="max", n=3, dims="dim1, dim2, dim3")
+    rank, mode = 3, "max"

@@ -69,6 +69,12 @@ _FILL = {
     "ConvLSTM1D": {"filters": 16, "kernel_size": 3},
     "ConvLSTM2D": {"filters": 16, "kernel_size": [3, 3]},
     "ConvLSTM3D": {"filters": 16, "kernel_size": [3, 3, 3]},
+    "AdaptiveAveragePooling1D": {"output_size": 4},
+    "AdaptiveAveragePooling2D": {"output_size": [4, 4]},
+    "AdaptiveAveragePooling3D": {"output_size": [4, 4, 4]},
+    "AdaptiveMaxPooling1D": {"output_size": 4},
+    "AdaptiveMaxPooling2D": {"output_size": [4, 4]},
+    "AdaptiveMaxPooling3D": {"output_size": [4, 4, 4]},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}

@@ -64,6 +64,12 @@ CASES = [
     ("depthwise1d_same", lambda L: L.DepthwiseConv1D(4, strides=2, padding="same"), (2, 7, 3), {}),
     ("separable1d", lambda L: L.SeparableConv1D(5, 3, depth_multiplier=2, activation="tanh"), (2, 7, 3), {}),
     ("separable1d_same", lambda L: L.SeparableConv1D(4, 3, padding="same", dilation_rate=2), (2, 7, 3), {}),
+    ("adaptive_avg1d", lambda L: L.AdaptiveAveragePooling1D(3), (2, 7, 3), {}),
+    ("adaptive_avg2d", lambda L: L.AdaptiveAveragePooling2D((2, 3)), (2, 5, 7, 3), {}),
+    ("adaptive_avg3d", lambda L: L.AdaptiveAveragePooling3D(2), (1, 5, 4, 3, 2), {}),
+    ("adaptive_max1d", lambda L: L.AdaptiveMaxPooling1D(4), (2, 7, 3), {}),
+    ("adaptive_max2d", lambda L: L.AdaptiveMaxPooling2D(3), (2, 5, 7, 3), {}),
+    ("adaptive_max3d", lambda L: L.AdaptiveMaxPooling3D((1, 2, 3)), (1, 5, 4, 3, 2), {}),
 ]
 
 
