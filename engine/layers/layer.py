@@ -511,7 +511,9 @@ class Layer(nn.Module):
         node = self._inbound_nodes[0] if self._inbound_nodes else None
         if node is None or node.is_input:
             return None
-        shp = shape_of(node.arguments)
+        # A call on several tensors is built on the first one's shape, as Keras builds it.
+        args = node.arguments["args"][0] if getattr(node, "several_arguments", False) else node.arguments
+        shp = shape_of(args)
         return {"input_shape": [list(s) for s in shp] if isinstance(shp, list) else list(shp)}
 
     def __repr__(self):

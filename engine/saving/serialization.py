@@ -193,6 +193,11 @@ def model_config(model):
                     kwargs["key"] = _node_args(node.arguments[2])
                 nodes.append({"args": args, "kwargs": kwargs})
                 continue
+            if getattr(node, "several_arguments", False):  # layer(a, b, key=c): Keras writes each argument
+                tensor_kwargs = {k: _node_args(v) for k, v in node.arguments["kwargs"].items()}
+                nodes.append({"args": [_node_args(a) for a in node.arguments["args"]],
+                              "kwargs": {**tensor_kwargs, **node.call_kwargs}})
+                continue
             nodes.append({"args": [_node_args(node.arguments)], "kwargs": dict(node.call_kwargs)})
         cfg["inbound_nodes"] = nodes
         layers_cfg.append(cfg)
@@ -376,6 +381,26 @@ def _functional_from_config(cfg):
                     done[id(layer)] += 1
                     progress = True
                     continue
+                if not type(layer).__module__.startswith("engine.") and isinstance(nodes[idx], dict) and (
+                        len(nodes[idx].get("args") or []) > 1 or any(
+                            _has_tensor_ref(v) for v in (nodes[idx].get("kwargs") or {}).values())):
+                    # The user's own layer called on several tensors (layer(targets, logits)): call it so again.
+                    from engine.layers.node import flatten as _flat
+
+                    node = nodes[idx]
+                    if not isinstance(node.get("args"), list) or not isinstance(node.get("kwargs") or {}, dict):
+                        raise ConfigError(f"Unreadable inbound node of layer {name!r}: {node!r:.100}")
+                    raw = list(node["args"]) + list((node.get("kwargs") or {}).values())
+                    args = [resolve_args(a) for a in node["args"]]
+                    kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
+                    if any(_has_tensor_ref(r) and any(t is None for t in _flat(v))
+                           for r, v in zip(raw, args + list(kwargs.values()))):
+                        break  # an input not made yet: try again on the next pass
+                    out = layer(*args, **kwargs)
+                    tensors[(name, idx)] = _flat(out)
+                    done[id(layer)] += 1
+                    progress = True
+                    continue
                 inputs, kwargs = node_inputs(nodes[idx])
                 spread = getattr(layer, "_positional_inputs", None)
                 if spread and isinstance(nodes[idx], dict):
@@ -418,6 +443,15 @@ def _functional_from_config(cfg):
     inputs = refs(cfg.get("input_layers") or [])
     outputs = refs(cfg.get("output_layers") or [])
     return Functional(inputs, outputs, name=cfg.get("name"))
+
+
+def _has_tensor_ref(value):
+    """Whether a node argument of a config refers to a tensor (Keras 3's ``__keras_tensor__`` dicts)."""
+    if isinstance(value, dict):
+        return value.get("class_name") == "__keras_tensor__"
+    if isinstance(value, list):
+        return any(_has_tensor_ref(v) for v in value)
+    return False
 
 
 def _call_kwargs(layer, kwargs):

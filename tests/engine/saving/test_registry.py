@@ -5,6 +5,7 @@ A custom class loads only when the user's code registered it or passed it; a fil
 module never makes the engine import anything.
 """
 import itertools
+import json
 import sys
 
 import numpy as np
@@ -206,3 +207,38 @@ def test_clone_sequential_and_refuse_subclassed(keras):
 
     with pytest.raises(ValueError, match="subclassed"):
         engine.models.clone_model(Sub())
+
+
+def _pairwise_model(K, package):
+    @K.saving.register_keras_serializable(package=package)
+    class Pairwise(K.layers.Layer):
+        def call(self, a, b, scale=None):
+            out = K.ops.concatenate([a * b, a - b], axis=-1)
+            return out if scale is None else out * scale
+
+    x, y, s = K.Input((4,), name="x"), K.Input((4,), name="y"), K.Input((1,), name="s")
+    a, b = K.layers.Dense(3, name="dx")(x), K.layers.Dense(3, name="dy")(y)
+    return K.Model([x, y, s], K.layers.Dense(2, name="d")(Pairwise(name="pw")(a, b, scale=s)))
+
+
+def test_a_layer_called_on_several_tensors_is_saved_and_loaded_as_keras(keras, tmp_path):
+    package = f"EnginePkg{next(_packages)}"
+    ours, theirs = _pairwise_model(engine, package), _pairwise_model(keras, package)
+    theirs.set_weights(ours.get_weights())
+
+    def nodes(model):  # as written to a file (Keras's config has tuples where JSON has lists)
+        return json.loads(json.dumps([l["inbound_nodes"] for l in model.get_config()["layers"] if l["name"] == "pw"]))
+
+    assert nodes(ours) == nodes(theirs)
+    data = [np.random.default_rng(2).standard_normal((5, n)).astype("float32") for n in (4, 4, 1)]
+    want = _np(theirs.predict(data, verbose=0))
+    ours.save(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")
+    for path in ("ours.keras", "theirs.keras"):
+        np.testing.assert_allclose(engine.models.load_model(tmp_path / path).predict(data, verbose=0), want,
+                                   rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(_np(keras.models.load_model(tmp_path / "ours.keras").predict(data, verbose=0)), want,
+                               rtol=1e-5, atol=1e-6)
+    clone = engine.models.clone_model(ours)
+    clone.set_weights(ours.get_weights())
+    np.testing.assert_allclose(clone.predict(data, verbose=0), want, rtol=1e-5, atol=1e-6)
