@@ -25,7 +25,6 @@ import hashlib
 import os
 import struct
 import sys
-import tempfile
 import threading
 import urllib.error
 import urllib.request
@@ -34,6 +33,7 @@ import zlib
 import numpy as np
 
 from engine.utils import io_utils
+from engine.utils.file_utils import MAX_DATA_BYTES_ENV, atomic_write, max_data_bytes, read_regular
 from engine.utils.progbar import Progbar
 
 DATA_ENV = "VISUALKERAS_DATA"
@@ -153,12 +153,22 @@ _arrays = {}  # (path, mtime_ns, size) -> parsed array, so a second load_data() 
 _arrays_lock = threading.Lock()
 
 
-def _gunzip(data):
+class _TooLarge(Exception):
+    pass
+
+
+def _gunzip(data, limit):
+    """The decompressed bytes of gzip ``data``; ``_TooLarge`` past ``limit`` bytes (a decompression bomb
+    stops there, before taking the memory)."""
     # zlib directly is about twice as fast as gzip.decompress; the loop handles multi-member files.
-    out = []
+    out, total = [], 0
     while data:
         d = zlib.decompressobj(wbits=31)
-        out.append(d.decompress(data))
+        part = d.decompress(data, limit - total + 1)
+        total += len(part)
+        if total > limit:
+            raise _TooLarge
+        out.append(part)
         if not d.eof:
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
         data = d.unused_data
@@ -182,8 +192,12 @@ def parse_idx(data, source="<bytes>"):
             the header.
     """
     if data[:2] == _GZIP_MAGIC:
+        limit = max_data_bytes()
         try:
-            data = _gunzip(data)
+            data = _gunzip(data, limit)
+        except _TooLarge:
+            raise IDXFormatError(f"{source}: the file unpacks to more than {limit:,} bytes; it is not an MNIST-sized "
+                                 f"IDX file ({MAX_DATA_BYTES_ENV} raises the limit).") from None
         except (OSError, EOFError, zlib.error) as e:
             raise IDXFormatError(f"{source}: the gzip data is corrupt or cut short ({e}). Replace the file.") from None
     if len(data) < 4:
@@ -238,8 +252,10 @@ def read_idx(path, sha256=None):
     with _arrays_lock:
         arr, verified = _arrays.get(key, (None, None))
     if arr is None or (sha256 is not None and verified != sha256):
-        with open(path, "rb") as f:
-            data = f.read()
+        try:
+            data = read_regular(path, max_data_bytes())  # not a FIFO or device; not more than the limit
+        except OSError as e:
+            raise IDXFormatError(f"{path}: cannot be read as a data file: {e.strerror or e}.") from None
         if sha256 is not None:
             digest = hashlib.sha256(data).hexdigest()
             if digest != sha256:
@@ -427,22 +443,22 @@ def _sha256_of(path):
 def fetch(url, dest, sha256, expected_size=None):
     """Downloads ``url`` to ``dest`` atomically, checking its SHA-256 (unless ``sha256`` is None).
 
-    The bytes go to a temporary file beside ``dest`` which is renamed onto ``dest`` only once
-    the digest matches; on any failure the temporary file is removed. A progress bar goes to
-    stderr.
+    The bytes go to a temporary file beside ``dest`` (``engine.utils.file_utils.atomic_write``)
+    which takes ``dest``'s name only once the digest matches; on any failure it is removed. A
+    progress bar goes to stderr.
 
     Raises:
         DownloadError: The transfer failed or was cut short.
         ChecksumError: The bytes are not the published file.
     """
-    folder = os.path.dirname(os.path.abspath(dest))
-    os.makedirs(folder, exist_ok=True)
+    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     io_utils.print_msg(f"Downloading data from {url}", file=sys.stderr)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{os.path.basename(dest)}.", suffix=".part")
-    try:
+
+    def download(tmp):
         h = hashlib.sha256()
         done = 0
-        with os.fdopen(fd, "wb") as out:
+        total = expected_size
+        with open(tmp, "wb") as out:
             try:
                 with _urlopen(url, _DOWNLOAD_TIMEOUT_S) as resp:
                     length = resp.headers.get("Content-Length") if getattr(resp, "headers", None) else None
@@ -467,13 +483,8 @@ def fetch(url, dest, sha256, expected_size=None):
                 f"{url}: the downloaded file's SHA-256 is {digest}, expected {sha256}. "
                 "The mirror serves a different or damaged file; nothing was saved."
             )
-        os.replace(tmp, dest)
-    except BaseException:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
-        raise
+
+    atomic_write(dest, download)
     return dest
 
 

@@ -22,6 +22,20 @@ import tempfile
 
 TEMP_SUFFIX = ".tmp"
 
+# The most bytes a data file may unpack to (a .npz's arrays, a gzip'd IDX file), checked before the
+# memory is taken; ``VISUALKERAS_MAX_DATA_BYTES`` changes it.
+MAX_DATA_BYTES = 4 << 30
+MAX_DATA_BYTES_ENV = "VISUALKERAS_MAX_DATA_BYTES"
+
+
+def max_data_bytes() -> int:
+    """``$VISUALKERAS_MAX_DATA_BYTES`` when it is a whole number, else ``MAX_DATA_BYTES`` (4 GiB)."""
+    env = os.environ.get(MAX_DATA_BYTES_ENV)
+    try:
+        return int(env) if env else MAX_DATA_BYTES
+    except ValueError:
+        return MAX_DATA_BYTES
+
 
 def _umask():
     try:  # Linux: read it without changing it (os.umask is process-wide and racy under threads)

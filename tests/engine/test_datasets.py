@@ -433,3 +433,43 @@ def test_bad_npz_is_reported(tmp_path, monkeypatch):
     path.write_bytes(b"not a zip file")
     with pytest.raises(IDXFormatError, match="not a readable Keras .npz"):
         mnist.load_data()
+
+
+def test_a_decompression_bomb_is_refused_before_it_takes_the_memory(tmp_path, monkeypatch):
+    folder = write_idx_folder(str(tmp_path / "data" / "mnist"), 1)
+    with open(os.path.join(folder, "train-images-idx3-ubyte.gz"), "wb") as f:
+        f.write(gzip.compress(idx_bytes(np.zeros((3000, 28, 28), np.uint8))))   # 2.35 MB unpacked from 2 KB
+    monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("VISUALKERAS_MAX_DATA_BYTES", str(1 << 20))
+    with pytest.raises(IDXFormatError, match="unpacks to more than 1,048,576 bytes.*VISUALKERAS_MAX_DATA_BYTES"):
+        mnist.load_data()
+    monkeypatch.setenv("VISUALKERAS_MAX_DATA_BYTES", str(4 << 20))
+    with pytest.raises(IDXFormatError, match="3000 training images but 3 training labels"):  # under the limit: read
+        mnist.load_data()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this system")
+def test_a_pipe_in_place_of_an_idx_file_is_refused_without_waiting(tmp_path, monkeypatch, no_shipped_copy):
+    import threading
+
+    folder = write_idx_folder(str(tmp_path / "data" / "mnist"), 1)
+    pipe = os.path.join(folder, "t10k-images-idx3-ubyte.gz")
+    os.remove(pipe)
+    os.mkfifo(pipe)
+    monkeypatch.setenv("VISUALKERAS_DATA", str(tmp_path / "data"))
+    outcome = []
+
+    def load(call):
+        try:
+            call()
+        except (IDXFormatError, DatasetNotFoundError) as e:
+            outcome.append(e)
+
+    for call in (mnist.load_data, lambda: _loader.read_idx(pipe)):
+        worker = threading.Thread(target=load, args=(call,), daemon=True)
+        worker.start()
+        worker.join(10)
+        assert not worker.is_alive(), "waited on the pipe"
+    not_found, not_regular = outcome
+    assert isinstance(not_found, DatasetNotFoundError) and "missing: t10k-images-idx3-ubyte.gz" in str(not_found)
+    assert isinstance(not_regular, IDXFormatError) and "not a regular file" in str(not_regular)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from engine.utils.file_utils import max_data_bytes
+
 MNIST_CLASSES = [str(i) for i in range(10)]
 FASHION_CLASSES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                    "Ankle boot"]
@@ -21,20 +23,11 @@ BUILTIN = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 _LABEL_COLUMNS = ("label", "labels", "class", "target", "y")
 # Without a companion test file, the last part of a CSV is held out as its test set.
 CSV_TEST_FRACTION = 0.1
-# Limits on a user's data file, checked before the memory is taken (VISUALKERAS_MAX_DATA_BYTES raises
-# the first): the arrays it unpacks to, the columns of a CSV, the classes its labels name.
-MAX_DATA_BYTES = 4 << 30
+# Limits on a user's data file, checked before the memory is taken: the arrays it unpacks to
+# (engine.utils.file_utils.max_data_bytes(), VISUALKERAS_MAX_DATA_BYTES), the columns of a CSV, the
+# classes its labels name.
 MAX_CSV_COLUMNS = 65536
 MAX_CLASSES = 100_000
-
-
-def max_data_bytes():
-    """The most bytes a data file may unpack to: ``VISUALKERAS_MAX_DATA_BYTES`` or ``MAX_DATA_BYTES``."""
-    env = os.environ.get("VISUALKERAS_MAX_DATA_BYTES")
-    try:
-        return int(env) if env else MAX_DATA_BYTES
-    except ValueError:
-        return MAX_DATA_BYTES
 
 
 class DatasetError(ValueError):
