@@ -29,10 +29,31 @@ def register(category: str, *aliases: str):
     return deco
 
 
+# Keras layers the engine does not implement on purpose, and what to use instead.
+_STRINGS = ("the engine's tensors are torch tensors, which hold no strings; map text to integer ids before "
+            "the model (e.g. with a Python vocabulary dict) and start the model with an Embedding or "
+            "CategoryEncoding")
+UNSUPPORTED = {
+    "TextVectorization": _STRINGS,
+    "StringLookup": _STRINGS,
+    "Hashing": "Keras's Hashing uses FarmHash/SipHash, whose values the engine cannot reproduce; hash ids "
+               "before the model and feed the integer ids to an Embedding or CategoryEncoding",
+    "HashedCrossing": "it hashes feature crosses with Keras's FarmHash, whose values the engine cannot "
+                      "reproduce; build the crossed ids before the model",
+    "JaxLayer": "it runs JAX code, and the engine runs on PyTorch; rewrite the layer as an engine Layer",
+    "FlaxLayer": "it runs Flax (JAX) code, and the engine runs on PyTorch; rewrite the layer as an engine Layer",
+    "TFSMLayer": "it runs a TensorFlow SavedModel, and the engine has no TensorFlow; export the model as .keras "
+                 "or .h5 from Keras instead",
+}
+
+
 def get_class(class_name: str) -> type:
     """The registered class for a Keras class name; a ValueError that lists the valid names otherwise."""
     name = _ALIASES.get(class_name, class_name)
     cls = _LAYERS.get(name)
+    if cls is None and class_name in UNSUPPORTED:
+        raise ValueError(f"The Keras layer {class_name!r} is not supported by the engine: "
+                         f"{UNSUPPORTED[class_name]}.")
     if cls is None:
         raise ValueError(
             f"Unknown layer class {class_name!r}. Known layers: {', '.join(sorted(_LAYERS))}."
