@@ -278,6 +278,8 @@ class MainWindow(QMainWindow):
         self.act_snap.setChecked(self.settings.value("snap_to_grid", False, type=bool))
         self.set_snap(self.act_snap.isChecked())
         self.act_about = self._action("&About visualkeras-app", self.about)
+        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("Ctrl+/"),
+                                          "Every command and its keys, and the canvas gestures")
 
     def _make_menus(self):
         bar = self.menuBar()
@@ -324,6 +326,8 @@ class MainWindow(QMainWindow):
         panels.addAction(self.training.training_dock.toggleViewAction())
         panels.addAction(self.training.results_dock.toggleViewAction())
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.act_shortcuts)
+        help_menu.addSeparator()
         help_menu.addAction(self.act_about)
 
     def _make_toolbar(self):
@@ -729,6 +733,11 @@ class MainWindow(QMainWindow):
         node = self.controller.document.nodes.get(node_id)
         if node is not None:
             self.view.centerOn(node.pos[0] + NODE_WIDTH / 2, node.pos[1] + NODE_HEIGHT / 2)
+
+    def show_shortcuts(self):
+        from visualkeras_app.shortcuts import show_shortcuts
+
+        return show_shortcuts(self)
 
     def about(self):
         from visualkeras_app import __version__
