@@ -11,9 +11,11 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLineEdit
 GESTURES = (
     ("Canvas", "Add a layer", "Double-click it in the Layers panel, or drag it onto the canvas"),
     ("Canvas", "Connect two layers", "Drag from an output port to an input port"),
-    ("Canvas", "Select several layers", "Drag a rectangle, or Ctrl+click"),
-    ("Canvas", "Zoom", "Ctrl+mouse wheel"),
-    ("Canvas", "Cancel a drag", "Escape"),
+    ("Canvas", "Select several layers", "Drag a rectangle on the empty canvas, or Ctrl+click"),
+    ("Canvas", "Zoom around the cursor", "Mouse wheel"),
+    ("Canvas", "Pan", "Middle-drag, or Space+drag"),
+    ("Canvas", "Delete the selection", "Delete or Backspace"),
+    ("Canvas", "Cancel a connection drag", "Escape"),
     ("Canvas", "Layer menu (duplicate, copy, delete)", "Right-click a layer or a connection"),
 )
 
