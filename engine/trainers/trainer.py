@@ -684,7 +684,7 @@ class Trainer:
         cbs = CallbackList(callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1,
                            steps=len(batches) if batches.steps is not None else None)
         cbs.on_predict_begin()
-        outs, sizes = [], []
+        outs, sizes, dict_keys = [], [], None
         self.eval()
         with torch.no_grad():
             for step, xb, _, _ in batches.epoch():
@@ -696,6 +696,8 @@ class Trainer:
                 else:
                     y = self._forward(da.move(xb, dev), False)
                 keep = batches.local_size if ctx is not None else None
+                if isinstance(y, dict):  # dict outputs come back as a dict, as in Keras
+                    dict_keys, y = sorted(y), [y[k] for k in sorted(y)]
                 outs.append([t.detach()[:keep].cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
                 if ctx is not None:
                     sizes.append(batches.global_size)
@@ -707,6 +709,8 @@ class Trainer:
         if ctx is not None:
             result = [_gather_predictions(ctx, r, sizes) for r in result]
         result = [r.numpy() for r in result]
+        if dict_keys is not None:
+            return dict(zip(dict_keys, result))
         return result[0] if len(result) == 1 and not isinstance(getattr(self, "_outputs_struct", None), list) \
             else result
 
