@@ -19,7 +19,7 @@ from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-           "RandomCrop"]
+           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -445,4 +445,135 @@ class RandomCrop(_Augmentation):
         config = super().get_config()
         config.update({"data_format": self.data_format, "height": self.height, "width": self.width,
                        "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomInvert(_Augmentation):
+    """Inverts images (``value_range[1] - x``) at random in training: each image with a probability
+    drawn from ``factor``.
+
+    Args:
+        factor: a float in [0, 1] (the probability range is ``[0, factor]``) or a pair.
+        value_range: the range of the pixel values (``(0, 255)``).
+        seed: optional int seed.
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
+        self.value_range = value_range
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        self._check_rank(self, tuple(inputs.shape))
+        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        probability = self._uniform((batch,), self.factor[0], self.factor[1])
+        threshold = self._uniform((batch,), 0.0, 1.0)
+        apply = (threshold < probability).to(inputs.device).view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        images = self._float(inputs)
+        return torch.where(apply, self.value_range[1] - images, images)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomGrayscale(_Augmentation):
+    """Turns images to grayscale at random in training (each image with probability ``factor``),
+    keeping the channel count: the gray value is repeated on every channel.
+
+    Args:
+        factor: the probability, between 0 and 1 (0.5).
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, 3)`` or ``(height, width, 3)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 <= factor <= 1:
+            raise ValueError(f"`factor` should be between 0 and 1. Received: factor={factor}")
+        self.factor = factor
+
+    def call(self, inputs, training=False):
+        self._check_rank(self, tuple(inputs.shape))
+        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
+        apply = (self._uniform((batch,), 0.0, 1.0) < self.factor).to(inputs.device)
+        apply = apply.view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        if not training:
+            return inputs
+        from engine.ops import image as image_ops
+
+        gray = image_ops.rgb_to_grayscale(inputs, data_format=self.data_format)
+        return torch.where(apply, gray, inputs)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor})
+        return config
+
+
+@register("Preprocessing")
+class AutoContrast(_Augmentation):
+    """Stretches each image's channels to the full ``value_range`` (min to 0, max to 255 on the
+    0-255 scale), in training and inference alike, as Keras. Constant channels are left unchanged.
+
+    Args:
+        value_range: the range of the pixel values (``(0, 255)``).
+
+    Input shape:
+        ``(batch, height, width, channels)``.
+
+    Output shape:
+        Same as the input (integer images are rounded back to their dtype).
+    """
+
+    def __init__(self, value_range=(0, 255), **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"AutoContrast: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        self.value_range = sorted(value_range)
+
+    @staticmethod
+    def _rescale(images, source, target):
+        if source[0] == target[0] and source[1] == target[1]:
+            return images
+        return (images - source[0]) / (source[1] - source[0]) * (target[1] - target[0]) + target[0]
+
+    def call(self, inputs, training=False):
+        self._check_rank(self, tuple(inputs.shape))
+        images = self._float(self._rescale(self._float(inputs), self.value_range, (0, 255)))
+        low = images.amin(dim=(1, 2), keepdim=True)
+        high = images.amax(dim=(1, 2), keepdim=True)
+        scale = 255.0 / (high - low)
+        out = torch.clamp(images * scale - low * scale, 0.0, 255.0)
+        out = self._rescale(out, (0, 255), self.value_range)
+        out = torch.where(torch.isnan(out), inputs.to(out.dtype), out)
+        if inputs.is_floating_point() or out.dtype == inputs.dtype:
+            return out
+        info = torch.iinfo(inputs.dtype)
+        return torch.clamp(torch.round(out), info.min, info.max).to(inputs.dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "value_range": self.value_range})
         return config

@@ -26,7 +26,33 @@ SEEDED = [
     ("brightness_range", lambda L: L.RandomBrightness((-0.2, 0.5), value_range=(0, 1), seed=16)),
     ("crop", lambda L: L.RandomCrop(5, 4, seed=17)),
     ("crop_resize", lambda L: L.RandomCrop(9, 12, seed=18)),
+    ("invert", lambda L: L.RandomInvert(seed=19)),
+    ("invert_factor", lambda L: L.RandomInvert(0.4, value_range=(0, 1), seed=20)),
 ]
+
+BATCHED_ONLY = [  # Keras's own layers need a batch for these (or three channels)
+    ("grayscale", lambda L: L.RandomGrayscale(0.5, seed=21), (6, 5, 4, 3)),
+    ("grayscale_unbatched", lambda L: L.RandomGrayscale(0.7, seed=22), (5, 4, 3)),
+    ("auto_contrast", lambda L: L.AutoContrast(), (3, 5, 4, 2)),
+    ("auto_contrast_range", lambda L: L.AutoContrast(value_range=(0, 1)), (3, 5, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("factory,shape", [c[1:] for c in BATCHED_ONLY], ids=[c[0] for c in BATCHED_ONLY])
+def test_color_augmentation_matches_keras(keras, factory, shape):
+    x = np.random.default_rng(0).uniform(0, 200, size=shape).astype("float32")
+    if "auto" in factory(E).name:
+        x[0, ..., 1] = 7.0  # a constant channel stays as it is
+    e, k = factory(E), factory(keras.layers)
+    for training in (True, True, False, True):
+        a = e(torch.tensor(x), training=training)
+        b = k(torch.tensor(x), training=training)
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), atol=1e-3, rtol=1e-5)
+    def named(L):
+        layer = factory(L)
+        layer.name = "probe"
+        return layer
+    check_config_against_keras(named, keras=keras)
 
 
 @pytest.mark.parametrize("factory", [c[1] for c in SEEDED], ids=[c[0] for c in SEEDED])
