@@ -19,7 +19,7 @@ from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast"]
+           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -576,4 +576,65 @@ class AutoContrast(_Augmentation):
     def get_config(self):
         config = super().get_config()
         config.update({"data_format": self.data_format, "value_range": self.value_range})
+        return config
+
+
+def _unit_pair(layer, factor, name):
+    """Solarization's factors: a float f in [0, 1] gives (0, f); a pair is sorted."""
+    values = factor if isinstance(factor, (tuple, list)) else [factor]
+    if isinstance(factor, (tuple, list)) and len(factor) != 2:
+        values = [None]
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 1:
+            raise ValueError(f"{type(layer).__name__}: `{name}` must be a number or a pair of numbers in [0, 1]. "
+                             f"Received: {name}={factor!r}")
+    return tuple(sorted(factor)) if isinstance(factor, (tuple, list)) else (0, factor)
+
+
+@register("Preprocessing")
+class Solarization(_Augmentation):
+    """Solarizes images in training: adds a random ``addition`` (on the 0-255 scale), then inverts
+    (``255 - x``) the pixels at or above a random ``threshold``.
+
+    Args:
+        addition_factor: a float f in [0, 1] draws additions in ``[0, f * 255]``; a pair
+            ``(low, high)`` in ``[low, high * 255]`` (Keras's bounds). Default 0.
+        threshold_factor: the same for the threshold. Default 0 (every pixel is inverted).
+        value_range: the range of the pixel values (``(0, 255)``).
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, **kwargs):
+        super().__init__(seed=seed, **kwargs)
+        self.addition_factor = _unit_pair(self, addition_factor, "addition_factor")
+        self.threshold_factor = _unit_pair(self, threshold_factor, "threshold_factor")
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"Solarization: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return images
+        self._check_rank(self, tuple(images.shape))
+        shape = (images.shape[0], 1, 1, 1) if images.dim() == 4 else (1, 1, 1)
+        additions = self._uniform(shape, self.addition_factor[0], self.addition_factor[1] * 255).to(images.device)
+        thresholds = self._uniform(shape, self.threshold_factor[0], self.threshold_factor[1] * 255).to(images.device)
+        x = AutoContrast._rescale(images, self.value_range, (0, 255))
+        x = torch.clamp(x + additions, 0, 255)
+        x = torch.where(x < thresholds, x, 255 - x)
+        return AutoContrast._rescale(x, (0, 255), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "value_range": self.value_range,
+                       "addition_factor": self.addition_factor,
+                       "threshold_factor": self.threshold_factor, "seed": self.seed})
         return config

@@ -28,6 +28,8 @@ SEEDED = [
     ("crop_resize", lambda L: L.RandomCrop(9, 12, seed=18)),
     ("invert", lambda L: L.RandomInvert(seed=19)),
     ("invert_factor", lambda L: L.RandomInvert(0.4, value_range=(0, 1), seed=20)),
+    ("solarization", lambda L: L.Solarization(seed=23)),
+    ("solarization_factors", lambda L: L.Solarization(0.3, (0.2, 0.8), value_range=(0, 1), seed=24)),
 ]
 
 BATCHED_ONLY = [  # Keras's own layers need a batch for these (or three channels)

@@ -298,7 +298,7 @@ NOT_YET = {
     "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "ReversibleEmbedding",
-    "STFTSpectrogram", "Solarization", "SpectralNormalization", "TorchModuleWrapper",
+    "STFTSpectrogram", "SpectralNormalization", "TorchModuleWrapper",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
 }
