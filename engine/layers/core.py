@@ -17,7 +17,7 @@ from engine.layers.layer import Layer
 from engine.layers.registry import register
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity",
-           "LayerScale"]
+           "LayerScale", "TorchModuleWrapper"]
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -607,3 +607,68 @@ class LayerScale(Layer):
         config = super().get_config()
         config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
         return config
+
+
+class TorchModuleWrapper(Layer):  # not in the registry: it exists in code only, never in a file
+    """Runs a ``torch.nn.Module`` as a layer, as ``keras.layers.TorchModuleWrapper``: its parameters
+    are the layer's weights (trained by ``fit``, listed by ``get_weights``), and ``training`` switches
+    the module between ``train()`` and ``eval()``.
+
+    The module's architecture is Python code, so a model containing it can be saved with
+    ``save_weights`` but not as a model file (Keras does the same).
+
+    Args:
+        module: a ``torch.nn.Module`` (lazy modules must be initialized first).
+        output_shape: optional output shape without the batch axis, for symbolic inputs; when None the
+            module is run once on a batch of one zeros to find it.
+    """
+
+    def __init__(self, module, name=None, output_shape=None, **kwargs):
+        super().__init__(name=name, **kwargs)
+        if not isinstance(module, torch.nn.Module):
+            raise ValueError(f"TorchModuleWrapper needs a torch.nn.Module. Received: module={module!r}")
+        lazy = getattr(torch.nn.modules.lazy, "LazyModuleMixin", None)
+        if lazy is not None and isinstance(module, lazy) and module.has_uninitialized_params():
+            raise ValueError("LazyModules are not supported unless they are already initialized. Received "
+                             f"uninitialized LazyModule: module={module}")
+        self.module = module
+        self._wrapper_output_shape = None if output_shape is None else tuple(output_shape)
+        self.built = True
+
+    @property
+    def weights(self):
+        trainable = [p for p in self.module.parameters() if p.requires_grad]
+        return trainable + [p for p in self.module.parameters() if not p.requires_grad]
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self.module.parameters() if p.requires_grad] if self.trainable else []
+
+    def call(self, inputs, training=False):
+        self.module.train(bool(training))
+        return self.module(inputs)
+
+    def compute_output_shape(self, input_shape):
+        if self._wrapper_output_shape is not None:
+            return (input_shape[0],) + self._wrapper_output_shape
+        if any(d is None for d in input_shape[1:]):
+            raise ValueError(f"{describe(self)}: give `output_shape` to use the module on inputs of unknown size "
+                             f"{tuple(input_shape)}.")
+        was_training = self.module.training
+        try:
+            self.module.eval()
+            with torch.no_grad():
+                param = next(self.module.parameters(), None)
+                probe = torch.zeros((1,) + tuple(input_shape[1:]),
+                                    dtype=param.dtype if param is not None else torch.float32,
+                                    device=param.device if param is not None else None)
+                out = self.module(probe)
+        finally:
+            self.module.train(was_training)
+        return (input_shape[0],) + tuple(out.shape[1:])
+
+    def get_config(self):
+        raise NotImplementedError(
+            f"{describe(self)} wraps the torch module {type(self.module).__name__}, which is Python code: a model "
+            "holding it cannot be written as a model file. Use model.save_weights(), or rebuild the module from "
+            "engine layers.")

@@ -298,7 +298,7 @@ NOT_YET = {
     "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "ReversibleEmbedding",
-    "STFTSpectrogram", "SpectralNormalization", "TorchModuleWrapper",
+    "STFTSpectrogram", "SpectralNormalization",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
 }
@@ -320,3 +320,25 @@ def test_every_keras_layer_is_registered_refused_or_listed(keras):
 def test_unsupported_keras_layers_say_why_and_what_instead(name):
     with pytest.raises(ValueError, match=f"'{name}' is not supported by the engine: .{{20,}}"):
         registry.get_class(name)
+
+
+def test_torch_module_wrapper_trains_in_a_model_and_matches_keras(keras):
+    module = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.Tanh(), torch.nn.Dropout(0.5))
+    inp = engine.Input(shape=(4,))
+    wrapper = E.TorchModuleWrapper(module)
+    model = engine.Model(inp, E.Dense(1)(wrapper(inp)))
+    assert tuple(model.outputs[0].shape) == (None, 1)
+    assert [tuple(w.shape) for w in wrapper.weights] == [(5, 4), (5,)]
+    x = np.random.default_rng(0).standard_normal((8, 4)).astype("float32")
+    # Inference (eval mode: no dropout) as Keras's wrapper of the same module.
+    k_wrapper = keras.layers.TorchModuleWrapper(module)
+    np.testing.assert_allclose(wrapper(torch.tensor(x), training=False).detach().numpy(),
+                               k_wrapper(torch.tensor(x), training=False).detach().numpy(), atol=1e-6)
+    model.compile(optimizer="sgd", loss="mse")
+    before = [w.copy() for w in model.get_weights()]
+    model.fit(x, np.ones((8, 1), "float32"), epochs=1, verbose=0)
+    assert all(np.abs(a - b).max() > 0 for a, b in zip(before, model.get_weights()))
+    with pytest.raises(NotImplementedError, match="Python code"):
+        wrapper.get_config()
+    with pytest.raises(ValueError, match="not supported by the engine"):
+        registry.get_class("TorchModuleWrapper")
