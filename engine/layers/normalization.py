@@ -10,7 +10,7 @@ from engine.layers.layer import Layer
 from engine.layers.registry import register
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
-           "RMSNormalization"]
+           "RMSNormalization", "SpectralNormalization"]
 
 
 def _error(layer, message):
@@ -585,4 +585,81 @@ class RMSNormalization(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"axis": self.axis, "epsilon": self.epsilon})
+        return config
+
+
+@register("Normalization")
+class SpectralNormalization(Layer):
+    """Spectral normalization of a layer's kernel (Miyato et al., 2018), as Keras: in training, one
+    or more power iterations estimate the kernel's largest singular value ``sigma`` and the kernel is
+    replaced by ``kernel / sigma`` (an all-zero kernel is left alone); at inference the layer runs as is.
+
+    Args:
+        layer: a layer with a ``kernel`` (Dense, Conv...) or ``embeddings`` (Embedding).
+        power_iterations: iterations per training call (1).
+
+    Weights: the wrapped kernel, ``vector_u`` (non-trainable, ``(1, kernel.shape[-1])``), then the wrapped
+    layer's other weights (Keras's order).
+    """
+
+    def __init__(self, layer, power_iterations=1, **kwargs):
+        if isinstance(layer, dict):
+            from engine.saving.serialization import deserialize_layer
+
+            layer = deserialize_layer(layer)
+        if not isinstance(layer, Layer):
+            raise ValueError(f"SpectralNormalization wraps a layer instance. Received: layer={layer!r}")
+        if power_iterations <= 0:
+            raise ValueError("`power_iterations` should be greater than zero. Received: "
+                             f"`power_iterations={power_iterations}`")
+        super().__init__(**kwargs)
+        self.layer = layer
+        self.power_iterations = power_iterations
+
+    def _kernel(self):
+        for attr in ("kernel", "embeddings"):
+            w = getattr(self.layer, attr, None)
+            if isinstance(w, torch.Tensor):
+                return w
+        raise ValueError(f"{type(self.layer).__name__} object has no attribute 'kernel' nor 'embeddings'")
+
+    def build(self, input_shape):
+        if not self.layer.built:
+            self.layer._maybe_build(input_shape)
+        kernel = self._kernel()
+        # Keras tracks the wrapped kernel as the wrapper's own weight too: weights come out as
+        # [kernel, vector_u, the layer's others] and files store the kernel under the wrapper as well.
+        self._own_weights.append(kernel)
+        self._own_weight_trainable.append(True)
+        self.add_weight(shape=(1, kernel.shape[-1]), initializer=initializers.TruncatedNormal(stddev=0.02),
+                        trainable=False, name="vector_u")
+        self.built = True
+
+    @staticmethod
+    def _l2_normalize(x):
+        return x * torch.rsqrt(torch.clamp((x * x).sum(), min=backend.epsilon()))
+
+    def call(self, inputs, training=False):
+        if training:
+            kernel = self._kernel()
+            with torch.no_grad():
+                if not torch.all(kernel == 0):
+                    weights = kernel.reshape(-1, kernel.shape[-1])
+                    u = self.vector_u
+                    for _ in range(self.power_iterations):
+                        v = self._l2_normalize(u @ weights.t())
+                        u = self._l2_normalize(v @ weights)
+                    sigma = (v @ weights) @ u.t()
+                    self.vector_u.copy_(u)
+                    kernel.copy_(kernel / sigma)
+        return self.layer(inputs).to(inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return self.layer.compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config["layer"] = {"module": "keras.layers", "class_name": type(self.layer).__name__,
+                           "config": self.layer.get_config(), "registered_name": None}
+        config["power_iterations"] = self.power_iterations
         return config

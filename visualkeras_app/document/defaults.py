@@ -77,7 +77,8 @@ _FILL = {
     "AdaptiveMaxPooling3D": {"output_size": [4, 4, 4]},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
-_WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense")}
+_WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),
+            "SpectralNormalization": ("Dense", {"units": 64}, "dense")}
 
 # Layers built on cells: (argument, number of LSTMCell(64) cells).
 _CELLS = {"RNN": ("cell", 1), "StackedRNNCells": ("cells", 2)}

@@ -298,7 +298,7 @@ NOT_YET = {
     "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
     "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "ReversibleEmbedding",
-    "STFTSpectrogram", "SpectralNormalization",
+    "STFTSpectrogram",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
 }
@@ -342,3 +342,42 @@ def test_torch_module_wrapper_trains_in_a_model_and_matches_keras(keras):
         wrapper.get_config()
     with pytest.raises(ValueError, match="not supported by the engine"):
         registry.get_class("TorchModuleWrapper")
+
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("factory,shape", [
+    (lambda L: L.SpectralNormalization(L.Dense(4)), (3, 5)),
+    (lambda L: L.SpectralNormalization(L.Conv2D(3, 2), power_iterations=3), (2, 5, 5, 2)),
+    (lambda L: L.SpectralNormalization(L.Embedding(7, 3)), (2, 4)),
+])
+def test_spectral_normalization_matches_keras(keras, factory, shape, training):
+    ints = "Embedding" in type(factory(E).layer).__name__
+    layer = check_against_keras(factory, shape, keras=keras, training=training, input_dtype="int64" if ints else
+                                "float32", int_range=(0, 7), check_grads=not ints, atol=1e-5)
+    assert "vector_u" in [w.keras_name for w in layer.non_trainable_weights]
+
+
+def test_spectral_normalization_config_kernel_norm_and_files(keras, tmp_path):
+    check_config_against_keras(lambda L: L.SpectralNormalization(L.Dense(4, name="d"), power_iterations=2,
+                                                                 name="s"), keras=keras)
+    layer = E.SpectralNormalization(E.Dense(6), power_iterations=20)
+    x = torch.randn(4, 8)
+    layer(x, training=False)
+    layer(x, training=True)
+    top = torch.linalg.matrix_norm(layer.layer.kernel.detach(), ord=2)
+    assert abs(float(top) - 1.0) < 1e-3  # the kernel's largest singular value is now 1
+    def build(lib):
+        inp = lib.Input(shape=(5,))
+        return lib.Model(inp, lib.layers.SpectralNormalization(lib.layers.Dense(3, name="d"), name="sn")(inp))
+
+    e = build(engine)
+    xs = np.random.default_rng(0).standard_normal((4, 5)).astype("float32")
+    e.save(str(tmp_path / "e.keras"))
+    k = keras.models.load_model(str(tmp_path / "e.keras"))
+    np.testing.assert_allclose(k.predict(xs, verbose=0), e.predict(xs, verbose=0), atol=1e-6)
+    k.save(str(tmp_path / "k.keras"))
+    back = engine.models.load_model(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(back.predict(xs, verbose=0), e.predict(xs, verbose=0), atol=1e-6)
+    for a, b in zip(back.get_weights(), k.get_weights()):
+        np.testing.assert_array_equal(a, b)
