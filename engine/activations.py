@@ -1,6 +1,8 @@
 """Activation functions by Keras name; ``get`` resolves names, None and callables."""
 from __future__ import annotations
 
+import inspect
+
 import torch
 import torch.nn.functional as F
 
@@ -186,11 +188,23 @@ def get(identifier):
     if isinstance(identifier, str):
         fn = _ACTIVATIONS.get(identifier)
         if fn is None:
+            fn = _custom_function(identifier)
+        if fn is None:
             raise ValueError(f"Unknown activation: {identifier!r}. Valid names: {names()}")
         return fn
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation function identifier: {identifier!r}")
+
+
+def _custom_function(name):
+    """The user's own activation registered under ``name`` (register_keras_serializable, a
+    custom_object_scope, or the custom_objects of the load in progress); None if there is none."""
+    from engine.saving.object_registration import get_registered_object
+    from engine.saving.serialization import _CUSTOM_OBJECTS
+
+    fn = get_registered_object(name, _CUSTOM_OBJECTS.get())
+    return fn if callable(fn) else None
 
 
 def deserialize(config, custom_objects=None):
@@ -211,4 +225,9 @@ def serialize(fn):
         return "silu" if name == "swish" else name
     if hasattr(fn, "get_config"):  # an activation layer instance
         return fn.get_config()
+    if inspect.isfunction(fn):  # the user's own function, by its registered name, as Keras writes it
+        from engine.saving.object_registration import get_registered_name
+
+        return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
+                "registered_name": "function"}
     raise ValueError(f"Activation {fn!r} is not a named Keras activation and cannot be serialized.")

@@ -76,11 +76,21 @@ def _called_like_an_op(config):
             and all(isinstance(n, dict) for n in nodes))
 
 
+def _user_class(config):
+    """Whether a layer config names one of the user's own classes (registered, in a custom_object_scope or
+    passed in custom_objects): Keras writes registered classes with no module, like legacy ops."""
+    from engine.saving.object_registration import visible_custom_objects
+
+    custom = visible_custom_objects(_CUSTOM_OBJECTS.get())
+    registered, name = config.get("registered_name"), config.get("class_name")
+    return (isinstance(registered, str) and registered in custom) or (isinstance(name, str) and name in custom)
+
+
 def _saved_op(config):
     module = config.get("module")
     inner = config.get("config") or {}
     if module is None and isinstance(inner, dict) and "dtype" not in inner and "trainable" not in inner \
-            and _called_like_an_op(config):
+            and _called_like_an_op(config) and not _user_class(config):
         # Legacy .h5 configs carry no module: every Keras layer writes its dtype and takes one positional
         # argument (a list for merge layers); an operation such as `x + y` writes neither.
         module = "keras.src.ops (legacy .h5 config)"
@@ -312,6 +322,8 @@ def _functional_from_config(cfg):
             raise ConfigError(f"Each layer config must be an object. Received: {lc!r:.100}")
         layer = deserialize_layer(lc)
         name = lc.get("name", layer.name)
+        if isinstance(layer, Layer) and isinstance(name, str) and name and layer.name != name:
+            layer.name = name  # a get_config without "name" (the serialization guide's CustomLayer)
         created[name] = layer
         nodes = lc.get("inbound_nodes") or []
         pending.append((layer, nodes))
