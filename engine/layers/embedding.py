@@ -9,7 +9,7 @@ from engine import constraints, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
-__all__ = ["Embedding"]
+__all__ = ["Embedding", "ReversibleEmbedding"]
 
 
 def _check_positive_int(name, value):
@@ -126,4 +126,78 @@ class Embedding(Layer):
             "mask_zero": self.mask_zero,
             "quantization_config": None,
         })
+        return config
+
+
+@register("Core")
+class ReversibleEmbedding(Embedding):
+    """An ``Embedding`` that can also be called in reverse, as ``keras.layers.ReversibleEmbedding``:
+    ``layer(vectors, reverse=True)`` projects ``(..., output_dim)`` vectors back to ``(..., input_dim)``
+    logits, with the transposed embeddings (``tie_weights=True``, the default) or a separate
+    ``reverse_embeddings`` matrix ``(output_dim, input_dim)``. Language models use it to share the
+    input embedding with the output layer.
+
+    Args:
+        input_dim, output_dim, embeddings_initializer, embeddings_regularizer, embeddings_constraint,
+        mask_zero: as ``Embedding``.
+        tie_weights: reuse the embeddings for the reverse projection (True).
+        reverse_dtype: optional dtype of the reverse projection's computation.
+        logit_soft_cap: if set, reverse logits become ``tanh(logits / cap) * cap``.
+
+    Call arguments:
+        inputs: ids, or vectors with ``reverse=True``.
+        reverse: project vectors back to the vocabulary.
+    """
+
+    def __init__(self, input_dim, output_dim, tie_weights=True, embeddings_initializer="uniform",
+                 embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False, reverse_dtype=None,
+                 logit_soft_cap=None, **kwargs):
+        super().__init__(input_dim, output_dim, embeddings_initializer=embeddings_initializer,
+                         embeddings_regularizer=embeddings_regularizer, embeddings_constraint=embeddings_constraint,
+                         mask_zero=mask_zero, **kwargs)
+        self.tie_weights = bool(tie_weights)
+        self.reverse_dtype = reverse_dtype
+        self.logit_soft_cap = logit_soft_cap
+        self._reverse_symbolic = False
+
+    def __call__(self, *args, **kwargs):
+        self._reverse_symbolic = bool(kwargs.get("reverse", False))
+        return super().__call__(*args, **kwargs)
+
+    def build(self, input_shape=None):
+        if getattr(self, "embeddings", None) is not None:
+            return
+        super().build(input_shape)
+        if not self.tie_weights:
+            self.reverse_embeddings = self.add_weight(shape=(self.output_dim, self.input_dim),
+                                                      initializer=self.embeddings_initializer,
+                                                      name="reverse_embeddings", trainable=True)
+        self.built = True
+
+    def call(self, inputs, reverse=False):
+        if not reverse:
+            return super().call(inputs)
+        kernel = self.embeddings.t() if self.tie_weights else self.reverse_embeddings
+        if self.reverse_dtype is not None:
+            from engine import backend
+
+            dtype = backend.torch_dtype(self.reverse_dtype)
+            inputs, kernel = inputs.to(dtype), kernel.to(dtype)
+        logits = torch.matmul(inputs, kernel)
+        if self.logit_soft_cap is not None:
+            logits = torch.tanh(logits / self.logit_soft_cap) * self.logit_soft_cap
+        return logits
+
+    def compute_mask(self, inputs, mask=None):
+        return None if self._reverse_symbolic else super().compute_mask(inputs, mask)
+
+    def compute_output_shape(self, input_shape):
+        if self._reverse_symbolic:
+            return tuple(input_shape[:-1]) + (self.input_dim,)
+        return super().compute_output_shape(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"tie_weights": self.tie_weights, "reverse_dtype": self.reverse_dtype,
+                       "logit_soft_cap": self.logit_soft_cap})
         return config

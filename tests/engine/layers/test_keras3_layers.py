@@ -297,7 +297,7 @@ NOT_YET = {
     "IntegerLookup", "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline", "RandAugment",
     "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
-    "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear", "ReversibleEmbedding",
+    "RandomPosterization", "RandomSaturation", "RandomSharpness", "RandomShear",
     "STFTSpectrogram",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
@@ -381,3 +381,30 @@ def test_spectral_normalization_config_kernel_norm_and_files(keras, tmp_path):
     np.testing.assert_allclose(back.predict(xs, verbose=0), e.predict(xs, verbose=0), atol=1e-6)
     for a, b in zip(back.get_weights(), k.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("kwargs", [{}, dict(tie_weights=False), dict(logit_soft_cap=2.0, mask_zero=True)])
+def test_reversible_embedding_matches_keras(keras, kwargs):
+    check_against_keras(lambda L: L.ReversibleEmbedding(9, 4, **kwargs), (3, 5), keras=keras, input_dtype="int64",
+                        int_range=(0, 9), check_grads=False)
+    check_against_keras(lambda L: L.ReversibleEmbedding(9, 4, **kwargs), (3, 5, 4), keras=keras,
+                        call_kwargs=dict(reverse=True))
+    check_config_against_keras(lambda L: L.ReversibleEmbedding(9, 4, name="r", **kwargs), keras=keras)
+
+
+def test_tied_reversible_embedding_model_goes_both_ways(keras, tmp_path):
+    def build(lib):
+        inp = lib.Input(shape=(6,), dtype="int32")
+        emb = lib.layers.ReversibleEmbedding(11, 4, name="emb")
+        h = lib.layers.Dense(4, activation="tanh")(emb(inp))
+        return lib.Model(inp, emb(h, reverse=True))
+
+    x = np.random.default_rng(0).integers(0, 11, size=(2, 6)).astype("int32")
+    e = build(engine)
+    assert tuple(e.outputs[0].shape) == (None, 6, 11)
+    e.save(str(tmp_path / "e.keras"))
+    k = keras.models.load_model(str(tmp_path / "e.keras"))
+    np.testing.assert_allclose(k.predict(x, verbose=0), e.predict(x, verbose=0), atol=1e-5)
+    k.save(str(tmp_path / "k.keras"))
+    np.testing.assert_allclose(engine.models.load_model(str(tmp_path / "k.keras")).predict(x, verbose=0),
+                               e.predict(x, verbose=0), atol=1e-5)
