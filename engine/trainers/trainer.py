@@ -586,7 +586,7 @@ class Trainer:
         if val is not None and (epoch + 1) % validation_freq == 0:
             train_logs = self._custom_logs
             self._custom_logs = None
-            logs.update({"val_" + k: v for k, v in self._run_eval(val).items()})
+            logs.update({"val_" + k: v for k, v in self._run_eval(val, cbs).items()})
             self._custom_logs = train_logs
             self.train()
         if not math.isfinite(logs.get("loss", 0.0)):
@@ -600,19 +600,30 @@ class Trainer:
             self.stop_training = ctx.any(self.stop_training, self._sums.loss.device)
         return logs
 
-    def _run_eval(self, batches):
+    def _run_eval(self, batches, cbs=None):
+        """fit's validation pass; with ``cbs``, its on_test_* hooks run as Keras runs them in fit."""
         self._reset_metrics()
         self.eval()
         sharded = isinstance(batches, da.ShardedBatches)
         custom = self._overrides("test_step")
+        batch_hooks = cbs is not None and bool(cbs._listeners("on_test_batch_begin")
+                                               or cbs._listeners("on_test_batch_end"))
+        if cbs is not None:
+            cbs.on_test_begin()
         with torch.no_grad():
-            for _, xb, yb, swb in batches.epoch():
+            for step, xb, yb, swb in batches.epoch():
+                if batch_hooks:
+                    cbs.on_test_batch_begin(step)
                 if custom:
                     self._custom_step("test_step", xb, yb, swb)
                 elif not sharded or batches.local_size:
                     self._test_step(xb, yb, swb)
+                if batch_hooks:
+                    cbs.on_test_batch_end(step, self._logs())
         logs = self._logs()
         self._custom_logs = None
+        if cbs is not None:
+            cbs.on_test_end(logs)
         return logs
 
     # ------------------------------------------------------------------ evaluate / predict

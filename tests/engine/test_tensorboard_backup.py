@@ -54,7 +54,10 @@ def test_tensorboard_writes_epoch_batch_validation_histograms_and_graph(tmp_path
     assert last.histogram_value.sum == pytest.approx(float(model.get_layer("out").kernel.detach().sum()), rel=1e-5)
     assert train.Tags()["graph"]
     model.evaluate(X, Y, verbose=0, callbacks=[tb])
-    assert [e.step for e in _events(tmp_path / "validation").Scalars("evaluation_loss_vs_iterations")] == [18]
+    # After each validation pass of fit (as Keras, whose fit calls evaluate), then after evaluate.
+    evaluation = _events(tmp_path / "validation").Scalars("evaluation_loss_vs_iterations")
+    assert [e.step for e in evaluation] == [6, 12, 18, 18]
+    np.testing.assert_allclose([e.value for e in evaluation][:3], history["val_loss"], rtol=1e-6)
 
 
 def test_tensorboard_says_how_to_install_tensorboard_when_missing(monkeypatch):
