@@ -19,7 +19,7 @@ from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization"]
+           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization", "RandomPosterization"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -637,4 +637,52 @@ class Solarization(_Augmentation):
         config.update({"data_format": self.data_format, "value_range": self.value_range,
                        "addition_factor": self.addition_factor,
                        "threshold_factor": self.threshold_factor, "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomPosterization(_Augmentation):
+    """Reduces the bits per channel at random in training: each image keeps a random number of its
+    most significant bits, drawn from ``[factor[0], factor[1])`` (on the 0-255 scale).
+
+    Args:
+        factor: an int in [1, 8] (bits drawn from ``[1, factor)``) or a pair of ints.
+        value_range: the range of the pixel values (``(0, 255)``).
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(1, 8))
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"RandomPosterization: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=False):
+        self._check_rank(self, tuple(inputs.shape))
+        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
+        if self.factor[0] != self.factor[1]:
+            bits = _random().randint((batch,), self.factor[0], self.factor[1], dtype="uint8", seed=self.generator)
+        else:
+            bits = torch.full((batch,), int(self.factor[0]), dtype=torch.uint8)
+        if not training:
+            return inputs
+        shift = (8 - bits.to(torch.int64)).to(inputs.device).view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        images = AutoContrast._rescale(self._float(inputs), self.value_range, (0, 255)).to(torch.uint8).to(torch.int64)
+        images = ((images >> shift) << shift).to(backend.torch_dtype(self._dtype))
+        return AutoContrast._rescale(images, (0, 255), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
         return config

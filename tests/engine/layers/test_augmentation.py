@@ -35,6 +35,9 @@ SEEDED = [
 BATCHED_ONLY = [  # Keras's own layers need a batch for these (or three channels)
     ("grayscale", lambda L: L.RandomGrayscale(0.5, seed=21), (6, 5, 4, 3)),
     ("grayscale_unbatched", lambda L: L.RandomGrayscale(0.7, seed=22), (5, 4, 3)),
+    ("posterization", lambda L: L.RandomPosterization(6, seed=25), (4, 5, 4, 3)),
+    ("posterization_range", lambda L: L.RandomPosterization((2, 7), value_range=(0, 1), seed=26), (4, 5, 4, 3)),
+    ("posterization_fixed", lambda L: L.RandomPosterization((3, 3), seed=27), (4, 5, 4, 3)),
     ("auto_contrast", lambda L: L.AutoContrast(), (3, 5, 4, 2)),
     ("auto_contrast_range", lambda L: L.AutoContrast(value_range=(0, 1)), (3, 5, 4, 2)),
 ]
