@@ -19,7 +19,8 @@ from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
-           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization", "RandomPosterization"]
+           "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization", "RandomPosterization",
+           "RandomColorDegeneration"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -680,6 +681,53 @@ class RandomPosterization(_Augmentation):
         images = AutoContrast._rescale(self._float(inputs), self.value_range, (0, 255)).to(torch.uint8).to(torch.int64)
         images = ((images >> shift) << shift).to(backend.torch_dtype(self._dtype))
         return AutoContrast._rescale(images, (0, 255), self.value_range)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomColorDegeneration(_Augmentation):
+    """Blends images with their grayscale version by a random factor in training:
+    ``x + f * (gray(x) - x)``, clipped to ``value_range`` (f = 1 is fully gray).
+
+    Args:
+        factor: a float f in [0, 1] draws f in ``[-f, f]`` clipped to Keras's bounds; a pair
+            ``(low, high)`` draws in that range.
+        value_range: the range of the pixel values (``(0, 255)``).
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, 3)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor")
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"RandomColorDegeneration: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        self.value_range = sorted(value_range)
+
+    def call(self, inputs, training=False):
+        self._check_rank(self, tuple(inputs.shape))
+        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
+        factor = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1]).to(inputs.device)
+        if not training:
+            return inputs
+        from engine.ops import image as image_ops
+
+        images = self._float(inputs)
+        gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
+        return torch.clamp(images + factor * (gray - images), self.value_range[0], self.value_range[1])
 
     def get_config(self):
         config = super().get_config()

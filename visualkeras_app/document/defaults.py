@@ -77,6 +77,7 @@ _FILL = {
     "AdaptiveMaxPooling3D": {"output_size": [4, 4, 4]},
     "ReversibleEmbedding": {"input_dim": 10000, "output_dim": 64},
     "RandomPosterization": {"factor": 4},
+    "RandomColorDegeneration": {"factor": 0.5},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),

@@ -38,6 +38,9 @@ BATCHED_ONLY = [  # Keras's own layers need a batch for these (or three channels
     ("posterization", lambda L: L.RandomPosterization(6, seed=25), (4, 5, 4, 3)),
     ("posterization_range", lambda L: L.RandomPosterization((2, 7), value_range=(0, 1), seed=26), (4, 5, 4, 3)),
     ("posterization_fixed", lambda L: L.RandomPosterization((3, 3), seed=27), (4, 5, 4, 3)),
+    ("color_degeneration", lambda L: L.RandomColorDegeneration(0.8, seed=28), (4, 5, 4, 3)),
+    ("color_degeneration_range", lambda L: L.RandomColorDegeneration((0.2, 1.0), value_range=(0, 100), seed=29),
+     (4, 5, 4, 3)),
     ("auto_contrast", lambda L: L.AutoContrast(), (3, 5, 4, 2)),
     ("auto_contrast_range", lambda L: L.AutoContrast(value_range=(0, 1)), (3, 5, 4, 2)),
 ]

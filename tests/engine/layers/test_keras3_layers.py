@@ -295,7 +295,7 @@ def test_count_weights_and_adapted_discretization_config(keras):
 NOT_YET = {
     "AugMix", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization",
     "IntegerLookup", "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline", "RandAugment",
-    "RandomColorDegeneration", "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
+    "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
     "RandomSaturation", "RandomSharpness", "RandomShear",
     "STFTSpectrogram",
