@@ -75,7 +75,7 @@ def test_train_works_offline_on_a_fresh_machine(tmp_path):
     script = os.path.join(os.path.dirname(sys.executable), "visualkeras-app")
     cmd = [script] if os.path.isfile(script) else [sys.executable, "-m", "visualkeras_app"]
     proc = subprocess.run(cmd + ["train", "mnist_fast_cnn", "--epochs", "1"],
-                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=300)
+                          cwd=str(tmp_path), env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     last = proc.stdout.strip().splitlines()[-1]
     assert last.startswith("test_accuracy: ")
