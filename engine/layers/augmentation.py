@@ -20,7 +20,7 @@ from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
            "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization", "RandomPosterization",
-           "RandomColorDegeneration"]
+           "RandomColorDegeneration", "RandomShear"]
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
@@ -734,3 +734,57 @@ class RandomColorDegeneration(_Augmentation):
         config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
                        "seed": self.seed})
         return config
+
+
+def _shear_factor(layer, factor, name):
+    # A number is in [0, 1]; a pair may hold negative values, as the configs Keras writes do (Keras's
+    # own from_config refuses them; the engine reads them).
+    pair = isinstance(factor, (tuple, list))
+    values = list(factor) if pair else [factor]
+    low = -1.0 if pair else 0.0
+    if (pair and len(factor) != 2) or any(
+            isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= 1.0 for v in values):
+        raise ValueError(f"RandomShear: `{name}` must be a number or a pair of numbers in [0, 1]. "
+                         f"Received: {name}={factor!r}")
+    if isinstance(factor, (tuple, list)):
+        return tuple(sorted(factor))
+    return (-abs(factor), abs(factor))
+
+
+@register("Preprocessing")
+class RandomShear(_Geometric):
+    """Shears images at random in training, along x and/or y (each image sheared one way or the
+    other with equal chance).
+
+    Args:
+        x_factor: a float f in [0, 1] shears horizontally by a factor in ``[-f, f]``; a pair gives
+            the range. Default 0.
+        y_factor: the same vertically. Default 0.
+        interpolation, fill_mode, fill_value, data_format, seed: as ``RandomRotation``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
+                 data_format=None, seed=None, **kwargs):
+        super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
+                         data_format=data_format, **kwargs)
+        self.x_factor = _shear_factor(self, x_factor, "x_factor")
+        self.y_factor = _shear_factor(self, y_factor, "y_factor")
+
+    def _matrix(self, batch, height, width):
+        invert = self._uniform((batch, 1), 0.0, 1.0)
+        invert = torch.where(invert > 0.5, -torch.ones_like(invert), torch.ones_like(invert))
+        shear_y = self._uniform((batch, 1), self.y_factor[0], self.y_factor[1])
+        shear_x = self._uniform((batch, 1), self.x_factor[0], self.x_factor[1])
+        factors = torch.cat([shear_x, shear_y], dim=1) * invert
+        ones, zeros = torch.ones(batch), torch.zeros(batch)
+        return torch.stack([ones, factors[:, 0], zeros, factors[:, 1], ones, zeros, zeros, zeros], dim=1)
+
+    def get_config(self):
+        return self._config(x_factor=self.x_factor, y_factor=self.y_factor, fill_mode=self.fill_mode,
+                            interpolation=self.interpolation, seed=self.seed, fill_value=self.fill_value)

@@ -297,7 +297,7 @@ NOT_YET = {
     "IntegerLookup", "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline", "RandAugment",
     "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
-    "RandomSaturation", "RandomSharpness", "RandomShear",
+    "RandomSaturation", "RandomSharpness",
     "STFTSpectrogram",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
