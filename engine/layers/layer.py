@@ -320,6 +320,11 @@ class Layer(nn.Module):
                 k["training"] = False
             return self.call(*a, **k)
 
+        if self._takes_mask() and "mask" not in kwargs and len(args) == 1 and isinstance(args[0], KerasTensor) \
+                and _has_symbolic_mask(args[0]):
+            # The input will carry a mask when the model runs: call gets one (all steps valid) here too.
+            kwargs = {**kwargs, "mask": KerasTensor(args[0].shape[:-1], dtype="bool")}
+
         token = _IN_CALL.set(True)
         try:
             spec = compute_output_spec(run, args, kwargs)
@@ -459,7 +464,18 @@ class Layer(nn.Module):
         self._maybe_build(shape_of(inputs))
         if self._takes_training():
             kwargs["training"] = bool(training)
-        return self.call(inputs, *args, **kwargs)
+        # Keras's masks on concrete tensors: an input's _keras_mask goes to call(mask=...), and the
+        # output gets the layer's compute_mask as its _keras_mask.
+        previous = _mask_of(inputs)
+        if previous is not None and "mask" not in kwargs and self._takes_mask():
+            kwargs["mask"] = previous
+        outputs = self.call(inputs, *args, **kwargs)
+        if previous is not None or self._may_make_mask():
+            _attach_mask(outputs, self.compute_mask(inputs, kwargs.get("mask", previous)))
+        return outputs
+
+    def _may_make_mask(self):
+        return self.produces_mask or type(self).compute_mask is not Layer.compute_mask
 
     def forward(self, *args, **kwargs):  # so that torch hooks and nn.Module users work
         return self.call(*args, **kwargs)
@@ -534,6 +550,45 @@ def _make_outputs(out_shape, dtype):
     if isinstance(out_shape, tuple) and out_shape and isinstance(out_shape[0], (tuple, list)):
         return [_make_outputs(tuple(s), dtype) for s in out_shape]
     return KerasTensor(out_shape, dtype=dtype)
+
+
+def _mask_of(x):
+    """The ``_keras_mask`` of a tensor (a list of them for a list of tensors; None when there is none)."""
+    if isinstance(x, (list, tuple)):
+        masks = [getattr(t, "_keras_mask", None) for t in x]
+        return None if all(m is None for m in masks) else masks
+    return getattr(x, "_keras_mask", None)
+
+
+def _attach_mask(outputs, mask):
+    if mask is None:
+        return
+    if isinstance(outputs, (list, tuple)):
+        masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(outputs)
+        for t, m in zip(outputs, masks):
+            _attach_mask(t, m)
+    elif isinstance(outputs, torch.Tensor):
+        outputs._keras_mask = mask
+
+
+def _has_symbolic_mask(tensor):
+    """Whether ``tensor`` will carry a mask when the model runs: some layer upstream makes one (an
+    Embedding with mask_zero, a Masking layer) and every layer after it passes it on."""
+    seen = set()
+    stack = [tensor]
+    while stack:
+        t = stack.pop()
+        h = t._keras_history
+        if h is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        layer = h.operation
+        if getattr(layer, "produces_mask", False):
+            return True
+        if layer.supports_masking or type(layer).compute_mask is not Layer.compute_mask:
+            node = layer._inbound_nodes[h.node_index]
+            stack.extend(t2 for t2 in node.input_tensors if isinstance(t2, KerasTensor))
+    return False
 
 
 def _fresh(spec):
