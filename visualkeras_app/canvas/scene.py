@@ -205,8 +205,17 @@ class EditorScene(QGraphicsScene):
             return
         for edge_item in list(item.edges):  # normally gone already: the document removes edges first
             self._on_edge_removed(edge_item.edge)
+        rect = item.sceneBoundingRect()
         self._last_rects.pop(item, None)
         self.removeItem(item)
+        # Connections that went round the layer, or put their label beside it, take their plain
+        # curve and their label again (an undone paste removes layers that lay on connections).
+        for other in self.items(rect.adjusted(-40, -40, 40, 40), Qt.IntersectsItemBoundingRect):
+            if isinstance(other, EdgeItem):
+                if self.routing_deferred:
+                    self.route_later(other)
+                else:
+                    other.adjust()
 
     def _on_node_changed(self, node):
         item = self._nodes.get(node.id)

@@ -257,3 +257,47 @@ def test_a_detour_straightens_when_the_layer_in_the_way_leaves(view, controller,
     controller.undo_stack.undo()  # the move is undone: the layer is back in the way
     qtbot.waitUntil(lambda: not scene._route_pending, timeout=2000)
     assert _runs_behind(item, [scene.node_item(blocker)]) == []
+
+
+def _plain(edge_item):
+    from visualkeras_app.canvas.edge_item import cubic_path
+
+    p1, p2 = edge_item.endpoints()
+    return edge_item.path() == cubic_path(p1, p2, edge_item.dst_item.flow)
+
+
+def test_undoing_a_paste_over_connections_gives_them_their_plain_curves_and_labels(view, controller, qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    # A long connection with room for two layers on it, and two connected layers beside it to copy.
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    dense = controller.add_layer("Dense", pos=(1200, 0))
+    long_edge = controller.connect(inp, dense)
+    a = controller.add_layer("InputLayer", pos=(400, -60))
+    b = controller.add_layer("Dense", pos=(850, -60))
+    short_edge = controller.connect(a, b)
+    scene = view.editor_scene
+    qtbot.waitUntil(lambda: not scene._route_pending, timeout=2000)
+    render(view)
+    assert _plain(scene.edge_item(long_edge)) and scene.edge_item(long_edge).label_visible()
+    controller.set_selection([a, b])
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    controller.move_nodes({a: (400, -400), b: (850, -400)})  # the originals move out of the way
+    QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+    pasted = controller.selection()
+    assert len(pasted) == 2 and set(pasted).isdisjoint({a, b})
+    qtbot.waitUntil(lambda: not scene._route_pending, timeout=2000)
+    render(view)
+    # The copies landed on the long connection: it went round them.
+    assert not _plain(scene.edge_item(long_edge))
+    undo = controller.undo_stack.createUndoAction(view)
+    undo.trigger()  # the paste goes
+    assert set(controller.document.nodes) == {inp, dense, a, b}
+    qtbot.waitUntil(lambda: not scene._route_pending, timeout=2000)
+    render(view)
+    for edge in controller.document.edges:
+        item = scene.edge_item(edge)
+        assert _plain(item), edge  # no detour round layers that are gone
+        assert item.label and item.label_visible(), edge
