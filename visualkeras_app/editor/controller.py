@@ -366,17 +366,33 @@ class EditorController(QObject):
             return []
         count = self._last_paste[1] + 1 if self._last_paste[0] == text else 1
         self._last_paste = (text, count)
-        dx, dy = offset[0] * count, offset[1] * count
-        return self._insert_copies(data, dx, dy, "Paste")
+        return self._insert_copies(data, offset, count, "Paste")
 
     def duplicate(self, ids, offset=(40, 40)):
-        """Copies of ``ids`` (and the connections among them) beside the originals; the clipboard
-        is left alone."""
+        """Copies of ``ids`` (and the connections among them) beside the originals, clear of every
+        layer; the clipboard is left alone."""
         data = json.loads(self._serialize(ids), object_hook=_decode)
-        return self._insert_copies(data, offset[0], offset[1], "Duplicate")
+        return self._insert_copies(data, offset, 1, "Duplicate")
 
-    def _insert_copies(self, data, dx, dy, what):
+    def _clear_offset(self, positions, offset, count):
+        """``offset`` times ``count``, or more steps of ``offset`` until boxes at ``positions`` so
+        shifted lie on no layer of the document (a copy on top of a layer hides it)."""
+        taken = [n.pos for n in self.document.nodes.values()]
+        gap = 10.0
+        step = (float(offset[0]), float(offset[1]))
+        if step == (0.0, 0.0):
+            return step
+        for k in range(count, count + 1000):
+            dx, dy = step[0] * k, step[1] * k
+            if not any(abs(x + dx - tx) < NODE_WIDTH + gap and abs(y + dy - ty) < NODE_HEIGHT + gap
+                       for x, y in positions for tx, ty in taken):
+                return dx, dy
+        return step[0] * count, step[1] * count
+
+    def _insert_copies(self, data, offset, count, what):
         doc = self.document
+        positions = [tuple(map(float, item.get("pos", (0.0, 0.0)))) for item in data.get("nodes", [])]
+        dx, dy = self._clear_offset(positions, offset, count)
         taken = {n.name for n in doc.nodes.values()}
         id_map, nodes = {}, []
         for item in data.get("nodes", []):

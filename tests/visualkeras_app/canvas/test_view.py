@@ -218,3 +218,37 @@ def test_canvas_imports_neither_torch_nor_engine():
             "bad = [m for m in ('torch', 'engine') if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _overlapping(scene):
+    items = scene.node_items()
+    return [(a.name, b.name) for i, a in enumerate(items) for b in items[i + 1:]
+            if a.sceneBoundingRect().intersects(b.sceneBoundingRect())]
+
+
+def test_pastes_and_duplicates_land_clear_of_every_layer(view, controller):
+    from PySide6.QtTest import QTest
+
+    controller.set_flow("TB")
+    ids = [controller.add_layer("InputLayer", pos=(0, 0))]
+    for i, name in enumerate(["Conv2D", "MaxPooling2D", "Flatten"]):
+        ids.append(controller.add_layer(name, pos=(0, 140 * (i + 1))))
+        controller.connect(ids[-2], ids[-1])
+    scene = view.editor_scene
+    assert _overlapping(scene) == []
+    view.setFocus()
+    QTest.keyClick(view, Qt.Key_A, Qt.ControlModifier)
+    QTest.keyClick(view, Qt.Key_C, Qt.ControlModifier)
+    doc = controller.document
+    origin = doc.nodes[ids[0]].pos
+    firsts = []
+    for _ in range(3):  # the same copy pasted again and again
+        QTest.keyClick(view, Qt.Key_V, Qt.ControlModifier)
+        pasted = controller.selection()
+        assert len(pasted) == 4 and len(doc.edges) == 3 * (len(firsts) + 2)
+        firsts.append(doc.nodes[pasted[0]].pos)
+        assert _overlapping(scene) == [], len(firsts)
+    # Each paste sits apart from the originals and from the pastes before it.
+    assert len({origin, *firsts}) == 4
+    QTest.keyClick(view, Qt.Key_D, Qt.ControlModifier)  # duplicate the last paste
+    assert len(doc.nodes) == 20 and _overlapping(scene) == []

@@ -8,7 +8,7 @@ import pytest
 
 from visualkeras_app.document.graph import Document, Edge
 from visualkeras_app.editor import commands
-from visualkeras_app.editor.controller import EditorController, guess_flow, snake_case
+from visualkeras_app.editor.controller import NODE_WIDTH, EditorController, guess_flow, snake_case
 
 
 def snap(controller):
@@ -207,8 +207,8 @@ def test_copy_paste_across_two_controllers(qapp, controller):
     assert doc.edges == [Edge(new[0], new[1])]  # the edge among the copied layers, remapped
     assert doc.nodes[new[0]].pos == (src.document.nodes[conv].pos[0] + 40, src.document.nodes[conv].pos[1] + 40)
     assert dst.selection() == new
-    again = dst.paste(text)  # the same text again lands further away
-    assert doc.nodes[again[0]].pos[0] == src.document.nodes[conv].pos[0] + 80
+    again = dst.paste(text)  # the same text again lands further away, clear of the first copies
+    assert doc.nodes[again[0]].pos[0] > doc.nodes[new[0]].pos[0] + NODE_WIDTH
     assert [doc.nodes[i].name for i in again] == ["conv2d_2", "flatten_1"]
     dst.undo_stack.undo()
     dst.undo_stack.undo()
