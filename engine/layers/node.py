@@ -37,6 +37,21 @@ class KerasTensor:
     def ndim(self):
         return len(self.shape)
 
+    @property
+    def _keras_mask(self):
+        """The mask this tensor will carry when the model runs, as a symbolic bool tensor of its shape
+        without the last axis (Keras's ``x._keras_mask`` after ``Embedding(mask_zero=True)``); None
+        when no mask reaches it."""
+        if "_mask_override" in self.__dict__:
+            return self.__dict__["_mask_override"]
+        from engine.layers.layer import _has_symbolic_mask
+
+        return KerasTensor(self.shape[:-1], dtype="bool") if _has_symbolic_mask(self) else None
+
+    @_keras_mask.setter
+    def _keras_mask(self, mask):
+        self.__dict__["_mask_override"] = mask
+
     def __repr__(self):
         origin = self._keras_history.operation.name if self._keras_history else "?"
         return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, from={origin!r}>"

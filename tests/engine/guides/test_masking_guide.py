@@ -80,3 +80,23 @@ def test_masks_reach_call_in_layers_and_functional_models(keras):
     model_ours.set_weights([_np(w) for w in model_theirs.get_weights()])
     small = tokens % 10
     np.testing.assert_allclose(_np(model_ours(small)), _np(model_theirs(small)), rtol=1e-5, atol=1e-6)
+
+
+def test_symbolic_masks_are_found_as_keras(keras):
+    def shapes(K):
+        class MyActivation(K.layers.Layer):
+            def __init__(self, **kwargs):
+                super().__init__(**kwargs)
+                self.supports_masking = True
+
+            def call(self, inputs):
+                return K.ops.relu(inputs)
+
+        inputs = K.Input(shape=(None,), dtype="int32")
+        embedded = K.layers.Embedding(input_dim=5000, output_dim=16, mask_zero=True)(inputs)
+        activated = MyActivation()(embedded)
+        pooled = K.layers.Dense(3)(K.layers.Embedding(10, 2)(inputs))  # no mask_zero: no mask
+        masks = [getattr(t, "_keras_mask", None) for t in (inputs, embedded, activated, pooled)]
+        return [None if m is None else tuple(m.shape) for m in masks]
+
+    assert shapes(engine) == shapes(keras) == [None, (None, None), (None, None), None]
