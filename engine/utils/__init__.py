@@ -16,7 +16,8 @@ __all__ = ["to_categorical", "normalize", "Sequence", "PyDataset", "Progbar", "s
            "array_to_img", "save_img", "get_file", "plot_model", "pad_sequences", "split_dataset",
            "timeseries_dataset_from_array", "register_keras_serializable", "get_custom_objects",
            "custom_object_scope", "CustomObjectScope", "get_registered_name", "get_registered_object",
-           "serialize_keras_object", "deserialize_keras_object"]
+           "serialize_keras_object", "deserialize_keras_object", "pack_x_y_sample_weight",
+           "unpack_x_y_sample_weight", "clear_session"]
 
 # Image and text folders load on first use (Pillow takes ~0.1 s to import; most engine users never need it).
 _LAZY = {
@@ -32,8 +33,10 @@ _LAZY = {
     "split_dataset": "split_utils",
     "timeseries_dataset_from_array": "timeseries_dataset_utils",
 }
-# keras.utils also has the saving registry's functions (from engine.saving).
-_LAZY.update({name: "engine.saving" for name in __all__[-8:]})
+# keras.utils also has the saving registry's functions (from engine.saving) and clear_session.
+_LAZY.update({name: "engine.saving" for name in __all__[-11:-3]})
+_LAZY.update({"pack_x_y_sample_weight": "data_adapter_utils", "unpack_x_y_sample_weight": "data_adapter_utils",
+              "clear_session": "engine.backend"})
 
 
 def __getattr__(name):

@@ -243,3 +243,19 @@ def test_importing_engine_utils_loads_neither_qt_nor_the_app():
             "print(bad); sys.exit(1 if bad else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_pack_and_unpack_x_y_sample_weight_match_keras(keras):
+    for args in [(1,), (1, 2), (1, 2, 3), ([1, 2],), ((1, 2),), ({"a": 1}, 2)]:
+        assert engine.utils.pack_x_y_sample_weight(*args) == keras.utils.pack_x_y_sample_weight(*args)
+    for data in [1, (1,), (1, 2), [1, 2], (1, 2, 3), {"a": 1}]:
+        assert engine.utils.unpack_x_y_sample_weight(data) == keras.utils.unpack_x_y_sample_weight(data)
+    with pytest.raises(ValueError, match="sample_weight"):
+        engine.utils.unpack_x_y_sample_weight((1, 2, 3, 4))
+    assert engine.utils.clear_session is engine.backend.clear_session
+
+
+def test_every_keras_utils_name_the_engine_lists_exists(keras):
+    for name in engine.utils.__all__:
+        assert getattr(engine.utils, name) is not None, name
+        assert hasattr(keras.utils, name), name
