@@ -722,9 +722,8 @@ class MainWindow(QMainWindow):
         return self.view.mapToScene(self.view.viewport().rect().center())
 
     def add_layer_at_center(self, class_name):
-        """Add a layer (its box centred in the view), as a palette double-click does."""
-        c = self.view_center_scene_pos()
-        nid = self.controller.add_layer(class_name, (c.x() - NODE_WIDTH / 2, c.y() - NODE_HEIGHT / 2))
+        """Add a layer as a palette double-click does (see ``EditorView.add_layer_at_center``)."""
+        nid = self.view.add_layer_at_center(class_name)
         if nid is not None:
             self.view.setFocus()
         return nid

@@ -4,7 +4,7 @@ Keys (when the canvas has focus): wheel or Ctrl+= / Ctrl+- zoom around the curso
 Space+drag pans, F fits the graph in view, Delete/Backspace deletes the selection, Ctrl+A selects
 all, Ctrl+C / Ctrl+X / Ctrl+V / Ctrl+D copy, cut, paste and duplicate, Escape cancels a connection
 drag. A drop of mime ``application/x-visualkeras-layer`` (a layer class name, from the palette)
-adds that layer at the drop point.
+adds that layer below the one selected layer (connected to it), else at the drop point.
 """
 from __future__ import annotations
 
@@ -130,15 +130,33 @@ class EditorView(QGraphicsView):
         return self.mapToScene(self.viewport().rect().center())
 
     def add_layer_at_center(self, class_name):
-        """Add a layer centred in the view; returns its node id (or None)."""
+        """Add a layer as a palette double-click does: below the selected layer and fed by it when
+        one layer is selected, else centred in the view. Returns its node id (or None)."""
+        after = self._selected_one()
+        if after is not None:
+            return self._add_after(class_name, after)
         return self._add_at(class_name, self.center_scene_pos())
 
-    def _add_at(self, class_name, scene_pos: QPointF):
-        x, y = scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2
+    def _selected_one(self):
+        ids = self.controller.selection()
+        return ids[0] if len(ids) == 1 else None
+
+    def _snapped(self, x, y):
         if self.editor_scene.snap_to_grid:
             g = self.editor_scene.grid_size
             x, y = round(x / g) * g, round(y / g) * g
-        return self.controller.add_layer(class_name, pos=(x, y))
+        return x, y
+
+    def _add_at(self, class_name, scene_pos: QPointF):
+        pos = self._snapped(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2)
+        return self.controller.add_layer(class_name, pos=pos)
+
+    def _add_after(self, class_name, src):
+        nid = self.controller.add_layer_after(class_name, src, self._snapped(*self.controller.position_after(src)))
+        item = self.editor_scene.node_item(nid) if nid is not None else None
+        if item is not None:
+            self.ensureVisible(item, 40, 40)
+        return nid
 
     def _scroll_by(self, delta: QPoint):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
@@ -265,9 +283,17 @@ class EditorView(QGraphicsView):
         if not name:
             event.ignore()
             return
-        self._add_at(name, self.mapToScene(event.position().toPoint()))
+        self.drop_layer(name, self.mapToScene(event.position().toPoint()))
         event.acceptProposedAction()
         self.setFocus()
+
+    def drop_layer(self, class_name, scene_pos: QPointF):
+        """A palette layer let go at ``scene_pos``: with one layer selected it goes below that layer,
+        fed by it; else it lands where it was dropped."""
+        after = self._selected_one()
+        if after is not None:
+            return self._add_after(class_name, after)
+        return self._add_at(class_name, scene_pos)
 
     # ------------------------------------------------------------------ background
     def drawBackground(self, painter, rect: QRectF):

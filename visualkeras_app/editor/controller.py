@@ -175,6 +175,46 @@ class EditorController(QObject):
         self.set_selection([node.id])
         return node.id
 
+    def _new_node(self, class_name, pos):
+        try:
+            from visualkeras_app.document.defaults import default_config
+
+            config = default_config(class_name)
+        except (ValueError, KeyError, TypeError) as e:
+            self._refuse(f"Cannot add {class_name}: {e}")
+            return None
+        doc = self.document
+        return LayerNode(doc.new_id(), class_name, doc.unique_name(snake_case(class_name)), config, _xy(pos))
+
+    def position_after(self, node_id):
+        """Where a layer fed by ``node_id`` goes: the next place downstream (below it in a top-down
+        graph, to its right in a left-right one), moved sideways past any layer already there."""
+        x, y = self.document.nodes[node_id].pos
+        if self.flow == "TB":
+            pos, step = (x, y + NODE_HEIGHT + 70.0), (NODE_WIDTH + 40.0, 0.0)
+        else:
+            pos, step = (x + NODE_WIDTH + 100.0, y), (0.0, NODE_HEIGHT + 40.0)
+        taken = [n.pos for n in self.document.nodes.values()]
+        for k in range(1000):
+            px, py = pos[0] + step[0] * k, pos[1] + step[1] * k
+            if not any(abs(px - tx) < NODE_WIDTH + 10 and abs(py - ty) < NODE_HEIGHT + 10 for tx, ty in taken):
+                return (float(px), float(py))
+        return (float(pos[0]), float(pos[1]))
+
+    def add_layer_after(self, class_name: str, src, pos=None):
+        """Add a layer fed by ``src`` (at ``pos``, else :meth:`position_after`) in one undo step; an
+        Input layer, which takes no input, is added unconnected. Returns the new id, or None."""
+        if src not in self.document.nodes:
+            return self.add_layer(class_name, pos)
+        node = self._new_node(class_name, pos if pos is not None else self.position_after(src))
+        if node is None:
+            return None
+        edges = [] if node.is_input else [Edge(src, node.id, 0)]
+        what = f"Add {class_name} after {self.document.nodes[src].name}" if edges else f"Add {class_name}"
+        self._push(commands.AddNodes(self.document, [node], edges, text=what))
+        self.set_selection([node.id])
+        return node.id
+
     def remove_nodes(self, ids):
         """Delete nodes and every connection touching them (one undo step)."""
         self.remove_items(ids, ())

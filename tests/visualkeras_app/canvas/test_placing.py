@@ -1,0 +1,104 @@
+"""Fast placing: palette layers go below the selected layer and connect to it; each placing is one
+undo step. Driven as a user does: real
+double-clicks in a palette wired as the window wires it, real drag events with the palette's mime."""
+import pytest
+
+from PySide6.QtCore import QPointF, Qt
+
+from visualkeras_app.document.graph import Edge
+from visualkeras_app.panels.palette import PalettePanel
+
+from .test_view import drop
+
+pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+
+LAYERS = {"Core": [("InputLayer", "Input"), ("Dense", "Dense"), ("Dropout", "Dropout")],
+          "Convolution": [("Conv2D", "Conv2D")], "Reshaping": [("Flatten", "Flatten")]}
+
+
+@pytest.fixture
+def palette(qtbot, view):
+    panel = PalettePanel()
+    qtbot.addWidget(panel)
+    panel.populate(LAYERS)
+    panel.resize(240, 400)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.layer_activated.connect(view.add_layer_at_center)  # as the main window does
+    return panel
+
+
+def double_click(qtbot, panel, name):
+    item = panel.item_for(name)
+    panel.tree.scrollToItem(item)
+    rect = panel.tree.visualItemRect(item)
+    qtbot.mouseClick(panel.tree.viewport(), Qt.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.tree.viewport(), Qt.LeftButton, pos=rect.center())
+
+
+def boxes_overlap(view):
+    items = view.editor_scene.node_items()
+    return any(a.sceneBoundingRect().intersects(b.sceneBoundingRect())
+               for i, a in enumerate(items) for b in items[i + 1:])
+
+
+@pytest.mark.parametrize("flow", ["TB", "LR"])
+def test_double_clicks_build_a_chain_below_the_selected_layer(qtbot, view, controller, palette, mouse, flow):
+    controller.set_flow(flow)
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    controller.set_selection([])
+    scene = view.editor_scene
+    mouse.click(scene.node_item(inp).mapToScene(QPointF(100, 35)))  # select it as a user does
+    assert controller.selection() == [inp]
+    doc = controller.document
+    steps = controller.undo_stack.count()
+    double_click(qtbot, palette, "Conv2D")
+    (conv,) = controller.selection()
+    assert doc.nodes[conv].class_name == "Conv2D" and doc.edges == [Edge(inp, conv)]
+    assert controller.undo_stack.count() == steps + 1  # added and connected in one step
+    if flow == "TB":  # downstream: below in a top-down graph, to the right in a left-right one
+        assert doc.nodes[conv].pos[1] > doc.nodes[inp].pos[1] + 70 and doc.nodes[conv].pos[0] == 0
+    else:
+        assert doc.nodes[conv].pos[0] > doc.nodes[inp].pos[0] + 200 and doc.nodes[conv].pos[1] == 0
+    double_click(qtbot, palette, "Flatten")  # the new layer is selected: the next one follows it
+    (flat,) = controller.selection()
+    assert doc.edges == [Edge(inp, conv), Edge(conv, flat)]
+    assert scene.edge_item(Edge(conv, flat)).label == "(None, 26, 26, 32)"  # shapes flow at once
+    # A second branch from the input goes beside the first, on no layer.
+    controller.set_selection([inp])
+    double_click(qtbot, palette, "Dense")
+    (dense,) = controller.selection()
+    assert Edge(inp, dense) in doc.edges and not boxes_overlap(view)
+    controller.undo_stack.undo()
+    assert dense not in doc.nodes and Edge(inp, dense) not in doc.edges
+    assert [scene.node_item(n) is not None for n in (inp, conv, flat)] == [True] * 3
+
+
+def test_double_click_without_one_selected_layer_adds_at_the_centre_snapped(qtbot, view, controller, palette):
+    view.set_snap_to_grid(True, 20)
+    view.centerOn(333, 217)
+    double_click(qtbot, palette, "Dense")
+    (node,) = controller.document.nodes.values()
+    x, y = node.pos
+    assert x % 20 == 0 and y % 20 == 0  # the palette's placing snaps as drops do
+    centre = view.center_scene_pos()
+    assert abs(x + 100 - centre.x()) <= 10 and abs(y + 35 - centre.y()) <= 10
+    assert controller.document.edges == []
+    # An Input layer takes no input: with a layer selected it is added, unconnected.
+    double_click(qtbot, palette, "InputLayer")
+    assert len(controller.document.nodes) == 2 and controller.document.edges == []
+
+
+def test_a_drop_with_a_selected_layer_goes_below_it_connected(qtbot, view, controller, palette):
+    controller.set_flow("TB")
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    steps = controller.undo_stack.count()
+    mime = palette.tree.mimeData([palette.item_for("Flatten")])
+    assert drop(view, mime, QPointF(600, 500))
+    (flat,) = controller.selection()
+    doc = controller.document
+    assert doc.edges == [Edge(inp, flat)] and doc.nodes[flat].pos == (0.0, 140.0)
+    assert controller.undo_stack.count() == steps + 1
+    controller.undo_stack.undo()
+    assert list(doc.nodes) == [inp] and doc.edges == []
+
