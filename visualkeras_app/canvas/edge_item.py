@@ -238,6 +238,12 @@ class EdgeItem(QGraphicsItem):
         self._place_label()
         return self._label_fits or self._raised()
 
+    def set_drop_target(self, on: bool):
+        """Highlighted while a palette layer is dragged over it (a drop inserts the layer here)."""
+        self._hover = bool(on)
+        self._restack()
+        self.update()
+
     def _raised(self):
         return self._hover or self.isSelected()
 

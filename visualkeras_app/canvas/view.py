@@ -4,7 +4,8 @@ Keys (when the canvas has focus): wheel or Ctrl+= / Ctrl+- zoom around the curso
 Space+drag pans, F fits the graph in view, Delete/Backspace deletes the selection, Ctrl+A selects
 all, Ctrl+C / Ctrl+X / Ctrl+V / Ctrl+D copy, cut, paste and duplicate, Escape cancels a connection
 drag. A drop of mime ``application/x-visualkeras-layer`` (a layer class name, from the palette)
-adds that layer below the one selected layer (connected to it), else at the drop point.
+adds that layer: into the connection it is dropped on, else below the one selected layer (connected
+to it), else at the drop point.
 """
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
-from visualkeras_app.canvas.node_item import NODE_HEIGHT, NODE_WIDTH
+from visualkeras_app.canvas.edge_item import EdgeItem
+from visualkeras_app.canvas.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
 from visualkeras_app.canvas.scene import EditorScene
 
 LAYER_MIME = "application/x-visualkeras-layer"
@@ -55,6 +57,7 @@ class EditorView(QGraphicsView):
         self.setBackgroundBrush(_BACKGROUND)
         self._pan_from = None  # viewport point where a pan started
         self._space = False
+        self._drop_edge = None  # the EdgeItem a palette drag is over
         controller.selection_changed.connect(self._reveal)
         self.centerOn(0, 0)
 
@@ -157,6 +160,17 @@ class EditorView(QGraphicsView):
         if item is not None:
             self.ensureVisible(item, 40, 40)
         return nid
+
+    def edge_at(self, scene_pos: QPointF):
+        """The connection under ``scene_pos`` (within a few pixels, not under a layer), or None."""
+        r = 6.0 / max(self.zoom(), 1e-6)
+        area = QRectF(scene_pos.x() - r, scene_pos.y() - r, 2 * r, 2 * r)
+        for item in self.editor_scene.items(area, Qt.IntersectsItemShape):
+            if isinstance(item, NodeItem):
+                return None
+            if isinstance(item, EdgeItem):
+                return item
+        return None
 
     def _scroll_by(self, delta: QPoint):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
@@ -275,10 +289,25 @@ class EditorView(QGraphicsView):
     def dragMoveEvent(self, event):
         if self._layer_name(event.mimeData()):
             event.acceptProposedAction()
+            self._set_drop_edge(self.edge_at(self.mapToScene(event.position().toPoint())))
         else:
             event.ignore()
 
+    def dragLeaveEvent(self, event):
+        self._set_drop_edge(None)
+        super().dragLeaveEvent(event)
+
+    def _set_drop_edge(self, item):
+        # The connection a drop would go into is drawn highlighted, as under the mouse.
+        if item is not self._drop_edge:
+            if self._drop_edge is not None and self._drop_edge.scene() is not None:
+                self._drop_edge.set_drop_target(False)
+            self._drop_edge = item
+            if item is not None:
+                item.set_drop_target(True)
+
     def dropEvent(self, event):
+        self._set_drop_edge(None)
         name = self._layer_name(event.mimeData())
         if not name:
             event.ignore()
@@ -288,8 +317,12 @@ class EditorView(QGraphicsView):
         self.setFocus()
 
     def drop_layer(self, class_name, scene_pos: QPointF):
-        """A palette layer let go at ``scene_pos``: with one layer selected it goes below that layer,
-        fed by it; else it lands where it was dropped."""
+        """A palette layer let go at ``scene_pos``: onto a connection it goes into it; with one layer
+        selected it goes below that layer, fed by it; else it lands where it was dropped."""
+        edge = self.edge_at(scene_pos)
+        if edge is not None:
+            pos = self._snapped(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2)
+            return self.controller.insert_into_edge(class_name, edge.edge, pos)
         after = self._selected_one()
         if after is not None:
             return self._add_after(class_name, after)

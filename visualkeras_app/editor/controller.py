@@ -215,6 +215,28 @@ class EditorController(QObject):
         self.set_selection([node.id])
         return node.id
 
+    def insert_into_edge(self, class_name: str, edge, pos):
+        """Put a new layer at ``pos`` into the connection ``edge`` (src -> new -> dst, the same input
+        port of dst) in one undo step. Returns the new id, or None (with the reason)."""
+        doc = self.document
+        if edge not in doc.edges:
+            return self.add_layer(class_name, pos)
+        if class_name == "InputLayer":
+            self._refuse("An Input layer takes no input: it cannot go into a connection.")
+            return None
+        node = self._new_node(class_name, pos)
+        if node is None:
+            return None
+        self.undo_stack.beginMacro(f"Insert {class_name} between {doc.nodes[edge.src].name} and "
+                                   f"{doc.nodes[edge.dst].name}")
+        self._push(commands.Disconnect(doc, edge))
+        self._push(commands.AddNodes(doc, [node], [Edge(edge.src, node.id, 0, edge.src_port),
+                                                   Edge(node.id, edge.dst, edge.dst_port, 0)]))
+        self.undo_stack.endMacro()
+        self._selected_edges = [e for e in self._selected_edges if e != edge]
+        self.set_selection([node.id])
+        return node.id
+
     def remove_nodes(self, ids):
         """Delete nodes and every connection touching them (one undo step)."""
         self.remove_items(ids, ())

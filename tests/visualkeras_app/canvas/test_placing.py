@@ -1,16 +1,18 @@
-"""Fast placing: palette layers go below the selected layer and connect to it; each placing is one
-undo step. Driven as a user does: real
+"""Fast placing: palette layers go below the selected layer and connect to it, or into the
+connection they are dropped on; each placing is one undo step. Driven as a user does: real
 double-clicks in a palette wired as the window wires it, real drag events with the palette's mime."""
 import pytest
 
 from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragLeaveEvent, QDragMoveEvent
+from PySide6.QtWidgets import QApplication
 
 from visualkeras_app.document.graph import Edge
 from visualkeras_app.panels.palette import PalettePanel
 
 from .test_view import drop
 
-pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")
+pytestmark = pytest.mark.filterwarnings("ignore:Function.*QDrag(Enter|Move)Event:DeprecationWarning")
 
 LAYERS = {"Core": [("InputLayer", "Input"), ("Dense", "Dense"), ("Dropout", "Dropout")],
           "Convolution": [("Conv2D", "Conv2D")], "Reshaping": [("Flatten", "Flatten")]}
@@ -102,3 +104,54 @@ def test_a_drop_with_a_selected_layer_goes_below_it_connected(qtbot, view, contr
     controller.undo_stack.undo()
     assert list(doc.nodes) == [inp] and doc.edges == []
 
+
+def test_a_drop_onto_a_connection_inserts_the_layer_into_it(qtbot, view, controller, palette):
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    conv = controller.add_layer("Conv2D", pos=(700, 0))
+    edge = controller.connect(inp, conv)
+    controller.set_selection([conv])  # a drop on a connection wins over the selection
+    scene = view.editor_scene
+    item = scene.edge_item(edge)
+    on_edge = item.path().pointAtPercent(0.5) + QPointF(0, 3)  # a few pixels off the line still hits it
+    mime = palette.tree.mimeData([palette.item_for("Dropout")])
+    # While the drag passes over the connection, it is drawn raised as the target.
+    vp = view.mapFromScene(on_edge)
+    enter = QDragEnterEvent(vp, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(view.viewport(), enter)
+    QApplication.sendEvent(view.viewport(), QDragMoveEvent(vp, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
+    assert item.zValue() > 0
+    QApplication.sendEvent(view.viewport(), QDragLeaveEvent())
+    assert item.zValue() < 0
+    steps = controller.undo_stack.count()
+    assert drop(view, mime, on_edge)
+    assert item.scene() is None  # the old connection is gone
+    doc = controller.document
+    (drop_id,) = controller.selection()
+    assert doc.nodes[drop_id].class_name == "Dropout"
+    assert doc.edges == [Edge(inp, drop_id), Edge(drop_id, conv)]
+    x, y = doc.nodes[drop_id].pos
+    assert abs(x + 100 - on_edge.x()) <= 1 and abs(y + 35 - on_edge.y()) <= 1
+    assert scene.edge_item(Edge(drop_id, conv)).label == "(None, 28, 28, 1)"
+    assert controller.undo_stack.count() == steps + 1  # one step
+    controller.undo_stack.undo()
+    assert list(doc.nodes) == [inp, conv] and doc.edges == [edge]
+    assert scene.edge_item(edge) is not None and scene.edge_item(edge).zValue() < 0
+    # A merge layer keeps the input port the connection had.
+    add = controller.add_layer("Add", pos=(700, 300))
+    e0, e1 = controller.connect(inp, add), controller.connect(conv, add)
+    assert e1.dst_port == 1
+    mid = scene.edge_item(e1).path().pointAtPercent(0.5)
+    assert drop(view, palette.tree.mimeData([palette.item_for("Dense")]), mid)
+    (dense,) = controller.selection()
+    assert Edge(conv, dense) in doc.edges and Edge(dense, add, 1) in doc.edges and e0 in doc.edges
+
+
+def test_an_input_layer_dropped_on_a_connection_is_refused_with_the_reason(view, controller, palette, messages):
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    dense = controller.add_layer("Dense", pos=(700, 0))
+    edge = controller.connect(inp, dense)
+    before = controller.document.to_dict()
+    mid = view.editor_scene.edge_item(edge).path().pointAtPercent(0.5)
+    drop(view, palette.tree.mimeData([palette.item_for("InputLayer")]), mid)
+    assert controller.document.to_dict() == before
+    assert "takes no input" in messages[-1]
