@@ -78,3 +78,11 @@ def serialize(obj):
 def get(identifier):
     return identifiers.resolve(identifier, kind="constraint", base=Constraint, classes=_CLASSES, names=_NAMES,
                                module="keras.constraints")
+
+
+def deserialize(config, custom_objects=None):
+    """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
+    ``custom_objects``."""
+    from engine.utils import identifiers as _identifiers
+
+    return _identifiers.deserialize(config, custom_objects, get)

@@ -263,3 +263,11 @@ zeros, ones, constant = Zeros, Ones, Constant
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+
+
+def deserialize(config, custom_objects=None):
+    """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
+    ``custom_objects``."""
+    from engine.utils import identifiers as _identifiers
+
+    return _identifiers.deserialize(config, custom_objects, get)

@@ -101,3 +101,11 @@ def serialize(obj):
 def get(identifier):
     return identifiers.resolve(identifier, kind="regularizer", base=Regularizer, classes=_CLASSES, names=_NAMES,
                                module="keras.regularizers")
+
+
+def deserialize(config, custom_objects=None):
+    """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
+    ``custom_objects``."""
+    from engine.utils import identifiers as _identifiers
+
+    return _identifiers.deserialize(config, custom_objects, get)

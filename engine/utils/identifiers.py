@@ -27,3 +27,22 @@ def serialize(obj, module):
     if obj is None:
         return None
     return {"module": module, "class_name": type(obj).__name__, "config": obj.get_config(), "registered_name": None}
+
+
+def deserialize(config, custom_objects, get):
+    """Keras's ``<family>.deserialize``: the user's own class or function (registered, in a
+    custom_object_scope, or in ``custom_objects``; by registered name, then class name) when the config
+    names one, else the engine's own through ``get``."""
+    from engine.saving.object_registration import get_registered_object
+
+    keys = [config] if isinstance(config, str) else \
+        [config.get("registered_name"), config.get("class_name")] if isinstance(config, dict) else []
+    for key in keys:
+        obj = get_registered_object(key, custom_objects) if isinstance(key, str) else None
+        if obj is None:
+            continue
+        if isinstance(obj, type):
+            inner = config.get("config") if isinstance(config, dict) else None
+            return obj.from_config(dict(inner or {})) if isinstance(config, dict) else obj()
+        return obj
+    return get(config)

@@ -242,3 +242,34 @@ def test_a_layer_called_on_several_tensors_is_saved_and_loaded_as_keras(keras, t
     clone = engine.models.clone_model(ours)
     clone.set_weights(ours.get_weights())
     np.testing.assert_allclose(clone.predict(data, verbose=0), want, rtol=1e-5, atol=1e-6)
+
+
+def test_initializer_regularizer_constraint_deserialize_keras_configs(keras):
+    cases = [("initializers", keras.initializers.HeNormal(seed=3), ["seed"]),
+             ("regularizers", keras.regularizers.L1L2(0.01, 0.02), ["l1", "l2"]),
+             ("constraints", keras.constraints.MaxNorm(2.0, axis=1), ["max_value", "axis"])]
+    for family, theirs, keys in cases:
+        config = getattr(keras, family).serialize(theirs)
+        ours = getattr(engine, family).deserialize(config)
+        assert type(ours).__name__ == type(theirs).__name__
+        assert {k: ours.get_config()[k] for k in keys} == pytest.approx({k: theirs.get_config()[k] for k in keys})
+        assert type(getattr(engine, family).deserialize(config["class_name"])).__name__ == type(theirs).__name__
+    package = f"EnginePkg{next(_packages)}"
+
+    @engine.saving.register_keras_serializable(package=package)
+    class Sparsity(engine.regularizers.Regularizer):
+        def __init__(self, factor=0.1):
+            self.factor = factor
+
+        def __call__(self, x):
+            return self.factor * engine.ops.sum(engine.ops.abs(x))
+
+        def get_config(self):
+            return {"factor": self.factor}
+
+    config = engine.saving.serialize_keras_object(Sparsity(0.5))
+    assert config["registered_name"] == f"{package}>Sparsity"
+    again = engine.regularizers.deserialize(config)
+    assert type(again) is Sparsity and again.factor == 0.5
+    with pytest.raises(ValueError, match="Nope"):
+        engine.regularizers.deserialize({"class_name": "Nope", "config": {}, "registered_name": "x>Nope"})
