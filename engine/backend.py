@@ -172,6 +172,44 @@ def unique_name(prefix: str) -> str:
     return prefix if n == 0 else f"{prefix}_{n}"
 
 
+def get_uid(prefix: str = "") -> int:
+    """The next number of ``prefix`` (1, 2...), sharing the counter of the automatic layer names, as
+    Keras's ``get_uid``."""
+    _NAME_UIDS[prefix] += 1
+    return _NAME_UIDS[prefix]
+
+
+def is_keras_tensor(x) -> bool:
+    """Whether ``x`` is a symbolic tensor (from ``Input`` or a layer called on one)."""
+    from engine.layers.node import KerasTensor
+
+    return isinstance(x, KerasTensor)
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name (``torch.float32``, ``np.int32``, ``int`` -> ``"float32"``, ``"int32"``...)."""
+    from engine.ops._dispatch import standardize_dtype as _standardize
+
+    return _standardize(dtype)
+
+
+def result_type(*dtypes) -> str:
+    """The dtype Keras's type promotion gives for ``dtypes``."""
+    from engine.ops._dispatch import result_type as _result_type
+
+    return _result_type(*dtypes)
+
+
+def is_float_dtype(dtype) -> bool:
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("float") or dtype.startswith("bfloat")
+
+
+def is_int_dtype(dtype) -> bool:
+    dtype = standardize_dtype(dtype)
+    return dtype.startswith("int") or dtype.startswith("uint")
+
+
 def clear_session() -> None:
     """Reset the automatic layer names, as ``keras.backend.clear_session`` does."""
     _NAME_UIDS.clear()

@@ -17,7 +17,7 @@ __all__ = ["to_categorical", "normalize", "Sequence", "PyDataset", "Progbar", "s
            "timeseries_dataset_from_array", "register_keras_serializable", "get_custom_objects",
            "custom_object_scope", "CustomObjectScope", "get_registered_name", "get_registered_object",
            "serialize_keras_object", "deserialize_keras_object", "pack_x_y_sample_weight",
-           "unpack_x_y_sample_weight", "clear_session"]
+           "unpack_x_y_sample_weight", "clear_session", "is_keras_tensor", "standardize_dtype", "get_source_inputs"]
 
 # Image and text folders load on first use (Pillow takes ~0.1 s to import; most engine users never need it).
 _LAZY = {
@@ -34,9 +34,10 @@ _LAZY = {
     "timeseries_dataset_from_array": "timeseries_dataset_utils",
 }
 # keras.utils also has the saving registry's functions (from engine.saving) and clear_session.
-_LAZY.update({name: "engine.saving" for name in __all__[-11:-3]})
+_LAZY.update({name: "engine.saving" for name in __all__[-14:-6]})
 _LAZY.update({"pack_x_y_sample_weight": "data_adapter_utils", "unpack_x_y_sample_weight": "data_adapter_utils",
-              "clear_session": "engine.backend"})
+              "clear_session": "engine.backend", "is_keras_tensor": "engine.backend",
+              "standardize_dtype": "engine.backend", "get_source_inputs": "data_adapter_utils"})
 
 
 def __getattr__(name):

@@ -26,3 +26,27 @@ def unpack_x_y_sample_weight(data):
         return (data[0], data[1], data[2])
     raise ValueError("Data is expected to be in format `x`, `(x,)`, `(x, y)`, or `(x, y, sample_weight)`, "
                      f"found: {data}")
+
+
+def get_source_inputs(tensor):
+    """The ``Input`` tensors a symbolic tensor is computed from, in the order a walk back finds them
+    (Keras's ``get_source_inputs``)."""
+    from engine.layers.input_layer import InputLayer
+
+    history = getattr(tensor, "_keras_history", None)
+    if history is None:
+        return [tensor]
+    found, seen, stack = [], set(), [tensor]
+    while stack:
+        t = stack.pop()
+        h = t._keras_history
+        if h is None or id(t) in seen:
+            continue
+        seen.add(id(t))
+        node = h.operation._inbound_nodes[h.node_index]
+        if node.is_input or isinstance(h.operation, InputLayer):
+            if all(t is not f for f in found):
+                found.append(t)
+            continue
+        stack.extend(reversed(node.input_tensors))
+    return found

@@ -259,3 +259,26 @@ def test_every_keras_utils_name_the_engine_lists_exists(keras):
     for name in engine.utils.__all__:
         assert getattr(engine.utils, name) is not None, name
         assert hasattr(keras.utils, name), name
+
+
+def test_backend_and_utils_helpers_match_keras(keras):
+    engine.backend.clear_session()
+    keras.backend.clear_session()
+    for lib in (engine, keras):
+        assert [lib.backend.get_uid("dense"), lib.backend.get_uid("dense")] == [1, 2]
+    assert engine.layers.Dense(2).name == keras.layers.Dense(2).name == "dense_2"
+    assert engine.backend.get_uid("dense") == keras.backend.get_uid("dense") == 4
+    for dtype in ("float16", "bfloat16", "uint8", "int64", "bool", "float32"):
+        for fn in ("is_float_dtype", "is_int_dtype", "standardize_dtype"):
+            assert getattr(engine.backend, fn)(dtype) == getattr(keras.backend, fn)(dtype), (fn, dtype)
+    for pair in (("int32", "float16"), ("uint8", "int8"), ("bool", "int32"), ("float32", "float64")):
+        assert engine.backend.result_type(*pair) == keras.backend.result_type(*pair)
+
+    def graph(K):
+        a, b = K.Input((3,), name="a"), K.Input((3,), name="b")
+        y = K.layers.Dense(2)(K.layers.Add()([K.layers.Dense(3)(b), a]))
+        return y, [t.name for t in K.utils.get_source_inputs(y)], K.utils.is_keras_tensor(y)
+
+    (y_ours, ours, kt_ours), (_, theirs, kt_theirs) = graph(engine), graph(keras)
+    assert kt_ours and kt_theirs and not engine.utils.is_keras_tensor(np.ones(2))
+    assert sorted(ours) == sorted(theirs) == ["a", "b"]
