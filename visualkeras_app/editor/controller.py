@@ -217,14 +217,22 @@ class EditorController(QObject):
 
     def insert_into_edge(self, class_name: str, edge, pos):
         """Put a new layer at ``pos`` into the connection ``edge`` (src -> new -> dst, the same input
-        port of dst) in one undo step. Returns the new id, or None (with the reason)."""
+        port of dst) in one undo step; the layers downstream move along to make room when the new
+        one lies on them. Returns the new id, or None (with the reason)."""
         doc = self.document
         if edge not in doc.edges:
             return self.add_layer(class_name, pos)
         if class_name == "InputLayer":
             self._refuse("An Input layer takes no input: it cannot go into a connection.")
             return None
-        node = self._new_node(class_name, pos)
+        # Never on the layer upstream: at least a gap past it along the flow.
+        x, y = _xy(pos)
+        sx, sy = doc.nodes[edge.src].pos
+        if self.flow == "TB" and abs(x - sx) < NODE_WIDTH + 10:
+            y = max(y, sy + NODE_HEIGHT + 40.0)
+        elif self.flow != "TB" and abs(y - sy) < NODE_HEIGHT + 10:
+            x = max(x, sx + NODE_WIDTH + 60.0)
+        node = self._new_node(class_name, (x, y))
         if node is None:
             return None
         self.undo_stack.beginMacro(f"Insert {class_name} between {doc.nodes[edge.src].name} and "
@@ -232,10 +240,35 @@ class EditorController(QObject):
         self._push(commands.Disconnect(doc, edge))
         self._push(commands.AddNodes(doc, [node], [Edge(edge.src, node.id, 0, edge.src_port),
                                                    Edge(node.id, edge.dst, edge.dst_port, 0)]))
+        room = self._room_after(node)
+        if room:
+            self._push(commands.MoveNodes(doc, room))
         self.undo_stack.endMacro()
         self._selected_edges = [e for e in self._selected_edges if e != edge]
         self.set_selection([node.id])
         return node.id
+
+    def _room_after(self, node):
+        """Moves ``{id: (old, new)}`` that push the layers downstream of ``node`` along the flow far
+        enough that none lies on it (a layer dropped between two close layers makes room)."""
+        doc, (x, y) = self.document, node.pos
+        later, stack = set(), [e.dst for e in doc.edges if e.src == node.id]
+        while stack:
+            n = stack.pop()
+            if n not in later:
+                later.add(n)
+                stack.extend(e.dst for e in doc.edges if e.src == n)
+        shift = 0.0
+        for nid in later:
+            px, py = doc.nodes[nid].pos
+            if abs(px - x) < NODE_WIDTH + 10 and abs(py - y) < NODE_HEIGHT + 10:
+                need = (y + NODE_HEIGHT + 40 - py) if self.flow == "TB" else (x + NODE_WIDTH + 60 - px)
+                shift = max(shift, need)
+        if shift <= 0:
+            return {}
+        dx, dy = (0.0, shift) if self.flow == "TB" else (shift, 0.0)
+        return {nid: (doc.nodes[nid].pos, (doc.nodes[nid].pos[0] + dx, doc.nodes[nid].pos[1] + dy))
+                for nid in later}
 
     def remove_nodes(self, ids):
         """Delete nodes and every connection touching them (one undo step)."""

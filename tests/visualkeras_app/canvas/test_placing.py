@@ -155,3 +155,25 @@ def test_an_input_layer_dropped_on_a_connection_is_refused_with_the_reason(view,
     drop(view, palette.tree.mimeData([palette.item_for("InputLayer")]), mid)
     assert controller.document.to_dict() == before
     assert "takes no input" in messages[-1]
+
+
+def test_a_drop_between_close_layers_pushes_the_ones_downstream_along(view, controller, palette):
+    controller.set_flow("TB")
+    ids = [controller.add_layer("InputLayer", pos=(0, 0))]
+    for i, name in enumerate(["Conv2D", "Flatten", "Dense"]):
+        ids.append(controller.add_layer(name, pos=(0, 140 * (i + 1))))
+        controller.connect(ids[-2], ids[-1])
+    side = controller.add_layer("Dense", pos=(400, 280))  # not downstream: stays put
+    doc = controller.document
+    before = {n: doc.nodes[n].pos for n in doc.nodes}
+    edge = Edge(ids[1], ids[2])
+    mid = view.editor_scene.edge_item(edge).path().pointAtPercent(0.5)
+    assert drop(view, palette.tree.mimeData([palette.item_for("Dropout")]), mid)
+    (new,) = controller.selection()
+    assert not boxes_overlap(view)
+    assert [doc.nodes[n].pos for n in ids[:2]] == [before[n] for n in ids[:2]]  # upstream stays
+    shifts = {doc.nodes[n].pos[1] - before[n][1] for n in ids[2:]}
+    assert len(shifts) == 1 and shifts.pop() > 0  # downstream moves down together
+    assert doc.nodes[side].pos == before[side]
+    controller.undo_stack.undo()  # one step puts everything back
+    assert new not in doc.nodes and {n: doc.nodes[n].pos for n in doc.nodes} == before
