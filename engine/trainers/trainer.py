@@ -69,7 +69,10 @@ class Trainer:
 
     def _overrides(self, method):
         """Whether the model's class replaces ``train_step``/``test_step``/``predict_step`` (Keras's
-        customizing-fit pattern): then the loops call it on each batch."""
+        customizing-fit pattern): then the loops call it on each batch. A ``compute_loss`` override
+        counts for the train and test steps: Keras's default steps call it."""
+        if method in ("train_step", "test_step") and self._overrides("compute_loss"):
+            return True
         return getattr(type(self), method) is not getattr(Trainer, method)
 
     @property
@@ -131,8 +134,15 @@ class Trainer:
     @property
     def metrics(self):
         """The loss tracker (a ``Mean`` named ``"loss"``, once compiled), then the compiled metrics."""
+        from engine.metrics import Metric
+
         tracker = self.__dict__.get("_loss_tracker")
-        return ([tracker] if tracker is not None else []) + [m for _, m, _ in getattr(self, "_metrics", [])]
+        out = ([tracker] if tracker is not None else []) + [m for _, m, _ in getattr(self, "_metrics", [])]
+        # Metrics kept as attributes of the model (a tracker a compute_loss override updates), as Keras
+        # tracks them.
+        out += [v for k, v in self.__dict__.items() if isinstance(v, Metric) and k != "_loss_tracker"
+                and all(v is not m for m in out)]
+        return out
 
     @property
     def metrics_names(self):
@@ -264,7 +274,9 @@ class Trainer:
         """One evaluation step on ``data``; returns the logs. Override it to customize ``evaluate``."""
         x, y, sw = da.unpack(data)
         y_pred = self(x, training=False)
-        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, training=False)
+        # An override written before Keras 3.3 may not take `training`, as Keras allows.
+        extra = {"training": False} if "training" in inspect.signature(self.compute_loss).parameters else {}
+        loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw, **extra)
         self._loss_tracker.update_state(loss.detach(), sample_weight=da.num_samples(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sw)
 

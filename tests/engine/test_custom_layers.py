@@ -346,3 +346,38 @@ def test_summary_of_an_unbuilt_model_prints_question_marks(keras):
     assert len(ours) == len(theirs) == 5
     for o, t in zip(ours, theirs):
         assert o.replace("│", " ").split()[1:] == t.replace("│", " ").split()[1:]  # names count per session
+
+
+def test_a_compute_loss_override_runs_in_fit_and_evaluate_with_its_own_metric(keras):
+    """Keras's default train/test steps call compute_loss: an override (here one updating a metric kept
+    as an attribute, which joins model.metrics and the logs) runs without overriding train_step."""
+
+    def run(K):
+        ops = K.ops
+
+        class MyModel(K.Model):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                self.mse_tracker = K.metrics.Mean(name="raw_mse")
+
+            def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):  # no `training`
+                mse = ops.mean(ops.square(y_pred - y))
+                self.mse_tracker.update_state(mse)
+                return mse + 0.01 * ops.mean(ops.abs(y_pred))
+
+        K.utils.set_random_seed(0)
+        inputs = K.Input((4,))
+        model = MyModel(inputs, K.layers.Dense(1)(inputs))
+        model.set_weights([np.linspace(-1, 1, 4).reshape(4, 1).astype("float32"), np.zeros(1, "float32")])
+        model.compile(optimizer=K.optimizers.SGD(0.1), metrics=["mae"])
+        rng = np.random.default_rng(0)
+        x, y = rng.random((32, 4)).astype("float32"), rng.random((32, 1)).astype("float32")
+        history = model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False, validation_data=(x, y)).history
+        return history, model.evaluate(x, y, verbose=0, return_dict=True)
+
+    (our_hist, our_eval), (their_hist, their_eval) = run(engine), run(keras)
+    assert sorted(our_hist) == sorted(their_hist) and "raw_mse" in our_hist
+    for key in their_hist:
+        np.testing.assert_allclose(our_hist[key], their_hist[key], rtol=1e-5, err_msg=key)
+    assert our_eval.keys() == their_eval.keys()
+    np.testing.assert_allclose(list(our_eval.values()), list(their_eval.values()), rtol=1e-5)
