@@ -283,9 +283,17 @@ def _optimizer_from_config(config, custom_objects):
 def compile_from_config(model, config, custom_objects=None):
     """Compile ``model`` from a Keras ``compile_config`` (or a legacy ``training_config``)."""
     from engine import losses, metrics
+    from engine.saving.object_registration import visible_custom_objects
 
     if not isinstance(config, dict):
         raise ModelFileError(f"the compile config should be a JSON object. Received: {type(config).__name__}")
+    # The user's registered losses and metrics too (by "package>name", and by their own name, which is
+    # how the engine writes a custom loss), then custom_objects and the open custom_object_scopes.
+    visible = visible_custom_objects(custom_objects)
+    for key, obj in list(visible.items()):
+        if ">" in key:
+            visible.setdefault(key.split(">", 1)[1], obj)
+    custom_objects = visible
 
     def loss_of(spec):
         if isinstance(spec, (str, dict)):

@@ -273,3 +273,33 @@ def test_initializer_regularizer_constraint_deserialize_keras_configs(keras):
     assert type(again) is Sparsity and again.factor == 0.5
     with pytest.raises(ValueError, match="Nope"):
         engine.regularizers.deserialize({"class_name": "Nope", "config": {}, "registered_name": "x>Nope"})
+
+
+def _compiled_with_custom_losses(K, package):
+    @K.saving.register_keras_serializable(package=package)
+    def abs_loss(y_true, y_pred):
+        return K.ops.mean(K.ops.abs(y_true - y_pred), axis=-1)
+
+    @K.saving.register_keras_serializable(package=package)
+    class SquareLoss(K.losses.Loss):
+        def call(self, y_true, y_pred):
+            return K.ops.mean(K.ops.square(y_true - y_pred), axis=-1)
+
+    x = K.Input((3,), name="x")
+    model = K.Model(x, [K.layers.Dense(1, name="a")(x), K.layers.Dense(1, name="b")(x)])
+    model.compile(optimizer="sgd", loss=[abs_loss, SquareLoss()])
+    return model
+
+
+def test_registered_losses_come_back_when_a_compiled_model_loads(keras, tmp_path):
+    package = f"EnginePkg{next(_packages)}"
+    ours, theirs = _compiled_with_custom_losses(engine, package), _compiled_with_custom_losses(keras, package)
+    theirs.set_weights(ours.get_weights())
+    ours.save(tmp_path / "ours.keras")
+    theirs.save(tmp_path / "theirs.keras")
+    x = np.random.default_rng(3).random((8, 3)).astype("float32")
+    y = [np.ones((8, 1), "float32"), np.zeros((8, 1), "float32")]
+    want = theirs.evaluate(x, y, verbose=0)
+    for path in ("ours.keras", "theirs.keras"):
+        loaded = engine.models.load_model(tmp_path / path)  # compiled, with the user's registered losses
+        np.testing.assert_allclose(loaded.evaluate(x, y, verbose=0), want, rtol=1e-5)
