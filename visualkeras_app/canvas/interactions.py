@@ -7,7 +7,9 @@ that connection up, to drop it on another input (or on empty canvas, which disco
 
 While dragging, the candidate port turns green or red, and a refused target shows why beside the
 cursor; on release the edit goes through the controller (``connect``, ``reconnect`` or
-``disconnect``), which says why through ``controller.message`` when it refuses.
+``disconnect``), which says why through ``controller.message`` when it refuses. A new connection let
+go on empty canvas asks the scene for the quick-add menu (``quick_add_requested``): the layer chosen
+there is placed where the drag ended and connected to the port.
 """
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ from visualkeras_app.canvas.node_item import ERROR_COLOR, NodeItem
 from visualkeras_app.canvas.port_item import PortItem
 
 _DRAG_OK = QColor("#2E7D32")
+# A connection let go on empty canvas at least this far (scene units) from its port opens the
+# quick-add menu there; nearer, it was a slip and nothing happens.
+QUICK_ADD_DISTANCE = 30.0
 _DRAG = QColor("#1E6FE8")
 
 
@@ -153,9 +158,19 @@ class ConnectInteraction:
                 return None
             return self.controller.reconnect(self.picked, *target[:3])
         if target is None:
+            self._offer_quick_add(scene_pos)
             return None
         src, dst, dst_port = target[:3]
         return self.controller.connect(src, dst, dst_port)
+
+    def _offer_quick_add(self, scene_pos):
+        # Let go on empty canvas, well away from the port: the scene offers a layer to put there.
+        moved = scene_pos - self._anchor
+        if moved.manhattanLength() < QUICK_ADD_DISTANCE:
+            return
+        if any(isinstance(i, (NodeItem, PortItem)) for i in self.scene.items(scene_pos)):
+            return
+        self.scene.quick_add_requested.emit(self.port, scene_pos)
 
     def cancel(self):
         if self.picked is not None:

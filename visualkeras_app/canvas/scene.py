@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsScene, QMenu
 
@@ -36,6 +36,10 @@ class EditorScene(QGraphicsScene):
         controller: the EditorController every edit goes through.
         snap_to_grid: whether dragged nodes snap to ``grid_size`` (scene units).
     """
+
+    # A connection from a port (PortItem) was let go on empty canvas at a scene point (QPointF):
+    # the view offers a layer to place there.
+    quick_add_requested = Signal(object, object)
 
     def __init__(self, controller, parent=None):
         super().__init__(parent)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsView
 
 from visualkeras_app.canvas.edge_item import EdgeItem
 from visualkeras_app.canvas.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
+from visualkeras_app.canvas.quick_add import QuickAddMenu, registry_layer_names
 from visualkeras_app.canvas.scene import EditorScene
 
 LAYER_MIME = "application/x-visualkeras-layer"
@@ -58,6 +59,11 @@ class EditorView(QGraphicsView):
         self._pan_from = None  # viewport point where a pan started
         self._space = False
         self._drop_edge = None  # the EdgeItem a palette drag is over
+        # The quick-add menu's layer names (a function: the registry imports engine, so only when
+        # the menu first opens); ``quick_add`` is the menu while it is open.
+        self.layer_names = registry_layer_names
+        self.quick_add = None
+        self.editor_scene.quick_add_requested.connect(self.open_quick_add)
         controller.selection_changed.connect(self._reveal)
         self.centerOn(0, 0)
 
@@ -160,6 +166,32 @@ class EditorView(QGraphicsView):
         if item is not None:
             self.ensureVisible(item, 40, 40)
         return nid
+
+    def open_quick_add(self, port, scene_pos: QPointF):
+        """The quick-add menu at ``scene_pos`` for a connection dragged out of ``port``: the layer
+        chosen goes there, fed by the port's layer (an output) or feeding it (an input)."""
+        node_id, is_input, index = port.node_id, port.is_input, port.index
+        menu = QuickAddMenu(self.layer_names(), "Add layer", self)
+        self.quick_add = menu
+
+        def place(name):
+            self.quick_add = None
+            x, y = scene_pos.x(), scene_pos.y()
+            # The new layer's port lands where the drag ended.
+            if self.editor_scene.flow == "TB":
+                x, y = x - NODE_WIDTH / 2, (y - NODE_HEIGHT if is_input else y)
+            else:
+                x, y = (x - NODE_WIDTH if is_input else x), y - NODE_HEIGHT / 2
+            pos = self._snapped(x, y)
+            if is_input:
+                self.controller.add_layer_before(name, node_id, index, pos)
+            else:
+                self.controller.add_layer_after(name, node_id, pos)
+            self.setFocus()
+
+        menu.chosen.connect(place)
+        menu.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)))
+        return menu
 
     def edge_at(self, scene_pos: QPointF):
         """The connection under ``scene_pos`` (within a few pixels, not under a layer), or None."""

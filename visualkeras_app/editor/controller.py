@@ -215,6 +215,25 @@ class EditorController(QObject):
         self.set_selection([node.id])
         return node.id
 
+    def add_layer_before(self, class_name: str, dst, dst_port, pos):
+        """Add a layer at ``pos`` feeding ``dst`` at input ``dst_port`` (one undo step). Returns the
+        new id, or None (with the reason) when that input cannot take it."""
+        doc = self.document
+        if dst not in doc.nodes:
+            return self.add_layer(class_name, pos)
+        node = self._new_node(class_name, pos)
+        if node is None:
+            return None
+        edge = Edge(node.id, dst, int(dst_port))
+        if doc.nodes[dst].is_input or any(e.dst == dst and e.dst_port == edge.dst_port for e in doc.edges) or (
+                not accepts_many_inputs(doc.nodes[dst].class_name)
+                and (edge.dst_port or any(e.dst == dst for e in doc.edges))):
+            self._refuse(f"{doc.nodes[dst].name!r} cannot take another input there.")
+            return None
+        self._push(commands.AddNodes(doc, [node], [edge], text=f"Add {class_name} before {doc.nodes[dst].name}"))
+        self.set_selection([node.id])
+        return node.id
+
     def insert_into_edge(self, class_name: str, edge, pos):
         """Put a new layer at ``pos`` into the connection ``edge`` (src -> new -> dst, the same input
         port of dst) in one undo step; the layers downstream move along to make room when the new

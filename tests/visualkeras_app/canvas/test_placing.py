@@ -177,3 +177,66 @@ def test_a_drop_between_close_layers_pushes_the_ones_downstream_along(view, cont
     assert doc.nodes[side].pos == before[side]
     controller.undo_stack.undo()  # one step puts everything back
     assert new not in doc.nodes and {n: doc.nodes[n].pos for n in doc.nodes} == before
+
+
+# ---------------------------------------------------------------------------------------------- quick-add
+QUICK_NAMES = ["InputLayer", "Dense", "Conv2D", "Conv1D", "DepthwiseConv2D", "Flatten", "Add"]
+
+
+def test_dragging_from_an_output_into_empty_canvas_opens_quick_add_that_places_and_connects(
+        qtbot, view, controller, mouse):
+    from PySide6.QtTest import QTest
+
+    view.layer_names = lambda: QUICK_NAMES
+    controller.set_flow("TB")
+    inp = controller.add_layer("InputLayer", pos=(0, 0))
+    scene = view.editor_scene
+    start = scene.node_item(inp).output_port.anchor()
+    end = start + QPointF(60, 220)
+    steps = controller.undo_stack.count()
+    mouse.drag(start, end)
+    menu = view.quick_add
+    assert menu is not None and menu.isVisible()
+    assert menu.shown_names() == QUICK_NAMES  # everything, until the user types
+    QTest.keyClicks(menu.search, "conv")
+    assert menu.shown_names() == ["Conv2D", "Conv1D", "DepthwiseConv2D"]  # starts-with first
+    QTest.keyClick(menu.search, Qt.Key_Down)
+    QTest.keyClick(menu.search, Qt.Key_Return)
+    assert not menu.isVisible() and view.quick_add is None
+    doc = controller.document
+    (new,) = controller.selection()
+    assert doc.nodes[new].class_name == "Conv1D" and doc.edges == [Edge(inp, new)]
+    assert controller.undo_stack.count() == steps + 1
+    # Its input port sits where the drag ended.
+    port = scene.node_item(new).input_port(0).anchor()
+    assert abs(port.x() - end.x()) <= 1 and abs(port.y() - end.y()) <= 1
+    controller.undo_stack.undo()
+    assert list(doc.nodes) == [inp] and doc.edges == []
+
+
+def test_quick_add_from_a_free_input_feeds_it_and_escape_adds_nothing(qtbot, view, controller, mouse):
+    from PySide6.QtTest import QTest
+
+    view.layer_names = lambda: QUICK_NAMES
+    dense = controller.add_layer("Dense", pos=(400, 0))
+    scene = view.editor_scene
+    start = scene.node_item(dense).input_port(0).anchor()
+    # A slip of a few pixels opens nothing.
+    mouse.drag(start, start + QPointF(-8, 4))
+    assert view.quick_add is None
+    mouse.drag(start, start + QPointF(-200, 0))
+    menu = view.quick_add
+    QTest.keyClick(menu.search, Qt.Key_Escape)
+    assert not menu.isVisible() and list(controller.document.nodes) == [dense]
+    mouse.drag(start, start + QPointF(-200, 0))
+    menu = view.quick_add
+    QTest.keyClicks(menu.search, "input")
+    item = menu.list.item(0)
+    assert item.text() == "InputLayer"
+    qtbot.mouseClick(menu.list.viewport(), Qt.LeftButton, pos=menu.list.visualItemRect(item).center())
+    doc = controller.document
+    (new,) = controller.selection()
+    assert doc.nodes[new].class_name == "InputLayer" and doc.edges == [Edge(new, dense)]
+    assert scene.node_item(dense).shape_text == "(None, 28, 28, 64)"  # shapes flow from the new input
+    port = scene.node_item(new).output_port.anchor()
+    assert abs(port.x() - (start.x() - 200)) <= 1 and abs(port.y() - start.y()) <= 1
