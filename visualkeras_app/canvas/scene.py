@@ -364,19 +364,33 @@ class EditorScene(QGraphicsScene):
 
     def contextMenuEvent(self, event):
         item = next((i for i in self.items(event.scenePos()) if isinstance(i, (NodeItem, EdgeItem))), None)
-        if item is None:
-            return super().contextMenuEvent(event)
+        view = next((v for v in self.views() if hasattr(v, "ask_layer")), None)
         menu = QMenu(event.widget())
         c = self.controller
-        if isinstance(item, NodeItem):
+        pos = event.scenePos()
+        if item is None:
+            if view is None:
+                return super().contextMenuEvent(event)
+            menu.addAction(QAction("Add Layer…", menu, triggered=lambda: view.add_layer_menu(pos)))
+        elif isinstance(item, NodeItem):
             if not item.isSelected():
                 c.set_selection([item.node_id])
             ids = c.selection()
+            nid = item.node_id
+            if view is not None:
+                menu.addAction(QAction("Add Layer After…", menu, triggered=lambda: view.add_after_menu(nid)))
+            touching = [e for e in self._doc.edges if nid in (e.src, e.dst)]
+            act = QAction("Disconnect", menu, triggered=lambda: c.remove_items((), touching))
+            act.setEnabled(bool(touching))
+            menu.addAction(act)
+            menu.addSeparator()
             for text, fn in (("Duplicate", lambda: c.duplicate(ids)), ("Copy", lambda: c.copy_nodes(ids)),
                              ("Delete", lambda: c.remove_nodes(ids))):
                 menu.addAction(QAction(text, menu, triggered=fn))
         else:
             edge = item.edge
+            if view is not None:
+                menu.addAction(QAction("Insert Layer…", menu, triggered=lambda: view.insert_menu(edge, pos)))
             menu.addAction(QAction("Delete connection", menu, triggered=lambda: c.disconnect(edge)))
         menu.exec(event.screenPos())
         event.accept()

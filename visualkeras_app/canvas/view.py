@@ -167,15 +167,26 @@ class EditorView(QGraphicsView):
             self.ensureVisible(item, 40, 40)
         return nid
 
+    def ask_layer(self, scene_pos: QPointF, title, on_chosen):
+        """Open the quick-add menu at ``scene_pos``; ``on_chosen(class_name)`` runs for the pick."""
+        menu = QuickAddMenu(self.layer_names(), title, self)
+        self.quick_add = menu
+
+        def chosen(name):
+            self.quick_add = None
+            on_chosen(name)
+            self.setFocus()
+
+        menu.chosen.connect(chosen)
+        menu.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)))
+        return menu
+
     def open_quick_add(self, port, scene_pos: QPointF):
         """The quick-add menu at ``scene_pos`` for a connection dragged out of ``port``: the layer
         chosen goes there, fed by the port's layer (an output) or feeding it (an input)."""
         node_id, is_input, index = port.node_id, port.is_input, port.index
-        menu = QuickAddMenu(self.layer_names(), "Add layer", self)
-        self.quick_add = menu
 
         def place(name):
-            self.quick_add = None
             x, y = scene_pos.x(), scene_pos.y()
             # The new layer's port lands where the drag ended.
             if self.editor_scene.flow == "TB":
@@ -187,11 +198,23 @@ class EditorView(QGraphicsView):
                 self.controller.add_layer_before(name, node_id, index, pos)
             else:
                 self.controller.add_layer_after(name, node_id, pos)
-            self.setFocus()
 
-        menu.chosen.connect(place)
-        menu.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)))
-        return menu
+        return self.ask_layer(scene_pos, "Add layer", place)
+
+    def add_layer_menu(self, scene_pos: QPointF):
+        """Canvas context menu > Add Layer…: the layer chosen is centred at ``scene_pos``."""
+        return self.ask_layer(scene_pos, "Add layer", lambda name: self._add_at(name, scene_pos))
+
+    def add_after_menu(self, node_id):
+        """Layer context menu > Add Layer After…: the layer chosen goes below it, connected."""
+        item = self.editor_scene.node_item(node_id)
+        at = item.output_port.anchor() if item is not None else self.center_scene_pos()
+        return self.ask_layer(at, "Add after", lambda name: self._add_after(name, node_id))
+
+    def insert_menu(self, edge, scene_pos: QPointF):
+        """Connection context menu > Insert Layer…: the layer chosen goes into ``edge`` at ``scene_pos``."""
+        pos = self._snapped(scene_pos.x() - NODE_WIDTH / 2, scene_pos.y() - NODE_HEIGHT / 2)
+        return self.ask_layer(scene_pos, "Insert", lambda name: self.controller.insert_into_edge(name, edge, pos))
 
     def edge_at(self, scene_pos: QPointF):
         """The connection under ``scene_pos`` (within a few pixels, not under a layer), or None."""

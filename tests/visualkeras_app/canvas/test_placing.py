@@ -240,3 +240,82 @@ def test_quick_add_from_a_free_input_feeds_it_and_escape_adds_nothing(qtbot, vie
     assert scene.node_item(dense).shape_text == "(None, 28, 28, 64)"  # shapes flow from the new input
     port = scene.node_item(new).output_port.anchor()
     assert abs(port.x() - (start.x() - 200)) <= 1 and abs(port.y() - start.y()) <= 1
+
+
+# ---------------------------------------------------------------------------------------------- context menus
+@pytest.fixture
+def right_click(qtbot, view):
+    """Right-clicks at a scene point as the mouse does; returns the menu that opened (closed again)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QMenu
+
+    menus = []
+
+    def take_popup():  # the menu runs its own event loop: record it and close it, as Escape would
+        popup = QApplication.activePopupWidget()
+        if isinstance(popup, QMenu):
+            menus.append(popup)
+            popup.close()
+
+    closer = QTimer()
+    closer.setInterval(20)
+    closer.timeout.connect(take_popup)
+    closer.start()
+
+    def click(scene_point):
+        pos = view.mapFromScene(scene_point)
+        QApplication.sendEvent(view.viewport(), QContextMenuEvent(QContextMenuEvent.Mouse, pos,
+                                                                  view.viewport().mapToGlobal(pos)))
+        qtbot.waitUntil(lambda: bool(menus), timeout=2000)
+        menu = menus.pop()
+        return {a.text(): a for a in menu.actions() if not a.isSeparator()}
+
+    yield click
+    closer.stop()
+
+
+def pick(view, text):
+    from PySide6.QtTest import QTest
+
+    menu = view.quick_add
+    assert menu is not None and menu.isVisible()
+    QTest.keyClicks(menu.search, text)
+    QTest.keyClick(menu.search, Qt.Key_Return)
+
+
+def test_context_menus_add_insert_and_disconnect(qtbot, view, controller, right_click):
+    view.layer_names = lambda: QUICK_NAMES
+    controller.set_flow("TB")
+    doc = controller.document
+    # On empty canvas: Add Layer… puts the chosen layer where the right-click was.
+    actions = right_click(QPointF(300, 200))
+    assert list(actions) == ["Add Layer\u2026"]
+    actions["Add Layer\u2026"].trigger()
+    pick(view, "input")
+    (inp,) = controller.selection()
+    x, y = doc.nodes[inp].pos
+    assert doc.nodes[inp].class_name == "InputLayer" and abs(x + 100 - 300) <= 1 and abs(y + 35 - 200) <= 1
+    # On a layer: Add Layer After… puts the chosen one below it, connected.
+    actions = right_click(view.editor_scene.node_item(inp).sceneBoundingRect().center())
+    assert list(actions) == ["Add Layer After\u2026", "Disconnect", "Duplicate", "Copy", "Delete"]
+    assert not actions["Disconnect"].isEnabled()  # nothing to disconnect yet
+    actions["Add Layer After\u2026"].trigger()
+    pick(view, "dense")
+    (dense,) = controller.selection()
+    assert doc.edges == [Edge(inp, dense)] and doc.nodes[dense].pos[1] > y + 70
+    # On a connection: Insert Layer… puts the chosen one into it.
+    item = view.editor_scene.edge_item(Edge(inp, dense))
+    actions = right_click(item.path().pointAtPercent(0.5))
+    assert list(actions) == ["Insert Layer\u2026", "Delete connection"]
+    actions["Insert Layer\u2026"].trigger()
+    pick(view, "flatten")
+    (flat,) = controller.selection()
+    assert doc.edges == [Edge(inp, flat), Edge(flat, dense)] and not boxes_overlap(view)
+    # Disconnect on the middle layer removes both its connections in one step.
+    steps = controller.undo_stack.count()
+    actions = right_click(view.editor_scene.node_item(flat).sceneBoundingRect().center())
+    actions["Disconnect"].trigger()
+    assert doc.edges == [] and len(doc.nodes) == 3 and controller.undo_stack.count() == steps + 1
+    controller.undo_stack.undo()
+    assert doc.edges == [Edge(inp, flat), Edge(flat, dense)]
