@@ -1,4 +1,5 @@
-"""A layer on the canvas: a rounded box with the name, class, parameter count and output shape.
+"""A layer on the canvas: a rounded box with the name, class (and activation), parameter count and
+output shape.
 
 Coloured by palette category; a red border, a red badge and a tooltip when inference found
 problems. Painting is cheap (texts are elided once when they change, the item is cached in device
@@ -101,7 +102,7 @@ class NodeItem(QGraphicsItem):
         self.node_id = node.id
         self.edges = set()  # EdgeItems attached to this node; they follow it when it moves
         self.problems: list = []
-        self._name = self._class_name = ""
+        self._name = self._class_name = self._activation = ""
         self._shape_text, self._params = "?", None
         self._set_height(NODE_HEIGHT)
         self.flow = flow
@@ -141,10 +142,17 @@ class NodeItem(QGraphicsItem):
     def has_problems(self) -> bool:
         return bool(self.problems)
 
+    @property
+    def activation(self) -> str:
+        """The activation shown after the class ("relu"), "" for none or linear."""
+        return self._activation
+
     def update_node(self, node):
-        """Name or class changed."""
-        if node.name == self._name and node.class_name == self._class_name:
+        """Name, class or activation changed."""
+        activation = _activation_text(node.config)
+        if (node.name, node.class_name, activation) == (self._name, self._class_name, self._activation):
             return
+        self._activation = activation
         if node.class_name != self._class_name:
             self._class_name = node.class_name
             self.category = category_of(node.class_name)
@@ -171,11 +179,14 @@ class NodeItem(QGraphicsItem):
         params_w = small.horizontalAdvance(params) + (8 if params else 0)
         self._texts = (
             bold.elidedText(self._name, Qt.ElideRight, name_w),
-            small.elidedText(self._class_name, Qt.ElideRight, max(inner - params_w, 20)),
+            small.elidedText(f"{self._class_name} \u00b7 {self._activation}" if self._activation else self._class_name,
+                             Qt.ElideRight, max(inner - params_w, 20)),
             params,
             mono.elidedText(self._shape_text, Qt.ElideMiddle, inner),
         )
         tip = [f"<b>{self._name}</b> ({self._class_name})", f"Output shape: {self._shape_text}"]
+        if self._activation:
+            tip.append(f"Activation: {_html(self._activation)}")
         if self._params is not None:
             count = f"{self._params:,}" if isinstance(self._params, int) else self._params
             tip.append(f"Parameters: {count}")
@@ -342,6 +353,17 @@ class NodeItem(QGraphicsItem):
             painter.setPen(QPen(QColor("white")))
             painter.setFont(bold)
             painter.drawText(QRectF(c.x() - 8, c.y() - 8, 16, 16), Qt.AlignCenter, "!")
+
+
+def _activation_text(config) -> str:
+    """A config's activation as the card shows it: its name (a serialized activation's class
+    name), "" for none or "linear" (Keras's default, which does nothing)."""
+    act = (config or {}).get("activation")
+    if isinstance(act, dict):
+        act = act.get("config") if isinstance(act.get("config"), str) else act.get("class_name")
+    if not isinstance(act, str) or act in ("", "linear", "None"):
+        return ""
+    return act
 
 
 def _params_text(params):

@@ -301,3 +301,21 @@ def test_undoing_a_paste_over_connections_gives_them_their_plain_curves_and_labe
         item = scene.edge_item(edge)
         assert _plain(item), edge  # no detour round layers that are gone
         assert item.label and item.label_visible(), edge
+
+
+def test_a_layer_card_shows_its_activation_and_follows_edits(view, controller):
+    inp, dense = build(controller, "Dense")
+    item = view.editor_scene.node_item(dense)
+    controller.set_param(dense, "activation", "linear")
+    assert item.activation == "" and "\u00b7" not in item._texts[1]  # linear does nothing: not shown
+    controller.set_param(dense, "activation", "relu")
+    assert item.activation == "relu" and item._texts[1] == "Dense \u00b7 relu"
+    assert "Activation: relu" in item.toolTip()
+    controller.set_param(dense, "activation", "softmax")
+    assert item._texts[1] == "Dense \u00b7 softmax"
+    controller.undo_stack.undo()
+    assert item._texts[1] == "Dense \u00b7 relu" or item.activation == ""  # edits within 2 s merge
+    if item.activation:
+        controller.undo_stack.undo()
+    assert item.activation == "" and item._texts[1] == "Dense"
+    assert view.editor_scene.node_item(inp).activation == ""  # a layer without one shows none
