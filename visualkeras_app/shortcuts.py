@@ -10,13 +10,17 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLineEdit
 # Mouse and key gestures of the canvas that no menu lists.
 GESTURES = (
     ("Canvas", "Add a layer", "Double-click it in the Layers panel, or drag it onto the canvas"),
+    ("Canvas", "Add a layer below the selected one, connected", "Double-click it in the Layers panel, or drop it"),
+    ("Canvas", "Insert a layer into a connection", "Drop it from the Layers panel onto the connection"),
     ("Canvas", "Connect two layers", "Drag from an output port to an input port"),
+    ("Canvas", "Add a connected layer (type to search)", "Drag from a port onto empty canvas"),
     ("Canvas", "Select several layers", "Drag a rectangle on the empty canvas, or Ctrl+click"),
     ("Canvas", "Zoom around the cursor", "Mouse wheel"),
     ("Canvas", "Pan", "Middle-drag, or Space+drag"),
     ("Canvas", "Delete the selection", "Delete or Backspace"),
     ("Canvas", "Cancel a connection drag", "Escape"),
-    ("Canvas", "Layer menu (duplicate, copy, delete)", "Right-click a layer or a connection"),
+    ("Canvas", "Menus: add, add after, insert, disconnect, duplicate, copy, delete",
+     "Right-click the canvas, a layer or a connection"),
 )
 
 
