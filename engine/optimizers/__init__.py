@@ -7,22 +7,27 @@ from __future__ import annotations
 
 from engine.optimizers import schedules
 from engine.optimizers.adadelta import Adadelta
+from engine.optimizers.adafactor import Adafactor
 from engine.optimizers.adagrad import Adagrad
 from engine.optimizers.adam import Adam
 from engine.optimizers.adamax import Adamax
 from engine.optimizers.adamw import AdamW
 from engine.optimizers.base_optimizer import Optimizer
+from engine.optimizers.ftrl import Ftrl
+from engine.optimizers.lamb import Lamb
+from engine.optimizers.lion import Lion
 from engine.optimizers.nadam import Nadam
 from engine.optimizers.rmsprop import RMSprop
 from engine.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "schedules", "get", "serialize", "deserialize"]
+           "Lion", "Lamb", "Adafactor", "Ftrl", "schedules", "get", "serialize", "deserialize"]
 
-_CLASSES = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam)}
+_CLASSES = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
+                                                        Lion, Lamb, Adafactor, Ftrl)}
 
 # Keras optimizers the engine does not implement: named in the error so users know it is not a typo.
-_KERAS_ONLY = ("adafactor", "ftrl", "lamb", "lion", "loss_scale_optimizer", "lossscaleoptimizer", "muon",
+_KERAS_ONLY = ("loss_scale_optimizer", "lossscaleoptimizer", "muon",
                "schedulefreeadamw")
 
 
