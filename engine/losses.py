@@ -370,6 +370,80 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return torch.mean(values, dim=axis)
 
 
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25, gamma=2.0,
+                              from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary crossentropy down-weighting easy examples (Lin et al., 2017), mean over ``axis``.
+
+    Per value: ``(1 - p_t) ** gamma * bce`` with ``p_t = y * p + (1 - y) * (1 - p)``; with
+    ``apply_class_balancing`` also times ``alpha`` for positives and ``1 - alpha`` for negatives.
+    ``label_smoothing`` squeezes the targets towards 0.5 first.
+    """
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if from_logits:
+        y_pred = torch.sigmoid(y_pred)
+    eps = backend.epsilon()
+    clipped = torch.clamp(y_pred, eps, 1.0 - eps)
+    bce = -(y_true * torch.log(clipped) + (1.0 - y_true) * torch.log(1.0 - clipped))
+    p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)
+    focal_bce = torch.pow(1.0 - p_t, gamma) * bce
+    if apply_class_balancing:
+        focal_bce = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal_bce
+    return torch.mean(focal_bce, dim=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """Categorical crossentropy weighted by ``alpha * (1 - p) ** gamma`` per class, summed over ``axis``.
+
+    The predictions are renormalised to sum to 1 over ``axis`` and clipped to ``[eps, 1 - eps]``;
+    ``label_smoothing`` turns targets into ``y * (1 - s) + s / num_classes``.
+    """
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    if y_pred.shape[-1] == 1:
+        warnings.warn("In loss categorical_focal_crossentropy, expected y_pred.shape to be "
+                      f"(batch_size, num_classes) with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
+                      "Consider using 'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
+                      stacklevel=2)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    if from_logits:
+        y_pred = torch.softmax(y_pred, dim=axis)
+    eps = backend.epsilon()
+    output = torch.clamp(y_pred / torch.sum(y_pred, dim=axis, keepdim=True), eps, 1.0 - eps)
+    cce = -y_true * torch.log(output)
+    return torch.sum(torch.pow(1.0 - output, gamma) * alpha * cce, dim=axis)
+
+
+def _sum_over(x, axis):
+    return torch.sum(x) if axis is None else torch.sum(x, dim=axis)
+
+
+def dice(y_true, y_pred, axis=None):
+    """Dice loss: ``1 - 2 * sum(y * p) / (sum(y) + sum(p) + eps)``, summed over ``axis`` (all when None)."""
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    intersection = _sum_over(y_true * y_pred, axis)
+    return 1 - 2.0 * intersection / (_sum_over(y_true, axis) + _sum_over(y_pred, axis) + backend.epsilon())
+
+
+def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
+    """Tversky loss: ``1 - TP / (TP + alpha * FP + beta * FN + eps)`` with soft counts over ``axis``.
+
+    As Keras computes it, ``FP = sum((1 - p) * y)`` and ``FN = sum(p * (1 - y))``, so ``alpha`` weighs
+    the missed positives and ``beta`` the false alarms.
+    """
+    y_true, y_pred = _float_pair(y_true, y_pred)
+    axis = tuple(axis) if isinstance(axis, list) else axis
+    intersection = _sum_over(y_true * y_pred, axis)
+    fp = _sum_over((1 - y_pred) * y_true, axis)
+    fn = _sum_over(y_pred * (1 - y_true), axis)
+    return 1 - intersection / (intersection + fp * alpha + fn * beta + backend.epsilon())
+
+
 # Keras's short names and legacy spellings.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -384,7 +458,8 @@ _FUNCTIONS = {
     for f in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
               mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge, squared_hinge,
               categorical_hinge, kl_divergence, poisson, categorical_crossentropy,
-              sparse_categorical_crossentropy, binary_crossentropy)
+              sparse_categorical_crossentropy, binary_crossentropy,
+              binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky)
 }
 _ALIASES = {
     "mse": "mean_squared_error", "MSE": "mean_squared_error",
@@ -796,12 +871,91 @@ class SparseCategoricalCrossentropy(_BuiltinLoss):
                          ignore_class=ignore_class, axis=axis)
 
 
+class BinaryFocalCrossentropy(_BuiltinLoss):
+    """Focal loss for binary targets (``binary_focal_crossentropy``), mean over ``axis``.
+
+    Args:
+        apply_class_balancing: weigh positives by ``alpha`` and negatives by ``1 - alpha`` (default False).
+        alpha: the positives' weight with class balancing (default 0.25).
+        gamma: the focusing exponent; 0 gives binary crossentropy (default 2.0).
+        from_logits: whether ``y_pred`` holds logits (default False).
+        label_smoothing: in [0, 1]; targets are squeezed towards 0.5.
+        axis: the axis the mean is taken over (default -1).
+        reduction, name (default ``"binary_focal_crossentropy"``), dtype: see ``Loss``.
+    """
+
+    _fn = binary_focal_crossentropy
+    _config_keys = ("from_logits", "label_smoothing", "axis", "apply_class_balancing", "alpha", "gamma")
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_focal_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class CategoricalFocalCrossentropy(_BuiltinLoss):
+    """Focal loss for one-hot targets (``categorical_focal_crossentropy``), summed over ``axis``.
+
+    Args:
+        alpha: weight of every class term (default 0.25).
+        gamma: the focusing exponent (default 2.0).
+        from_logits: whether ``y_pred`` holds logits (default False).
+        label_smoothing: in [0, 1]; targets become ``y * (1 - s) + s / num_classes``.
+        axis: the class axis (default -1).
+        reduction, name (default ``"categorical_focal_crossentropy"``), dtype: see ``Loss``.
+    """
+
+    _fn = categorical_focal_crossentropy
+    _config_keys = ("from_logits", "label_smoothing", "axis", "alpha", "gamma")
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class Dice(_BuiltinLoss):
+    """Dice loss (``dice``): one minus the soft Dice coefficient over ``axis`` (every axis when None).
+
+    Args:
+        reduction, name (default ``"dice"``), dtype: see ``Loss``.
+        axis: the axes the sums run over (default None: all, giving one value for the batch).
+    """
+
+    _fn = dice
+    _config_keys = ("axis",)
+
+    def __init__(self, reduction="sum_over_batch_size", name="dice", axis=None, dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, axis=axis)
+
+
+class Tversky(_BuiltinLoss):
+    """Tversky loss (``tversky``): a Dice loss with separate weights for the two kinds of error.
+
+    Args:
+        alpha: weight of ``sum((1 - y_pred) * y_true)`` (default 0.5).
+        beta: weight of ``sum(y_pred * (1 - y_true))`` (default 0.5).
+        reduction, name (default ``"tversky"``), dtype: see ``Loss``.
+        axis: the axes the sums run over (default None: all).
+    """
+
+    _fn = tversky
+    _config_keys = ("alpha", "beta", "axis")
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction="sum_over_batch_size", name="tversky", axis=None,
+                 dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
+
+
 _CLASSES = {
     c.__name__: c
     for c in (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
               MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge,
               CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
-              SparseCategoricalCrossentropy)
+              SparseCategoricalCrossentropy, BinaryFocalCrossentropy,
+              CategoricalFocalCrossentropy, Dice, Tversky)
 }
 
 

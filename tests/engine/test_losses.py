@@ -40,6 +40,8 @@ def _data(kind, rng, shape=(N, C)):
     if kind == "prob":
         a, b = rng.random(shape).astype("float32"), rng.random(shape).astype("float32")
         return a / a.sum(-1, keepdims=True), b / b.sum(-1, keepdims=True)
+    if kind == "mask":  # segmentation-like: 0/1 targets against probabilities
+        return rng.integers(0, 2, shape).astype("float32"), rng.random(shape).astype("float32")
     if kind == "hinge01":
         return rng.integers(0, 2, shape).astype("float32"), rng.standard_normal(shape).astype("float32")
     if kind == "hinge_pm":
@@ -74,6 +76,16 @@ CASES = [
     ("Poisson", {}, "positive"),
     ("CosineSimilarity", {}, "regression"),
     ("CosineSimilarity", {"axis": 0}, "regression"),
+    ("BinaryFocalCrossentropy", {}, "binary"),
+    ("BinaryFocalCrossentropy", {"apply_class_balancing": True, "alpha": 0.4, "gamma": 1.5}, "binary_logits"),
+    ("BinaryFocalCrossentropy", {"from_logits": True, "label_smoothing": 0.2, "gamma": 3.0}, "binary_logits"),
+    ("CategoricalFocalCrossentropy", {}, "onehot"),
+    ("CategoricalFocalCrossentropy", {"alpha": 0.6, "gamma": 1.0, "label_smoothing": 0.1}, "onehot"),
+    ("CategoricalFocalCrossentropy", {"from_logits": True, "gamma": 0.5}, "onehot_logits"),
+    ("Dice", {}, "mask"),
+    ("Dice", {"axis": -1}, "mask"),
+    ("Tversky", {}, "mask"),
+    ("Tversky", {"alpha": 0.7, "beta": 0.2, "axis": [1]}, "mask"),
 ]
 
 
@@ -119,6 +131,14 @@ FUNCTIONS = [
     ("log_cosh", {}, "regression"),
     ("poisson", {}, "positive"),
     ("cosine_similarity", {}, "regression"),
+    ("binary_focal_crossentropy", {"gamma": 1.0}, "mask"),
+    ("binary_focal_crossentropy", {"from_logits": True, "apply_class_balancing": True}, "binary_logits"),
+    ("categorical_focal_crossentropy", {"label_smoothing": 0.1}, "onehot"),
+    ("categorical_focal_crossentropy", {"from_logits": True, "alpha": 0.5}, "onehot_logits"),
+    ("dice", {}, "mask"),
+    ("dice", {"axis": 1}, "mask"),
+    ("tversky", {"alpha": 0.3, "beta": 0.8}, "mask"),
+    ("tversky", {"axis": -1}, "mask"),
 ]
 
 
@@ -172,6 +192,9 @@ def test_sparse_ignore_class_matches_keras(keras, from_logits):
                                           ("SparseCategoricalCrossentropy", {}, "sparse"),
                                           ("SparseCategoricalCrossentropy", {"from_logits": True}, "sparse_logits"),
                                           ("BinaryCrossentropy", {}, "binary"),
+                                          ("BinaryFocalCrossentropy", {"from_logits": True}, "binary_logits"),
+                                          ("CategoricalFocalCrossentropy", {}, "onehot"),
+                                          ("Tversky", {"alpha": 0.3}, "mask"),
                                           ("MeanSquaredError", {}, "regression"),
                                           ("Huber", {}, "regression")])
 def test_gradients_match_keras(keras, name, kw, kind):
@@ -228,6 +251,8 @@ def test_invalid_arguments():
     ("msle", L.mean_squared_logarithmic_error), ("kld", L.kl_divergence), ("logcosh", L.log_cosh),
     ("huber", L.huber), ("categorical_crossentropy", L.categorical_crossentropy),
     ("sparse_categorical_crossentropy", L.sparse_categorical_crossentropy), ("bce", L.binary_crossentropy),
+    ("binary_focal_crossentropy", L.binary_focal_crossentropy),
+    ("categorical_focal_crossentropy", L.categorical_focal_crossentropy), ("dice", L.dice), ("tversky", L.tversky),
 ])
 def test_get_strings(ident, fn):
     loss = L.get(ident)
