@@ -102,7 +102,7 @@ class NodeItem(QGraphicsItem):
         self.node_id = node.id
         self.edges = set()  # EdgeItems attached to this node; they follow it when it moves
         self.problems: list = []
-        self._name = self._class_name = self._activation = ""
+        self._name = self._class_name = self._activation = self._key_args = ""
         self._shape_text, self._params = "?", None
         self._set_height(NODE_HEIGHT)
         self.flow = flow
@@ -147,12 +147,29 @@ class NodeItem(QGraphicsItem):
         """The activation shown after the class ("relu"), "" for none or linear."""
         return self._activation
 
+    @property
+    def subtitle(self) -> str:
+        """The card's second line: the class, its key arguments and activation ("Conv2D 32, 3\u00d73 \u00b7 relu");
+        the card leaves out the key arguments when the line would not fit beside the parameter count."""
+        text = f"{self._class_name} {self._key_args}" if self._key_args else self._class_name
+        return f"{text} \u00b7 {self._activation}" if self._activation else text
+
+    def _fit_subtitle(self, metrics, width):
+        # The whole line when it fits; else without the key arguments (the activation says more
+        # about what the layer does, and the inspector has the rest); else the class, elided.
+        act = f" \u00b7 {self._activation}" if self._activation else ""
+        for text in (self.subtitle, self._class_name + act):
+            if metrics.horizontalAdvance(text) <= width:
+                return text
+        return metrics.elidedText(self._class_name + act, Qt.ElideRight, width)
+
     def update_node(self, node):
         """Name, class or activation changed."""
-        activation = _activation_text(node.config)
-        if (node.name, node.class_name, activation) == (self._name, self._class_name, self._activation):
+        activation, key_args = _activation_text(node.config), key_args_text(node.class_name, node.config)
+        if (node.name, node.class_name, activation, key_args) == (self._name, self._class_name, self._activation,
+                                                                 self._key_args):
             return
-        self._activation = activation
+        self._activation, self._key_args = activation, key_args
         if node.class_name != self._class_name:
             self._class_name = node.class_name
             self.category = category_of(node.class_name)
@@ -179,8 +196,7 @@ class NodeItem(QGraphicsItem):
         params_w = small.horizontalAdvance(params) + (8 if params else 0)
         self._texts = (
             bold.elidedText(self._name, Qt.ElideRight, name_w),
-            small.elidedText(f"{self._class_name} \u00b7 {self._activation}" if self._activation else self._class_name,
-                             Qt.ElideRight, max(inner - params_w, 20)),
+            self._fit_subtitle(small, max(inner - params_w, 20)),
             params,
             mono.elidedText(self._shape_text, Qt.ElideMiddle, inner),
         )
@@ -364,6 +380,25 @@ def _activation_text(config) -> str:
     if not isinstance(act, str) or act in ("", "linear", "None"):
         return ""
     return act
+
+
+def _size(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return "\u00d7".join(str(v) for v in value)
+    return str(value)
+
+
+def key_args_text(class_name, config) -> str:
+    """The arguments a reader looks for first, as the card shows them after the class: units
+    ("64"), filters and kernel ("32, 3\u00d73"), pool size ("2\u00d72"), rate ("0.5"); "" when the
+    layer has none of these."""
+    config = config or {}
+    if "filters" in config and "kernel_size" in config:
+        return f"{config['filters']}, {_size(config['kernel_size'])}"
+    for key in ("units", "pool_size", "rate", "target_shape"):
+        if key in config and config[key] is not None:
+            return _size(config[key])
+    return ""
 
 
 def _params_text(params):

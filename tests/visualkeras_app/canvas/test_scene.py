@@ -303,19 +303,25 @@ def test_undoing_a_paste_over_connections_gives_them_their_plain_curves_and_labe
         assert item.label and item.label_visible(), edge
 
 
-def test_a_layer_card_shows_its_activation_and_follows_edits(view, controller):
+def test_a_layer_card_shows_its_key_arguments_and_activation_and_follows_edits(view, controller):
     inp, dense = build(controller, "Dense")
-    item = view.editor_scene.node_item(dense)
+    scene = view.editor_scene
+    item = scene.node_item(dense)
+    controller.set_param(dense, "units", 64)
     controller.set_param(dense, "activation", "linear")
-    assert item.activation == "" and "\u00b7" not in item._texts[1]  # linear does nothing: not shown
+    assert item.activation == "" and item._texts[1] == "Dense 64"  # linear does nothing: not shown
     controller.set_param(dense, "activation", "relu")
-    assert item.activation == "relu" and item._texts[1] == "Dense \u00b7 relu"
+    assert item.activation == "relu" and item._texts[1] == "Dense 64 \u00b7 relu"
     assert "Activation: relu" in item.toolTip()
-    controller.set_param(dense, "activation", "softmax")
-    assert item._texts[1] == "Dense \u00b7 softmax"
+    controller.set_param(dense, "units", 10)
+    assert item._texts[1] == "Dense 10 \u00b7 relu"
     controller.undo_stack.undo()
-    assert item._texts[1] == "Dense \u00b7 relu" or item.activation == ""  # edits within 2 s merge
-    if item.activation:
-        controller.undo_stack.undo()
-    assert item.activation == "" and item._texts[1] == "Dense"
-    assert view.editor_scene.node_item(inp).activation == ""  # a layer without one shows none
+    assert item._texts[1] == "Dense 64 \u00b7 relu"
+    controller.undo_stack.undo()
+    assert item._texts[1] == "Dense 64"
+    assert scene.node_item(inp).subtitle == "InputLayer"  # nothing to add for an Input
+    conv = controller.add_layer("Conv2D", pos=(0, 300), config={"filters": 32, "kernel_size": (3, 3),
+                                                                 "activation": "relu"})
+    assert scene.node_item(conv).subtitle == "Conv2D 32, 3\u00d73 \u00b7 relu"
+    drop = controller.add_layer("Dropout", pos=(300, 300), config={"rate": 0.25})
+    assert scene.node_item(drop).subtitle == "Dropout 0.25"
