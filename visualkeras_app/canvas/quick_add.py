@@ -37,9 +37,11 @@ class QuickAddMenu(QFrame):
 
     Signals:
         chosen(str): the class name picked (the menu closes itself).
+        dismissed(): the menu closed (after a pick, Escape or a click elsewhere).
     """
 
     chosen = Signal(str)
+    dismissed = Signal()
 
     def __init__(self, names, title="Add layer", parent=None):
         super().__init__(parent, Qt.Popup)
@@ -89,6 +91,10 @@ class QuickAddMenu(QFrame):
             self.list.setCurrentRow(row)
             return True
         return super().eventFilter(obj, event)
+
+    def hideEvent(self, event):
+        super().hideEvent(event)
+        self.dismissed.emit()
 
     def popup(self, global_pos):
         """Show with the top-left corner at ``global_pos``, moved up or left to stay on the screen."""

@@ -178,6 +178,7 @@ class EditorView(QGraphicsView):
             self.setFocus()
 
         menu.chosen.connect(chosen)
+        menu.dismissed.connect(lambda: setattr(self, "quick_add", None) if self.quick_add is menu else None)
         menu.popup(self.viewport().mapToGlobal(self.mapFromScene(scene_pos)))
         return menu
 

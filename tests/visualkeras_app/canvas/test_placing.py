@@ -227,7 +227,7 @@ def test_quick_add_from_a_free_input_feeds_it_and_escape_adds_nothing(qtbot, vie
     mouse.drag(start, start + QPointF(-200, 0))
     menu = view.quick_add
     QTest.keyClick(menu.search, Qt.Key_Escape)
-    assert not menu.isVisible() and list(controller.document.nodes) == [dense]
+    assert not menu.isVisible() and view.quick_add is None and list(controller.document.nodes) == [dense]
     mouse.drag(start, start + QPointF(-200, 0))
     menu = view.quick_add
     QTest.keyClicks(menu.search, "input")
