@@ -8,6 +8,7 @@ metrics on every batch and only pay for a transfer when it logs ``result()``.
 from __future__ import annotations
 
 import inspect
+import warnings
 
 import numpy as np
 import torch
@@ -1133,6 +1134,391 @@ class AUC(Metric):
 
 
 # ---------------------------------------------------------------------------------------------------
+# F-scores, R2, IoU
+# ---------------------------------------------------------------------------------------------------
+class FBetaScore(Metric):
+    """The F-beta score, ``(1 + beta**2) * precision * recall / (beta**2 * precision + recall)``, per class.
+
+    Inputs are 2D, ``(batch_size, num_classes)``. Without ``threshold`` the highest prediction of each
+    row (if non-zero) counts as positive; with it, every prediction above it.
+
+    Args:
+        average: None (one score per class), ``"micro"`` (counts pooled over classes), ``"macro"``
+            (mean of the class scores) or ``"weighted"`` (mean weighted by each class's label count).
+        beta: a float > 0: how much more recall weighs than precision (default 1.0).
+        threshold: a float in (0, 1], or None (default).
+        name: default ``"fbeta_score"``.
+        dtype: state dtype.
+    """
+
+    _direction = "up"
+
+    def __init__(self, average=None, beta=1.0, threshold=None, name="fbeta_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        if average not in (None, "micro", "macro", "weighted"):
+            raise ValueError("Invalid `average` argument value. Expected one of: "
+                             f"{{None, 'micro', 'macro', 'weighted'}}. Received: average={average}")
+        if not isinstance(beta, float):
+            raise ValueError("Invalid `beta` argument value. It should be a Python float. "
+                             f"Received: beta={beta} of type '{type(beta)}'")
+        if beta <= 0.0:
+            raise ValueError(f"Invalid `beta` argument value. It should be > 0. Received: beta={beta}")
+        if threshold is not None:
+            if not isinstance(threshold, float):
+                raise ValueError("Invalid `threshold` argument value. It should be a Python float. "
+                                 f"Received: threshold={threshold} of type '{type(threshold)}'")
+            if threshold > 1.0 or threshold <= 0.0:
+                raise ValueError("Invalid `threshold` argument value. It should verify 0 < threshold <= 1. "
+                                 f"Received: threshold={threshold}")
+        self.average = average
+        self.beta = beta
+        self.threshold = threshold
+        self.axis = None if average == "micro" else 0
+        self._built = False
+
+    def _build(self, y_true_shape, y_pred_shape):
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+            raise ValueError(f"{type(self).__name__} expects 2D inputs with shape (batch_size, output_dim). "
+                             f"Received input shapes: y_pred.shape={tuple(y_pred_shape)} and "
+                             f"y_true.shape={tuple(y_true_shape)}.")
+        shape = () if self.average == "micro" else (y_pred_shape[-1],)
+        for name in ("true_positives", "false_positives", "false_negatives", "intermediate_weights"):
+            self.add_variable(shape, name=name)
+        self._built = True
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _data(y_pred, self._torch_dtype)
+        y_true = _data(y_true, self._torch_dtype, y_pred.device)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        self._to_device(y_pred.device)
+        if self.threshold is None:
+            top = torch.amax(y_pred, dim=-1, keepdim=True)
+            y_pred = (y_pred >= top) & (torch.abs(y_pred) > 1e-9)
+        else:
+            y_pred = y_pred > self.threshold
+        y_pred = y_pred.to(self._torch_dtype)
+        if sample_weight is not None:
+            sample_weight = _data(sample_weight, self._torch_dtype, y_pred.device)
+
+        def weighted_sum(values):
+            if sample_weight is not None:
+                values = values * sample_weight.unsqueeze(1)
+            return torch.sum(values) if self.axis is None else torch.sum(values, dim=self.axis)
+
+        self.true_positives.add_(weighted_sum(y_pred * y_true))
+        self.false_positives.add_(weighted_sum(y_pred * (1 - y_true)))
+        self.false_negatives.add_(weighted_sum((1 - y_pred) * y_true))
+        self.intermediate_weights.add_(weighted_sum(y_true))
+
+    def result(self):
+        if not self._built:
+            # Keras has no state before the first batch either; an empty score is 0.
+            return torch.zeros((), dtype=self._torch_dtype)
+        eps = backend.epsilon()
+        tp = self.true_positives
+        precision = tp / (tp + self.false_positives + eps)
+        recall = tp / (tp + self.false_negatives + eps)
+        b2 = self.beta ** 2
+        score = precision * recall / (b2 * precision + recall + eps) * (1 + b2)
+        if self.average == "weighted":
+            weights = self.intermediate_weights / (torch.sum(self.intermediate_weights) + eps)
+            score = torch.sum(score * weights)
+        elif self.average is not None:
+            score = torch.mean(score)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "average": self.average, "beta": self.beta, "threshold": self.threshold}
+
+
+class F1Score(FBetaScore):
+    """The F1 score: ``FBetaScore`` with ``beta=1``.
+
+    Args:
+        average: None, ``"micro"``, ``"macro"`` or ``"weighted"`` (see ``FBetaScore``).
+        threshold: a float in (0, 1], or None (the highest prediction per row counts).
+        name: default ``"f1_score"``.
+        dtype: state dtype.
+    """
+
+    def __init__(self, average=None, threshold=None, name="f1_score", dtype=None):
+        super().__init__(average=average, beta=1.0, threshold=threshold, name=name, dtype=dtype)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["beta"]
+        return config
+
+
+class R2Score(Metric):
+    """The coefficient of determination, ``1 - sum((y - p)**2) / sum((y - mean(y))**2)``, per output.
+
+    Inputs are 2D, ``(batch_size, num_outputs)``; sample weights weigh the sums.
+
+    Args:
+        class_aggregation: ``"uniform_average"`` (default: mean over outputs), ``"variance_weighted_average"``
+            (weighted by each output's variance) or None (one score per output).
+        num_regressors: for the adjusted R2, the number of independent variables (default 0: plain R2).
+        name: default ``"r2_score"``.
+        dtype: state dtype.
+    """
+
+    _direction = "up"
+
+    def __init__(self, class_aggregation="uniform_average", num_regressors=0, name="r2_score", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        valid = (None, "uniform_average", "variance_weighted_average")
+        if class_aggregation not in valid:
+            raise ValueError(f"Invalid value for argument `class_aggregation`. Expected one of {valid}. "
+                             f"Received: class_aggregation={class_aggregation}")
+        if num_regressors < 0:
+            raise ValueError("Invalid value for argument `num_regressors`. Expected a value >= 0. "
+                             f"Received: num_regressors={num_regressors}")
+        self.class_aggregation = class_aggregation
+        self.num_regressors = num_regressors
+        self.add_variable((), name="num_samples")
+        self._built = False
+
+    def _build(self, y_true_shape, y_pred_shape):
+        if len(y_pred_shape) != 2 or len(y_true_shape) != 2:
+            raise ValueError("R2Score expects 2D inputs with shape (batch_size, output_dim). Received input "
+                             f"shapes: y_pred.shape={tuple(y_pred_shape)} and y_true.shape={tuple(y_true_shape)}.")
+        n = y_pred_shape[-1]
+        self.add_variable((n,), name="squared_sum")
+        self.add_variable((n,), name="sum")
+        self.add_variable((n,), name="residual")  # Keras's name for its `total_mse`
+        self.add_variable((n,), name="count")
+        self._built = True
+
+    @property
+    def total_mse(self):
+        return self.residual
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_pred = _data(y_pred, self._torch_dtype)
+        y_true = _data(y_true, self._torch_dtype, y_pred.device)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+        if not self._built:
+            self._build(y_true.shape, y_pred.shape)
+        self._to_device(y_pred.device)
+        sample_weight = _data(1.0 if sample_weight is None else sample_weight, self._torch_dtype, y_pred.device)
+        if sample_weight.dim() == 1:
+            sample_weight = sample_weight.unsqueeze(1)
+        sample_weight = sample_weight.expand(y_true.shape)
+        weighted = y_true * sample_weight
+        self.sum.add_(torch.sum(weighted, dim=0))
+        self.squared_sum.add_(torch.sum(y_true * weighted, dim=0))
+        self.residual.add_(torch.sum((y_true - y_pred) ** 2 * sample_weight, dim=0))
+        self.count.add_(torch.sum(sample_weight, dim=0))
+        self.num_samples.add_(y_true.numel())
+
+    def result(self):
+        if not self._built:
+            return torch.zeros((), dtype=self._torch_dtype)
+        mean = self.sum / self.count
+        total = self.squared_sum - self.sum * mean
+        raw = 1 - self.residual / total
+        raw = torch.where(torch.isinf(raw), torch.zeros_like(raw), raw)
+        if self.class_aggregation == "uniform_average":
+            score = torch.mean(raw)
+        elif self.class_aggregation == "variance_weighted_average":
+            score = torch.sum(total * raw) / torch.sum(total)
+        else:
+            score = raw
+        if self.num_regressors != 0:
+            n = float(self.num_samples)
+            if self.num_regressors > n - 1:
+                warnings.warn("More independent predictors than datapoints in adjusted R2 score. "
+                              "Falling back to standard R2 score.", stacklevel=2)
+            elif self.num_regressors == n - 1:
+                warnings.warn("Division by zero in Adjusted R2 score. Falling back to standard R2 score.",
+                              stacklevel=2)
+            else:
+                score = 1.0 - (1.0 - score) * (n - 1.0) / (n - self.num_regressors - 1.0)
+        return score
+
+    def get_config(self):
+        return {**super().get_config(), "class_aggregation": self.class_aggregation,
+                "num_regressors": self.num_regressors}
+
+
+class _IoUBase(Metric):
+    """A running confusion matrix of class ids (rows: labels, columns: predictions)."""
+
+    _direction = "up"
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
+                 sparse_y_pred=True, axis=-1):
+        # Keras keeps the confusion matrix as integers unless told otherwise.
+        super().__init__(name=name, dtype=dtype or "int32")
+        self.num_classes = num_classes
+        self.ignore_class = ignore_class
+        self.sparse_y_true = sparse_y_true
+        self.sparse_y_pred = sparse_y_pred
+        self.axis = axis
+        self.add_variable((num_classes, num_classes), name="total_cm")
+
+    def _ids(self, x, sparse):
+        x = _data(x)
+        if not sparse:
+            x = torch.argmax(x, dim=self.axis)
+        return x.to(self._torch_dtype).reshape(-1)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = self._ids(y_true, self.sparse_y_true)
+        y_pred = self._ids(y_pred, self.sparse_y_pred).to(y_true.device)
+        self._to_device(y_true.device)
+        if sample_weight is None:
+            sample_weight = 1
+        elif (hasattr(sample_weight, "dtype") and "float" in str(sample_weight.dtype)
+              and "int" in self.dtype):
+            warnings.warn("You are passing weight as `float`, but dtype is `int`. This may result in an "
+                          "incorrect weight due to type casting Consider using integer weights.")
+        sample_weight = _data(sample_weight, self._torch_dtype, y_true.device)
+        if sample_weight.dim() > 1:
+            sample_weight = sample_weight.reshape(-1)
+        sample_weight = sample_weight.expand(y_true.shape)
+        n = self.num_classes
+        valid = (y_true >= 0) & (y_true < n) & (y_pred >= 0) & (y_pred < n)
+        if self.ignore_class is not None:
+            valid &= y_true != self.ignore_class
+        zero = torch.zeros((), dtype=y_true.dtype, device=y_true.device)
+        y_true = torch.where(valid, y_true, zero).long()
+        y_pred = torch.where(valid, y_pred, zero).long()
+        sample_weight = torch.where(valid, sample_weight, torch.zeros_like(sample_weight))
+        cm = torch.zeros(n * n, dtype=self._torch_dtype, device=y_true.device)
+        cm.index_add_(0, y_true * n + y_pred, sample_weight.to(self._torch_dtype))
+        self.total_cm.add_(cm.reshape(n, n))
+
+    def reset_state(self):
+        self.total_cm.zero_()
+
+
+class IoU(_IoUBase):
+    """Intersection over union, ``tp / (tp + fp + fn)``, averaged over ``target_class_ids``.
+
+    Labels and predictions are class ids (or, with ``sparse_y_true``/``sparse_y_pred`` False, scores whose
+    argmax over ``axis`` is taken). Classes that appear in neither are left out of the mean.
+
+    Args:
+        num_classes: the number of classes (the confusion matrix is num_classes x num_classes).
+        target_class_ids: the classes averaged over.
+        name: the metric's name.
+        dtype: state dtype (default ``"int32"``: float sample weights are truncated, as in Keras).
+        ignore_class: a label id left out (e.g. a "void" class), or None.
+        sparse_y_true: whether labels are class ids (default True).
+        sparse_y_pred: whether predictions are class ids (default True).
+        axis: the class axis of non-sparse inputs (default -1).
+    """
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
+                 sparse_y_true=True, sparse_y_pred=True, axis=-1):
+        super().__init__(num_classes=num_classes, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=sparse_y_true, sparse_y_pred=sparse_y_pred, axis=axis)
+        if max(target_class_ids) >= num_classes:
+            raise ValueError(f"Target class id {max(target_class_ids)} is out of range, which is "
+                             f"[0, {num_classes}).")
+        self.target_class_ids = list(target_class_ids)
+
+    def result(self):
+        cm = self.total_cm
+        tp = torch.diagonal(cm)
+        denominator = torch.sum(cm, dim=0) + torch.sum(cm, dim=1) - tp
+        ids = torch.tensor(self.target_class_ids, dtype=torch.long, device=cm.device)
+        tp = tp[ids].to(torch.float32)
+        denominator = denominator[ids].to(torch.float32)
+        valid = denominator > 1e-9
+        iou = tp / (denominator + backend.epsilon())
+        iou = torch.where(valid, iou, torch.zeros_like(iou))
+        return torch.sum(iou, dim=self.axis) / (torch.sum(valid.to(torch.float32)) + backend.epsilon())
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "target_class_ids": self.target_class_ids,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class BinaryIoU(IoU):
+    """IoU for binary labels: a prediction ``>= threshold`` is class 1.
+
+    Args:
+        target_class_ids: the classes averaged over, among (0, 1) (default both).
+        threshold: the decision threshold (default 0.5).
+        name: the metric's name.
+        dtype: state dtype (default ``"int32"``).
+    """
+
+    def __init__(self, target_class_ids=(0, 1), threshold=0.5, name=None, dtype=None):
+        super().__init__(num_classes=2, target_class_ids=target_class_ids, name=name, dtype=dtype)
+        self.threshold = threshold
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true = _data(y_true).to(self._torch_dtype)
+        y_pred = (_data(y_pred, torch.float32) >= self.threshold).to(self._torch_dtype)
+        return super().update_state(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {"target_class_ids": self.target_class_ids, "threshold": self.threshold, "name": self.name,
+                "dtype": self.dtype}
+
+
+class MeanIoU(IoU):
+    """IoU averaged over every class.
+
+    Args:
+        num_classes, name, dtype, ignore_class, sparse_y_true, sparse_y_pred, axis: as ``IoU``.
+    """
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_true=True,
+                 sparse_y_pred=True, axis=-1):
+        super().__init__(num_classes=num_classes, target_class_ids=list(range(num_classes)), name=name,
+                         dtype=dtype, ignore_class=ignore_class, sparse_y_true=sparse_y_true,
+                         sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
+                "ignore_class": self.ignore_class, "sparse_y_true": self.sparse_y_true,
+                "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+class OneHotIoU(IoU):
+    """IoU with one-hot labels (and, by default, per-class scores as predictions).
+
+    Args:
+        num_classes, target_class_ids, name, dtype, ignore_class, axis: as ``IoU``.
+        sparse_y_pred: whether predictions are class ids (default False).
+    """
+
+    def __init__(self, num_classes, target_class_ids, name=None, dtype=None, ignore_class=None,
+                 sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes=num_classes, target_class_ids=target_class_ids, name=name, dtype=dtype,
+                         ignore_class=ignore_class, sparse_y_true=False, sparse_y_pred=sparse_y_pred, axis=axis)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "target_class_ids": self.target_class_ids, "name": self.name,
+                "dtype": self.dtype, "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred,
+                "axis": self.axis}
+
+
+class OneHotMeanIoU(MeanIoU):
+    """MeanIoU with one-hot labels (and, by default, per-class scores as predictions).
+
+    Args:
+        num_classes, name, dtype, ignore_class, axis: as ``MeanIoU``.
+        sparse_y_pred: whether predictions are class ids (default False).
+    """
+
+    def __init__(self, num_classes, name=None, dtype=None, ignore_class=None, sparse_y_pred=False, axis=-1):
+        super().__init__(num_classes=num_classes, axis=axis, name=name, dtype=dtype, ignore_class=ignore_class,
+                         sparse_y_true=False, sparse_y_pred=sparse_y_pred)
+
+    def get_config(self):
+        return {"num_classes": self.num_classes, "name": self.name, "dtype": self.dtype,
+                "ignore_class": self.ignore_class, "sparse_y_pred": self.sparse_y_pred, "axis": self.axis}
+
+
+# ---------------------------------------------------------------------------------------------------
 # get / serialize
 # ---------------------------------------------------------------------------------------------------
 _CLASS_LIST = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
@@ -1140,7 +1526,8 @@ _CLASS_LIST = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, C
                Recall, AUC, TruePositives, FalsePositives, TrueNegatives, FalseNegatives, MeanSquaredError,
                MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                CosineSimilarity, LogCoshError, BinaryCrossentropy, CategoricalCrossentropy,
-               SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge)
+               SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
+               FBetaScore, F1Score, R2Score, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU)
 _CLASSES = {c.__name__: c for c in _CLASS_LIST}
 # Keras accepts each class's snake_case name too ("categorical_crossentropy", "auc", "precision").
 _SNAKE = {backend.to_snake_case(c.__name__): c for c in _CLASS_LIST

@@ -31,6 +31,14 @@ def _data(kind, rng):
         b = a.copy()
         b[::3] += 1
         return a, b
+    if kind == "ids":  # class ids as labels and as predictions, some out of range
+        a, b = rng.integers(0, C, N), rng.integers(0, C, N)
+        a[4], b[7] = C, -1
+        return a, b
+    if kind == "ids_col":
+        return rng.integers(0, C, (N, 1)), rng.integers(0, C, (N, 1)).astype("float32")
+    if kind == "onehot_ids":  # one-hot labels against predicted ids
+        return np.eye(C, dtype="float32")[rng.integers(0, C, N)], rng.integers(0, C, N)
     if kind == "regression":
         return rng.standard_normal((N, C)).astype("float32"), rng.standard_normal((N, C)).astype("float32")
     if kind == "positive":
@@ -91,6 +99,31 @@ CASES = [
     ("Hinge", {}, "binary"),
     ("SquaredHinge", {}, "multilabel"),
     ("CategoricalHinge", {}, "onehot"),
+    ("F1Score", {}, "onehot"),
+    ("F1Score", {"average": "macro", "threshold": 0.5}, "multilabel"),
+    ("F1Score", {"average": "micro"}, "onehot"),
+    ("F1Score", {"average": "weighted", "threshold": 0.3}, "multilabel"),
+    ("FBetaScore", {"beta": 2.0}, "multilabel"),
+    ("FBetaScore", {"average": "weighted", "beta": 0.5}, "onehot"),
+    ("FBetaScore", {"average": "micro", "beta": 1.5, "threshold": 0.6}, "multilabel"),
+    ("R2Score", {}, "regression"),
+    ("R2Score", {"class_aggregation": None}, "regression"),
+    ("R2Score", {"class_aggregation": "variance_weighted_average", "num_regressors": 3}, "regression"),
+    ("R2Score", {"num_regressors": 2}, "binary"),
+    ("IoU", {"num_classes": C, "target_class_ids": [0, 2]}, "ids"),
+    ("IoU", {"num_classes": C, "target_class_ids": [1, 3], "dtype": "float32"}, "ids"),
+    ("IoU", {"num_classes": C, "target_class_ids": [0, 1, 3], "sparse_y_pred": False, "ignore_class": 2,
+             "dtype": "float32"}, "sparse"),
+    ("MeanIoU", {"num_classes": C}, "ids_col"),
+    ("MeanIoU", {"num_classes": C, "dtype": "float32", "ignore_class": 1}, "ids"),
+    ("MeanIoU", {"num_classes": C, "sparse_y_true": False, "sparse_y_pred": False, "dtype": "float32"}, "onehot"),
+    ("BinaryIoU", {}, "binary"),
+    ("BinaryIoU", {"target_class_ids": [1], "threshold": 0.3, "dtype": "float32"}, "binary_flat"),
+    ("OneHotIoU", {"num_classes": C, "target_class_ids": [0, 3]}, "onehot"),
+    ("OneHotIoU", {"num_classes": C, "target_class_ids": [1, 2], "sparse_y_pred": True, "dtype": "float32"},
+     "onehot_ids"),
+    ("OneHotMeanIoU", {"num_classes": C, "dtype": "float32"}, "onehot"),
+    ("OneHotMeanIoU", {"num_classes": C, "ignore_class": 0}, "onehot"),
 ]
 
 
