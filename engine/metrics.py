@@ -17,7 +17,9 @@ from engine import backend, losses
 from engine.variables import Variable
 from engine.losses import (  # noqa: F401  (Keras also exports the loss functions as metrics)
     binary_crossentropy,
+    binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
     huber,

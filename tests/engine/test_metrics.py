@@ -197,6 +197,16 @@ def test_mean_metric_wrapper_of_a_function_matches_keras(keras):
     assert ours._direction == "down"
 
 
+def test_focal_crossentropy_metric_functions_match_keras(keras):
+    rng = np.random.default_rng(10)
+    y_true, y_pred = _data("multilabel", rng)
+    for name in ("binary_focal_crossentropy", "categorical_focal_crossentropy"):
+        ours = M.MeanMetricWrapper(getattr(M, name), gamma=1.5)
+        theirs = keras.metrics.MeanMetricWrapper(getattr(keras.metrics, name), gamma=1.5)
+        _compare(ours, theirs, y_true, y_pred, [(0, 6, np.linspace(0, 1, 6, dtype="float32")), (6, N, None)])
+        assert type(M.get(name)) is M.MeanMetricWrapper
+
+
 def test_update_state_does_not_track_gradients_and_follows_device():
     y_pred = torch.rand(6, 3, requires_grad=True)
     y_true = torch.eye(3)[torch.tensor([0, 1, 2, 0, 1, 2])]
