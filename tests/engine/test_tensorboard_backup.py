@@ -84,6 +84,7 @@ def _interrupted_then_resumed(K, backup_dir, optimizer):
     return fresh, history
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_backup_and_restore_resumes_as_keras_and_as_an_uninterrupted_fit(keras, tmp_path, optimizer):
     ours, our_hist = _interrupted_then_resumed(engine, tmp_path / "ours", optimizer)

@@ -9,6 +9,7 @@ import pytest
 from visualkeras_app.cli import main
 
 
+@pytest.mark.slow
 def test_train_a_template_prints_progress_and_results_and_saves_keras(capsys, tmp_path):
     out_path = str(tmp_path / "fast.keras")
     code = main(["train", "mnist_fast_cnn", "--dataset", "mnist", "--epochs", "1", "--batch-size", "64",
@@ -27,6 +28,7 @@ def test_train_a_template_prints_progress_and_results_and_saves_keras(capsys, tm
     assert model.output_shape == (None, 10)
 
 
+@pytest.mark.slow
 def test_train_saves_a_project_with_weights_and_settings(capsys, tmp_path):
     path = str(tmp_path / "p.vkproj")
     assert main(["train", "seed_cnn", "--epochs", "1", "--max-train-samples", "128", "--quiet", "--save", path]) == 0

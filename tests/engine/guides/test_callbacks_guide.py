@@ -3,6 +3,7 @@ hook of fit/evaluate/predict is called in Keras's order with Keras's log keys (v
 the test hooks, as Keras's fit calls evaluate); the guide's EarlyStoppingAtMinLoss and
 CustomLearningRateScheduler give Keras's histories."""
 import numpy as np
+import pytest
 
 import engine
 
@@ -39,6 +40,7 @@ def _recorder(K, events):
     return type("CustomCallback", (K.callbacks.Callback,), {name: hook(name) for name in _HOOKS})()
 
 
+@pytest.mark.slow
 def test_every_hook_runs_in_keras_order_with_keras_logs(keras):
     sequences = []
     for K in (engine, keras):

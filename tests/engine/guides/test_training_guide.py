@@ -75,6 +75,7 @@ def _history(K, case):
     return model.fit(X, y, batch_size=16, epochs=2, shuffle=False, verbose=0, **fit_kwargs).history
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["loss_function", "loss_subclass", "metric_subclass", "class_weight",
                                   "sample_weight_and_validation_split"])
 def test_training_guide_case_matches_keras(keras, case):

@@ -113,6 +113,7 @@ def _transformer(lib, mask_zero):
     return lib.Model(inp, lib.layers.Dense(3)(x))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mask_zero", [False, True])
 def test_transformer_block_matches_keras_and_files_go_both_ways(keras, tmp_path, mask_zero):
     x = np.random.default_rng(0).integers(1, 20, size=(4, 7)).astype("int32")

@@ -65,6 +65,7 @@ def test_color_augmentation_matches_keras(keras, factory, shape):
     check_config_against_keras(named, keras=keras)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory", [c[1] for c in SEEDED], ids=[c[0] for c in SEEDED])
 @pytest.mark.parametrize("batched", [True, False])
 def test_seeded_augmentation_matches_keras(keras, factory, batched):

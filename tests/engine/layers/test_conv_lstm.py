@@ -17,6 +17,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory,shape", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_conv_lstm_matches_keras(keras, factory, shape):
     check_against_keras(factory, shape, keras=keras, atol=1e-5)

@@ -53,6 +53,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("factory,opts", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_rnn_matches_keras(keras, factory, opts):
     check_against_keras(factory, (2, 5, 3), keras=keras, **opts)

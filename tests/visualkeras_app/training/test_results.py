@@ -19,6 +19,7 @@ def trained(mnist_small):
     return model, p
 
 
+@pytest.mark.slow
 def test_results_agree_with_evaluate(trained):
     model, p = trained
     r = evaluate_results(model, p)
@@ -60,6 +61,7 @@ def test_logits_are_turned_into_probabilities(mnist_small):
     assert r.test_loss == pytest.approx(ref, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_feature_maps_of_a_sequential_model(trained):
     model, p = trained
     maps = feature_maps(model, p.test_images[0])
@@ -89,6 +91,7 @@ def test_feature_maps_of_a_functional_model_with_branches():
     assert dict((n, a.shape) for n, _, a in maps)["act"] == (8, 8, 2)
 
 
+@pytest.mark.slow
 def test_predict_digit_matches_predict_and_sums_to_one(trained):
     model, p = trained
     probs = predict_digit(model, p.test_images[3])

@@ -48,6 +48,7 @@ def _session(dataset, settings=None, model=None, **kw):
     return s, rec
 
 
+@pytest.mark.slow
 def test_listener_hears_every_batch_epoch_and_the_end(mnist_small):
     s, rec = _session(mnist_small, epochs=2, batch_size=64, validation_split=0.25, learning_rate=3e-3)
     record = s.run()
@@ -100,6 +101,7 @@ def test_stop_mid_epoch_ends_cleanly_and_the_model_stays_usable(mnist_small):
     assert out.shape == (5, 10) and np.allclose(out.sum(1), 1, atol=1e-5)
 
 
+@pytest.mark.slow
 def test_pause_blocks_until_resume_and_continues_the_same_run(mnist_small):
     s, rec = _session(mnist_small, epochs=1, batch_size=64, validation_split=0.0)
     resumed_at = []
@@ -140,6 +142,7 @@ def test_nan_loss_stops_with_a_message(mnist_small):
     assert any("loss became nan" in m for m in rec.messages)
 
 
+@pytest.mark.slow
 def test_train_more_continues_epochs_and_curves(mnist_small):
     s, rec = _session(mnist_small, epochs=1, batch_size=128, validation_split=0.0)
     s.run()
@@ -155,6 +158,7 @@ def test_train_more_continues_epochs_and_curves(mnist_small):
         s.train_more(0)
 
 
+@pytest.mark.slow
 def test_best_validation_weights_are_kept_and_restored(mnist_small):
     s, rec = _session(mnist_small, epochs=3, batch_size=64, validation_split=0.25, learning_rate=3e-3)
     s.run()
@@ -168,6 +172,7 @@ def test_best_validation_weights_are_kept_and_restored(mnist_small):
     assert any(m.startswith(f"Restored the weights of epoch {s.best_epoch + 1}") for m in rec.messages)
 
 
+@pytest.mark.slow
 def test_no_validation_no_checkpoint(mnist_small):
     s, _ = _session(mnist_small, epochs=1, validation_split=0.0, max_train_samples=64)
     s.run()

@@ -59,6 +59,7 @@ def test_train_fills_plots_progress_and_run_list(qtbot, panel):
     assert panel.more_button.isEnabled() and panel.train_button.isEnabled()
 
 
+@pytest.mark.slow
 def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
     chunks = []
     panel.worker.batches.connect(chunks.append)
@@ -88,6 +89,7 @@ def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
     assert out.shape == (2, 10) and np.all(np.isfinite(out))  # the model stays usable
 
 
+@pytest.mark.slow
 def test_pause_and_resume_continue_the_same_run(qtbot, panel):
     chunks = []
     panel.worker.batches.connect(chunks.append)
@@ -109,6 +111,7 @@ def test_pause_and_resume_continue_the_same_run(qtbot, panel):
     assert np.array_equal(steps, np.arange(steps[0], steps[0] + 57))
 
 
+@pytest.mark.slow
 def test_train_more_epochs_continues(qtbot, panel):
     with qtbot.waitSignal(panel.worker.finished, timeout=RUN_MS):
         panel.train(settings())

@@ -40,6 +40,7 @@ def test_missing_accuracy_is_skipped(qtbot):
     assert plots.point_count("loss") == 10 and plots.point_count("accuracy") == 0
 
 
+@pytest.mark.slow
 def test_long_runs_stay_bounded_and_keep_spikes(qtbot):
     # 200,000 batches into 256-bucket curves: the same merging a million batches into 4,000 goes through.
     plots = TrainingPlots(max_points=256)

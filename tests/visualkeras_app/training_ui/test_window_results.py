@@ -32,6 +32,7 @@ def _run(qtbot, window, start):
     return finished.args[0], results[0]
 
 
+@pytest.mark.slow
 def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
     tr = window.training
     panel = tr.panel
@@ -85,6 +86,7 @@ def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
     assert maps.current_index() == wrong[0] and tr.results_tabs.currentWidget() is maps
 
 
+@pytest.mark.slow
 def test_more_epochs_refresh_the_results(qtbot, window):
     tr = window.training
     panel = tr.panel
@@ -114,6 +116,7 @@ def test_a_short_run_of_a_batchnorm_model_explains_its_low_test_accuracy(qtbot, 
     assert tr.results_view.note_text() == ""
 
 
+@pytest.mark.slow
 def test_the_gui_thread_leaves_the_cores_to_training(qtbot, window, monkeypatch):
     """The GUI thread runs torch on one intra-op thread (no OpenMP team of its own to slow the training
     thread's); the training thread gets the cores; closing the window gives them back."""

@@ -36,6 +36,7 @@ def test_docks_and_menu(qtbot, window):
         assert window.training.results_tabs.count() >= 1
 
 
+@pytest.mark.slow
 def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window):
     panel = window.training.panel
     panel.samples_spin.setValue(256)
@@ -63,6 +64,7 @@ def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window
     assert doc.training.get("batch_size") == 64
 
 
+@pytest.mark.slow
 def test_ctrl_t_on_a_model_trains_it_on_mnist(qtbot, window):
     window.new_from_template("mnist_fast_cnn")
     n_nodes = len(window.controller.document.nodes)
@@ -93,6 +95,7 @@ def test_a_run_that_raises_leaves_the_window_alive(qtbot, window, monkeypatch):
     assert window.add_layer_at_center("Dense") is not None
 
 
+@pytest.mark.slow
 def test_saving_keeps_the_trained_weights(qtbot, window, tmp_path):
     panel = window.training.panel
     panel.samples_spin.setValue(128)
