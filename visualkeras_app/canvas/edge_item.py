@@ -91,6 +91,7 @@ class EdgeItem(QGraphicsItem):
         self._label_placed = True
         self._bounds = QRectF()
         self._hover = False
+        self._drop_target = False  # a palette layer dragged over it would go into it
         self.setFlags(QGraphicsItem.ItemIsSelectable)
         self.setAcceptHoverEvents(True)
         self.setZValue(-1)  # under the nodes
@@ -240,12 +241,16 @@ class EdgeItem(QGraphicsItem):
 
     def set_drop_target(self, on: bool):
         """Highlighted while a palette layer is dragged over it (a drop inserts the layer here)."""
-        self._hover = bool(on)
+        self._drop_target = bool(on)
         self._restack()
         self.update()
 
+    @property
+    def is_drop_target(self) -> bool:
+        return self._drop_target
+
     def _raised(self):
-        return self._hover or self.isSelected()
+        return self._hover or self._drop_target or self.isSelected()
 
     def _restack(self):
         # A hovered or selected edge comes above the nodes, so that its label can be read.
@@ -265,8 +270,8 @@ class EdgeItem(QGraphicsItem):
 
     def paint(self, painter, option, widget=None):
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
-        color = ERROR_COLOR if self.problems else (SELECT_COLOR if self.isSelected() else _LINE)
-        width = 2.4 if (self.isSelected() or self._hover) else 1.6
+        color = ERROR_COLOR if self.problems else (SELECT_COLOR if self.isSelected() or self._drop_target else _LINE)
+        width = 3.5 if self._drop_target else (2.4 if (self.isSelected() or self._hover) else 1.6)
         painter.setPen(QPen(color, width, Qt.SolidLine, Qt.RoundCap, Qt.RoundJoin))
         painter.setBrush(Qt.NoBrush)
         painter.drawPath(self._path)

@@ -119,9 +119,9 @@ def test_a_drop_onto_a_connection_inserts_the_layer_into_it(qtbot, view, control
     enter = QDragEnterEvent(vp, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(view.viewport(), enter)
     QApplication.sendEvent(view.viewport(), QDragMoveEvent(vp, Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier))
-    assert item.zValue() > 0
+    assert item.is_drop_target and item.zValue() > 0
     QApplication.sendEvent(view.viewport(), QDragLeaveEvent())
-    assert item.zValue() < 0
+    assert not item.is_drop_target and item.zValue() < 0
     steps = controller.undo_stack.count()
     assert drop(view, mime, on_edge)
     assert item.scene() is None  # the old connection is gone
