@@ -4,7 +4,8 @@ The scene listens to the document's signals (node and edge added/removed/changed
 inference result) and adds, removes or updates items; it never edits the document itself. User
 gestures go to the controller: a finished node drag becomes ``controller.move_nodes``, a port drag
 ``controller.connect`` (through ``interactions.ConnectInteraction``), the selection is mirrored into
-``controller.set_selection`` both ways.
+``controller.set_selection`` both ways. Right-clicks open the context menus (add, add after, insert,
+disconnect, duplicate, copy, delete).
 
 Connections go round the layers they would run behind (a skip connection past a chain). Working out
 a detour asks the scene's index, so when many items change at once (an undo, an auto-layout, a big

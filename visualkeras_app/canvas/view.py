@@ -5,7 +5,8 @@ Space+drag pans, F fits the graph in view, Delete/Backspace deletes the selectio
 all, Ctrl+C / Ctrl+X / Ctrl+V / Ctrl+D copy, cut, paste and duplicate, Escape cancels a connection
 drag. A drop of mime ``application/x-visualkeras-layer`` (a layer class name, from the palette)
 adds that layer: into the connection it is dropped on, else below the one selected layer (connected
-to it), else at the drop point.
+to it), else at the drop point. A connection dragged from a port onto empty canvas, and the canvas,
+layer and connection context menus, open the quick-add menu (``quick_add.py``) to pick a layer.
 """
 from __future__ import annotations
 
