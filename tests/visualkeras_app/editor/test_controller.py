@@ -351,3 +351,17 @@ def test_the_process_exits_cleanly_with_layers_on_the_clipboard(tmp_path):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
     assert result.returncode == 0 and "copied" in result.stdout, (result.returncode, result.stderr[-2000:])
+
+
+def test_a_layer_added_before_an_input_that_is_taken_is_refused(controller, messages):
+    inp, dense = chain(controller, "Dense")
+    before, steps = controller.document.to_dict(), controller.undo_stack.count()
+    assert controller.add_layer_before("Dense", dense, 0, (300, 0)) is None
+    assert "cannot take another input" in messages[-1]
+    assert controller.add_layer_before("Dense", inp, 0, (300, 0)) is None  # an Input takes none
+    assert controller.document.to_dict() == before and controller.undo_stack.count() == steps
+    add = controller.add_layer("Add", pos=(0, 400))
+    controller.connect(dense, add)
+    new = controller.add_layer_before("Dense", add, 1, (300, 300))  # a merge's free second input
+    assert Edge(new, add, 1) in controller.document.edges
+    assert controller.undo_stack.count() == steps + 3
