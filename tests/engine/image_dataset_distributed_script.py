@@ -25,4 +25,6 @@ ds = image_dataset_from_directory(folder, image_size=(8, 8), batch_size=4, verbo
 model = models.Sequential([layers.Input((8, 8, 3)), layers.Flatten(), layers.Dense(2, activation="softmax")])
 model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
 model.fit(ds, epochs=1, verbose=0)
-print("PROCESS " + json.dumps({"rank": distribute.rank(), "files": ds.file_paths}), flush=True)
+# One file per process beside the folder: the processes share one stdout, where two lines can interleave.
+with open(f"{folder.rstrip(os.sep)}.rank{distribute.rank()}.json", "w") as f:
+    json.dump({"rank": distribute.rank(), "files": ds.file_paths}, f)

@@ -497,7 +497,10 @@ def test_processes_under_torchrun_agree_on_the_order_without_a_seed(tmp_path):
                              os.path.join(here, "image_dataset_distributed_script.py"), str(tmp_path / "imgs")],
                             capture_output=True, text=True, timeout=300, env=env, cwd=str(tmp_path))
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
-    procs = [json.loads(line[len("PROCESS "):]) for line in result.stdout.splitlines() if line.startswith("PROCESS ")]
+    procs = []
+    for rank in (0, 1):
+        with open(tmp_path / f"imgs.rank{rank}.json") as f:
+            procs.append(json.load(f))
     assert sorted(p["rank"] for p in procs) == [0, 1]
     assert procs[0]["files"] == procs[1]["files"] and len(procs[0]["files"]) == 20
     assert procs[0]["files"] != sorted(procs[0]["files"])      # shuffled, the same way on both
