@@ -53,6 +53,7 @@ def test_every_hook_runs_in_keras_order_with_keras_logs(keras):
     assert sequences[0] == sequences[1]
 
 
+@pytest.mark.slow
 def test_guide_early_stopping_and_learning_rate_schedule(keras):
     def run(K):
         class EarlyStoppingAtMinLoss(K.callbacks.Callback):

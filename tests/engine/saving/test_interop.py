@@ -31,6 +31,7 @@ def _assert_close(got, want, what):
         np.testing.assert_allclose(g, w, atol=ATOL, rtol=0, err_msg=what)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_keras_files_load_in_engine(keras, tmp_path, name):
     kmodel = zoo.ZOO[name](keras)
@@ -57,6 +58,7 @@ def test_keras_files_load_in_engine(keras, tmp_path, name):
     _assert_close(_predict(fresh, x), want, f"{name}.weights.h5")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_engine_files_load_in_keras(keras, tmp_path, name):
     emodel = zoo.ZOO[name](engine)
@@ -87,6 +89,7 @@ def test_engine_files_load_in_keras(keras, tmp_path, name):
     _assert_close(_predict(kmodel, x), want, f"{name}.weights.h5")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(zoo.ZOO))
 def test_engine_round_trip_is_bitwise_exact(tmp_path, name):
     model = zoo.ZOO[name](engine)

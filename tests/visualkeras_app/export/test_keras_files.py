@@ -6,6 +6,7 @@ from tests.visualkeras_app.export.conftest import MODELS, build, predict
 from visualkeras_app.export import export_model
 
 
+@pytest.mark.slow
 @pytest.mark.keras
 @pytest.mark.parametrize("key", MODELS)
 @pytest.mark.parametrize("ext", [".keras", ".h5"])
