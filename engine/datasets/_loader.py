@@ -33,7 +33,7 @@ import zlib
 import numpy as np
 
 from engine.utils import io_utils
-from engine.utils.file_utils import MAX_DATA_BYTES_ENV, atomic_write, max_data_bytes, read_regular
+from engine.utils.file_utils import MAX_DATA_BYTES_ENV, atomic_write, max_data_bytes, read_regular, sha256_file
 from engine.utils.progbar import Progbar
 
 DATA_ENV = "VISUALKERAS_DATA"
@@ -432,14 +432,6 @@ def _urlopen(url, timeout):
     return urllib.request.urlopen(url, timeout=timeout)  # noqa: S310 (https and file URLs only)
 
 
-def _sha256_of(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def fetch(url, dest, sha256, expected_size=None):
     """Downloads ``url`` to ``dest`` atomically, checking its SHA-256 (unless ``sha256`` is None).
 
@@ -451,7 +443,6 @@ def fetch(url, dest, sha256, expected_size=None):
         DownloadError: The transfer failed or was cut short.
         ChecksumError: The bytes are not the published file.
     """
-    os.makedirs(os.path.dirname(os.path.abspath(dest)), exist_ok=True)
     io_utils.print_msg(f"Downloading data from {url}", file=sys.stderr)
 
     def download(tmp):
@@ -493,7 +484,7 @@ def _download_alternative(files, folder, errors):
     paths = []
     for remote in files:
         dest = os.path.join(folder, remote.name)
-        if os.path.isfile(dest) and _sha256_of(dest) == remote.sha256:
+        if os.path.isfile(dest) and sha256_file(dest) == remote.sha256:
             paths.append(dest)  # left by an earlier, partly failed attempt
             continue
         for url in remote.urls:

@@ -16,6 +16,7 @@ the new one, never a mix, whatever happens in between.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 import tempfile
@@ -174,6 +175,15 @@ def open_regular(path, max_bytes=None):
     except BaseException:
         os.close(fd)
         raise
+
+
+def sha256_file(path) -> str:
+    """The hex SHA-256 of the file at ``path``, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_regular(path, max_bytes=None) -> bytes:

@@ -15,19 +15,9 @@ from engine.datasets import DatasetNotFoundError, _cifar, _loader, cifar10, cifa
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """A fake HOME, no data/cache variables, and a network that always fails."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("KERAS_HOME", "XDG_CACHE_HOME", "VISUALKERAS_DATA", "VISUALKERAS_CACHE", "VISUALKERAS_OFFLINE"):
-        monkeypatch.delenv(var, raising=False)
-
-    def no_network(url, timeout):
-        raise urllib.error.URLError("network disabled in tests")
-
-    monkeypatch.setattr(_loader, "_urlopen", no_network)
-    return home
+def isolated(offline_home):
+    """A fake HOME, no data/cache variables, and a network that always fails (tests/engine/conftest.py)."""
+    return offline_home
 
 
 def _batch_bytes(x, labels, label_keys=("labels",), numpy1=True):

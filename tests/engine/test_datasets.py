@@ -22,18 +22,9 @@ DEBIAN_FASHION_MNIST = fashion_mnist.SPEC.system_folders
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path, monkeypatch):
-    """A fake HOME, no data/cache variables, and a network that always fails."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    for var in ("KERAS_HOME", "XDG_CACHE_HOME", "VISUALKERAS_DATA", "VISUALKERAS_CACHE", "VISUALKERAS_OFFLINE"):
-        monkeypatch.delenv(var, raising=False)
-
-    def no_network(url, timeout):
-        raise urllib.error.URLError("network disabled in tests")
-
-    monkeypatch.setattr(_loader, "_urlopen", no_network)
+def isolated(offline_home, tmp_path, monkeypatch):
+    """A fake HOME, no data/cache variables, and a network that always fails (tests/engine/conftest.py)."""
+    home = offline_home
     # The system folder moved to one the test owns (a machine with the Debian package must not change results).
     (system_folder, how), = DEBIAN_FASHION_MNIST
     monkeypatch.setattr(fashion_mnist, "SPEC", dataclasses.replace(

@@ -20,7 +20,6 @@ previous pair intact. A weights file that does not match the hash is refused.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -208,11 +207,9 @@ def _stem(path):
 
 
 def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    from engine.utils.file_utils import sha256_file  # the engine's one hasher; imported when a project is saved
+
+    return sha256_file(path)
 
 
 def _referenced_weights(path):
