@@ -205,8 +205,9 @@ class Document:
 
     def set_config(self, node_id, config: dict):
         node = self.nodes[node_id]
+        # Trained weights stay on the node: inference marks them unusable (``weights_ok``) while their
+        # shapes do not fit the new config, and an edit back (or an undo) makes them fit again.
         node.config = copy.deepcopy(config)
-        node.weights = None if node.weights is not None and not _same_weight_shapes(node) else node.weights
         self.node_changed.emit(node)
         self._edited()
 
@@ -277,7 +278,9 @@ class Document:
                            "pos": list(n.pos)} for n in self.nodes.values()],
                 "edges": [[e.src, e.dst, e.dst_port, e.src_port] for e in self.edges]}
 
-    def __eq__(self, other):  # documents are equal when their graphs are (weights compared by value)
+    def __eq__(self, other):
+        """Documents are equal when their graphs are (``to_dict``: nodes, configs, positions, edges);
+        trained weights and training settings are not compared."""
         if not isinstance(other, Document):
             return NotImplemented
         return self.to_dict() == other.to_dict()
@@ -335,9 +338,3 @@ def _bump(counts, key, step):
         counts[key] = n
     else:
         counts.pop(key, None)
-
-
-def _same_weight_shapes(node):
-    # A config edit that keeps every weight's shape (e.g. the activation) keeps trained weights; the
-    # inference code re-checks shapes and drops them otherwise.
-    return True

@@ -147,7 +147,8 @@ class SetConfig(QUndoCommand):
         node = doc.nodes[node_id]
         self.doc, self.node_id, self.merge_key = doc, node_id, merge_key
         self.old, self.new = copy.deepcopy(node.config), copy.deepcopy(config)
-        # A config edit may drop trained weights whose shapes no longer fit; undo gives them back.
+        # A config edit keeps the node's weights, but a run trained after it writes new ones of the new
+        # shapes: undo puts back the weights that fit the old config.
         self._old_weights = node.weights
         self._stamp = time.monotonic()
 

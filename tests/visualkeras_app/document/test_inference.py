@@ -187,6 +187,20 @@ def test_weights_ok_follows_the_config():
     assert doc.result.weight_shapes[d] == [(3, 4), (4,)]
 
 
+def test_a_config_edit_keeps_trained_weights_for_an_edit_back():
+    # The weights that stop fitting are kept on the node, not used, and used again once they fit.
+    doc, (i, d) = chain(("InputLayer", {"batch_shape": [None, 3]}), ("Dense", {"units": 2}))
+    trained = [np.arange(6, dtype="float32").reshape(3, 2), np.ones(2, "float32")]
+    doc.nodes[d].weights = trained
+    doc.set_param(d, "units", 4)
+    assert doc.nodes[d].weights is trained and doc.result.weights_ok[d] is False
+    assert not np.array_equal(document_to_model(doc).get_layer(doc.nodes[d].name).get_weights()[1], np.ones(4))
+    doc.set_param(d, "units", 2)
+    assert doc.result.weights_ok[d] is True
+    got = document_to_model(doc).get_layer(doc.nodes[d].name).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(got, trained))
+
+
 def test_unknown_class_is_a_config_problem():
     from visualkeras_app.document.graph import LayerNode
 
