@@ -217,16 +217,93 @@ class Identity(Initializer):
         return {"gain": self.gain}
 
 
+# Windows torch computes itself; any other name needs SciPy (``scipy.signal.get_window``), as in Keras.
+_TORCH_WINDOWS = {"hann": torch.hann_window, "hanning": torch.hann_window, "hamming": torch.hamming_window,
+                  "blackman": torch.blackman_window, "bartlett": torch.bartlett_window}
+
+
+def get_window(window, length, periodic=False):
+    """``scipy.signal.get_window(window, length, fftbins=periodic)`` as float64 numpy values; the common
+    windows (hann, hamming, blackman, bartlett) without SciPy."""
+    import numpy as np
+
+    fn = _TORCH_WINDOWS.get(window) if isinstance(window, str) else None
+    if fn is not None:
+        return fn(int(length), periodic=bool(periodic), dtype=torch.float64).numpy()
+    try:
+        import scipy.signal
+    except ImportError:  # pragma: no cover - SciPy is installed with the test tools
+        raise ValueError(f"The window {window!r} needs SciPy (pip install scipy); without it the engine has "
+                         f"{sorted(_TORCH_WINDOWS)}, or pass the window's values as a list.") from None
+    return np.asarray(scipy.signal.get_window(window, int(length), bool(periodic)), dtype="float64")
+
+
+class STFT(Initializer):
+    """Kernels of a convolution that computes a short-time Fourier transform (Keras's ``STFT``, used by
+    ``STFTSpectrogram``): cosines (``side="real"``) or sines (``"imag"``) of shape
+    ``(frame_length, 1, fft_length // 2 + 1)``, times a window, divided by its L2 (``scaling="density"``)
+    or L1 (``"spectrum"``) norm.
+
+    Args:
+        side: ``"real"`` or ``"imag"``.
+        window: a window name (``"hann"``, ``"hamming"``, ...), a list of ``frame_length`` values, or None.
+        scaling: ``"density"``, ``"spectrum"`` or None.
+        periodic: whether the named window is periodic.
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side}")
+        if isinstance(window, str):
+            get_window(window, 1)  # an unknown name fails here, as in Keras
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError("Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def __call__(self, shape, dtype=None):
+        import numpy as np
+
+        dtype = backend.torch_dtype(dtype)
+        frame_length, _, bins = tuple(shape)
+        # Keras computes in the target dtype; so does this, for the same rounding.
+        time = torch.arange(frame_length, dtype=dtype).reshape(frame_length, 1, 1)
+        freq = torch.arange(bins, dtype=dtype).reshape(1, 1, bins) / ((bins - 1) * 2)
+        args = (-2 * time) * freq * torch.arccos(torch.tensor(-1.0, dtype=dtype))
+        kernel = torch.cos(args) if self.side == "real" else torch.sin(args)
+        if self.window is not None:
+            win = self.window
+            if isinstance(win, str):
+                win = get_window(win, frame_length, self.periodic)
+            win = torch.as_tensor(np.asarray(win), dtype=dtype)
+            if win.dim() != 1 or win.shape[-1] != frame_length:
+                raise ValueError("The shape of `window` must be equal to [frame_length]."
+                                 f"Received: window shape={tuple(win.shape)}")
+            win = win.reshape(frame_length, 1, 1)
+            scaling = 1
+            if self.scaling == "density":
+                scaling = torch.sqrt(torch.sum(win * win))
+            elif self.scaling == "spectrum":
+                scaling = torch.sum(torch.abs(win))
+            kernel = kernel * win / scaling
+        return kernel
+
+    def get_config(self):
+        return {"side": self.side, "window": self.window, "periodic": self.periodic, "scaling": self.scaling}
+
+
 _CLASSES = {
     c.__name__: c
     for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
-              GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity)
+              GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity, STFT)
 }
 _ALIASES = {backend.to_snake_case(n): c for n, c in _CLASSES.items()}
 _ALIASES.update({"zero": Zeros, "one": Ones, "uniform": RandomUniform, "normal": RandomNormal,
                  "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal, "he_uniform": HeUniform,
                  "he_normal": HeNormal, "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
-                 "identity": Identity, "orthogonal": Orthogonal})
+                 "identity": Identity, "orthogonal": Orthogonal,
+                 # Keras's names kept for compatibility
+                 "IdentityInitializer": Identity, "OrthogonalInitializer": Orthogonal, "STFTInitializer": STFT})
 
 
 def serialize(initializer):
@@ -249,7 +326,7 @@ def get(identifier):
         return cls()
     if isinstance(identifier, dict):
         name = identifier.get("class_name")
-        cls = _CLASSES.get(name) or _ALIASES.get(backend.to_snake_case(str(name)))
+        cls = _CLASSES.get(name) or _ALIASES.get(name) or _ALIASES.get(backend.to_snake_case(str(name)))
         if cls is None:
             raise ValueError(f"Unknown initializer: {name!r}. Valid names: {sorted(_CLASSES)}")
         return cls.from_config(dict(identifier.get("config") or {}))
@@ -263,6 +340,8 @@ zeros, ones, constant = Zeros, Ones, Constant
 glorot_uniform, glorot_normal, he_uniform, he_normal = GlorotUniform, GlorotNormal, HeUniform, HeNormal
 lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, Orthogonal, Identity
 random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal
+variance_scaling, stft = VarianceScaling, STFT
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
 
 
 def deserialize(config, custom_objects=None):
