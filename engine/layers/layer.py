@@ -74,8 +74,6 @@ class Layer(nn.Module):
             Sequential model (they create its Input).
     """
 
-    _call_takes_training = None  # set per class on first use
-
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
         super().__init__()
         unknown = set(kwargs) - _BASE_KWARGS

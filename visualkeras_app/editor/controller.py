@@ -14,6 +14,7 @@ import re
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QGuiApplication, QUndoStack
 
+from visualkeras_app.document.defaults import validate_param
 from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode, accepts_many_inputs
 from visualkeras_app.editor import commands
 
@@ -384,15 +385,10 @@ class EditorController(QObject):
         node = self.document.nodes.get(node_id)
         if node is None:
             return False
-        try:
-            from visualkeras_app.document.defaults import validate_param
-        except ImportError:
-            validate_param = None
-        if validate_param is not None:
-            ok, reason = validate_param(node.class_name, key, value, node.config)
-            if not ok:
-                self._refuse(f"{node.name}: {reason}")
-                return False
+        ok, reason = validate_param(node.class_name, key, value, node.config)
+        if not ok:
+            self._refuse(f"{node.name}: {reason}")
+            return False
         if key in node.config and node.config[key] == value:
             return True
         config = copy.deepcopy(node.config)

@@ -22,7 +22,7 @@ from PySide6.QtCore import QPointF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from visualkeras_app.results_ui.charts import BarChart, model_input, model_takes_digits, qimage
+from visualkeras_app.results_ui.charts import BarChart, model_takes_digits, qimage
 
 SIDE = 280           # canvas pixels: 10x MNIST, so a mouse stroke is as smooth as a pen's
 PEN_WIDTH = 22       # about 2 px once the drawing is scaled into MNIST's 20x20 box
@@ -95,13 +95,9 @@ def _centre_of_mass(a):
 
 def predict_probabilities(model, image28) -> np.ndarray:
     """Class probabilities of ``model`` for one (28, 28) image in [0, 1]."""
-    try:
-        from visualkeras_app.training.results import predict_digit
-    except ImportError:  # the training core not installed: the same thing directly
-        predict_digit = None
-    if predict_digit is not None:
-        return np.asarray(predict_digit(model, image28), dtype=np.float32).reshape(-1)
-    return np.asarray(model.predict(model_input(model, image28), verbose=0), dtype=np.float32).reshape(-1)
+    from visualkeras_app.training.results import predict_digit  # here: it imports the engine (start-up time)
+
+    return np.asarray(predict_digit(model, image28), dtype=np.float32).reshape(-1)
 
 
 class DrawCanvas(QWidget):

@@ -47,25 +47,10 @@ def channel_images(fmap) -> np.ndarray:
 
 def compute_feature_maps(model, image):
     """``[(layer_name, class_name, array)]`` without the batch axis, from the training core's
-    ``feature_maps`` (or the same computed here when the core is not installed)."""
-    try:
-        from visualkeras_app.training.results import feature_maps
-    except ImportError:
-        feature_maps = _feature_maps
+    ``feature_maps``."""
+    from visualkeras_app.training.results import feature_maps  # here: it imports the engine (start-up time)
+
     return [(name, cls, np.asarray(arr)) for name, cls, arr in feature_maps(model, image)]
-
-
-_SHOWN = ("Conv", "Pooling", "Dense", "Activation", "ReLU", "Softmax")
-
-
-def _feature_maps(model, image):
-    import engine
-
-    layers = [layer for layer in model.layers if any(s in type(layer).__name__ for s in _SHOWN)]
-    probe = engine.Model(model.inputs, [layer.output for layer in layers])
-    outs = probe.predict(model_input(model, image), verbose=0)
-    outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    return [(layer.name, type(layer).__name__, np.asarray(o)[0]) for layer, o in zip(layers, outs)]
 
 
 class ChannelGrid(QWidget):

@@ -373,10 +373,7 @@ class TrainingPanel(QWidget):
 
     def _emit_settings(self, *_):
         if not self._loading:
-            try:
-                self.settings_changed.emit(self.settings().to_dict())
-            except ImportError:
-                pass
+            self.settings_changed.emit(self.settings().to_dict())
 
     # ------------------------------------------------------------------ commands
     def train(self, settings=None) -> bool:

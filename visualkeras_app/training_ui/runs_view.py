@@ -32,12 +32,9 @@ def _fmt_duration(s):
 
 
 def _make_run_list():
-    try:
-        from visualkeras_app.training.runs import RunList
+    from visualkeras_app.training.runs import RunList  # here: the training package imports the engine (start-up time)
 
-        return RunList()
-    except ImportError:
-        return None
+    return RunList()
 
 
 class RunsView(QWidget):
@@ -94,8 +91,7 @@ class RunsView(QWidget):
         if record in self.records:
             self._fill(self.tree.topLevelItem(self.records.index(record)), record)
             return
-        if self.run_list is not None:
-            self.run_list.add(record)
+        self.run_list.add(record)
         self.records.append(record)
         item = QTreeWidgetItem()
         item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
@@ -142,8 +138,7 @@ class RunsView(QWidget):
             return
         i = self.tree.indexOfTopLevelItem(item)
         record = self.records.pop(i)
-        if self.run_list is not None:
-            self.run_list.remove(record)
+        self.run_list.remove(record)
         self.tree.takeTopLevelItem(i)
         self._update_buttons()
         self.overlay_changed.emit(self.checked_runs())
@@ -155,10 +150,8 @@ class RunsView(QWidget):
             if not path:
                 return False
         try:
-            if self.run_list is None:
-                raise RuntimeError("the training core (visualkeras_app.training.runs) is not available")
             self.run_list.to_csv(path)
-        except Exception as exc:  # noqa: BLE001 - a plain message in a dialog
+        except (OSError, ValueError) as exc:
             QMessageBox.critical(self, "Could not export the runs", f"{path} could not be written: {exc}")
             return False
         return True
