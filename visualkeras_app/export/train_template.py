@@ -19,13 +19,8 @@ import sys
 
 import numpy as np
 
-from engine import backend, losses, optimizers
+from engine import backend, distribute, losses, optimizers
 from engine.optimizers.schedules import LearningRateSchedule
-
-try:
-    from engine import distribute
-except ImportError:  # an engine without distributed training: always one process
-    distribute = None
 
 # ---- settings
 DATASET = "mnist"
@@ -57,11 +52,11 @@ def build_model():
 # ------------------------------------------------------------------------------------------ processes
 def is_chief():
     """True in the process that prints and writes files: rank 0 under torchrun, else the only one."""
-    return distribute is None or distribute.is_chief()
+    return distribute.is_chief()
 
 
 def world_size():
-    return 1 if distribute is None else distribute.world_size()
+    return distribute.world_size()
 
 
 def say(*args):
@@ -552,9 +547,7 @@ def main(argv=None):
         print(f"test_loss: {test['loss']:.4f}")
         if "accuracy" in test:
             print(f"test_accuracy: {test['accuracy']:.4f}")
-    shutdown = getattr(distribute, "shutdown", None)
-    if shutdown is not None:
-        shutdown()  # close the process group that fit started (nothing with one process)
+    distribute.shutdown()  # close the process group that fit started (nothing with one process)
     return 0
 
 
