@@ -444,6 +444,75 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     return 1 - intersection / (intersection + fp * alpha + fn * beta + backend.epsilon())
 
 
+def ctc(y_true, y_pred):
+    """CTC (connectionist temporal classification) loss per sample.
+
+    ``y_true``: integer labels ``(batch, max_label_length)``, 0 marking padding (the blank, never a class);
+    ``y_pred``: logits ``(batch, time, classes)`` (not softmaxed). Every sample uses all ``time`` steps.
+    """
+    y_true, y_pred = _to_tensor(y_true), _to_tensor(y_pred)
+    if y_true.dim() != 2:
+        raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
+                         f"integer format. Received: y_true.shape={tuple(y_true.shape)}")
+    if y_pred.dim() != 3:
+        raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
+                         f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
+    from engine.ops import nn as nn_ops
+
+    batch, steps = y_pred.shape[0], y_pred.shape[1]
+    input_length = torch.full((batch,), steps, dtype=torch.int32, device=y_pred.device)
+    label_length = (y_true != 0).sum(dim=-1).to(torch.int32)
+    return nn_ops.ctc_loss(y_true, y_pred, label_length, input_length, mask_index=0)
+
+
+def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal=True, gamma=80, margin=0.4):
+    """Circle loss (Sun et al., 2020) per sample, on L2-normalized embeddings ``y_pred`` ``(batch, dim)``
+    with integer labels ``y_true`` ``(batch,)``: pulls same-label pairs together and pushes others apart.
+    ``ref_labels``/``ref_embeddings`` default to ``y_true``/``y_pred``; ``remove_diagonal`` leaves out
+    each sample's pair with itself. Samples with a loss of 0 are masked out of the average, as in Keras."""
+    y_pred = _to_tensor(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(backend.torch_dtype())
+    y_true = _to_tensor(y_true, device=y_pred.device).to(torch.int32)
+    ref_embeddings = y_pred if ref_embeddings is None else _to_tensor(ref_embeddings, y_pred.dtype, y_pred.device)
+    ref_labels = y_true if ref_labels is None else _to_tensor(ref_labels, device=y_pred.device).to(torch.int32)
+    distances = torch.clamp(1 - y_pred @ ref_embeddings.T, min=0.0)
+    query = y_true.reshape(-1, 1) if y_true.dim() == 1 else y_true
+    key = ref_labels.reshape(-1, 1) if ref_labels.dim() == 1 else ref_labels
+    positive = query == key.T
+    negative = ~positive
+    if remove_diagonal:
+        eye = torch.eye(query.numel(), key.numel(), dtype=torch.bool, device=positive.device)
+        positive = positive & ~eye
+    pos_weights = torch.clamp((margin + distances) * positive.to(distances.dtype), min=0.0)
+    neg_weights = torch.clamp((1 + margin - distances) * negative.to(distances.dtype), min=0.0)
+    pos = -1 * gamma * pos_weights * (margin - distances)
+    neg = gamma * neg_weights * ((1 - margin) - distances)
+    inf = torch.tensor(float("-inf"), dtype=distances.dtype, device=distances.device)
+    p_loss = torch.logsumexp(torch.where(positive, pos, inf), dim=1)
+    n_loss = torch.logsumexp(torch.where(negative, neg, inf), dim=1)
+    loss = torch.nn.functional.softplus(p_loss + n_loss)
+    _set_keras_mask(loss, loss > 0)
+    return loss
+
+
+def categorical_generalized_cross_entropy(y_true, y_pred, q):
+    """Generalized cross entropy (Zhang & Sabuncu, 2018) per sample: ``(1 - p ** q) / q`` with ``p`` the
+    predicted probability of the true class; ``y_true`` holds integer class ids ``(batch,)`` or
+    ``(batch, 1)``, ``y_pred`` probabilities ``(batch, classes)``. Small ``q`` behaves like cross entropy,
+    ``q`` near 1 like mean absolute error (robust to noisy labels)."""
+    y_pred = _to_tensor(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(backend.torch_dtype())
+    ids = _to_tensor(y_true, device=y_pred.device).long()
+    one_hot = torch.nn.functional.one_hot(ids, num_classes=y_pred.shape[-1]).to(y_pred.dtype)
+    p = torch.sum(y_pred * one_hot, dim=-1)
+    return (1 - torch.pow(p, q)) / q
+
+
+# Losses whose y_true holds integer ids: the wrapper hands them over without a float copy.
+_INT_TARGET_FUNCTIONS = (sparse_categorical_crossentropy, ctc, circle, categorical_generalized_cross_entropy)
+
 # Keras's short names and legacy spellings.
 mse = MSE = mean_squared_error
 mae = MAE = mean_absolute_error
@@ -459,7 +528,8 @@ _FUNCTIONS = {
               mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge, squared_hinge,
               categorical_hinge, kl_divergence, poisson, categorical_crossentropy,
               sparse_categorical_crossentropy, binary_crossentropy,
-              binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky)
+              binary_focal_crossentropy, categorical_focal_crossentropy, dice, tversky, ctc, circle,
+              categorical_generalized_cross_entropy)
 }
 _ALIASES = {
     "mse": "mean_squared_error", "MSE": "mean_squared_error",
@@ -560,7 +630,7 @@ class LossFunctionWrapper(Loss):
         super().__init__(name=name, reduction=reduction, dtype=dtype)
         self.fn = fn
         self._fn_kwargs = kwargs
-        self._int_targets = fn is sparse_categorical_crossentropy
+        self._int_targets = fn in _INT_TARGET_FUNCTIONS
 
     def call(self, y_true, y_pred):
         y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
@@ -949,13 +1019,65 @@ class Tversky(_BuiltinLoss):
         super().__init__(reduction=reduction, name=name, dtype=dtype, alpha=alpha, beta=beta, axis=axis)
 
 
+class CTC(_BuiltinLoss):
+    """CTC loss (``ctc``): integer labels ``(batch, max_label_length)`` padded with 0 (the blank) against
+    logits ``(batch, time, classes)``.
+
+    Args:
+        reduction, name (default ``"ctc"``), dtype: see ``Loss``.
+    """
+
+    _fn = ctc
+
+    def __init__(self, reduction="sum_over_batch_size", name="ctc", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype)
+
+
+class Circle(_BuiltinLoss):
+    """Circle loss (``circle``) for metric learning on L2-normalized embeddings with integer labels.
+
+    Args:
+        gamma: scale of the similarities (default 80).
+        margin: relaxation margin (default 0.4).
+        remove_diagonal: leave out each sample's similarity with itself (default True).
+        reduction, name (default ``"circle"``), dtype: see ``Loss``.
+    """
+
+    _fn = circle
+    _config_keys = ("gamma", "margin", "remove_diagonal")
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction="sum_over_batch_size",
+                 name="circle", dtype=None):
+        super().__init__(reduction=reduction, name=name, dtype=dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+
+class CategoricalGeneralizedCrossEntropy(_BuiltinLoss):
+    """Generalized cross entropy (``categorical_generalized_cross_entropy``): integer labels against class
+    probabilities, robust to noisy labels.
+
+    Args:
+        q: in (0, 1); near 0 like cross entropy, near 1 like mean absolute error (default 0.5).
+        reduction, name (default ``"categorical_generalized_cross_entropy"``), dtype: see ``Loss``.
+    """
+
+    _fn = categorical_generalized_cross_entropy
+    _config_keys = ("q",)
+
+    def __init__(self, q=0.5, reduction="sum_over_batch_size", name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1). Received: q={q!r}")
+        super().__init__(reduction=reduction, name=name, dtype=dtype, q=q)
+
+
 _CLASSES = {
     c.__name__: c
     for c in (Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
               MeanSquaredLogarithmicError, CosineSimilarity, Huber, LogCosh, Hinge, SquaredHinge,
               CategoricalHinge, KLDivergence, Poisson, BinaryCrossentropy, CategoricalCrossentropy,
               SparseCategoricalCrossentropy, BinaryFocalCrossentropy,
-              CategoricalFocalCrossentropy, Dice, Tversky)
+              CategoricalFocalCrossentropy, Dice, Tversky, CTC, Circle, CategoricalGeneralizedCrossEntropy)
 }
 
 
@@ -1130,6 +1252,8 @@ def _loss_kind(loss):
         return "sparse"
     if fn is binary_crossentropy:
         return "binary"
+    if fn in (ctc, circle, categorical_generalized_cross_entropy):
+        return None  # label sequences / ids against logits or embeddings: shapes differ by design
     if fn in _FUNCTIONS.values():
         return "builtin"
     return None
