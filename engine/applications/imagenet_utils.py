@@ -236,13 +236,14 @@ def load_weights(model, weights, fname=None, origin=None, file_hash=None):
 
 
 def classifier(x, include_top, pooling, classes, classifier_activation, weights, pool_names=(None, None),
-               dropout=None):
-    """The usual tail: global average pooling, optional dropout and the ``predictions`` Dense with the top;
-    otherwise the optional global pooling. ``pool_names`` names the (avg, max) pooling layers."""
+               dropout=None, top_pool="avg_pool"):
+    """The usual tail: global average pooling (named ``top_pool``), optional dropout and the
+    ``predictions`` Dense with the top; otherwise the optional global pooling, whose (avg, max) layers
+    ``pool_names`` names."""
     from engine import layers
 
     if include_top:
-        x = layers.GlobalAveragePooling2D(name=pool_names[0])(x)
+        x = layers.GlobalAveragePooling2D(name=top_pool)(x)
         if dropout:
             x = layers.Dropout(dropout, name="top_dropout")(x)
         validate_activation(classifier_activation, weights)

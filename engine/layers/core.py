@@ -17,7 +17,7 @@ from engine.layers.layer import Layer
 from engine.layers.registry import register
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity",
-           "LayerScale", "TorchModuleWrapper"]
+           "LayerScale", "CustomScaleLayer", "TorchModuleWrapper"]
 
 
 # ---------------------------------------------------------------------------- shared helpers
@@ -52,6 +52,7 @@ def check_rank(layer, input_shape, rank, layout, hint=""):
 
 
 _linear = activations.linear
+_softmax = activations.softmax
 
 
 # ---------------------------------------------------------------------------- Dense
@@ -150,6 +151,8 @@ class Dense(Layer):
             y = torch.mm(flat, kernel) if bias is None else torch.addmm(bias, flat, kernel)
             y = y.view(*inputs.shape[:-1], self.units)
         act = self.activation
+        if act is _softmax:  # the crossentropy losses read the logits (activations.softmax_keeping_logits)
+            return activations.softmax_keeping_logits(y)
         return y if act is _linear else act(y)
 
     def compute_output_shape(self, input_shape):
@@ -198,6 +201,8 @@ class Activation(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.activation is _softmax:
+            return activations.softmax_keeping_logits(inputs)
         return self.activation(inputs)
 
     def compute_output_shape(self, input_shape):
@@ -606,6 +611,39 @@ class LayerScale(Layer):
     def get_config(self):
         config = super().get_config()
         config.update({"init_values": self.init_values, "projection_dim": self.projection_dim})
+        return config
+
+
+@register("Merge")
+class CustomScaleLayer(Layer):
+    """``inputs[0] + inputs[1] * scale``: the scaled residual sum of ``keras.applications``
+    InceptionResNetV2 (saved by Keras as ``CustomScaleLayer``).
+
+    Args:
+        scale: the factor on the second input (the residual branch).
+
+    Input shape:
+        A list of two tensors of the same shape.
+
+    Output shape:
+        The inputs' shape.
+    """
+
+    def __init__(self, scale, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = scale
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(f"{describe(self)} expects a list of two tensors [shortcut, residual].")
+        return inputs[0] + inputs[1] * self.scale
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"scale": self.scale})
         return config
 
 

@@ -50,6 +50,7 @@ _FILL = {
     "Resizing": {"height": 224, "width": 224},
     "CenterCrop": {"height": 224, "width": 224},
     "LayerScale": {"init_values": 1e-6, "projection_dim": 64},
+    "CustomScaleLayer": {"scale": 0.1},
     "MultiHeadAttention": {"num_heads": 2, "key_dim": 32},
     "EinsumDense": {"equation": "ab,bc->ac", "output_shape": [64], "bias_axes": "c"},
     "Conv3D": {"filters": 32, "kernel_size": [3, 3, 3]},
@@ -238,7 +239,7 @@ def normalize_config(class_name: str, config: dict) -> dict:
     """``config`` in canonical form (see the module docstring); unchanged if the layer refuses it."""
     try:
         return clean_config(build_layer(class_name, config).get_config())
-    except Exception:  # noqa: BLE001 - an invalid config stays as typed; inference reports why
+    except Exception:  # an invalid config stays as typed; inference reports why
         return copy.deepcopy(config)
 
 
@@ -411,6 +412,6 @@ def validate_param(class_name: str, key: str, value, config: dict | None = None)
     base[key] = value
     try:
         build_layer(class_name, base)
-    except Exception as e:  # noqa: BLE001 - the engine's reason is the message the user needs
+    except Exception as e:  # the engine's reason is the message the user needs
         return False, str(e) or type(e).__name__
     return True, ""
