@@ -1521,6 +1521,177 @@ class OneHotMeanIoU(MeanIoU):
 
 
 # ---------------------------------------------------------------------------------------------------
+# correlation metrics
+# ---------------------------------------------------------------------------------------------------
+def pearson_correlation(y_true, y_pred, axis=-1):
+    """Pearson correlation between ``y_true`` and ``y_pred`` along ``axis`` (one value per sample)."""
+    y_pred = _data(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(_floatx())
+    y_true = _data(y_true, y_pred.dtype, y_pred.device)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    t = y_true - y_true.mean(dim=axis, keepdim=True)
+    p = y_pred - y_pred.mean(dim=axis, keepdim=True)
+    t = t / torch.std(t, dim=axis, keepdim=True, unbiased=False)
+    p = p / torch.std(p, dim=axis, keepdim=True, unbiased=False)
+    return torch.mean(t * p, dim=axis)
+
+
+def concordance_correlation(y_true, y_pred, axis=-1):
+    """Lin's concordance correlation coefficient along ``axis`` (one value per sample), computed as Keras
+    3 computes it (its covariance term centres ``y_true`` on the mean of ``y_pred``)."""
+    y_pred = _data(y_pred)
+    if not y_pred.is_floating_point():
+        y_pred = y_pred.to(_floatx())
+    y_true = _data(y_true, y_pred.dtype, y_pred.device)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
+    t_mean = y_true.mean(dim=axis, keepdim=True)
+    p_mean = y_pred.mean(dim=axis, keepdim=True)
+    t_var = torch.var(y_true - t_mean, dim=axis, keepdim=True, unbiased=False)
+    p_var = torch.var(y_pred - p_mean, dim=axis, keepdim=True, unbiased=False)
+    covar = (y_true - p_mean) * (y_pred - p_mean)
+    norm = t_var + p_var + torch.square(t_mean - p_mean)
+    return torch.mean(2 * covar / (norm + backend.epsilon()), dim=axis)
+
+
+class PearsonCorrelation(_BuiltinWrapper):
+    """The mean over samples of the Pearson correlation between labels and predictions along ``axis``.
+
+    Args:
+        name: default ``"pearson_correlation"``.
+        dtype: state dtype.
+        axis: the axis the correlation runs along (default -1).
+    """
+
+    _fn_static = pearson_correlation
+    _direction = "up"
+    _config_keys = ("axis",)
+
+    def __init__(self, name="pearson_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
+
+
+class ConcordanceCorrelation(_BuiltinWrapper):
+    """The mean over samples of the concordance correlation coefficient along ``axis``.
+
+    Args:
+        name: default ``"concordance_correlation"``.
+        dtype: state dtype.
+        axis: the axis the coefficient runs along (default -1).
+    """
+
+    _fn_static = concordance_correlation
+    _direction = "up"
+    _config_keys = ("axis",)
+
+    def __init__(self, name="concordance_correlation", dtype=None, axis=-1):
+        super().__init__(name=name, dtype=dtype, axis=axis)
+
+
+# ---------------------------------------------------------------------------------------------------
+# one rate at a constraint on another (sensitivity at specificity, precision at recall...)
+# ---------------------------------------------------------------------------------------------------
+class _SensitivitySpecificityBase(_ThresholdMetric):
+    """Confusion counts at ``num_thresholds`` evenly spaced thresholds in [0, 1]; ``result`` is the largest
+    value of one rate over the thresholds where another rate reaches ``value`` (0 when none does)."""
+
+    _counts = ("true_positives", "false_positives", "true_negatives", "false_negatives")
+    _direction = "up"
+    _constraint = ""  # the argument's name: "specificity", "sensitivity", "recall" or "precision"
+
+    def __init__(self, value, num_thresholds=200, class_id=None, name=None, dtype=None):
+        arg = self._constraint
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value <= 1:
+            raise ValueError(f"Argument `{arg}` must be in the range [0, 1]. Received: {arg}={value!r}")
+        if not isinstance(num_thresholds, (int, np.integer)) or num_thresholds <= 0:
+            raise ValueError(f"Argument `num_thresholds` must be an integer > 0. "
+                             f"Received: num_thresholds={num_thresholds!r}")
+        if num_thresholds == 1:
+            thresholds = [0.5]
+        else:
+            thresholds = [0.0] + [(i + 1) * 1.0 / (num_thresholds - 1) for i in range(num_thresholds - 2)] + [1.0]
+        super().__init__(thresholds=thresholds, class_id=class_id, name=name, dtype=dtype)
+        self.value = value
+        self.num_thresholds = num_thresholds
+        setattr(self, arg, value)
+
+    def _rates(self):
+        tp, fp, tn, fn = self.true_positives, self.false_positives, self.true_negatives, self.false_negatives
+        return {"sensitivity": _divide_no_nan(tp, tp + fn), "recall": _divide_no_nan(tp, tp + fn),
+                "specificity": _divide_no_nan(tn, tn + fp), "precision": _divide_no_nan(tp, tp + fp)}
+
+    def _best(self, wanted):
+        rates = self._rates()
+        feasible = rates[self._constraint] >= self.value
+        values = torch.where(feasible, rates[wanted], torch.zeros_like(rates[wanted]))
+        return torch.clamp(values.max(), min=0.0)
+
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype, "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self._constraint: self.value}
+
+
+class SensitivityAtSpecificity(_SensitivitySpecificityBase):
+    """The best sensitivity (recall, ``tp / (tp + fn)``) at the thresholds whose specificity
+    (``tn / (tn + fp)``) is at least ``specificity``.
+
+    Args:
+        specificity: in [0, 1].
+        num_thresholds: thresholds used to find the operating point (default 200).
+        class_id: compute the metric for this class (column) only.
+        name: the metric's name.
+        dtype: state dtype.
+    """
+
+    _constraint = "specificity"
+
+    def __init__(self, specificity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(specificity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._best("sensitivity")
+
+
+class SpecificityAtSensitivity(_SensitivitySpecificityBase):
+    """The best specificity at the thresholds whose sensitivity is at least ``sensitivity``.
+    Args as ``SensitivityAtSpecificity`` with ``sensitivity`` in [0, 1]."""
+
+    _constraint = "sensitivity"
+
+    def __init__(self, sensitivity, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(sensitivity, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._best("specificity")
+
+
+class PrecisionAtRecall(_SensitivitySpecificityBase):
+    """The best precision at the thresholds whose recall is at least ``recall``.
+    Args as ``SensitivityAtSpecificity`` with ``recall`` in [0, 1]."""
+
+    _constraint = "recall"
+
+    def __init__(self, recall, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(recall, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._best("precision")
+
+
+class RecallAtPrecision(_SensitivitySpecificityBase):
+    """The best recall at the thresholds whose precision is at least ``precision`` (0 when no threshold
+    reaches it). Args as ``SensitivityAtSpecificity`` with ``precision`` in [0, 1]."""
+
+    _constraint = "precision"
+
+    def __init__(self, precision, num_thresholds=200, class_id=None, name=None, dtype=None):
+        super().__init__(precision, num_thresholds=num_thresholds, class_id=class_id, name=name, dtype=dtype)
+
+    def result(self):
+        return self._best("recall")
+
+
+# ---------------------------------------------------------------------------------------------------
 # get / serialize
 # ---------------------------------------------------------------------------------------------------
 _CLASS_LIST = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
@@ -1529,7 +1700,9 @@ _CLASS_LIST = (Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, C
                MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredLogarithmicError, RootMeanSquaredError,
                CosineSimilarity, LogCoshError, BinaryCrossentropy, CategoricalCrossentropy,
                SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge,
-               FBetaScore, F1Score, R2Score, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU)
+               FBetaScore, F1Score, R2Score, IoU, MeanIoU, BinaryIoU, OneHotIoU, OneHotMeanIoU,
+               PearsonCorrelation, ConcordanceCorrelation, SensitivityAtSpecificity, SpecificityAtSensitivity,
+               PrecisionAtRecall, RecallAtPrecision)
 _CLASSES = {c.__name__: c for c in _CLASS_LIST}
 # Keras accepts each class's snake_case name too ("categorical_crossentropy", "auc", "precision").
 _SNAKE = {backend.to_snake_case(c.__name__): c for c in _CLASS_LIST
@@ -1546,7 +1719,8 @@ _ALIASES = {
 }
 _METRIC_FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categorical_accuracy,
                                              sparse_categorical_accuracy, top_k_categorical_accuracy,
-                                             sparse_top_k_categorical_accuracy)}
+                                             sparse_top_k_categorical_accuracy, pearson_correlation,
+                                             concordance_correlation)}
 # Loss functions without a metric class of their own ("huber") are averaged by MeanMetricWrapper.
 _WRAPPED_FUNCTIONS = {n: f for n, f in losses._FUNCTIONS.items() if n not in _SNAKE}
 _AUTO_KIND = ("accuracy", "acc", "crossentropy", "ce")
