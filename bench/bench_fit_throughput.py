@@ -119,7 +119,7 @@ def main(argv=None):
     if not args.no_keras:
         try:
             import keras  # noqa: F811
-        except Exception:  # noqa: BLE001
+        except Exception:  # Keras missing or failing to load: compared without it
             keras = None
     x, y = data(args.samples)
     run_torch(x[:BATCH * 2], y[:BATCH * 2])  # warm-up

@@ -1331,7 +1331,7 @@ class TensorBoard(Callback):
             model.eval()
             self._writer("train").add_graph(model, examples[0] if len(examples) == 1 else [examples])
             model.train(was_training)
-        except Exception as e:  # noqa: BLE001 - torch cannot trace every model; training goes on
+        except Exception as e:  # torch cannot trace every model; training goes on
             warnings.warn(f"TensorBoard: torch could not trace model {model.name!r} to write its graph ({e}); "
                           "no graph is written.", stacklevel=3)
 

@@ -43,7 +43,7 @@ class ErrorDialogHook:
     def __call__(self, exc_type, exc, tb):
         try:
             self.previous(exc_type, exc, tb)
-        except Exception:  # noqa: BLE001 - printing must not stop the dialog
+        except Exception:  # printing must not stop the dialog
             pass
         if issubclass(exc_type, (KeyboardInterrupt, SystemExit)):
             return
@@ -51,7 +51,7 @@ class ErrorDialogHook:
             return  # a second error inside the dialog's event loop, or a worker thread: stderr only
         try:
             self._show(exc_type, exc, tb)
-        except Exception:  # noqa: BLE001 - a hook that raises would hide the first error
+        except Exception:  # a hook that raises would hide the first error
             traceback.print_exc()
 
     def _show(self, exc_type, exc, tb):

@@ -386,13 +386,13 @@ class MainWindow(QMainWindow):
         QApplication.setOverrideCursor(Qt.BusyCursor)
         try:
             self.palette_panel.populate()
-        except Exception as exc:  # noqa: BLE001 - a broken install says so instead of dying
+        except Exception as exc:  # a broken install says so instead of dying
             self._error("The layer library could not be loaded", str(exc))
         finally:
             QApplication.restoreOverrideCursor()
         try:
             self.training.build()
-        except Exception as exc:  # noqa: BLE001 - the editor works without the training panel
+        except Exception as exc:  # the editor works without the training panel
             self.show_message(f"The training panel could not be loaded: {exc}")
         self.statusBar().showMessage("Ready", 3000)
         restored = self._offer_recovery and self.check_recovery()
@@ -504,7 +504,7 @@ class MainWindow(QMainWindow):
 
             doc = load_template(key)
             title = next((t.title for t in list_templates() if t.key == key), key)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # a broken template file: a dialog, the current document stays
             self._error("Could not load the template", str(exc))
             return False
         self._set_document(doc, None, title)
@@ -526,7 +526,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.project import open_any
 
             doc = open_any(path)
-        except Exception as exc:  # noqa: BLE001 - ProjectError names the file; anything else gets named here
+        except Exception as exc:  # ProjectError names the file; anything else gets named here
             msg = str(exc) or type(exc).__name__
             if path not in msg:
                 msg = f"{path} could not be opened: {msg}"
@@ -570,7 +570,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.project import save_project
 
             save_project(self.controller.document, path)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # any failure to save: a dialog, the work stays open and unsaved
             self._error("Could not save the project", f"{path} could not be saved: {exc}")
             return False
         self.path = path
@@ -625,7 +625,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.templates import list_templates
 
             templates = list_templates()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # unreadable templates: the menu says so, the editor still starts
             menu.addAction(f"Templates unavailable: {exc}").setEnabled(False)
             return
         for t in templates:
@@ -643,7 +643,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.project import write_recovery
 
             write_recovery(self.controller.document, self.path)
-        except Exception as exc:  # noqa: BLE001 - autosave must never interrupt the user
+        except Exception as exc:  # autosave must never interrupt the user
             self.show_message(f"Autosave failed: {exc}")
             return False
         return True
@@ -653,7 +653,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.project import clear_recovery
 
             clear_recovery()
-        except Exception:  # noqa: BLE001 - nothing to clear, or a read-only cache dir
+        except Exception:  # nothing to clear, or a read-only cache dir
             pass
 
     def check_recovery(self) -> bool:
@@ -662,7 +662,7 @@ class MainWindow(QMainWindow):
             from visualkeras_app.document.project import read_recovery
 
             found = read_recovery()
-        except Exception:  # noqa: BLE001 - an unreadable recovery file is dropped, not shown
+        except Exception:  # an unreadable recovery file is dropped, not shown
             found = None
         if not found:
             return False

@@ -215,7 +215,7 @@ def run(argv) -> int:
         for path in files[start:start + _CHUNK]:
             try:
                 x = read_image(path, height, width, channels, flat, scale)
-            except Exception as e:  # noqa: BLE001 (any reason a file is not a readable image)
+            except Exception as e:  # any reason a file is not a readable image
                 failed += 1
                 print(f"visualkeras-app: cannot read {path}: {_why(e, path)}", file=sys.stderr)
                 continue

@@ -108,7 +108,7 @@ def parse_batch(data, label_key, num_classes, source="<bytes>"):
     except _Refused as e:
         raise CIFARFormatError(f"{source}: not a CIFAR batch file: {e}. The file may be malicious; "
                                "delete it.") from None
-    except Exception as e:  # noqa: BLE001 (a cut-short or garbled pickle raises many kinds of error)
+    except Exception as e:  # a cut-short or garbled pickle raises many kinds of error
         raise CIFARFormatError(f"{source}: not a readable CIFAR batch file ({type(e).__name__}: {e}).") from None
     if not isinstance(d, dict):
         raise CIFARFormatError(f"{source}: a CIFAR batch holds a dict; found {type(d).__name__}.")

@@ -144,7 +144,7 @@ def _kind(path):
 def _is_hdf5(h5py, path):
     try:
         return bool(h5py.is_hdf5(path))
-    except Exception:  # noqa: BLE001 - any failure means "not HDF5"
+    except Exception:  # any failure means "not HDF5"
         return False
 
 
@@ -154,7 +154,7 @@ def _guard(path, fn):
         return fn()
     except ModelFileError as e:
         raise ModelFileError(f"Cannot load {path!r}: {e}") from e
-    except Exception as e:  # noqa: BLE001 - a hostile file must end in the one documented exception
+    except Exception as e:  # a hostile file must end in the one documented exception
         raise ModelFileError(f"Cannot load {path!r}: {type(e).__name__}: {e}") from e
 
 

@@ -28,7 +28,7 @@ def to_tensor(x, name="x"):
         return {k: to_tensor(v, f"{name}[{k!r}]") for k, v in x.items()}
     try:
         arr = np.asarray(x)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:  # np.asarray runs the object's own __array__/__len__: any error
         raise DataError(f"Could not convert {name} of type {type(x).__name__} to an array: {e}") from None
     if arr.dtype == object:
         raise DataError(f"{name} holds Python objects (dtype=object); it must be a numeric array. "

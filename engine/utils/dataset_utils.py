@@ -337,7 +337,7 @@ class DirectoryDataset(_DatasetMethods, PyDataset):
         path = self.file_paths[i]
         try:
             item = self._load_fn(path)
-        except Exception as e:  # noqa: BLE001 (any decoder error: the file is skipped and named)
+        except Exception as e:  # any decoder error: the file is skipped and named
             return _Failed(path, _reason(e, path))
         if cache is not None:
             cache[i] = item

@@ -144,7 +144,7 @@ def _header_problem(path):
             width, height = img.size
             if width < 1 or height < 1:
                 return f"empty image {width}x{height}"
-    except Exception as e:  # noqa: BLE001 (not an image, unreadable, or a format Pillow does not know)
+    except Exception as e:  # not an image, unreadable, or a format Pillow does not know
         return dataset_utils._reason(e, path)
     return None
 

@@ -174,7 +174,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
             n, size = _weights_size(opt.variables) if not isinstance(opt.variables[0], type(None)) else (0, 0)
             if n:
                 lines.append(f" Optimizer params: {n:,} ({readable_memory_size(size)})")
-        except Exception:  # noqa: BLE001 - the summary must never fail on optimizer internals
+        except Exception:  # the summary must never fail on optimizer internals
             pass
     text = "\n".join(lines)
     if print_fn is None:

@@ -65,7 +65,7 @@ def _object_expr(value):
     try:
         if cls().get_config() == config and type(mod.get(short)) is cls:
             return json.dumps(short)
-    except Exception:  # noqa: BLE001 - a class without defaults is written out in full
+    except Exception:  # a class without defaults is written out in full
         pass
     return f"engine.{module}.{cls_name}({', '.join(_kwargs(list(config.items())))})"
 
@@ -101,7 +101,7 @@ def _keras_defaults(class_name, config, required):
     kwargs = {k: config[k] for k in required if k in config}
     try:
         return clean_config(build_layer(class_name, kwargs).get_config())
-    except Exception:  # noqa: BLE001 - then every key counts as set
+    except Exception:  # then every key counts as set
         return {}
 
 

@@ -113,7 +113,7 @@ class CodePanel(QWidget):
             code = generate_code(doc)
             self.status.setText("Python using engine (the Keras 3 API)" if not _problems(doc)
                                 else "The graph has problems: the code will not run until they are fixed")
-        except Exception as exc:  # noqa: BLE001 - the dock shows why instead of going stale
+        except Exception as exc:  # the dock shows why instead of going stale
             problems = _problems(doc)
             lines = [f"# No code while the graph has problems: {exc}"] if not problems else \
                 ["# No code while the graph has problems:"] + [f"#  - {p.message}" for p in problems]

@@ -409,7 +409,7 @@ class InspectorPanel(QWidget):
 
         try:
             specs = list(defaults.param_spec(node.class_name))
-        except Exception as exc:  # noqa: BLE001 - an unknown class still shows its name
+        except Exception as exc:  # an unknown class still shows its name
             specs = []
             self._set_error(f"No editable settings for {node.class_name}: {exc}")
         n_advanced = 0

@@ -126,7 +126,7 @@ class SummaryPanel(QWidget):
         error = None
         try:
             sequential, rows = summary_rows(doc)
-        except Exception as exc:  # noqa: BLE001 - a half-built graph must not break the dock
+        except Exception as exc:  # a half-built graph must not break the dock
             sequential, rows, error = False, [], str(exc)
         rows = [r for r in rows if not (sequential and r["is_input"])]
         self.sequential = sequential

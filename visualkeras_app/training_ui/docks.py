@@ -151,38 +151,27 @@ class TrainingDocks:
     def _build_results(self):
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
-        try:
-            from visualkeras_app.results_ui.results_view import ResultsView
+        # Imported here, with the dock: the results views are built when training is first used.
+        from visualkeras_app.results_ui.draw_pad import DrawPad
+        from visualkeras_app.results_ui.feature_maps import FeatureMapView
+        from visualkeras_app.results_ui.results_view import ResultsView
 
-            self.results_view = ResultsView()
-            tabs.addTab(self.results_view, "Test results")
-        except Exception:  # noqa: BLE001 - the results views are optional; training works without them
-            self.results_view = None
-        try:
-            from visualkeras_app.results_ui.draw_pad import DrawPad
+        self.results_view = ResultsView()
+        tabs.addTab(self.results_view, "Test results")
+        self.draw_pad = DrawPad()
+        # The pad's 280-px canvas and its bars would hold the dock (and the window) 460 px tall: in a
+        # short dock it scrolls instead.
+        tabs.addTab(_scrolling(self.draw_pad), "Draw a digit")
+        self.feature_view = FeatureMapView()
+        tabs.addTab(self.feature_view, "Feature maps")
 
-            self.draw_pad = DrawPad()
-            # The pad's 280-px canvas and its bars would hold the dock (and the window) 460 px tall: in a
-            # short dock it scrolls instead.
-            tabs.addTab(_scrolling(self.draw_pad), "Draw a digit")
-        except Exception:  # noqa: BLE001
-            self.draw_pad = None
-        try:
-            from visualkeras_app.results_ui.feature_maps import FeatureMapView
+        def show_maps(i):
+            self.feature_view.show_index(i)
+            tabs.setCurrentWidget(self.feature_view)
 
-            self.feature_view = FeatureMapView()
-            tabs.addTab(self.feature_view, "Feature maps")
-        except Exception:  # noqa: BLE001
-            self.feature_view = None
-        if self.results_view is not None and self.feature_view is not None:
-            def show_maps(i):
-                self.feature_view.show_index(i)
-                tabs.setCurrentWidget(self.feature_view)
-
-            self.results_view.image_chosen.connect(show_maps)
-        if tabs.count():
-            self.results_tabs = tabs
-            self.results_dock.setWidget(tabs)
+        self.results_view.image_chosen.connect(show_maps)
+        self.results_tabs = tabs
+        self.results_dock.setWidget(tabs)
 
     # ------------------------------------------------------------------ commands
     def train_on_mnist(self):
@@ -238,7 +227,7 @@ class TrainingDocks:
                 from visualkeras_app.document.convert import document_to_model
 
                 model = document_to_model(doc)
-            except Exception as exc:  # noqa: BLE001 - the graph's problems, in plain words
+            except Exception as exc:  # the graph's problems, in plain words
                 self.panel._show_problem(str(exc) or type(exc).__name__)
                 return False
         self._run_doc, self._run_model = doc, model
@@ -342,9 +331,9 @@ class TrainingDocks:
                 view.set_model(model, prepared, names)
                 if hasattr(view, "set_results"):
                     view.set_results(results)
-            except Exception as exc:  # noqa: BLE001 - a view failing must not take training down
+            except Exception as exc:  # a view failing must not take training down
                 self.window.show_message(f"Results view: {exc}")
-        if self.results_view is not None and hasattr(self.results_view, "set_note"):
+        if self.results_view is not None:
             self.results_view.set_note(self._results_note(model, worker.last_record, results))
         if self.results_tabs is not None:
             self.results_dock.show()
@@ -402,7 +391,7 @@ class TrainingDocks:
             from visualkeras_app.training.results import batchnorm_note
 
             return batchnorm_note(model, record, getattr(results, "test_accuracy", None))
-        except Exception:  # noqa: BLE001 - advice is optional
+        except Exception:  # advice is optional
             return None
 
     def _on_settings_changed(self, d):
@@ -425,7 +414,7 @@ class TrainingDocks:
             s = self.panel.settings()
             problem = fit_problem(self.window.controller.document, s.dataset, s.loss)
             name = BUILTIN.get(s.dataset, s.dataset)
-        except Exception:  # noqa: BLE001 - advice only: training reports a mismatch itself
+        except Exception:  # advice only: training reports a mismatch itself
             problem, name = None, ""
         self.panel.show_fit_problem(problem, name)
         self._update_weight_actions()
@@ -473,7 +462,7 @@ class TrainingDocks:
                 from visualkeras_app.document.convert import document_to_model
 
                 self.draw_pad.set_model(document_to_model(doc))
-            except Exception:  # noqa: BLE001 - the draw pad stays off; Evaluate reports the problem
+            except Exception:  # the draw pad stays off; Evaluate reports the problem
                 self.draw_pad.set_model(None)
         w.statusBar().clearMessage()  # "Training finished: …" was about the previous model
         if self.results_dock in w.tabifiedDockWidgets(w.inspector_dock):

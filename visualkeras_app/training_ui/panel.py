@@ -368,7 +368,7 @@ class TrainingPanel(QWidget):
             from engine.backend import available_devices
 
             self.set_devices(available_devices())
-        except Exception:  # noqa: BLE001 - CPU stays available
+        except Exception:  # CPU stays available
             pass
 
     def _emit_settings(self, *_):
@@ -388,7 +388,7 @@ class TrainingPanel(QWidget):
             if self.model_provider is None:
                 raise ValueError("There is no model to train.")
             model = self.model_provider()
-        except Exception as exc:  # noqa: BLE001 - the graph's problems, in plain words
+        except Exception as exc:  # the graph's problems, in plain words
             self._show_problem(str(exc) or type(exc).__name__)
             self.status_label.setText(NOT_TRAINED_STATUS)
             self.error.emit(str(exc))
