@@ -6,6 +6,7 @@ Weights are stored in Keras's layout (a Dense kernel is ``(in, out)``, a Conv2D 
 """
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import inspect
 
@@ -20,6 +21,8 @@ from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_lik
 # While a model is built from an untrusted config (a file), each weight is checked against a budget
 # before memory is taken: a config asking for Dense(units=10**10) is refused, not allocated.
 WEIGHT_BUDGET: contextvars.ContextVar = contextvars.ContextVar("weight_budget", default=None)
+# True inside `shapes_only()`: every new weight is zeros (on torch's meta device, which the context enters).
+_SHAPES_ONLY: contextvars.ContextVar = contextvars.ContextVar("shapes_only", default=False)
 # True inside a layer's call: only the outermost call clears the add_loss terms of the last one.
 _IN_CALL: contextvars.ContextVar = contextvars.ContextVar("in_layer_call", default=False)
 # Set once some layer calls add_loss: until then no forward pass looks for loss terms.
@@ -28,6 +31,21 @@ _ADD_LOSS_USED = False
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
 _BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
                 "activity_regularizer", "autocast", "input_length", "batch_shape"}
+
+
+@contextlib.contextmanager
+def shapes_only():
+    """Build layers for their shapes alone: inside, every weight a layer creates is zeros on torch's
+    ``meta`` device, so it takes no memory and draws no random numbers (a 10000x64 Embedding costs what
+    a Dense(1) costs, an Orthogonal initializer runs no QR decomposition). For shape inference and for
+    writing a model's config; a layer or model built inside has shapes and parameter counts but cannot
+    run. Nests, and combines with the weight budget of the loaders."""
+    token = _SHAPES_ONLY.set(True)
+    try:
+        with torch.device("meta"):
+            yield
+    finally:
+        _SHAPES_ONLY.reset(token)
 
 
 def dtype_policy_config(name="float32"):
@@ -179,7 +197,9 @@ class Layer(nn.Module):
         shape = standardize_shape(shape if shape is not None else ())
         if WEIGHT_BUDGET.get() is not None:
             WEIGHT_BUDGET.get().spend(shape, self.name)
-        if initializer is None:
+        if _SHAPES_ONLY.get():
+            initializer = "zeros"
+        elif initializer is None:
             initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype or self._dtype)
@@ -279,6 +299,18 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ build / call
     def build(self, input_shape):
         self.built = True
+
+    def build_from_config(self, config):
+        """Build the layer from ``get_build_config()``'s dict, as Keras does when it loads a file:
+        ``build(config["input_shape"])`` (or ``build(**config["shapes_dict"])``); nothing for None or
+        an already built layer."""
+        if not config or self.built:
+            return
+        if "input_shape" in config:
+            self._maybe_build(config["input_shape"])
+        elif "shapes_dict" in config:
+            self.build(**config["shapes_dict"])
+            self.built = True
 
     def _maybe_build(self, input_shape):
         if not self.built:

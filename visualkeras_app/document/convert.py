@@ -71,13 +71,13 @@ def problems_message(problems):
 def document_to_model(doc, name=None, config_only=False):
     """An engine model for ``doc``; ``ConversionError`` (a ValueError) listing the problems otherwise.
 
-    ``config_only=True`` builds the model on torch's meta device with zero-cost weights: for saving its
+    ``config_only=True`` builds the model with the engine's ``shapes_only()`` (zero-cost weights): for saving its
     config (a project file) without allocating or initializing anything; it cannot run.
     """
     if config_only:
-        import torch
+        from engine.layers.layer import shapes_only
 
-        with torch.device("meta"):
+        with shapes_only():
             return _document_to_model(doc, name, config_only=True)
     from engine.layers.layer import WEIGHT_BUDGET
     from engine.saving.serialization import ConfigError, WeightBudget
@@ -106,15 +106,6 @@ def _document_to_model(doc, name, config_only=False):
     from engine.layers.node import KerasTensor
 
     layers = {nid: build_layer(n.class_name, n.config, name=n.name) for nid, n in doc.nodes.items()}
-    if config_only:
-        from engine.layers.layer import Layer
-
-        from visualkeras_app.document.inference import _zero_init_add_weight
-
-        for layer in layers.values():
-            for module in layer.modules():
-                if isinstance(module, Layer):
-                    module.add_weight = _zero_init_add_weight(module)
     chain = chain_order(doc, result)
     try:
         if chain is not None:

@@ -6,8 +6,8 @@ whose input shapes it changes; every other node is a dictionary lookup.
 
 A cache miss builds the layer from the registry with ``from_config`` and asks it, as Keras does when a
 layer is called on a symbolic tensor: ``build`` then ``compute_output_shape``. The build runs under
-``torch.device("meta")`` with every initializer replaced by zeros, so weights have shapes but no memory
-and no random numbers are drawn: a 10000x64 Embedding costs what a Dense(1) costs.
+the engine's ``shapes_only()`` (torch's ``meta`` device, every weight zeros), so weights have shapes but
+no memory and no random numbers are drawn: a 10000x64 Embedding costs what a Dense(1) costs.
 
 Nothing in this module imports torch or engine at import time; the first inference of a non-empty
 document does.
@@ -122,56 +122,35 @@ def _normalize_shape(shape):
     return tuple(None if d is None else int(d) for d in shape)
 
 
-def _zero_init_add_weight(layer):
-    original = type(layer).add_weight
-
-    def add_weight(*args, **kwargs):
-        # The probe only needs shapes: zeros on the meta device cost nothing and draw no random numbers
-        # (an Orthogonal initializer would run a QR decomposition, slow on first use).
-        if len(args) >= 2:
-            args = (args[0], "zeros") + tuple(args[2:])
-        else:
-            kwargs["initializer"] = "zeros"
-        return original(layer, *args, **kwargs)
-
-    return add_weight
-
-
 def _construct(class_name, config):
     """The layer for ``config`` (built nowhere), or raise: unknown class or a refused config."""
-    import torch
-
     from engine.layers import registry
+    from engine.layers.layer import shapes_only
 
     cls = registry.get_class(class_name)
     cfg = dict(config)
     cfg["name"] = _PROBE_NAME
-    with torch.device("meta"):
+    with shapes_only():
         return cls.from_config(cfg)
 
 
 def _probe(class_name, config, in_shape):
-    """Build the layer for ``in_shape`` on the meta device; return an ``_Entry``."""
-    import torch
-
-    from engine.layers.layer import Layer
+    """Build the layer for ``in_shape`` with shapes only (no memory, no random draws); return an ``_Entry``."""
+    from engine.layers.layer import shapes_only
 
     try:
         layer = _construct(class_name, config)
-    except Exception as e:  # noqa: BLE001 - any refusal of a config is the user's to fix, not a crash
+    except Exception as e:  # any refusal of a config is the user's to fix, not a crash
         return _Entry(None, error=("config", _exc_text(e)))
     if class_name == "InputLayer":
         return _Entry(_normalize_shape(layer.batch_shape))
     if in_shape is None:
         return _Entry(None)
-    for module in layer.modules():
-        if isinstance(module, Layer):
-            module.add_weight = _zero_init_add_weight(module)
     try:
-        with torch.device("meta"):
-            layer._maybe_build(in_shape)
+        with shapes_only():
+            layer.build_from_config({"input_shape": in_shape})
             out = _normalize_shape(layer.compute_output_shape(in_shape))
-    except Exception as e:  # noqa: BLE001 - a layer refusing a shape is a finding, not a crash
+    except Exception as e:  # a layer refusing a shape is a finding, not a crash
         kind = "merge" if accepts_many_inputs(class_name) else "shape"
         return _Entry(None, error=(kind, _exc_text(e)))
     return _Entry(out, *_counts(layer))
