@@ -7,7 +7,7 @@ from __future__ import annotations
 
 # The editor's palette sections, in order.
 CATEGORIES = ("Core", "Convolution", "Pooling", "Recurrent", "Attention", "Normalization", "Merge", "Activation",
-              "Regularization", "Preprocessing")
+              "Regularization", "Preprocessing", "Audio")
 
 _LAYERS: dict[str, type] = {}
 _CATEGORY: dict[str, str] = {}

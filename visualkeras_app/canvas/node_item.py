@@ -37,6 +37,7 @@ CATEGORY_COLORS = {
     "Regularization": "#7D8790",
     "Attention": "#C2185B",
     "Preprocessing": "#5C6BC0",
+    "Audio": "#00897B",
     "Other": "#607D8B",
 }
 

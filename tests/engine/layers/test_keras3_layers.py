@@ -294,11 +294,10 @@ def test_count_weights_and_adapted_discretization_config(keras):
 # appears (take it off this list) or when a Keras layer is missing without being listed here.
 NOT_YET = {
     "AugMix", "ContrastLimitedAdaptiveHistogramEqualization", "CutMix", "Equalization",
-    "IntegerLookup", "MaxNumBoundingBoxes", "MelSpectrogram", "MixUp", "Pipeline", "RandAugment",
+    "IntegerLookup", "MaxNumBoundingBoxes", "MixUp", "Pipeline", "RandAugment",
     "RandomColorJitter", "RandomElasticTransform", "RandomErasing",
     "RandomGaussianBlur", "RandomHue", "RandomPerspective",
     "RandomSaturation", "RandomSharpness",
-    "STFTSpectrogram",
     # Not layer types found in model files: Lambda (refused in files), Wrapper and InputSpec.
     "Lambda", "Wrapper", "InputSpec",
 }
