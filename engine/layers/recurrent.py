@@ -676,7 +676,7 @@ class _RNN(_StateInputs, Layer):
     def _initial_states(self, initial_state, x):
         batch = x.shape[0]
         if initial_state is None:
-            if self.stateful and self.states is not None:
+            if self.stateful and self.states is not None and not getattr(self, "_states_reset", False):
                 if self.states[0].shape[0] != batch:
                     raise ValueError(
                         f"{type(self).__name__} {self.name!r} is stateful with batch size "
@@ -717,7 +717,19 @@ class _RNN(_StateInputs, Layer):
                                        zero_output_for_mask=self.zero_output_for_mask)
         if self.stateful:
             # The next batch starts from these values; gradients stop at the batch boundary, as in Keras.
-            self.states = [s.detach() for s in states]
+            # Updated in place, as Keras assigns its state Variables: a list taken from `layer.states`
+            # follows the layer. The first copy is a clone so that updates never write into an output.
+            new = [s.detach() for s in states]
+            old = self.states
+            if old is not None and len(old) == len(new) and all(
+                    o.shape == n.shape and o.dtype == n.dtype and o.device == n.device and not o.is_inference()
+                    for o, n in zip(old, new)):
+                with torch.no_grad():
+                    for o, n in zip(old, new):
+                        o.copy_(n)
+            else:
+                self.states = [n.clone() for n in new]
+            self._states_reset = False
         if self.return_state:
             return [output, *states]
         return output
@@ -727,8 +739,17 @@ class _RNN(_StateInputs, Layer):
 
     def reset_state(self, states=None):
         """Forget the stored states of a stateful layer (or set them to ``states``)."""
+        self._states_reset = False
         if states is None:
-            self.states = None
+            # Zeroed in place, as Keras zeroes its state Variables; the next batch may still have any size.
+            if self.states is not None:
+                if all(not s.is_inference() for s in self.states):
+                    with torch.no_grad():
+                        for s in self.states:
+                            s.zero_()
+                    self._states_reset = True
+                else:
+                    self.states = None
             return
         states = list(states) if isinstance(states, (list, tuple)) else [states]
         self.states = [torch.as_tensor(s, dtype=torch.float32) for s in states]
