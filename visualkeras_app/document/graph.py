@@ -73,6 +73,7 @@ class Document:
         self.nodes: dict[str, LayerNode] = {}
         self.edges: list[Edge] = []
         self.training: dict = {}  # training settings saved with the project
+        self.runs: list = []  # the training runs of this model (RunRecords), saved with the project
         self._ids = itertools.count(1)
         self.node_added = Signal()
         self.node_removed = Signal()

@@ -9,6 +9,8 @@ A project (``*.vkproj``) is JSON::
      "nodes": [{"id", "name", "pos": [x, y]}, ...],   # document order, ids and positions
      "edges": [[src_name, dst_name, dst_port, src_port], ...],   # document order
      "training": {...},
+     "runs": [<training runs: settings, per-epoch logs, per-batch curves, test results; see
+              visualkeras_app.training.run_store>]   # absent in older projects
      "weights": "<stem>.weights.<8 hex>.h5" or null,   # older projects: "<stem>.weights.h5"
      "weights_sha256": the weights file's SHA-256 (absent in older projects)}
 
@@ -101,6 +103,10 @@ def _project_dict(doc, weights_name):
                      for nid, n in doc.nodes.items()]
     data["edges"] = [[names[e.src], names[e.dst], e.dst_port, e.src_port] for e in doc.edges]
     data["training"] = doc.training or {}
+    if getattr(doc, "runs", None):
+        from visualkeras_app.training.run_store import runs_to_data
+
+        data["runs"] = runs_to_data(doc.runs)
     data["weights"] = weights_name
     return data
 
@@ -312,6 +318,9 @@ def _load(path):
 
         TrainSettings.from_dict(training)  # a ValueError naming a bad setting (e.g. seed: Infinity)
         doc.training = training
+        from visualkeras_app.training.run_store import runs_from_data
+
+        doc.runs = runs_from_data(data.get("runs"))  # older projects have none; every value is checked
         doc.infer()
     except ProjectError:
         raise

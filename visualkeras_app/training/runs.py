@@ -12,6 +12,11 @@ import numpy as np
 from visualkeras_app.training.settings import TrainSettings
 
 
+# What a run records per batch: its loss and accuracy, the learning rate its update used, where it is in
+# epochs (epoch + fraction done) and the wall time since the run started (s): the plots' x axes.
+BATCH_KEYS = ("loss", "accuracy", "lr", "epoch", "time")
+
+
 class BatchCurve:
     """Per-batch values (loss, accuracy, ...) in bounded memory, for plotting a run of any length.
 
@@ -148,6 +153,107 @@ class BatchCurve:
             return None
         return float(self.mean(key)[-1])
 
+    def counts(self):
+        """Batches in each bucket (the newest may hold fewer than ``stride``)."""
+        c = self._count[:self._n]
+        return np.append(c, self._p_count) if self._p_count else c.copy()
+
+    def to_state(self, max_points=None) -> dict:
+        """The curve as plain lists (for a project file): ``keys``, ``stride``, ``total``, ``smoothing`` and per
+        bucket ``x``, ``count`` and per key ``mean``/``min``/``max``/``smoothed``; the unfinished bucket is
+        kept as a smaller one. With ``max_points``, neighbours are merged pairwise (as when the curve fills)
+        until at most that many buckets remain. Non-finite values become None (JSON has no NaN)."""
+        x, count = self.steps(), self.counts()
+        cols = {k: {"mean": self.mean(k), "min": self.min(k), "max": self.max(k), "smoothed": self.smoothed(k)}
+                for k in self.keys}
+        stride = self.stride
+        while max_points is not None and len(x) > max(1, int(max_points)):
+            m = len(x) // 2 * 2
+            a, b = slice(0, m, 2), slice(1, m, 2)
+            ca, cb = count[a], count[b]
+            merged_x = (x[a] * ca + x[b] * cb) / (ca + cb)
+            for c in cols.values():
+                c["mean"] = np.append((c["mean"][a] * ca + c["mean"][b] * cb) / (ca + cb), c["mean"][m:])
+                c["min"] = np.append(np.minimum(c["min"][a], c["min"][b]), c["min"][m:])
+                c["max"] = np.append(np.maximum(c["max"][a], c["max"][b]), c["max"][m:])
+                c["smoothed"] = np.append(c["smoothed"][b], c["smoothed"][m:])
+            x = np.append(merged_x, x[m:])
+            count = np.append(ca + cb, count[m:])
+            stride *= 2
+        return {"keys": list(self.keys), "stride": int(stride), "total": int(self.total),
+                "smoothing": self.smoothing, "x": _floats(x), "count": [int(c) for c in count],
+                "values": {k: {name: _floats(v) for name, v in c.items()} for k, c in cols.items()}}
+
+    @classmethod
+    def from_state(cls, state, max_points=4096) -> "BatchCurve":
+        """A curve from `to_state`'s dict, checked: every list as long as ``x``, counts positive integers,
+        at most ``max_points`` buckets; ``ValueError`` naming what is wrong. None stands for NaN."""
+        if not isinstance(state, dict):
+            raise ValueError("a run's curve is not an object")
+        keys = state.get("keys")
+        if not isinstance(keys, list) or not keys or len(keys) > 16 or not all(
+                isinstance(k, str) and 0 < len(k) <= 64 for k in keys) or len(set(keys)) != len(keys):
+            raise ValueError(f"a run's curve has malformed keys: {keys!r:.80}")
+        x = _checked_floats(state.get("x"), "x", max_points, finite=True)
+        n = len(x)
+        count = state.get("count")
+        if not isinstance(count, list) or len(count) != n or not all(
+                isinstance(c, int) and not isinstance(c, bool) and 0 < c < 2**40 for c in count):
+            raise ValueError("a run's curve has malformed bucket counts (positive integers, one per point)")
+        smoothing = state.get("smoothing", 0.98)
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing < 1:
+            raise ValueError(f"a run's curve has a bad smoothing value: {smoothing!r:.40}")
+        values = state.get("values")
+        if not isinstance(values, dict) or set(values) != set(keys):
+            raise ValueError("a run's curve lacks values for its keys")
+        curve = cls(keys, max_points=max_points, smoothing=float(smoothing))  # n <= max_points: checked above
+        c = np.asarray(count, dtype=np.float64)
+        curve._x[:n] = x
+        curve._count[:n] = c
+        for i, k in enumerate(keys):
+            v = values[k]
+            if not isinstance(v, dict):
+                raise ValueError(f"a run's curve values for {k!r} are not an object")
+            mean = _checked_floats(v.get("mean"), f"{k}.mean", n)
+            if len(mean) != n:
+                raise ValueError(f"a run's curve has {len(mean)} values of {k!r} for {n} points")
+            cols = [mean] + [_checked_floats(v.get(name), f"{k}.{name}", n) for name in ("min", "max", "smoothed")]
+            if any(len(col) != n for col in cols):
+                raise ValueError(f"a run's curve has lists of {k!r} of different lengths")
+            curve._sum[:n, i] = mean * c
+            curve._min[:n, i], curve._max[:n, i], curve._ema[:n, i] = cols[1], cols[2], cols[3]
+        curve._n = n
+        stride, total = state.get("stride", 1), state.get("total", int(c.sum()))
+        if isinstance(stride, bool) or not isinstance(stride, int) or not 0 < stride < 2**40:
+            raise ValueError(f"a run's curve has a bad stride: {stride!r:.40}")
+        if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total < 2**50:
+            raise ValueError(f"a run's curve has a bad total: {total!r:.40}")
+        curve.stride, curve.total = stride, total
+        if n:  # the EMA continues from the last stored value
+            curve._ema_weight = 1.0 - curve.smoothing ** max(total, 1)
+            curve._ema_raw = [float(e) * curve._ema_weight if math.isfinite(e) else 0.0 for e in curve._ema[n - 1]]
+        if curve._n == curve.max_points:
+            curve._compact()
+        return curve
+
+
+def _floats(a):
+    return [float(v) if math.isfinite(v) else None for v in np.asarray(a, dtype=np.float64).tolist()]
+
+
+def _checked_floats(values, what, max_len, finite=False):
+    if not isinstance(values, list) or len(values) > max_len:
+        raise ValueError(f"a run's curve list {what} is not a list of at most {max_len} numbers")
+    out = np.empty(len(values))
+    for i, v in enumerate(values):
+        if v is None and not finite:
+            out[i] = math.nan
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and abs(v) < 1e300:
+            out[i] = v
+        else:
+            raise ValueError(f"a run's curve list {what} holds {v!r:.40}, not a finite number")
+    return out
+
 
 @dataclass
 class RunRecord:
@@ -157,13 +263,16 @@ class RunRecord:
     name: str
     settings: TrainSettings
     epochs: list = field(default_factory=list)  # one dict of logs per finished epoch, "epoch" included
-    batches: BatchCurve = field(default_factory=lambda: BatchCurve(("loss", "accuracy", "lr")))
+    batches: BatchCurve = field(default_factory=lambda: BatchCurve(BATCH_KEYS))
     test_loss: float | None = None
     test_accuracy: float | None = None
     duration_s: float = 0.0
     stopped_reason: str = ""  # "finished", "stopped", "nan", "error: ..."
     started_at: float = field(default_factory=time.time)
     model: str = ""  # the model trained: its file or template name, as the window's title showed it
+    architecture: str = ""  # a digest of the model's layers and connections: tells the model's versions apart
+    version: int = 0  # which version of its project's model it trained (1, 2... in order of its runs; 0: unknown)
+    versions: int = 0  # how many versions its project's runs trained (the Runs table shows "v2" when over 1)
 
     def summary(self) -> str:
         acc = f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "-"

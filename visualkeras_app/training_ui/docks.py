@@ -138,10 +138,12 @@ class TrainingDocks:
         self.panel.settings_changed.connect(self._on_settings_changed)
         self.panel.fix_requested.connect(self.apply_fix)
         self.panel.evaluate_requested.connect(self.evaluate)
+        self.panel.runs_view.run_removed.connect(self._on_run_removed)
         self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
         self._build_results()
         self.panel.model_name = self.model_name()
         self.load_document_settings()
+        self.show_document_runs()
         self.check_fit()
         self._update_actions()
         if self._pending is not None:
@@ -312,11 +314,56 @@ class TrainingDocks:
         return n
 
     def _on_run_finished(self, record):
+        self._keep_run(record)
         n = self.write_back_weights()
         self._update_weight_actions()
         acc = getattr(record, "test_accuracy", None)
         text = f"Training finished: test accuracy {acc * 100:.2f}%" if isinstance(acc, float) else "Training ended"
         self.window.show_message(text + (f"; trained weights kept in {n} layers" if n else ""))
+
+    def _keep_run(self, record):
+        """The run joins its document's runs, which the project saves (a "more epochs" run is already there)."""
+        doc = self.window.controller.document
+        if doc is not self._run_doc:
+            return
+        if not getattr(record, "architecture", ""):
+            # The model as it was when the run started (the canvas may have changed since).
+            record.architecture = architecture_digest(doc, self._run_signature)
+        if all(r is not record for r in doc.runs):
+            doc.runs.append(record)
+        number_versions(doc.runs)
+        self.panel.runs_view.refresh()
+        self.window._trained_unsaved = True  # the project's runs changed: unsaved, though no edit was made
+        self.window._update_title()
+
+    def _on_run_removed(self, record):
+        doc = self.window.controller.document
+        if any(r is record for r in doc.runs):
+            doc.runs = [r for r in doc.runs if r is not record]
+            number_versions(doc.runs)
+            self.panel.runs_view.refresh()
+            self.window._trained_unsaved = True
+            self.window._update_title()
+
+    def show_document_runs(self):
+        """List the open document's saved runs (once per session) and plot the newest, as after training."""
+        if self.panel is None:
+            return
+        doc = self.window.controller.document
+        view = self.panel.runs_view
+        runs = list(getattr(doc, "runs", []) or [])
+        for i, record in enumerate(runs):
+            listed = next((r for r in view.records if r is record or _same_run(r, record)), None)
+            if listed is None:
+                view.add_run(record)
+            else:
+                runs[i] = listed  # the one the list shows: removing it there drops it from the project
+        doc.runs = runs
+        number_versions(runs)
+        view.refresh()
+        self.panel._run_count = max(self.panel._run_count, len(view.records))
+        if runs:
+            self.panel.plots.show_record(runs[-1])
 
     def _on_results(self, results):
         if self._run_doc is not self.window.controller.document:
@@ -452,6 +499,7 @@ class TrainingDocks:
             return
         was_running = self.panel.worker.is_running()
         self.panel.show_model(self.model_name(), self.window.controller.document.training or {})
+        self.show_document_runs()
         self.clear_results()
         self._run_signature = None
         w = self.window
@@ -508,6 +556,34 @@ def architecture(doc):
     nodes = sorted((n.id, n.class_name, n.name, json.dumps(n.config, sort_keys=True, default=str))
                    for n in doc.nodes.values())
     return tuple(nodes), tuple(sorted((e.src, e.dst, e.dst_port, e.src_port) for e in doc.edges))
+
+
+def architecture_digest(doc, signature=None) -> str:
+    """12 hex digits naming the model's `architecture` (or ``signature``, one taken earlier): runs of one model
+    with different digests trained different versions of it."""
+    import hashlib
+
+    return hashlib.sha256(repr(signature or architecture(doc)).encode()).hexdigest()[:12]
+
+
+def number_versions(runs):
+    """Number the model versions a project's runs trained: ``version`` 1 for the first architecture, 2 for the
+    next...; ``versions`` the count (runs without an architecture digest stay 0)."""
+    order = []
+    for r in runs:
+        a = getattr(r, "architecture", "")
+        if a and a not in order:
+            order.append(a)
+    for r in runs:
+        a = getattr(r, "architecture", "")
+        r.version = order.index(a) + 1 if a else 0
+        r.versions = len(order) if a else 0
+
+
+def _same_run(a, b) -> bool:
+    """The same saved run read twice (a project opened again): same name, model and start time."""
+    return (getattr(a, "name", None), getattr(a, "model", None), getattr(a, "started_at", None)) == \
+        (getattr(b, "name", None), getattr(b, "model", None), getattr(b, "started_at", None))
 
 
 def hide_orphan_tab_bars(window) -> int:

@@ -42,9 +42,12 @@ class RunsView(QWidget):
 
     Signals:
         overlay_changed(list): the runs ticked for overlay, as `RunRecord`s.
+        run_removed(object): the user removed this `RunRecord` from the list (the window drops it from the
+            project's saved runs).
     """
 
     overlay_changed = Signal(list)
+    run_removed = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -89,7 +92,7 @@ class RunsView(QWidget):
     def add_run(self, record):
         """Add a finished (or updated, after "train more") run; the same record object is updated in place."""
         if record in self.records:
-            self._fill(self.tree.topLevelItem(self.records.index(record)), record)
+            self.refresh()
             return
         self.run_list.add(record)
         self.records.append(record)
@@ -98,16 +101,20 @@ class RunsView(QWidget):
         item.setCheckState(0, Qt.Unchecked)
         self.tree.blockSignals(True)
         self.tree.addTopLevelItem(item)
-        self._fill(item, record)
         self.tree.blockSignals(False)
+        self.refresh()
         self._update_buttons()
 
     def _fill(self, item, record):
         self.tree.blockSignals(True)
         item.setText(0, str(getattr(record, "name", "") or f"run {len(self.records)}"))
         model = str(getattr(record, "model", "") or "")
-        item.setText(1, model or "—")
-        item.setToolTip(1, f"The model trained: {model}" if model else "")
+        version = int(getattr(record, "version", 0) or 0)
+        shown = version if getattr(record, "versions", 0) > 1 else 0  # "v1" alone says nothing
+        item.setText(1, f"{model} v{shown}" if model and shown else model or "—")
+        item.setToolTip(1, (f"The model trained: {model}" + (f", version {version} of {record.versions} (a change to "
+                                                              "its layers or connections between runs makes a new "
+                                                              "version)" if shown else "")) if model else "")
         acc = getattr(record, "test_accuracy", None)
         item.setText(2, f"{acc * 100:.2f}%" if isinstance(acc, (int, float)) else "—")
         item.setText(3, _fmt_duration(getattr(record, "duration_s", None)))
@@ -116,6 +123,11 @@ class RunsView(QWidget):
         item.setToolTip(0, f"Stopped: {reason}" if reason else "Completed")
         item.setToolTip(4, item.text(4))
         self.tree.blockSignals(False)
+
+    def refresh(self):
+        """Fill every row again (a run's version became known, or a new version shows the old ones' numbers)."""
+        for i, record in enumerate(self.records):
+            self._fill(self.tree.topLevelItem(i), record)
 
     def column(self, title) -> list:
         """The texts of column ``title`` ("Model", "Test acc."...), one per run, in order."""
@@ -141,6 +153,7 @@ class RunsView(QWidget):
         self.run_list.remove(record)
         self.tree.takeTopLevelItem(i)
         self._update_buttons()
+        self.run_removed.emit(record)
         self.overlay_changed.emit(self.checked_runs())
 
     def export_csv(self, path=None) -> bool:

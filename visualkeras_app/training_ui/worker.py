@@ -50,6 +50,7 @@ class BatchChunk:
         step: global batch index (0-based, counting across epochs and "train more" continuations).
         epoch: epoch index of each point.
         loss, accuracy, lr: per-batch values (``nan`` where the model reports no accuracy).
+        epoch_pos, time_s: the x positions in epochs and in wall-clock seconds (``nan`` where unknown).
     """
 
     step: np.ndarray
@@ -57,6 +58,13 @@ class BatchChunk:
     loss: np.ndarray
     accuracy: np.ndarray
     lr: np.ndarray
+    epoch_pos: np.ndarray = None  # epochs done at each batch's end (fractional)
+    time_s: np.ndarray = None  # wall-clock seconds since the run started
+
+    def __post_init__(self):
+        for name in ("epoch_pos", "time_s"):
+            if getattr(self, name) is None:
+                setattr(self, name, np.full(len(self.step), np.nan))
 
     def __len__(self):
         return len(self.step)
@@ -66,7 +74,8 @@ class BatchChunk:
         def col(name):
             return np.fromiter((_num(getattr(p, name, None)) for p in points), dtype=np.float64, count=len(points))
 
-        return cls(col("step"), col("epoch"), col("loss"), col("accuracy"), col("lr"))
+        return cls(col("step"), col("epoch"), col("loss"), col("accuracy"), col("lr"), col("epoch_pos"),
+                   col("time_s"))
 
 
 def _num(v):
