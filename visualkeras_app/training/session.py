@@ -28,7 +28,7 @@ import numpy as np
 from engine.callbacks import Callback
 from engine.optimizers.schedules import LearningRateSchedule
 from visualkeras_app.training.data import Prepared
-from visualkeras_app.training.runs import BatchCurve, RunRecord, new_run_id
+from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
 from visualkeras_app.training.schedules import OneCycle
 from visualkeras_app.training.settings import TrainSettings
 
@@ -51,6 +51,8 @@ class BatchPoint:
     loss: float
     accuracy: float | None
     lr: float
+    epoch_pos: float = math.nan  # epochs done at this batch's end: epoch + (batch + 1) / batches per epoch
+    time_s: float = math.nan  # wall-clock seconds since the run started (pauses included, as TensorBoard's)
 
 
 @dataclass
@@ -144,7 +146,7 @@ class TrainingSession:
         self._on = _listener_methods(listener)
         self.verbose = verbose
         rid = new_run_id()
-        self.record = RunRecord(rid, name or f"Run {rid}", self.settings, batches=BatchCurve(("loss", "accuracy", "lr")))
+        self.record = RunRecord(rid, name or f"Run {rid}", self.settings, batches=BatchCurve(BATCH_KEYS))
         self.error = None
         self.best_weights = None
         self.best_epoch = None
@@ -391,9 +393,11 @@ class _SessionCallback(Callback):
         s._step = step + 1
         lr = s._lr_at(s.model.optimizer._iterations - 1)
         epoch = s._epochs_done
-        self.append(step, loss, acc if acc is not None else math.nan, lr)
+        epoch_pos = epoch + (batch + 1) / self.nb
+        wall = time.time() - s.record.started_at
+        self.append(step, loss, acc if acc is not None else math.nan, lr, epoch_pos, wall)
         if self.on_batch is not None:
-            self.on_batch(BatchPoint(step, epoch, batch, loss, acc, lr))
+            self.on_batch(BatchPoint(step, epoch, batch, loss, acc, lr, epoch_pos, wall))
         if not math.isfinite(logs["loss"]):
             s._nan = True
             s._stop.set()
