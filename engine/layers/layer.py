@@ -165,8 +165,12 @@ class Layer(nn.Module):
         """Trainable then non-trainable weights of this layer, then its sub-layers' (Keras's order)."""
         own = [p for p, t in zip(self._own_weights, self._own_weight_trainable) if t]
         own += [p for p, t in zip(self._own_weights, self._own_weight_trainable) if not t]
+        seen = {id(w) for w in own}  # a weight shared by sub-layers counts once (a set: linear in the weights)
         for sub in self._sublayers():
-            own += [w for w in sub.weights if all(w is not o for o in own)]
+            for w in sub.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    own.append(w)
         return own
 
     @property
@@ -174,14 +178,18 @@ class Layer(nn.Module):
         if not self.trainable:
             return []
         out = [p for p, t in zip(self._own_weights, self._own_weight_trainable) if t]
+        seen = {id(w) for w in out}
         for sub in self._sublayers():
-            out += [w for w in sub.trainable_weights if all(w is not o for o in out)]
+            for w in sub.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
         return out
 
     @property
     def non_trainable_weights(self):
-        trainable = self.trainable_weights
-        return [w for w in self.weights if all(w is not t for t in trainable)]
+        trainable = {id(t) for t in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
 
     trainable_variables = trainable_weights
     non_trainable_variables = non_trainable_weights
@@ -388,7 +396,12 @@ class Layer(nn.Module):
     @property
     def produces_mask(self):
         """Whether this layer starts a mask (an Embedding with mask_zero, a Masking layer)."""
-        return bool(getattr(self, "mask_zero", False))
+        # Read on every forward pass: the instance's own attribute first, since a missing one costs an
+        # exception inside nn.Module.__getattr__.
+        value = self.__dict__.get("mask_zero")
+        if value is None and hasattr(type(self), "mask_zero"):
+            value = getattr(self, "mask_zero", False)
+        return bool(value)
 
     @property
     def activity_regularizer(self):

@@ -95,7 +95,8 @@ def map_graph(inputs, outputs):
             computable.update(id(t) for t in node.outputs)
 
     names = [l.name for l in layers]
-    dupes = sorted({n for n in names if names.count(n) > 1})
+    counts = collections.Counter(names)
+    dupes = sorted(n for n, c in counts.items() if c > 1)
     if dupes:
         raise ValueError(f"Layer names must be unique in a model; these are used more than once: {dupes}. "
                          "Pass name=... to tell them apart.")

@@ -19,6 +19,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._stack = torch.nn.ModuleList()
+        self._names = set()  # the stack's layer names, so that add() checks a new name in O(1)
         self._input_layer = None
         self._output_tensor = None
         self.built = False
@@ -40,18 +41,22 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add() takes a layer instance. Received: {layer!r} "
                             f"(of type {type(layer).__name__}). Did you forget the parentheses, e.g. Dense(10)?")
-        if any(l.name == layer.name for l in self._stack):
+        if len(self._names) != len(self._stack) or layer.name in self._names:
+            self._names = {l.name for l in self._stack}  # a layer was renamed or removed: count again
+        if layer.name in self._names:
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
                              f"{layer.name!r} is already the name of a layer in this model.")
         if not len(self._stack) and self._input_layer is None and layer._batch_input_shape is not None:
             self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer._input_dtype)
         self._stack.append(layer)
+        self._names.add(layer.name)
         if self._input_layer is not None:
             try:
                 self._output_tensor = layer(self._output_tensor if self._output_tensor is not None
                                             else self._input_layer.output_tensor)
             except Exception:
                 self._stack = torch.nn.ModuleList(list(self._stack)[:-1])
+                self._names.discard(layer.name)
                 raise
             self.built = True
 
@@ -60,6 +65,7 @@ class Sequential(Model):
             raise TypeError("There are no layers in the model.")
         layer = self._stack[-1]
         self._stack = torch.nn.ModuleList(list(self._stack)[:-1])
+        self._names.discard(layer.name)
         self._rebuild()
         return layer
 

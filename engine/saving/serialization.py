@@ -5,6 +5,7 @@ config cannot make the engine run code.
 """
 from __future__ import annotations
 
+import collections
 import contextvars
 import json
 
@@ -13,7 +14,7 @@ import numpy as np
 from engine.layers import registry
 from engine.layers.input_layer import InputLayer
 from engine.layers.layer import Layer
-from engine.layers.node import KerasTensor
+from engine.layers.node import KerasTensor, flatten
 
 
 # Layer classes the caller passed to load_model/model_from_config (their own code, never the file's).
@@ -363,78 +364,84 @@ def _functional_from_config(cfg):
             return (ins[0] if len(ins) == 1 else ins), kwargs
         raise ConfigError(f"Unreadable inbound node: {node!r:.100}")
 
-    progress = True
-    done = {id(l): 0 for l, _ in pending}
-    while progress:
-        progress = False
-        for layer, nodes in pending:
-            name = layer.name
-            while done[id(layer)] < len(nodes):
-                idx = done[id(layer)]
-                if isinstance(layer, _SavedOp):
-                    node = nodes[idx]
-                    if not isinstance(node, dict) or not isinstance(node.get("args", []), list) \
-                            or not isinstance(node.get("kwargs") or {}, dict):
-                        raise ConfigError(f"Unreadable inbound node of operation {name!r}: {node!r:.100}")
-                    from engine.layers.node import flatten as _flat
+    # A worklist, linear in the number of layers whatever their order in the file: a call whose input
+    # tensor is not made yet waits on that tensor's (layer, node) key and is woken when it is made.
+    done = [0] * len(pending)
+    waiting = {}
+    queue = collections.deque(range(len(pending)))
 
-                    args = resolve_args(node.get("args", []))
-                    kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
-                    if any(t is None for t in _flat([args, list(kwargs.values())])):
-                        break
-                    try:
-                        out = layer.fn(*args, **kwargs, **layer.extra)
-                    except (TypeError, ValueError) as e:
-                        raise ConfigError(f"Cannot rebuild the operation {name!r}: {e}") from None
-                    for t in _flat(out):
-                        if isinstance(t, KerasTensor) and t._keras_history is not None:
-                            t._keras_history.operation.name = name  # the file's name, as in Keras
-                    tensors[(name, idx)] = _flat(out)
-                    done[id(layer)] += 1
-                    progress = True
-                    continue
-                if not type(layer).__module__.startswith("engine.") and isinstance(nodes[idx], dict) and (
-                        len(nodes[idx].get("args") or []) > 1 or any(
-                            _has_tensor_ref(v) for v in (nodes[idx].get("kwargs") or {}).values())):
-                    # The user's own layer called on several tensors (layer(targets, logits)): call it so again.
-                    from engine.layers.node import flatten as _flat
+    def made(key):
+        queue.extend(waiting.pop(key, ()))
 
-                    node = nodes[idx]
-                    if not isinstance(node.get("args"), list) or not isinstance(node.get("kwargs") or {}, dict):
-                        raise ConfigError(f"Unreadable inbound node of layer {name!r}: {node!r:.100}")
-                    raw = list(node["args"]) + list((node.get("kwargs") or {}).values())
-                    args = [resolve_args(a) for a in node["args"]]
-                    kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
-                    if any(_has_tensor_ref(r) and any(t is None for t in _flat(v))
-                           for r, v in zip(raw, args + list(kwargs.values()))):
-                        break  # an input not made yet: try again on the next pass
-                    out = layer(*args, **kwargs)
-                    tensors[(name, idx)] = _flat(out)
-                    done[id(layer)] += 1
-                    progress = True
-                    continue
-                inputs, kwargs = node_inputs(nodes[idx])
-                spread = getattr(layer, "_positional_inputs", None)
-                if spread and isinstance(nodes[idx], dict):
-                    # Gather call(query, value, key=...) back into the one list the layer records.
-                    raw_kwargs = dict(kwargs)
-                    inputs = [resolve_args(a) for a in nodes[idx].get("args", [])]
-                    for kw in spread[len(inputs):]:
-                        if kw in raw_kwargs:
-                            inputs.append(resolve_args(raw_kwargs.pop(kw)))
-                    kwargs = raw_kwargs
-                kwargs = _call_kwargs(layer, kwargs)
-                from engine.layers.node import flatten as _flat
-
-                if inputs is None or any(t is None for t in _flat(inputs)):
+    while queue:
+        i = queue.popleft()
+        layer, nodes = pending[i]
+        name = layer.name
+        while done[i] < len(nodes):
+            idx = done[i]
+            blocker = next((k for k in _tensor_refs(nodes[idx]) if k not in tensors), None)
+            if blocker is not None:
+                waiting.setdefault(blocker, []).append(i)
+                break
+            if isinstance(layer, _SavedOp):
+                node = nodes[idx]
+                if not isinstance(node, dict) or not isinstance(node.get("args", []), list) \
+                        or not isinstance(node.get("kwargs") or {}, dict):
+                    raise ConfigError(f"Unreadable inbound node of operation {name!r}: {node!r:.100}")
+                args = resolve_args(node.get("args", []))
+                kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
+                if any(t is None for t in flatten([args, list(kwargs.values())])):
                     break
-                out = layer(inputs, **kwargs)
-                node_index = len(layer._inbound_nodes) - 1
-                tensors[(name, node_index if not isinstance(layer, InputLayer) else idx)] = _flat(out)
-                tensors[(name, idx)] = _flat(out)
-                done[id(layer)] += 1
-                progress = True
-    missing = [l.name for l, nodes in pending if done[id(l)] < len(nodes)]
+                try:
+                    out = layer.fn(*args, **kwargs, **layer.extra)
+                except (TypeError, ValueError) as e:
+                    raise ConfigError(f"Cannot rebuild the operation {name!r}: {e}") from None
+                for t in flatten(out):
+                    if isinstance(t, KerasTensor) and t._keras_history is not None:
+                        t._keras_history.operation.name = name  # the file's name, as in Keras
+                tensors[(name, idx)] = flatten(out)
+                done[i] += 1
+                made((name, idx))
+                continue
+            if not type(layer).__module__.startswith("engine.") and isinstance(nodes[idx], dict) and (
+                    len(nodes[idx].get("args") or []) > 1 or any(
+                        _has_tensor_ref(v) for v in (nodes[idx].get("kwargs") or {}).values())):
+                # The user's own layer called on several tensors (layer(targets, logits)): call it so again.
+                node = nodes[idx]
+                if not isinstance(node.get("args"), list) or not isinstance(node.get("kwargs") or {}, dict):
+                    raise ConfigError(f"Unreadable inbound node of layer {name!r}: {node!r:.100}")
+                raw = list(node["args"]) + list((node.get("kwargs") or {}).values())
+                args = [resolve_args(a) for a in node["args"]]
+                kwargs = {k: resolve_args(v) for k, v in (node.get("kwargs") or {}).items()}
+                if any(_has_tensor_ref(r) and any(t is None for t in flatten(v))
+                       for r, v in zip(raw, args + list(kwargs.values()))):
+                    break
+                out = layer(*args, **kwargs)
+                tensors[(name, idx)] = flatten(out)
+                done[i] += 1
+                made((name, idx))
+                continue
+            inputs, kwargs = node_inputs(nodes[idx])
+            spread = getattr(layer, "_positional_inputs", None)
+            if spread and isinstance(nodes[idx], dict):
+                # Gather call(query, value, key=...) back into the one list the layer records.
+                raw_kwargs = dict(kwargs)
+                inputs = [resolve_args(a) for a in nodes[idx].get("args", [])]
+                for kw in spread[len(inputs):]:
+                    if kw in raw_kwargs:
+                        inputs.append(resolve_args(raw_kwargs.pop(kw)))
+                kwargs = raw_kwargs
+            kwargs = _call_kwargs(layer, kwargs)
+            if inputs is None or any(t is None for t in flatten(inputs)):
+                break
+            out = layer(inputs, **kwargs)
+            node_index = len(layer._inbound_nodes) - 1
+            tensors[(name, node_index if not isinstance(layer, InputLayer) else idx)] = flatten(out)
+            tensors[(name, idx)] = flatten(out)
+            done[i] += 1
+            made((name, idx))
+            made((name, node_index))
+    missing = [l.name for i, (l, nodes) in enumerate(pending) if done[i] < len(nodes)]
     if missing:
         raise ConfigError(f"The model config's graph is broken: layers {missing} have inputs that no layer makes.")
 
@@ -455,6 +462,29 @@ def _functional_from_config(cfg):
     inputs = refs(cfg.get("input_layers") or [])
     outputs = refs(cfg.get("output_layers") or [])
     return Functional(inputs, outputs, name=cfg.get("name"))
+
+
+def _tensor_refs(node):
+    """The (layer name, node index) keys of the tensors an inbound node reads, found without recursion."""
+    keys, todo = [], [node]
+    while todo:
+        a = todo.pop()
+        if isinstance(a, dict):
+            if a.get("class_name") == "__keras_tensor__":
+                hist = (a.get("config") or {}).get("keras_history") if isinstance(a.get("config"), dict) else None
+                if isinstance(hist, list) and len(hist) >= 2 and isinstance(hist[0], str):
+                    try:
+                        keys.append((hist[0], int(hist[1])))
+                    except (TypeError, ValueError, OverflowError):
+                        pass  # resolving the reference reports it
+                continue
+            todo.extend(a.values())
+        elif isinstance(a, list):
+            if len(a) >= 3 and isinstance(a[0], str) and isinstance(a[1], int):
+                keys.append((a[0], a[1]))  # Keras 2 [name, node, tensor, kwargs]
+                continue
+            todo.extend(a)
+    return keys
 
 
 def _has_tensor_ref(value):
