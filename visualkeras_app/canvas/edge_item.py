@@ -159,8 +159,12 @@ class EdgeItem(QGraphicsItem):
         stroker.setWidth(2.0)
         stroke = stroker.createStroke(path)
         ends = (self.src_item, self.dst_item)
-        return [i.sceneBoundingRect() for i in scene.items(stroke.boundingRect(), Qt.IntersectsItemBoundingRect)
-                if i.type() == NodeItem.Type and i not in ends and stroke.intersects(i.sceneBoundingRect())]
+        area = stroke.boundingRect()
+        lookup = getattr(scene, "node_items_in", None)
+        near = lookup(area) if lookup is not None else [
+            i for i in scene.items(area, Qt.IntersectsItemBoundingRect) if i.type() == NodeItem.Type]
+        return [i.sceneBoundingRect() for i in near
+                if i not in ends and stroke.intersects(i.sceneBoundingRect())]
 
     def _route(self, p1, p2, flow):
         """The plain curve, or, when it would run behind other layers (a skip connection past a

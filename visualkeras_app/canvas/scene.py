@@ -14,6 +14,7 @@ drag) the edges keep their plain curves until the change is over and are routed 
 from __future__ import annotations
 
 import contextlib
+import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -29,6 +30,22 @@ SCENE_EXTENT = 50000.0
 # Dragging more layers than this at once routes edges around other layers only on release.
 BIG_DRAG = 12
 
+
+
+_CELL = 256.0  # side of a square of the layer grid (about one layer's width)
+_CELL_SLACK = 128.0  # a layer whose height changed since it was filed is still found
+
+
+def _cells_of(rect):
+    """The grid squares a scene rectangle covers, or None when it is not a finite rectangle."""
+    vals = (rect.left(), rect.top(), rect.right(), rect.bottom())
+    if not all(math.isfinite(v) and abs(v) < 1e12 for v in vals):
+        return None
+    c0, r0 = math.floor(vals[0] / _CELL), math.floor(vals[1] / _CELL)
+    c1, r1 = math.floor(vals[2] / _CELL), math.floor(vals[3] / _CELL)
+    if (c1 - c0 + 1) * (r1 - r0 + 1) > 1_000_000:
+        return None
+    return [(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
 
 class EditorScene(QGraphicsScene):
     """Items for ``controller.document``; rebinds itself when the controller replaces the document.
@@ -57,6 +74,8 @@ class EditorScene(QGraphicsScene):
         self._defer_depth = 0
         self._route_pending = set()
         self._last_rects = {}  # NodeItem -> where it was, for reroute_around
+        self._cells = {}  # (column, row) of a _CELL-sized square -> the NodeItems over it (see node_items_in)
+        self._binding = False
         self._route_timer = QTimer(self)
         self._route_timer.setSingleShot(True)
         self._route_timer.setInterval(0)
@@ -80,6 +99,28 @@ class EditorScene(QGraphicsScene):
 
     def edge_items(self) -> list:
         return list(self._edges.values())
+
+    def node_items_in(self, rect) -> list:
+        """The layers whose boxes meet ``rect``, from a grid of the layers' places: a look-up costs
+        what is near ``rect``, not what is in the scene (20,000 layers route as fast as 20)."""
+        cells = _cells_of(rect.adjusted(-_CELL_SLACK, -_CELL_SLACK, _CELL_SLACK, _CELL_SLACK))
+        if cells is None or len(cells) > 4 * len(self._nodes) + 64:  # a vast rectangle: ask Qt's index
+            return [i for i in self.items(rect, Qt.IntersectsItemBoundingRect) if isinstance(i, NodeItem)]
+        found = {}
+        for cell in cells:
+            for item in self._cells.get(cell, ()):
+                found[id(item)] = item
+        return [i for i in found.values() if i.sceneBoundingRect().intersects(rect)]
+
+    def _index(self, node_item, old, new):
+        for cell in (_cells_of(old) or ()) if old is not None else ():
+            members = self._cells.get(cell)
+            if members is not None:
+                members.discard(node_item)
+                if not members:
+                    del self._cells[cell]
+        for cell in (_cells_of(new) or ()) if new is not None else ():
+            self._cells.setdefault(cell, set()).add(node_item)
 
     def nodes_rect(self) -> QRectF:
         """The bounding rectangle of all layers and connections (null when empty)."""
@@ -115,6 +156,10 @@ class EditorScene(QGraphicsScene):
         rect = node_item.sceneBoundingRect()
         old = self._last_rects.get(node_item)
         self._last_rects[node_item] = rect
+        if old != rect:
+            self._index(node_item, old, rect)
+        if self._binding:
+            return  # a whole document arriving: its edges come after its layers and route then
         seen = set()
         for area in (rect,) if old is None or old == rect else (rect, old):
             # The margin reaches the detours that go round the layer's old place.
@@ -139,6 +184,7 @@ class EditorScene(QGraphicsScene):
         self.detach()
         self._route_pending.clear()
         self._last_rects.clear()
+        self._cells.clear()
         self.clear()  # deletes every item
         self._nodes.clear()
         self._edges.clear()
@@ -152,8 +198,12 @@ class EditorScene(QGraphicsScene):
             signal.connect(slot)
             self._slots.append((signal, slot))
         with self.deferred_routing():
-            for node in doc.nodes.values():
-                self._on_node_added(node)
+            self._binding = True
+            try:
+                for node in doc.nodes.values():
+                    self._on_node_added(node)
+            finally:
+                self._binding = False
             for edge in doc.edges:
                 self._on_edge_added(edge)
             if doc.result is not None:
@@ -211,7 +261,7 @@ class EditorScene(QGraphicsScene):
         for edge_item in list(item.edges):  # normally gone already: the document removes edges first
             self._on_edge_removed(edge_item.edge)
         rect = item.sceneBoundingRect()
-        self._last_rects.pop(item, None)
+        self._index(item, self._last_rects.pop(item, None), None)
         self.removeItem(item)
         # Connections that went round the layer, or put their label beside it, take their plain
         # curve and their label again (an undone paste removes layers that lay on connections).

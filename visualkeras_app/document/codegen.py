@@ -95,14 +95,28 @@ def _signature(cls):
     return names, required
 
 
+_DEFAULTS_CACHE: dict = {}  # (class name, the arguments as JSON) -> the layer's full config, for many alike layers
+
+
 def _keras_defaults(class_name, config, required):
     from visualkeras_app.document.defaults import build_layer, clean_config
 
     kwargs = {k: config[k] for k in required if k in config}
     try:
-        return clean_config(build_layer(class_name, kwargs).get_config())
+        key = (class_name, json.dumps(kwargs, sort_keys=True))
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _DEFAULTS_CACHE:
+        return dict(_DEFAULTS_CACHE[key])
+    try:
+        defaults = clean_config(build_layer(class_name, kwargs).get_config())
     except Exception:  # then every key counts as set
-        return {}
+        defaults = {}
+    if key is not None:
+        if len(_DEFAULTS_CACHE) >= 4096:
+            _DEFAULTS_CACHE.clear()
+        _DEFAULTS_CACHE[key] = defaults
+    return dict(defaults)
 
 
 def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
