@@ -1,0 +1,387 @@
+"""Colour and filter augmentation layers: ``RandomHue``, ``RandomSaturation``, ``RandomSharpness``,
+``RandomColorJitter``, ``RandomGaussianBlur`` and ``Equalization``.
+
+As the other augmentation layers (``engine.layers.augmentation``), they transform images only in
+training (a direct call trains, as Keras's ``call(data, training=True)``) and draw from
+``engine.random`` with Keras's seeding in Keras's order, so a seeded layer gives Keras's output. Where
+Keras draws in inference too (hue, saturation, sharpness), so does the engine, to stay in step.
+"""
+from __future__ import annotations
+
+import torch
+
+from engine import backend
+from engine.layers.augmentation import (AutoContrast, RandomBrightness, RandomContrast, _Augmentation,
+                                        _symmetric_factor)
+from engine.layers.core import describe
+from engine.layers.registry import register
+
+__all__ = ["RandomHue", "RandomSaturation", "RandomSharpness", "RandomColorJitter", "RandomGaussianBlur",
+           "Equalization"]
+
+
+def _value_range(layer, value_range):
+    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+        raise ValueError(f"{type(layer).__name__}: the `value_range` argument should be a list of two numbers. "
+                         f"Received: value_range={value_range!r}")
+    return sorted(value_range)
+
+
+def _batch_size(layer, images):
+    if images.dim() not in (3, 4):
+        raise ValueError(f"{describe(layer)} expects images (batch, height, width, channels) or (height, width, "
+                         f"channels). Received: input shape {tuple(images.shape)}")
+    return 1 if images.dim() == 3 else images.shape[0]
+
+
+def _batched(images):
+    """``(images as a batch, whether it was one image)``."""
+    return (images[None], True) if images.dim() == 3 else (images, False)
+
+
+def _check_rgb(layer, images):
+    if images.shape[-1] != 3:
+        raise ValueError(f"{describe(layer)} works on RGB images (3 channels). Received: input shape "
+                         f"{tuple(images.shape)}")
+
+
+class _ColorLayer(_Augmentation):
+    """A factor-and-value_range colour layer whose ``call`` draws (``_draw``) then transforms
+    (``_transform``) a batch; ``_always_draws`` when Keras draws in inference too."""
+
+    _always_draws = True
+
+    def call(self, inputs, training=False):
+        images = inputs if inputs.is_floating_point() else self._float(inputs)
+        batch = _batch_size(self, images)
+        if not training and not self._always_draws:
+            return images
+        drawn = self._draw(batch)
+        if not training:
+            return images
+        x, single = _batched(self._float(images))
+        out = self._transform(x, drawn)
+        return out[0] if single else out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
+                       "seed": self.seed})
+        return config
+
+
+@register("Preprocessing")
+class RandomHue(_ColorLayer):
+    """Shifts the hue of RGB images at random in training: each image's hue moves by up to
+    ``factor / 2`` of the colour wheel, one way or the other.
+
+    Args:
+        factor: a float f in [0, 1] (shifts drawn in ``[0, f]`` turns halved, with a random sign) or a
+            pair ``(low, high)``; 0 leaves the hue, 1 allows any hue.
+        value_range: the range of the pixel values (``(0, 255)``).
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, 3)`` or ``(height, width, 3)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
+        self.value_range = value_range
+
+    def _draw(self, batch):
+        invert = self._uniform((batch,), 0.0, 1.0)
+        invert = torch.where(invert > 0.5, -torch.ones_like(invert), torch.ones_like(invert))
+        factor = self._uniform((batch,), self.factor[0], self.factor[1])
+        return invert * factor * 0.5
+
+    def _transform(self, images, shift):
+        from engine.ops import image as image_ops
+
+        _check_rgb(self, images)
+        x = AutoContrast._rescale(images, self.value_range, (0, 1))
+        hsv = image_ops.rgb_to_hsv(x)
+        h = hsv[..., 0] + shift.to(x.dtype).to(x.device).view(-1, 1, 1)
+        h = torch.where(h > 1.0, h - 1.0, h)
+        h = torch.where(h < 0.0, h + 1.0, h)
+        rgb = image_ops.hsv_to_rgb(torch.stack([h, hsv[..., 1], hsv[..., 2]], dim=-1))
+        return self._float(AutoContrast._rescale(torch.clamp(rgb, 0, 1), (0, 1), self.value_range))
+
+
+@register("Preprocessing")
+class RandomSaturation(_ColorLayer):
+    """Changes the saturation of RGB images at random in training: the HSV saturation is multiplied by
+    ``f / (1 - f)`` for an ``f`` drawn from ``factor`` (0.5 keeps it, 0 makes the image gray, 1 fully
+    saturated), as Keras computes it.
+
+    Args:
+        factor: a float in [0, 1] (f drawn in ``[0, factor]``... as Keras's symmetric rule gives) or a
+            pair ``(low, high)``.
+        value_range: the range of the pixel values (``(0, 255)``); the saturation is clipped to it.
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, 3)`` or ``(height, width, 3)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor")
+        self.value_range = _value_range(self, value_range)
+
+    def _draw(self, batch):
+        factor = self._uniform((batch,), self.factor[0], self.factor[1])
+        return factor / (1 - factor + backend.epsilon())
+
+    def _transform(self, images, factor):
+        from engine.ops import image as image_ops
+
+        _check_rgb(self, images)
+        hsv = image_ops.rgb_to_hsv(images)
+        s = torch.clamp(hsv[..., 1] * factor.to(images.dtype).to(images.device).view(-1, 1, 1),
+                        self.value_range[0], self.value_range[1])
+        return image_ops.hsv_to_rgb(torch.stack([hsv[..., 0], s, hsv[..., 2]], dim=-1))
+
+
+@register("Preprocessing")
+class RandomSharpness(_ColorLayer):
+    """Sharpens or blurs images at random in training: blends each image with a 3x3 smoothed copy,
+    ``x + (1 - 2f) * (smooth(x) - x)`` for an ``f`` drawn from ``factor`` (0.5 keeps the image, 0 blurs,
+    1 sharpens), clipped to ``value_range``.
+
+    Args:
+        factor: a float in [0, 1] or a pair ``(low, high)``.
+        value_range: the range of the pixel values (``(0, 255)``).
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
+        self.value_range = _value_range(self, value_range)
+
+    def _draw(self, batch):
+        return self._uniform((batch,), self.factor[0], self.factor[1])
+
+    def _transform(self, images, factor):
+        sharpness = (factor * 2).to(images.dtype).to(images.device).view(-1, 1, 1, 1)
+        channels = images.shape[-1]
+        a, b = 1.0 / 13.0, 5.0 / 13.0
+        kernel = torch.tensor([[a, a, a], [a, b, a], [a, a, a]], dtype=images.dtype, device=images.device)
+        kernel = kernel.expand(channels, 1, 3, 3)
+        smoothed = torch.nn.functional.conv2d(images.permute(0, 3, 1, 2), kernel, padding=1, groups=channels)
+        smoothed = smoothed.permute(0, 2, 3, 1)
+        out = images + (1.0 - sharpness) * (smoothed - images)
+        return torch.clamp(out, self.value_range[0], self.value_range[1])
+
+
+@register("Preprocessing")
+class RandomColorJitter(_Augmentation):
+    """Random brightness, contrast, saturation and hue changes in training, in that order, each only
+    when its factor is given (the factors mean what they mean in ``RandomBrightness``,
+    ``RandomContrast``, ``RandomSaturation`` and ``RandomHue``). The draws come from this layer's seed,
+    as in Keras.
+
+    Args:
+        value_range: the range of the pixel values (``(0, 255)``).
+        brightness_factor, contrast_factor, saturation_factor, hue_factor: None (default: skipped) or the
+            factor of that change.
+        seed: optional int seed.
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, 3)`` or ``(height, width, 3)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
+                 hue_factor=None, seed=None, data_format=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = value_range
+        self.brightness_factor = brightness_factor
+        self.contrast_factor = contrast_factor
+        self.saturation_factor = saturation_factor
+        self.hue_factor = hue_factor
+        # The parts; their draws come from this layer's generator (see call), as Keras's jitter does.
+        self._parts = [part for part in (
+            RandomBrightness(brightness_factor, value_range=value_range, seed=seed)
+            if brightness_factor is not None else None,
+            RandomContrast(contrast_factor, value_range=value_range, seed=seed)
+            if contrast_factor is not None else None,
+            RandomSaturation(saturation_factor, value_range=value_range, seed=seed)
+            if saturation_factor is not None else None,
+            RandomHue(hue_factor, value_range=value_range, seed=seed) if hue_factor is not None else None,
+        ) if part is not None]
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return images
+        _batch_size(self, images)
+        for part in self._parts:
+            own = part.generator
+            part.generator = self.generator
+            try:
+                images = self._float(part.call(images, training=True))
+            finally:
+                part.generator = own
+        return images
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "value_range": self.value_range,
+                       "brightness_factor": self.brightness_factor,
+                       "contrast_factor": self.contrast_factor, "saturation_factor": self.saturation_factor,
+                       "hue_factor": self.hue_factor, "seed": self.seed})
+        return config
+
+
+def _odd_pair(value, name):
+    message = f"{name} must be an odd number. Received: {name}={value}"
+    if isinstance(value, (tuple, list)):
+        if len(value) != 2:
+            raise ValueError(f"The `{name}` argument should be a number (or a list of two numbers) "
+                             f"Received: {name}={value}")
+        if value[0] % 2 == 0 or value[1] % 2 == 0:
+            raise ValueError(message)
+        return tuple(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value % 2 == 0:
+        raise ValueError(message)
+    return (value, value)
+
+
+@register("Preprocessing")
+class RandomGaussianBlur(_Augmentation):
+    """Blurs images with a Gaussian kernel at random in training: each image with a probability drawn
+    from ``factor``, all of a batch with one sigma per axis drawn from ``sigma``.
+
+    Args:
+        factor: the blur probability: a float in [0, 1] (drawn in ``[0, factor]``) or a pair (1.0).
+        kernel_size: an odd int or a pair of odd ints (3).
+        sigma: a float in [0, 1] or a pair: the range of the standard deviation (1.0).
+        value_range: the range of the pixel values (``(0, 255)``); outputs are clipped to it.
+        data_format: only ``"channels_last"``.
+        seed: optional int seed.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input.
+    """
+
+    def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
+                 **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
+        self.kernel_size = _odd_pair(kernel_size, "kernel_size")
+        self.sigma = _symmetric_factor(self, sigma, "sigma", bounds=(0, 1))
+        self.value_range = value_range
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return images
+        batch = _batch_size(self, images)
+        if self.kernel_size[0] != self.kernel_size[1]:
+            raise ValueError(f"{describe(self)}: kernel_size={tuple(self.kernel_size)} is not square. Keras's blur "
+                             "pads both axes by kernel_size[0] // 2, so only a square kernel keeps the image size; "
+                             "use one odd number, e.g. kernel_size=3 or kernel_size=5.")
+        probability = self._uniform((batch,), self.factor[0], self.factor[1])
+        threshold = self._uniform((batch,), 0.0, 1.0)
+        apply = (threshold < probability).to(images.device)
+        sigma = _random_uniform_dtype(self, (2,), self.sigma[0], self.sigma[1]) + 1e-6
+        from engine.ops import image as image_ops
+
+        x, single = _batched(images)
+        blurred = image_ops.gaussian_blur(x, kernel_size=self.kernel_size, sigma=[float(s) for s in sigma])
+        out = torch.clamp(torch.where(apply.view(-1, 1, 1, 1), blurred, x), self.value_range[0], self.value_range[1])
+        return out[0] if single else out
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"data_format": self.data_format, "factor": self.factor, "kernel_size": self.kernel_size,
+                       "sigma": self.sigma, "value_range": self.value_range, "seed": self.seed})
+        return config
+
+
+def _random_uniform_dtype(layer, shape, low, high):
+    from engine import random as engine_random
+
+    return engine_random.uniform(shape, minval=low, maxval=high, seed=layer.generator, dtype=layer._dtype)
+
+
+@register("Preprocessing")
+class Equalization(_Augmentation):
+    """Histogram equalization in training: each channel's values are remapped so that their histogram
+    (over ``bins`` bins, counted over the whole batch, as Keras counts it) is as flat as possible.
+    A channel with a single value is left as it is.
+
+    Args:
+        value_range: the range of the pixel values (``(0, 255)``).
+        bins: histogram bins (256).
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input, in the layer's float dtype.
+    """
+
+    def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.bins = bins
+        self.value_range = _value_range(self, value_range)
+
+    @staticmethod
+    def _scale(values, source, target):
+        scale = (target[1] - target[0]) / (source[1] - source[0])
+        return values * scale + (target[0] - source[0] * scale)
+
+    def _equalize_channel(self, channel):
+        channel = self._scale(channel, self.value_range, (0, 255))
+        scaled = channel.to(torch.float32) * (self.bins - 1) / 255.0
+        indices = torch.clamp(scaled.to(torch.int32), 0, self.bins - 1).reshape(-1).long()
+        hist = torch.bincount(indices, minlength=self.bins)
+        if int(torch.count_nonzero(hist)) <= 1:
+            out = channel
+        else:
+            cdf = torch.cumsum(hist, 0)
+            cdf_min = cdf[torch.nonzero(cdf)[0][0]]
+            denominator = cdf[-1] - cdf_min
+            denominator = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
+            lookup = torch.clamp(torch.round((cdf - cdf_min) * 255 / denominator), 0, 255)
+            index = torch.clamp(channel / 255.0 * (self.bins - 1), 0, self.bins - 1).to(torch.int32).long()
+            out = lookup[index].to(channel.dtype)
+        return self._scale(out, (0, 255), self.value_range)
+
+    def call(self, inputs, training=False):
+        images = self._float(inputs)
+        if not training:
+            return inputs
+        _batch_size(self, images)
+        return torch.stack([self._equalize_channel(images[..., i]) for i in range(images.shape[-1])], dim=-1)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"bins": self.bins, "value_range": self.value_range, "data_format": self.data_format})
+        return config
