@@ -111,7 +111,7 @@ def _train_parser():
         epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")
-    p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, or a .npz/.csv file")
+    p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, a .npz/.csv file, or a folder of images with one subfolder per class (20%% of each class held out to test, unless it has train/ and test/ subfolders)")
     p.add_argument("--epochs", type=_positive_int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
@@ -177,14 +177,8 @@ def _save_trained(model, doc, settings, out):
 
         # The one-cycle schedule is this app's class, unknown to Keras: the file records the rate the
         # optimizer ended with instead, so that Keras (and engine) load it compiled.
-        opt = model.optimizer
-        schedule = opt._learning_rate
-        if callable(schedule):
-            opt._learning_rate = float(schedule(max(opt._iterations - 1, 0)))
-        try:
+        with model.optimizer.frozen_learning_rate():
             save_model(model, out)
-        finally:
-            opt._learning_rate = schedule
         return
     from visualkeras_app.document.project import save_project
 

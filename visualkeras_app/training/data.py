@@ -98,7 +98,7 @@ class Prepared:
 
 # ------------------------------------------------------------------------------------------ loading
 def load_dataset(name_or_path) -> Dataset:
-    """A ``Dataset`` for "mnist", "fashion_mnist", or the path of a ``.npz`` or ``.csv`` file.
+    """A ``Dataset`` for "mnist", "fashion_mnist", a folder of images, or the path of a ``.npz``/``.csv`` file.
 
     Args:
         name_or_path: A built-in name, or a ``.npz`` with the arrays x_train, y_train, x_test, y_test
@@ -106,7 +106,9 @@ def load_dataset(name_or_path) -> Dataset:
             the label in a column named label/class/target/y, else in the first column, and the
             pixels or features in the others. A CSV's test set is the file beside it with "train" in
             the name changed to "test" (``mnist_train.csv`` -> ``mnist_test.csv``) when there is one,
-            else its last 10% of rows.
+            else its last 10% of rows. A folder holds one subfolder of images per class (or train/ and
+            test/ holding them); without test/, 20% of each class is held out as the test set
+            (``folder_data.load_folder``).
 
     Raises:
         DatasetError: The file cannot be read or lacks what is needed.
@@ -147,12 +149,19 @@ def _load(name_or_path) -> Dataset:
         (x_train, y_train), (x_test, y_test) = getattr(datasets, norm).load_data()
         names = MNIST_CLASSES if norm == "mnist" else FASHION_CLASSES
         return Dataset(norm, x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), list(names))
+    if os.path.isdir(key):
+        from visualkeras_app.training.folder_data import FolderError, load_folder
+
+        try:
+            return load_folder(key)
+        except FolderError as e:
+            raise DatasetError(str(e)) from None
     if os.path.exists(key) and not os.path.isfile(key):
-        raise DatasetError(f"{key}: not a regular file (a folder, a pipe or a device); a data set is a .npz or "
-                           ".csv file.")
+        raise DatasetError(f"{key}: not a regular file (a pipe or a device); a data set is a folder of images, "
+                           "a .npz or a .csv file.")
     if not os.path.isfile(key):
-        raise DatasetError(f"No data set {key!r}: use 'mnist', 'fashion_mnist', or the path of an existing "
-                           ".npz or .csv file.")
+        raise DatasetError(f"No data set {key!r}: use 'mnist', 'fashion_mnist', a folder of images (one "
+                           "subfolder per class), or the path of an existing .npz or .csv file.")
     ext = os.path.splitext(key)[1].lower()
     if ext == ".npz":
         return _load_npz(key)
