@@ -86,7 +86,9 @@ def load_dataset(name_or_path):
     A .npz holds x_train, y_train, x_test, y_test (Keras's layout; optionally class_names). A .csv has
     one sample per row, the label in a column named label/class/target/y (else the first column); its
     test set is the file with "train" in the name changed to "test" when there is one, else its last
-    10% of rows. MNIST and Fashion-MNIST are read from $VISUALKERAS_DATA, Keras's cache or downloaded.
+    10% of rows. A folder holds one subfolder of images per class, or train/ and test/ holding them;
+    without test/, 20% of each class is held out to test (load_folder). MNIST and Fashion-MNIST are read
+    from $VISUALKERAS_DATA, Keras's cache or downloaded.
     """
     key = str(name_or_path)
     norm = key.lower().replace("-", "_").replace(" ", "_")
@@ -96,12 +98,14 @@ def load_dataset(name_or_path):
         (x_train, y_train), (x_test, y_test) = getattr(datasets, norm).load_data()
         names = MNIST_CLASSES if norm == "mnist" else FASHION_CLASSES
         return x_train, y_train.astype(np.int64), x_test, y_test.astype(np.int64), list(names)
+    if os.path.isdir(key):
+        return check_data(key, *load_folder(key))
     if os.path.exists(key) and not os.path.isfile(key):
-        raise DataProblem(f"{key}: not a regular file (a folder, a pipe or a device); a data set is a .npz or "
-                          ".csv file.")
+        raise DataProblem(f"{key}: not a regular file (a pipe or a device); a data set is a folder of images, a "
+                          ".npz or a .csv file.")
     if not os.path.isfile(key):
-        raise DataProblem(f"No data set {key!r}: set DATASET (or --dataset) to 'mnist', 'fashion_mnist', or the "
-                          "path of an existing .npz or .csv file.")
+        raise DataProblem(f"No data set {key!r}: set DATASET (or --dataset) to 'mnist', 'fashion_mnist', a folder "
+                          "of images (one subfolder per class), or the path of an existing .npz or .csv file.")
     ext = os.path.splitext(key)[1].lower()
     if ext == ".npz":
         return check_data(key, *load_npz(key))
@@ -293,6 +297,84 @@ def load_csv(path):
     return rows_as_images(x_train), y_train, rows_as_images(x_test), y_test, names
 
 
+# A folder of images, read as the app reads it (visualkeras_app/training/folder_data.py).
+IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
+FOLDER_TEST_FRACTION = 0.2  # held out of each class when the folder has no test/ subfolder
+FOLDER_SEED = 1337
+GRAY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
+
+
+def class_dirs(folder):
+    return sorted(d for d in os.listdir(folder) if not d.startswith(".") and os.path.isdir(os.path.join(folder, d)))
+
+
+def load_folder(path):
+    """(x_train, y_train, x_test, y_test, class_names) of a folder of images, one subfolder per class.
+    Every image is read at the most common size, in grayscale when all are gray (else RGB), as uint8."""
+    from PIL import Image
+
+    from engine.utils import image_dataset_from_directory
+
+    subdirs = class_dirs(path)
+    lowered = {d.lower(): d for d in subdirs}
+    train = next((lowered[n] for n in ("train", "training") if n in lowered), None)
+    test = next((lowered[n] for n in ("test", "val", "validation", "valid") if n in lowered), None)
+    parts = [os.path.join(path, train), os.path.join(path, test)] if train and test and len(subdirs) == 2 else [path]
+    classes = sorted(set().union(*(class_dirs(p) for p in parts)))
+    if len(classes) < 2:
+        raise DataProblem(f"{path}: an image data set needs one subfolder per class, at least two (e.g. cats/ "
+                          "and dogs/ holding .png or .jpg files).")
+    sizes, modes = {}, set()
+    for part in parts:
+        for name in classes:
+            for root, _, files in sorted(os.walk(os.path.join(part, name)), key=lambda t: t[0]):
+                for f in sorted(files):
+                    if f.lower().endswith(IMAGE_EXTENSIONS):
+                        try:
+                            with Image.open(os.path.join(root, f)) as img:
+                                size = (img.size[1], img.size[0])
+                                modes.add(img.mode)
+                        except Exception:  # noqa: BLE001 (not an image: left out, as the app does)
+                            continue
+                        sizes[size] = sizes.get(size, 0) + 1
+    if not sizes:
+        raise DataProblem(f"{path}: no readable images in its class subfolders; put .png or .jpg files in them.")
+    size = max(sizes, key=lambda s: (sizes[s], -list(sizes).index(s)))
+    color_mode = "grayscale" if modes <= GRAY_MODES else "rgb"
+    channels = 1 if color_mode == "grayscale" else 3
+    arrays = []
+    for part in parts:
+        import warnings
+
+        present = [c for c in classes if os.path.isdir(os.path.join(part, c))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = image_dataset_from_directory(part, class_names=present, color_mode=color_mode, image_size=size,
+                                              batch_size=256, shuffle=False, verbose=False)
+            if len(ds.file_paths) * size[0] * size[1] * channels > MAX_DATA_BYTES:
+                raise DataProblem(f"{path}: the images take more than {MAX_DATA_BYTES:,} bytes "
+                                  "(VISUALKERAS_MAX_DATA_BYTES raises the limit).")
+            xs, ys = zip(*((np.clip(np.rint(x), 0, 255).astype(np.uint8), np.asarray(y, np.int64)) for x, y in ds))
+        x = np.concatenate(xs)
+        arrays.append((x[..., 0] if channels == 1 else x, np.asarray([classes.index(c) for c in present])[
+            np.concatenate(ys)]))
+    rng = np.random.default_rng(FOLDER_SEED)
+    x, y = arrays[0]
+    if len(arrays) == 2:
+        order = rng.permutation(len(x))
+        return x[order], y[order], arrays[1][0], arrays[1][1], classes
+    test_idx = []
+    for k in range(len(classes)):
+        idx = np.flatnonzero(y == k)
+        if len(idx) >= 2:
+            test_idx.append(rng.permutation(idx)[:max(1, int(round(len(idx) * FOLDER_TEST_FRACTION)))])
+    test_idx = np.sort(np.concatenate(test_idx)) if test_idx else np.zeros(0, np.int64)
+    keep = np.ones(len(x), bool)
+    keep[test_idx] = False
+    train_idx = rng.permutation(np.flatnonzero(keep))
+    return x[train_idx], y[train_idx], x[test_idx], y[test_idx], classes
+
+
 # ------------------------------------------------------------------------------------------ preparing
 def output_activation(model):
     """The name of the activation applied last ("softmax", "sigmoid", "linear"...), or None if unknown."""
@@ -465,7 +547,8 @@ def parse_args(argv=None):
                     "'torchrun --nproc_per_node=N train.py' (N processes: the batch is split across them; "
                     "only the first process prints and writes files). Options override the settings at the "
                     "top of this file.")
-    p.add_argument("--dataset", default=DATASET, help="mnist, fashion_mnist, or a .npz/.csv file (default %(default)s)")
+    p.add_argument("--dataset", default=DATASET, help="mnist, fashion_mnist, a .npz/.csv file or a folder of images "
+                   "(default %(default)s)")
     p.add_argument("--epochs", type=positive_int, default=EPOCHS, help="default %(default)s")
     p.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE,
                    help="the global batch, split across the processes (default %(default)s)")

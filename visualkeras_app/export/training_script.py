@@ -60,7 +60,7 @@ def _dataset_constant(dataset, notes):
     if norm in _BUILTIN_DATASETS:
         return norm
     path = os.path.abspath(os.path.expanduser(key))
-    if not os.path.isfile(path):
+    if not (os.path.isfile(path) or os.path.isdir(path)):
         notes.append(f"The data file {path} does not exist here: set DATASET in the script (or pass --dataset) "
                      "to where it is on the machine that trains.")
     else:
@@ -124,7 +124,7 @@ def _check_builtin_fit(model, settings, dataset, notes):
 def _settings_block(settings, dataset):
     s = settings
     rows = [
-        ("DATASET", _literal(dataset), '"mnist", "fashion_mnist", or the path of a .npz or .csv file'),
+        ("DATASET", _literal(dataset), '"mnist", "fashion_mnist", a .npz or .csv file, or a folder of images'),
         ("LOSS", _literal(s.loss), 'a Keras loss name, or "auto": picked from the output layer, as the app does'),
         ("OPTIMIZER", _literal(s.optimizer), '"adam", "sgd", "rmsprop", ...'),
         ("LEARNING_RATE", _literal(float(s.learning_rate)), "the peak rate with the one-cycle schedule"),

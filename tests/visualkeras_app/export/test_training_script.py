@@ -464,3 +464,32 @@ class TestWindow:
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: ("", ""))
         window.act_export_training.trigger()
         assert not [p for p in os.listdir(tmp_path) if p.endswith(".py")]
+
+
+def test_script_reads_an_image_folder_as_the_app(tmp_path):
+    """A folder of gray PNGs and colour JPEGs (so RGB), one of another size, a corrupt file: the script's
+    load_dataset gives the app's arrays, split and class names."""
+    from PIL import Image
+
+    from visualkeras_app.training.data import load_dataset
+
+    rng = np.random.default_rng(2)
+    folder = tmp_path / "pictures"
+    for k, (name, n) in enumerate({"ant": 7, "bee": 5, "cat": 3}.items()):
+        os.makedirs(folder / name)
+        for i in range(n):
+            arr = rng.integers(0, 256, (9, 7, 3), dtype=np.uint8)
+            Image.fromarray(arr).save(folder / name / f"{i}.{'jpg' if k == 1 else 'png'}")
+    Image.fromarray(np.zeros((20, 20), np.uint8)).save(folder / "cat" / "big.png")
+    (folder / "ant" / "bad.png").write_bytes(b"nope")
+    script = tmp_path / "train.py"
+    export_script(document_of(small_cnn((9, 7, 3), 3)), script, dataset=str(folder))
+    assert f"DATASET = {str(folder)!r}".replace("'", '"') in script.read_text() or repr(str(folder)) in \
+        script.read_text()
+    ns = load_script(script)
+    got = ns["load_dataset"](str(folder))
+    want = load_dataset(str(folder))
+    for a, b in zip(got[:4], (want.x_train, want.y_train, want.x_test, want.y_test), strict=True):
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+    assert got[4] == want.class_names == ["ant", "bee", "cat"] and want.x_train.shape[1:] == (9, 7, 3)
