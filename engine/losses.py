@@ -116,6 +116,9 @@ def apply_mask(sample_weight, mask, dtype, reduction):
 
 def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum_over_batch_size", dtype=None):
     """Weight per-sample losses and reduce them (Keras's ``reduce_weighted_values``)."""
+    if sample_weight is None and mask is None and reduction == "sum_over_batch_size" and values.numel() \
+            and (dtype is None or values.dtype == dtype):  # every step of a plain fit: one kernel
+        return values.mean() if values.dim() else values
     dtype = dtype or values.dtype
     if values.dtype != dtype:
         values = values.to(dtype)
@@ -282,13 +285,39 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
             "For integer class labels use loss='sparse_categorical_crossentropy', or one-hot encode them "
             "with engine.utils.to_categorical."
         )
+    logits = None if from_logits else _softmax_logits(y_pred, axis)
     if from_logits:
         log_prob = torch.log_softmax(y_pred, dim=axis)
+    elif logits is not None:
+        log_prob = torch.clamp(torch.log_softmax(logits, dim=-1), *_log_clip_bounds(logits.dtype))
     else:
         eps = backend.epsilon()
         output = y_pred / torch.sum(y_pred, dim=axis, keepdim=True)
         log_prob = torch.log(torch.clamp(output, eps, 1.0 - eps))
     return -torch.sum(y_true * log_prob, dim=axis)
+
+
+def _softmax_logits(y_pred, axis):
+    """The logits ``y_pred`` is the last-axis softmax of (``activations.softmax_keeping_logits``), or None."""
+    logits = getattr(y_pred, "_keras_logits", None)
+    if logits is None or axis % y_pred.dim() != y_pred.dim() - 1 or logits.shape != y_pred.shape \
+            or logits.dtype != y_pred.dtype:
+        return None
+    return logits
+
+
+def _log_clip_bounds(dtype):
+    """``log(epsilon)`` and ``log(1 - epsilon)`` as the probability clip computes them in ``dtype``."""
+    eps = backend.epsilon()
+    key = (dtype, eps)
+    bounds = _LOG_CLIP_BOUNDS.get(key)
+    if bounds is None:
+        lo, hi = torch.tensor([eps, 1.0 - eps], dtype=dtype).tolist()
+        bounds = _LOG_CLIP_BOUNDS[key] = (math.log(lo), math.log(hi) if hi < 1.0 else 0.0)
+    return bounds
+
+
+_LOG_CLIP_BOUNDS = {}
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
@@ -305,6 +334,14 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     Returns:
         One loss per sample (per position for sequences).
     """
+    logits = None if from_logits else getattr(y_pred, "_keras_logits", None)
+    if logits is not None and ignore_class is None and isinstance(y_true, torch.Tensor) and y_true.dim() == 1 \
+            and y_pred.dim() == 2 and axis in (-1, 1) and y_true.shape[0] == y_pred.shape[0] \
+            and logits.shape == y_pred.shape and logits.dtype == y_pred.dtype and y_true.device == y_pred.device:
+        # A softmax classifier's every training step (see below): only the fused crossentropy and its clip.
+        lo, hi = _log_clip_bounds(logits.dtype)
+        target = y_true if y_true.dtype == torch.int64 else y_true.long()
+        return torch.clamp(F.cross_entropy(logits, target, reduction="none"), -hi, -lo)
     y_pred = _to_tensor(y_pred)
     if not y_pred.is_floating_point():
         y_pred = y_pred.to(backend.torch_dtype())
@@ -335,8 +372,16 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         squeeze = False
         class_axis = axis % y_pred.dim()
         output = y_pred if class_axis == 1 else y_pred.movedim(class_axis, 1)
+    logits = None if from_logits else _softmax_logits(y_pred, axis)
     if from_logits:
         result = F.cross_entropy(output, target, reduction="none")
+    elif logits is not None:
+        # -log(clip(softmax(z)[t], eps, 1 - eps)) is the fused crossentropy of z clipped to
+        # [-log(1 - eps), -log(eps)]: the same value, and no gradient where the clip bites, as Keras's.
+        lo, hi = _log_clip_bounds(logits.dtype)
+        z = logits if y_pred.dim() == 1 or class_axis == 1 else logits.movedim(class_axis, 1)
+        z = z.unsqueeze(0) if squeeze else z
+        result = torch.clamp(F.cross_entropy(z, target, reduction="none"), -hi, -lo)
     else:
         eps = backend.epsilon()
         output = output / torch.sum(output, dim=1, keepdim=True)

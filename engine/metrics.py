@@ -448,6 +448,18 @@ class SparseCategoricalAccuracy(_BuiltinWrapper):
     def __init__(self, name="sparse_categorical_accuracy", dtype=None):
         super().__init__(name=name, dtype=dtype)
 
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if sample_weight is None and isinstance(y_true, torch.Tensor) and isinstance(y_pred, torch.Tensor) \
+                and y_true.dim() == 1 and y_pred.dim() == 2 and not y_true.is_floating_point() \
+                and y_true.device == y_pred.device == self._device and getattr(y_pred, "_keras_mask", None) is None:
+            # fit's every step with integer labels: the count of hits, added on the device (the same
+            # sums as the per-sample path below, in three kernels instead of six)
+            hits = (y_true == y_pred.detach().argmax(-1)).sum()
+            self.total.add_(hits)
+            self.count.add_(y_true.shape[0])
+            return
+        super().update_state(y_true, y_pred, sample_weight=sample_weight)
+
 
 class TopKCategoricalAccuracy(_BuiltinWrapper):
     """How often the one-hot label's class is among the ``k`` highest predictions.
