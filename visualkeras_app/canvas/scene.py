@@ -224,7 +224,7 @@ class EditorScene(QGraphicsScene):
         self._interaction = None
 
     def _connected_ports(self, node_id):
-        return [e.dst_port for e in self._doc.edges if e.dst == node_id]
+        return [e.dst_port for e in self._doc.inputs_of(node_id)]
 
     def _refresh_inputs(self, node_id):
         item = self._nodes.get(node_id)

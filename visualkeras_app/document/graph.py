@@ -113,10 +113,11 @@ class Document:
 
     def inputs_of(self, node_id):
         """Incoming edges sorted by port."""
-        return sorted((e for e in self.edges if e.dst == node_id), key=lambda e: e.dst_port)
+        return sorted(self._idx().ins.get(node_id, ()), key=lambda e: e.dst_port)
 
     def outputs_of(self, node_id):
-        return [e for e in self.edges if e.src == node_id]
+        """Outgoing edges, in the document's order."""
+        return list(self._idx().outs.get(node_id, ()))
 
     def would_cycle(self, src, dst) -> bool:
         """Whether an edge src -> dst would close a cycle (dst already reaches src)."""
@@ -193,6 +194,8 @@ class Document:
         idx = self._idx()
         self.edges.insert(len(self.edges) if index is None else index, edge)
         idx.edge_added(self, edge)
+        if index is not None and index < len(self.edges) - 1:
+            self._index = None  # put back in the middle (an undo): the per-layer lists are in edge order
         self.edge_added.emit(edge)
         self._edited()
         return edge
@@ -294,6 +297,7 @@ class _Index:
 
     def __init__(self, doc):
         self.edges, self.ports, self.in_count, self.names, self.out = {}, {}, {}, {}, {}
+        self.ins, self.outs = {}, {}  # node id -> its incoming / outgoing edges, in the document's order
         for e in doc.edges:
             self._count(e, 1)
         for n in doc.nodes.values():
@@ -309,8 +313,17 @@ class _Index:
         _bump(self.in_count, e.dst, step)
         if step > 0:
             self.out.setdefault(e.src, []).append(e.dst)
-        elif e.dst in self.out.get(e.src, ()):
-            self.out[e.src].remove(e.dst)
+            self.ins.setdefault(e.dst, []).append(e)
+            self.outs.setdefault(e.src, []).append(e)
+        else:
+            if e.dst in self.out.get(e.src, ()):
+                self.out[e.src].remove(e.dst)
+            for table, key in ((self.ins, e.dst), (self.outs, e.src)):
+                edges = table.get(key)
+                if edges is not None and e in edges:
+                    edges.remove(e)
+                    if not edges:
+                        del table[key]
 
     def edge_added(self, doc, e):
         self._count(e, 1)
