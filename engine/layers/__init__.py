@@ -20,6 +20,7 @@ from engine.layers.regularization import *  # noqa: F401,F403,E402
 from engine.layers.preprocessing import *  # noqa: F401,F403,E402
 from engine.layers.augmentation import *  # noqa: F401,F403,E402
 from engine.layers.color_augmentation import *  # noqa: F401,F403,E402
+from engine.layers.mixing_augmentation import *  # noqa: F401,F403,E402
 from engine.layers.audio import *  # noqa: F401,F403,E402
 
 
