@@ -79,6 +79,9 @@ _FILL = {
     "ReversibleEmbedding": {"input_dim": 10000, "output_dim": 64},
     "RandomPosterization": {"factor": 4},
     "RandomColorDegeneration": {"factor": 0.5},
+    "RandomHue": {"factor": 0.1},
+    "RandomSaturation": {"factor": [0.4, 0.6]},  # 0.5 keeps the saturation
+    "RandomSharpness": {"factor": [0.4, 0.6]},  # 0.5 keeps the image
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),
