@@ -13,6 +13,7 @@ Adam's ``momentum, velocity`` for weight 0, then for weight 1...).
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import operator
@@ -196,12 +197,7 @@ class Optimizer:
                 f"returns the learning rate. Received instead: learning_rate={learning_rate!r}") from None
 
     def _base_learning_rate(self):
-        lr = self._learning_rate
-        if type(lr) is float:
-            return lr
-        if isinstance(lr, schedules_module.LearningRateSchedule):
-            return float(lr(self._iterations))
-        return _to_float(lr(), "learning_rate")
+        return self.learning_rate_at(self._iterations)
 
     def _step_learning_rate(self):
         """The rate this step uses: the base rate with Keras 2's time-based ``decay`` applied."""
@@ -230,6 +226,36 @@ class Optimizer:
 
     # Keras 2 name, still read and written by tutorials and old callbacks.
     lr = learning_rate
+
+    @property
+    def learning_rate_schedule(self):
+        """What the rate comes from when it is not a constant: the `LearningRateSchedule` (or callable)
+        given as ``learning_rate``; None for a constant rate."""
+        lr = self._learning_rate
+        return None if type(lr) is float else lr
+
+    def learning_rate_at(self, step):
+        """The rate (a float, before Keras 2's ``decay``) of update ``step``, counted from 0 as
+        `iterations` counts: a schedule evaluated there, a callable's answer, or the constant."""
+        lr = self._learning_rate
+        if type(lr) is float:
+            return lr
+        if isinstance(lr, schedules_module.LearningRateSchedule):
+            return float(lr(step))
+        return _to_float(lr(), "learning_rate")
+
+    @contextlib.contextmanager
+    def frozen_learning_rate(self):
+        """Within: a scheduled rate is held as the constant its schedule gave the last update (the first,
+        before any), and ``get_config`` records that number; the schedule is back afterwards. For writing
+        a file that readers without the schedule's class (Keras itself, for an app's own schedule) load."""
+        schedule = self._learning_rate
+        if type(schedule) is not float:
+            self._learning_rate = float(self.learning_rate_at(max(self._iterations - 1, 0)))
+        try:
+            yield self
+        finally:
+            self._learning_rate = schedule
 
     @property
     def iterations(self):

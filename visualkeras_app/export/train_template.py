@@ -524,14 +524,8 @@ def compile_model(model, args, loss_name, from_logits, total_steps):
 def save_model(model, path):
     """Write the ``.keras`` file. The one-cycle schedule is this script's class, unknown to Keras and to
     the app: the file records the rate the optimizer ended with instead, so that both load it compiled."""
-    opt = model.optimizer
-    schedule = opt._learning_rate
-    if callable(schedule):
-        opt._learning_rate = float(schedule(max(opt._iterations - 1, 0)))
-    try:
+    with model.optimizer.frozen_learning_rate():
         model.save(path)
-    finally:
-        opt._learning_rate = schedule
 
 
 def positive_int(text):

@@ -226,9 +226,7 @@ class TrainingSession:
         del engine
 
     def _lr_at(self, step):
-        opt = self.model.optimizer
-        sched = opt._learning_rate
-        return float(sched(step)) if callable(sched) else float(sched)
+        return self.model.optimizer.learning_rate_at(step)
 
     def run(self) -> RunRecord:
         """Train for ``settings.epochs``, evaluate on the test set, and return the run's record."""
@@ -249,7 +247,7 @@ class TrainingSession:
             return self._fit(epochs, fresh=True)
         sched = self._make_schedule(epochs)
         if sched is not None:
-            self.model.optimizer.learning_rate = _Offset(sched, self.model.optimizer._iterations)
+            self.model.optimizer.learning_rate = _Offset(sched, self.model.optimizer.iterations)
         return self._fit(epochs, fresh=False)
 
     def _fit(self, epochs, fresh):
@@ -391,7 +389,7 @@ class _SessionCallback(Callback):
             self._prev_acc_total = acc_total
         step = s._step
         s._step = step + 1
-        lr = s._lr_at(s.model.optimizer._iterations - 1)
+        lr = s._lr_at(s.model.optimizer.iterations - 1)
         epoch = s._epochs_done
         epoch_pos = epoch + (batch + 1) / self.nb
         wall = time.time() - s.record.started_at
