@@ -37,3 +37,16 @@ def pair(keras, build, **kwargs):
     assert ours.count_params() == theirs.count_params()
     ours.set_weights([np_(w) for w in theirs.get_weights()])
     return ours, theirs
+
+
+def fit_both(keras, ours, theirs, compile_args, x, y=None, rtol=1e-4, **fit_kwargs):
+    """Compile both models with `compile_args(K)` (a dict of compile keywords for library K), fit them
+    on the same data without shuffling, and check that the histories agree; returns them."""
+    histories = []
+    for K, model in ((engine, ours), (keras, theirs)):
+        model.compile(**compile_args(K))
+        histories.append(model.fit(x, y, shuffle=False, verbose=0, **fit_kwargs).history)
+    assert sorted(histories[0]) == sorted(histories[1])
+    for key in histories[1]:
+        np.testing.assert_allclose(histories[0][key], histories[1][key], rtol=rtol, atol=1e-6, err_msg=key)
+    return histories
