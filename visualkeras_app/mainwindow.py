@@ -204,7 +204,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.code_dock, self.summary_dock], [640, 620], Qt.Horizontal)
         self.resizeDocks([self.code_dock], [230], Qt.Vertical)
 
-    def _action(self, text, slot, shortcut=None, tip=None, icon=None, context=None):
+    def add_action(self, text, slot, shortcut=None, tip=None, icon=None, context=None):
+        """A window action (menus and docks add theirs here): ``slot`` on trigger, with its shortcut,
+        tooltip and standard icon; the window holds it so its shortcut works anywhere in it."""
         act = QAction(text, self)
         if shortcut is not None:
             act.setShortcut(QKeySequence(shortcut))
@@ -219,18 +221,20 @@ class MainWindow(QMainWindow):
         self.addAction(act)
         return act
 
+    _action = add_action  # the name the Dataset menu (data_ui) still uses
+
     def _make_actions(self):
         S = QStyle
-        self.act_new = self._action("&New", self.new_document, QKeySequence.New, "Start an empty model",
-                                    S.SP_FileIcon)
-        self.act_open = self._action("&Open…", self.open_dialog, QKeySequence.Open,
-                                     "Open a project or a Keras model (.vkproj, .keras, .h5, .json)",
-                                     S.SP_DialogOpenButton)
-        self.act_save = self._action("&Save", self.save, QKeySequence.Save, "Save the project",
-                                     S.SP_DialogSaveButton)
-        self.act_save_as = self._action("Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"),
-                                        "Save the project under a new name")
-        self.act_quit = self._action("&Quit", self.close, QKeySequence("Ctrl+Q"), "Close the window")
+        self.act_new = self.add_action("&New", self.new_document, QKeySequence.New, "Start an empty model",
+                                       S.SP_FileIcon)
+        self.act_open = self.add_action("&Open…", self.open_dialog, QKeySequence.Open,
+                                        "Open a project or a Keras model (.vkproj, .keras, .h5, .json)",
+                                        S.SP_DialogOpenButton)
+        self.act_save = self.add_action("&Save", self.save, QKeySequence.Save, "Save the project",
+                                        S.SP_DialogSaveButton)
+        self.act_save_as = self.add_action("Save &As…", self.save_as, QKeySequence("Ctrl+Shift+S"),
+                                           "Save the project under a new name")
+        self.act_quit = self.add_action("&Quit", self.close, QKeySequence("Ctrl+Q"), "Close the window")
 
         stack = self.controller.undo_stack
         self.act_undo = stack.createUndoAction(self, "&Undo")
@@ -244,42 +248,42 @@ class MainWindow(QMainWindow):
 
         # Clipboard and selection keys act on the canvas only: in a text field they edit the text.
         canvas = Qt.WidgetWithChildrenShortcut
-        self.act_cut = self._action("Cu&t", self.cut, QKeySequence.Cut, "Cut the selected layers", context=canvas)
-        self.act_copy = self._action("&Copy", self.copy, QKeySequence.Copy, "Copy the selected layers",
-                                     context=canvas)
-        self.act_paste = self._action("&Paste", self.paste, QKeySequence.Paste, "Paste layers", context=canvas)
-        self.act_duplicate = self._action("D&uplicate", self.duplicate, QKeySequence("Ctrl+D"),
-                                          "Duplicate the selected layers", context=canvas)
-        self.act_delete = self._action("&Delete", self.delete_selection, QKeySequence.Delete,
-                                       "Delete the selected layers and connections", context=canvas)
-        self.act_select_all = self._action("Select &All", self.controller.select_all, QKeySequence.SelectAll,
-                                           "Select every layer", context=canvas)
+        self.act_cut = self.add_action("Cu&t", self.cut, QKeySequence.Cut, "Cut the selected layers", context=canvas)
+        self.act_copy = self.add_action("&Copy", self.copy, QKeySequence.Copy, "Copy the selected layers",
+                                        context=canvas)
+        self.act_paste = self.add_action("&Paste", self.paste, QKeySequence.Paste, "Paste layers", context=canvas)
+        self.act_duplicate = self.add_action("D&uplicate", self.duplicate, QKeySequence("Ctrl+D"),
+                                             "Duplicate the selected layers", context=canvas)
+        self.act_delete = self.add_action("&Delete", self.delete_selection, QKeySequence.Delete,
+                                          "Delete the selected layers and connections", context=canvas)
+        self.act_select_all = self.add_action("Select &All", self.controller.select_all, QKeySequence.SelectAll,
+                                              "Select every layer", context=canvas)
         for act in (self.act_cut, self.act_copy, self.act_paste, self.act_duplicate, self.act_delete,
                     self.act_select_all):
             self.removeAction(act)
             self.view.addAction(act)
 
-        self.act_zoom_in = self._action("Zoom &In", lambda: self._view_call("zoom_in"), QKeySequence("Ctrl+="),
-                                        "Zoom in", context=canvas)
+        self.act_zoom_in = self.add_action("Zoom &In", lambda: self._view_call("zoom_in"), QKeySequence("Ctrl+="),
+                                           "Zoom in", context=canvas)
         self.act_zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        self.act_zoom_out = self._action("Zoom &Out", lambda: self._view_call("zoom_out"), QKeySequence("Ctrl+-"),
-                                         "Zoom out", context=canvas)
-        self.act_fit = self._action("&Fit to View", lambda: self._view_call("fit_to_view"), QKeySequence("F"),
-                                    "Fit the whole graph in the view", context=canvas)
+        self.act_zoom_out = self.add_action("Zoom &Out", lambda: self._view_call("zoom_out"), QKeySequence("Ctrl+-"),
+                                            "Zoom out", context=canvas)
+        self.act_fit = self.add_action("&Fit to View", lambda: self._view_call("fit_to_view"), QKeySequence("F"),
+                                       "Fit the whole graph in the view", context=canvas)
         for act in (self.act_zoom_in, self.act_zoom_out, self.act_fit):
             self.removeAction(act)
             self.view.addAction(act)
-        self.act_layout_tb = self._action("Auto-layout &Top-Down", lambda: self.auto_layout("TB"),
-                                          QKeySequence("Ctrl+L"), "Arrange the layers top to bottom")
-        self.act_layout_lr = self._action("Auto-layout &Left-Right", lambda: self.auto_layout("LR"),
-                                          QKeySequence("Ctrl+Shift+L"), "Arrange the layers left to right")
-        self.act_snap = self._action("&Snap to Grid", self.set_snap, None, "Snap moved layers to a 20 px grid")
+        self.act_layout_tb = self.add_action("Auto-layout &Top-Down", lambda: self.auto_layout("TB"),
+                                             QKeySequence("Ctrl+L"), "Arrange the layers top to bottom")
+        self.act_layout_lr = self.add_action("Auto-layout &Left-Right", lambda: self.auto_layout("LR"),
+                                             QKeySequence("Ctrl+Shift+L"), "Arrange the layers left to right")
+        self.act_snap = self.add_action("&Snap to Grid", self.set_snap, None, "Snap moved layers to a 20 px grid")
         self.act_snap.setCheckable(True)
         self.act_snap.setChecked(self.settings.value("snap_to_grid", False, type=bool))
         self.set_snap(self.act_snap.isChecked())
-        self.act_about = self._action("&About visualkeras-app", self.about)
-        self.act_shortcuts = self._action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("Ctrl+/"),
-                                          "Every command and its keys, and the canvas gestures")
+        self.act_about = self.add_action("&About visualkeras-app", self.about)
+        self.act_shortcuts = self.add_action("&Keyboard Shortcuts", self.show_shortcuts, QKeySequence("Ctrl+/"),
+                                             "Every command and its keys, and the canvas gestures")
 
     def _make_menus(self):
         bar = self.menuBar()
@@ -442,6 +446,12 @@ class MainWindow(QMainWindow):
         self.canvas_hint.setGeometry(0, 0, vp.width(), vp.height())
 
     def _on_index_changed(self, _index):
+        self._update_title()
+
+    def mark_unsaved(self):
+        """The project changed without an undoable edit (trained weights or runs went into the
+        document): unsaved until the next save, the title says so."""
+        self._trained_unsaved = True
         self._update_title()
 
     def is_dirty(self) -> bool:

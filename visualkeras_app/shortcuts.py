@@ -95,9 +95,9 @@ class ShortcutsDialog(QDialog):
 
 def show_shortcuts(window) -> ShortcutsDialog:
     """Show the sheet (not modal: it can stay open beside the canvas); one per window."""
-    dialog = getattr(window, "_shortcuts_dialog", None)
+    dialog = window.findChild(ShortcutsDialog)
     if dialog is None:
-        dialog = window._shortcuts_dialog = ShortcutsDialog(window)
+        dialog = ShortcutsDialog(window)
     dialog.filter.clear()
     dialog.show()
     dialog.raise_()

@@ -7,6 +7,7 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from visualkeras_app.mainwindow import MainWindow  # noqa: E402
+from visualkeras_app.shortcuts import ShortcutsDialog  # noqa: E402
 
 
 @pytest.fixture
@@ -22,7 +23,7 @@ def window(qtbot, tmp_path, monkeypatch):
 def test_the_sheet_lists_every_menu_command_with_its_keys(qtbot, window):
     help_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Help")
     next(a for a in help_menu.actions() if a.text() == "&Keyboard Shortcuts").trigger()
-    dialog = window._shortcuts_dialog
+    dialog = window.findChild(ShortcutsDialog)
     qtbot.waitUntil(dialog.isVisible)
     rows = dialog.shown_rows()
     assert ("Train", "Train on MNIST", "Ctrl+T") in rows

@@ -60,16 +60,16 @@ class TrainingDocks:
         QTimer.singleShot(0, self._tabify)
 
         S = QStyle
-        self.act_train_mnist = w._action("Train on &MNIST", self.train_on_mnist, QKeySequence("Ctrl+T"),
-                                         "Train the model on MNIST (an empty document gets the fast MNIST CNN "
-                                         "and the one-click recipe)", S.SP_MediaPlay)
-        self.act_train = w._action("&Train with Panel Settings", self.train, QKeySequence("Ctrl+Shift+T"),
-                                   "Train with the settings of the Training panel")
-        self.act_pause = w._action("&Pause / Resume", self.toggle_pause, None, "Pause or resume the run")
-        self.act_stop = w._action("&Stop Training", self.stop, QKeySequence("Ctrl+."),
-                                  "Stop the run before the next batch", S.SP_MediaStop)
-        self.act_evaluate = w._action("&Evaluate on the Test Set", self.evaluate, None,
-                                      "Evaluate the model's trained weights on the test set, without training")
+        self.act_train_mnist = w.add_action("Train on &MNIST", self.train_on_mnist, QKeySequence("Ctrl+T"),
+                                            "Train the model on MNIST (an empty document gets the fast MNIST CNN "
+                                            "and the one-click recipe)", S.SP_MediaPlay)
+        self.act_train = w.add_action("&Train with Panel Settings", self.train, QKeySequence("Ctrl+Shift+T"),
+                                      "Train with the settings of the Training panel")
+        self.act_pause = w.add_action("&Pause / Resume", self.toggle_pause, None, "Pause or resume the run")
+        self.act_stop = w.add_action("&Stop Training", self.stop, QKeySequence("Ctrl+."),
+                                     "Stop the run before the next batch", S.SP_MediaStop)
+        self.act_evaluate = w.add_action("&Evaluate on the Test Set", self.evaluate, None,
+                                         "Evaluate the model's trained weights on the test set, without training")
         self._run_signature = None  # the document's architecture when the last run started
         self._update_actions()
 
@@ -230,7 +230,7 @@ class TrainingDocks:
 
                 model = document_to_model(doc)
             except Exception as exc:  # the graph's problems, in plain words
-                self.panel._show_problem(str(exc) or type(exc).__name__)
+                self.panel.show_problem(str(exc) or type(exc).__name__)
                 return False
         self._run_doc, self._run_model = doc, model
         self.panel.model_name = self.model_name()
@@ -309,8 +309,7 @@ class TrainingDocks:
                 node.weights = [w.copy() for w in weights]
                 n += 1
         if n:
-            self.window._trained_unsaved = True
-            self.window._update_title()
+            self.window.mark_unsaved()
         return n
 
     def _on_run_finished(self, record):
@@ -333,8 +332,7 @@ class TrainingDocks:
             doc.runs.append(record)
         number_versions(doc.runs)
         self.panel.runs_view.refresh()
-        self.window._trained_unsaved = True  # the project's runs changed: unsaved, though no edit was made
-        self.window._update_title()
+        self.window.mark_unsaved()  # the project's runs changed: unsaved, though no edit was made
 
     def _on_run_removed(self, record):
         doc = self.window.controller.document
@@ -342,8 +340,7 @@ class TrainingDocks:
             doc.runs = [r for r in doc.runs if r is not record]
             number_versions(doc.runs)
             self.panel.runs_view.refresh()
-            self.window._trained_unsaved = True
-            self.window._update_title()
+            self.window.mark_unsaved()
 
     def show_document_runs(self):
         """List the open document's saved runs (once per session) and plot the newest, as after training."""
@@ -361,7 +358,7 @@ class TrainingDocks:
         doc.runs = runs
         number_versions(runs)
         view.refresh()
-        self.panel._run_count = max(self.panel._run_count, len(view.records))
+        self.panel.count_runs(len(view.records))
         if runs:
             self.panel.plots.show_record(runs[-1])
 

@@ -389,7 +389,7 @@ class TrainingPanel(QWidget):
                 raise ValueError("There is no model to train.")
             model = self.model_provider()
         except Exception as exc:  # the graph's problems, in plain words
-            self._show_problem(str(exc) or type(exc).__name__)
+            self.show_problem(str(exc) or type(exc).__name__)
             self.status_label.setText(NOT_TRAINED_STATUS)
             self.error.emit(str(exc))
             return False
@@ -594,7 +594,7 @@ class TrainingPanel(QWidget):
             return
         # Not "Training on MNIST…" beside a "Ready" bar.
         self.status_label.setText("Not evaluated: the box below says why." if self._evaluating else NOT_TRAINED_STATUS)
-        self._show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
+        self.show_problem(text + (f"<br><b>Fix:</b> {fix}" if fix else ""))
         self.error.emit(text)
 
     def _on_message(self, text):
@@ -607,7 +607,7 @@ class TrainingPanel(QWidget):
             return
         text = str(text)
         self.status_label.setText("Training failed: the box below says why.")
-        self._show_problem(text if text.startswith("Training failed") else f"Training failed: {text}")
+        self.show_problem(text if text.startswith("Training failed") else f"Training failed: {text}")
         self.error.emit(text)
 
     def _on_finished(self, record):
@@ -653,7 +653,12 @@ class TrainingPanel(QWidget):
         self.problem_label.hide()
         self.problem_label.setText("")
 
-    def _show_problem(self, html):
+    def count_runs(self, n):
+        """``n`` runs are already listed (a project's saved runs): the next run is named after them."""
+        self._run_count = max(self._run_count, int(n))
+
+    def show_problem(self, html):
+        """Show why training cannot start or failed (rich text), above the plots."""
         self.problem_label.setText(html)
         self.problem_label.show()
 
