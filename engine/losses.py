@@ -320,6 +320,36 @@ def _log_clip_bounds(dtype):
 _LOG_CLIP_BOUNDS = {}
 
 
+def fused_step_loss(loss):
+    """For a training loop: a function ``(y_true, y_pred) -> reduced loss or None`` that computes
+    ``loss(y_true, y_pred)`` in the fewest kernels when ``loss`` is sparse categorical crossentropy
+    with Keras's defaults and ``y_pred`` a softmax with its logits (None when it cannot apply, and
+    None for any other loss). The returned function gives None for a batch it does not cover (masks,
+    labels of another shape): the caller then calls ``loss`` itself."""
+    if type(loss) not in (LossFunctionWrapper, SparseCategoricalCrossentropy) \
+            or getattr(loss, "fn", None) is not sparse_categorical_crossentropy \
+            or loss.reduction != "sum_over_batch_size" \
+            or set(loss._fn_kwargs) - {"from_logits", "ignore_class", "axis"} \
+            or loss._fn_kwargs.get("from_logits") or loss._fn_kwargs.get("ignore_class") is not None \
+            or loss._fn_kwargs.get("axis", -1) not in (-1, 1):
+        return None
+    dtype = loss._torch_dtype
+
+    def step_loss(y_true, y_pred):
+        logits = getattr(y_pred, "_keras_logits", None)
+        if logits is None or not isinstance(y_true, torch.Tensor) or y_true.dim() != 1 or y_pred.dim() != 2 \
+                or y_true.is_floating_point() or y_pred.dtype != dtype or logits.shape != y_pred.shape \
+                or logits.dtype != dtype or not y_true.shape[0] or getattr(y_pred, "_keras_mask", None) is not None \
+                or y_true.device != logits.device:
+            return None
+        lo, hi = _log_clip_bounds(dtype)
+        target = y_true if y_true.dtype == torch.int64 else y_true.long()
+        # the mean of -clip(log_softmax)[label]: three kernels (the clip on the log-probabilities)
+        return F.nll_loss(torch.clamp(torch.log_softmax(logits, dim=-1), lo, hi), target)
+
+    return step_loss
+
+
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     """Crossentropy between integer class labels and predicted class probabilities.
 

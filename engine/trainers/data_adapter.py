@@ -145,11 +145,26 @@ class ArrayBatches:
         perm = torch.randperm(n) if self.shuffle == True else None  # noqa: E712 ('batch' shuffles in place)
         if perm is not None and self.order_sync is not None:
             perm = self.order_sync(perm)
+        x, y, sw, dev = self.x, self.y, self.sw, self.device
+        if dev is None and isinstance(x, torch.Tensor) and all(t is None or (isinstance(t, torch.Tensor)
+                                                                              and t.device == x.device) for t in (y, sw)):
+            # The common case (one input array, its targets, all on one device): one index_select per
+            # array and step, with the order already on the data's device.
+            if perm is not None:
+                perm = perm.to(x.device)
+            for step in range(self.steps):
+                lo, hi = step * bs, min(n, (step + 1) * bs)
+                if perm is None:
+                    yield step, x[lo:hi], None if y is None else y[lo:hi], None if sw is None else sw[lo:hi]
+                else:
+                    idx = perm[lo:hi]
+                    yield (step, x.index_select(0, idx), None if y is None else y.index_select(0, idx),
+                           None if sw is None else sw.index_select(0, idx))
+            return
         for step in range(self.steps):
             lo, hi = step * bs, min(n, (step + 1) * bs)
             idx = perm[lo:hi] if perm is not None else slice(lo, hi)
-            yield (step, move(take(self.x, idx), self.device), move(take(self.y, idx), self.device),
-                   move(take(self.sw, idx), self.device))
+            yield (step, move(take(x, idx), dev), move(take(y, idx), dev), move(take(sw, idx), dev))
 
 
 class GeneratorBatches:

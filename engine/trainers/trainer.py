@@ -20,6 +20,9 @@ from engine.trainers import data_adapter as da
 from engine.trainers.data_adapter import DataError
 
 
+_set_grad_enabled = torch._C._set_grad_enabled
+
+
 class Trainer:
     def __init__(self):
         self.optimizer = None
@@ -115,6 +118,9 @@ class Trainer:
             if loss is not None and yt is not None:
                 sample = yt[:1024].detach().cpu().numpy() if isinstance(yt, torch.Tensor) else np.asarray(yt)[:1024]
                 losses.check_targets(loss, sample, tuple(ps), output_name=nm if multi else None)
+        # the one-kernel-chain loss of a softmax classifier with integer labels (None: the general path)
+        self._fused_loss = losses.fused_step_loss(self._losses[0]) \
+            if len(names) == 1 and self._loss_weights == [1.0] and self._losses[0] is not None else None
         self._metrics = []  # (output index, metric, weighted)
         for kind, spec in (("metrics", args["metrics"]), ("weighted_metrics", args["weighted_metrics"])):
             if spec is None:
@@ -166,6 +172,14 @@ class Trainer:
         ``track``. With ``scale`` (a distributed step) the returned value has its per-sample terms
         multiplied by ``scale`` and the weight penalties not, so that DistributedDataParallel's
         gradient average is the gradient of the global batch's loss."""
+        fused = self.__dict__.get("_fused_loss")
+        if fused is not None and sample_weight is None and scale is None and not layer_mod._ADD_LOSS_USED \
+                and not self.__dict__.get("_has_regularizers", True) and not self.__dict__.get("_activity_penalties"):
+            total = fused(y, y_pred)
+            if total is not None:
+                if track:
+                    self._sums.add(total.detach(), batch_size)
+                return total
         y_list = _flat_targets(y, self)
         p_list = y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
         if isinstance(y_pred, dict):
@@ -306,8 +320,13 @@ class Trainer:
         batch_size = da.num_samples(x)
         y_pred = self._forward(x, True)
         self._apply_gradients(self._compute_loss(y, y_pred, sw, batch_size), params)
-        with torch.no_grad():
-            self._update_metrics(y, _detach(y_pred), sw)
+        if self._metrics:
+            # torch.no_grad() as a context manager costs several microseconds of Python per step
+            _set_grad_enabled(False)
+            try:
+                self._update_metrics(y, _detach(y_pred), sw)
+            finally:
+                _set_grad_enabled(True)
 
     def _train_step_distributed(self, ddp, x, y, sw, params, local_size, global_size, world):
         # Each process's loss is weighted by its share of the global batch (times the process count,
@@ -815,22 +834,45 @@ class _LossSums:
     once per log) and the sample count. A plain object, so that the training step's updates are in-place
     adds and never pass through ``nn.Module.__setattr__`` (which costs more than a small step's math)."""
 
-    __slots__ = ("loss", "count", "per_output")
+    __slots__ = ("_loss", "count", "per_output", "_pending", "_sizes")
 
     def __init__(self, device, n_outputs):
-        self.loss = torch.zeros((), dtype=torch.float64, device=device)
+        self._loss = torch.zeros((), dtype=torch.float64, device=device)
         self.count = 0
         self.per_output = [torch.zeros((), dtype=torch.float64, device=device) for _ in range(n_outputs)]
+        self._pending, self._sizes = [], []
 
     @classmethod
     def of(cls, loss, count, per_output):
         sums = cls.__new__(cls)
-        sums.loss, sums.count, sums.per_output = loss, count, per_output
+        sums._loss, sums.count, sums.per_output = loss, count, per_output
+        sums._pending, sums._sizes = [], []
         return sums
 
+    @property
+    def loss(self):
+        """The weighted loss total (a float64 tensor on the device)."""
+        if self._pending:
+            self._flush()
+        return self._loss
+
     def add(self, value, batch_size):
-        self.loss.add_(value, alpha=batch_size)
+        # A step only keeps its (detached, 0-d) loss; they are added up in one go when a log reads the
+        # total or every 256 steps: one kernel per step less than an in-place add each time.
+        self._pending.append(value)
+        self._sizes.append(batch_size)
         self.count += batch_size
+        if len(self._pending) >= 256:
+            self._flush()
+
+    def _flush(self):
+        values = torch.stack(self._pending).to(torch.float64)
+        sizes = self._sizes
+        if min(sizes) == max(sizes):
+            self._loss.add_(values.sum(), alpha=sizes[0])
+        else:
+            self._loss.add_((values * torch.tensor(sizes, dtype=torch.float64, device=values.device)).sum())
+        self._pending, self._sizes = [], []
 
 
 class _Prepend:

@@ -94,3 +94,51 @@ def test_sparse_accuracy_fast_path_equals_general_path(labels):
     assert float(fast.result()) == float(general.result())
     assert float(fast.count) == float(general.count) == 60
     assert fast.total.dtype == torch.float32
+
+
+def test_fused_step_loss_equals_the_loss_object():
+    z = _logits(seed=5)
+    labels = torch.arange(z.shape[0]) % z.shape[1]
+    labels[1] = 0  # the eps clip
+    for loss in (losses.get("sparse_categorical_crossentropy"), losses.SparseCategoricalCrossentropy()):
+        fused = losses.fused_step_loss(loss)
+        assert fused is not None
+        za, zb = z.clone().requires_grad_(), z.clone().requires_grad_()
+        got = fused(labels, activations.softmax_keeping_logits(za))
+        want = loss(labels, torch.softmax(zb, -1))
+        torch.testing.assert_close(got, want, rtol=1e-6, atol=1e-6)
+        (ga,), (gb,) = torch.autograd.grad(got, za), torch.autograd.grad(want, zb)
+        torch.testing.assert_close(ga, gb, rtol=1e-4, atol=1e-7)
+        # batches it does not cover go to the loss object: float labels, no logits, a mask
+        assert fused(labels.float(), activations.softmax_keeping_logits(z)) is None
+        assert fused(labels, torch.softmax(z, -1)) is None
+    for other in (losses.SparseCategoricalCrossentropy(from_logits=True),
+                  losses.SparseCategoricalCrossentropy(ignore_class=0),
+                  losses.SparseCategoricalCrossentropy(reduction="sum"), losses.CategoricalCrossentropy(),
+                  losses.get("mse")):
+        assert losses.fused_step_loss(other) is None
+
+
+def test_fit_with_the_fused_loss_trains_as_the_general_path():
+    rng = np.random.default_rng(0)
+    x = rng.random((96, 6), dtype=np.float32)
+    y = rng.integers(0, 3, 96)
+
+    def run(fused):
+        engine.utils.set_random_seed(1)
+        model = engine.Sequential([engine.layers.Input((6,)), engine.layers.Dense(8, activation="relu"),
+                                   engine.layers.Dense(3, activation="softmax")])
+        model.compile(optimizer=engine.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        model.fit(x[:16], y[:16], batch_size=16, epochs=1, verbose=0, shuffle=False)  # resolve
+        assert (model._fused_loss is not None) is True
+        if not fused:
+            model._fused_loss = None
+        history = model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False).history
+        return history, model.get_weights()
+
+    (h1, w1), (h2, w2) = run(True), run(False)
+    for key in ("loss", "accuracy"):
+        np.testing.assert_allclose(h1[key], h2[key], rtol=1e-5, atol=1e-6)
+    for a, b in zip(w1, w2):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
