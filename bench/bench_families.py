@@ -9,11 +9,11 @@ three runners alternating round by round (these machines are noisy), each after 
   - "engine": ``model.compile(...)`` + ``model.fit(..., verbose=0)`` with metrics=["accuracy"];
   - "keras": the same code on real Keras 3 (torch backend), unless ``--no-keras``.
 
-Families: the seed MLP (batch 32, SGD), an Embedding+LSTM text classifier, a BatchNorm CNN and a
-small residual CNN (Adam). Prints samples/s and the median ratios; the issue's targets are engine >= 1.0x
+Families: the seed MLP (batch 32, SGD), an Embedding+LSTM text classifier, a BatchNorm CNN, a
+small residual CNN and a small Transformer encoder (Adam). Prints samples/s and the median ratios; the issue's targets are engine >= 1.0x
 the hand-written loop on every family and >= 3x Keras.
 
-    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras]
+    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras] [--threads 1]
 """
 from __future__ import annotations
 
@@ -169,7 +169,47 @@ class ResNet(Family):
                              nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
 
 
-FAMILIES = {"mlp": MLP, "lstm": LSTMText, "bncnn": BNCNN, "resnet": ResNet}
+class Transformer(Family):
+    """A small Transformer encoder block on 32 tokens: Embedding(1000, 64), self-attention (4 heads of
+    16) + skip + LayerNorm, feed-forward Dense(128, relu) -> Dense(64) + skip + LayerNorm, global
+    average pooling, Dense(2, softmax); batch 64."""
+
+    name, batch, samples = "Transformer", 64, 1024
+
+    def data(self, n, rng):
+        return rng.integers(0, 1000, (n, 32)).astype(np.int64), rng.integers(0, 2, n)
+
+    def keras_model(self, lib):
+        L = lib.layers
+        inp = L.Input((32,), dtype="int64")
+        x = L.Embedding(1000, 64)(inp)
+        a = L.MultiHeadAttention(num_heads=4, key_dim=16)(x, x)
+        x = L.LayerNormalization(epsilon=1e-5)(L.Add()([x, a]))
+        f = L.Dense(64)(L.Dense(128, activation="relu")(x))
+        x = L.LayerNormalization(epsilon=1e-5)(L.Add()([x, f]))
+        out = L.Dense(2, activation="softmax")(L.GlobalAveragePooling1D()(x))
+        return lib.Model(inp, out)
+
+    def torch_model(self):
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.emb = nn.Embedding(1000, 64)
+                self.att = nn.MultiheadAttention(64, 4, batch_first=True)
+                self.n1, self.n2 = nn.LayerNorm(64), nn.LayerNorm(64)
+                self.ff = nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 64))
+                self.fc = nn.Linear(64, 2)
+
+            def forward(self, t):
+                x = self.emb(t)
+                x = self.n1(x + self.att(x, x, x, need_weights=False)[0])
+                x = self.n2(x + self.ff(x))
+                return self.fc(x.mean(1))
+
+        return Net()
+
+
+FAMILIES = {"mlp": MLP, "lstm": LSTMText, "bncnn": BNCNN, "resnet": ResNet, "transformer": Transformer}
 
 
 # ----------------------------------------------------------------------------------------------- runners
@@ -216,7 +256,11 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, default=1.0, help="multiply each family's sample count")
     ap.add_argument("--only", default="", help="comma-separated families: " + ",".join(FAMILIES))
     ap.add_argument("--no-keras", action="store_true")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="torch.set_num_threads for every runner (1 gives stabler ratios on a shared machine)")
     args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     import engine
 
