@@ -14,7 +14,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainterPath, QPainterPathStroker, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
-from visualkeras_app.canvas.node_item import ERROR_COLOR, NODE_WIDTH, SELECT_COLOR, NodeItem
+from visualkeras_app.canvas.node_item import ERROR_COLOR, SELECT_COLOR, NodeItem
+from visualkeras_app.document.style import NODE_WIDTH
 
 _LINE = QColor("#8792A2")
 _LABEL_TEXT = QColor("#3E4C59")

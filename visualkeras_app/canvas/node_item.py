@@ -9,44 +9,18 @@ to follow in ``itemChange``.
 """
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase, QFontMetricsF, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from visualkeras_app.canvas.port_item import PortItem
 from visualkeras_app.document.graph import accepts_many_inputs
+from visualkeras_app.document.style import NODE_HEIGHT, NODE_WIDTH, category_color, category_of
 
-NODE_WIDTH = 200.0
-NODE_HEIGHT = 70.0
 PORT_SPACING = 16.0
 _RADIUS = 7.0
 _BAR = 7.0  # the category colour bar on the left
 _PAD = 14.0
-
-CATEGORY_COLORS = {
-    "Input": "#37474F",
-    "Core": "#3F7CC4",
-    "Convolution": "#E8822A",
-    "Pooling": "#3E9B55",
-    "Recurrent": "#8E5DB5",
-    "Normalization": "#2A9D9B",
-    "Merge": "#C9A227",
-    "Activation": "#A0662C",
-    "Regularization": "#7D8790",
-    "Attention": "#C2185B",
-    "Preprocessing": "#5C6BC0",
-    "Audio": "#00897B",
-    "Other": "#607D8B",
-}
-
-# The categories of the common layers, for when the engine's registry is not imported yet (the
-# window shows before torch loads); the registry answers for everything else.
-_KNOWN = {"Dense": "Core", "Flatten": "Core", "Reshape": "Core", "Embedding": "Core", "Activation": "Core",
-          "Conv1D": "Convolution", "Conv2D": "Convolution", "MaxPooling2D": "Pooling",
-          "LSTM": "Recurrent", "GRU": "Recurrent", "BatchNormalization": "Normalization",
-          "Dropout": "Regularization", "ReLU": "Activation", "Softmax": "Activation"}
 
 ERROR_COLOR = QColor("#D32F2F")
 SELECT_COLOR = QColor("#1E6FE8")
@@ -56,28 +30,6 @@ _BORDER = QColor("#B8C2CC")
 _HOVER_BORDER = QColor("#7B8794")
 _FILL = QColor("#FFFFFF")
 _SHADOW = QColor(0, 0, 0, 28)
-
-
-def category_of(class_name: str) -> str:
-    """The palette category of a layer class ("Input" for InputLayer, "Other" when unknown)."""
-    if class_name == "InputLayer":
-        return "Input"
-    if class_name in _KNOWN:
-        return _KNOWN[class_name]
-    registry = sys.modules.get("engine.layers.registry")
-    if registry is None:
-        from visualkeras_app.document.graph import MERGE_LAYERS
-
-        if class_name in MERGE_LAYERS:
-            return "Merge"
-        try:  # nodes only exist once inference has loaded the engine; this import is then free
-            from engine.layers import registry
-        except ImportError:
-            return "Other"
-    try:
-        return registry.category_of(class_name)
-    except KeyError:
-        return "Other"
 
 
 def _font(pixels, bold=False, mono=False):
@@ -174,7 +126,7 @@ class NodeItem(QGraphicsItem):
         if node.class_name != self._class_name:
             self._class_name = node.class_name
             self.category = category_of(node.class_name)
-            self.accent = QColor(CATEGORY_COLORS.get(self.category, CATEGORY_COLORS["Other"]))
+            self.accent = QColor(category_color(self.category))
             self.output_port.update()
         self._name = node.name
         self._relayout_text()

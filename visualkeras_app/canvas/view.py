@@ -17,9 +17,10 @@ from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsView
 
 from visualkeras_app.canvas.edge_item import EdgeItem
-from visualkeras_app.canvas.node_item import NODE_HEIGHT, NODE_WIDTH, NodeItem
+from visualkeras_app.canvas.node_item import NodeItem
 from visualkeras_app.canvas.quick_add import QuickAddMenu, registry_layer_names
 from visualkeras_app.canvas.scene import EditorScene
+from visualkeras_app.document.style import NODE_HEIGHT, NODE_WIDTH
 
 LAYER_MIME = "application/x-visualkeras-layer"
 MIN_ZOOM, MAX_ZOOM = 0.1, 4.0

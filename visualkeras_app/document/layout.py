@@ -6,12 +6,14 @@
    a few sweeps, which removes most crossings of typical models (branches and merges).
 3. Coordinates on a grid: rows are centred on each other.
 
-Positions are the top-left corners of node boxes about ``NODE_W`` x ``NODE_H`` scene units; every
-coordinate is a multiple of ``GRID``, so snapped layouts stay snapped.
+Positions are the top-left corners of node boxes of ``NODE_W`` x ``NODE_H`` scene units (``style.py``);
+every coordinate is a multiple of ``GRID``, so snapped layouts stay snapped.
 """
 from __future__ import annotations
 
-NODE_W, NODE_H = 200, 70
+from visualkeras_app.document.style import NODE_HEIGHT, NODE_WIDTH
+
+NODE_W, NODE_H = int(NODE_WIDTH), int(NODE_HEIGHT)
 GRID = 20
 # Distance between the top-left corners of neighbours; gaps leave room for edge labels.
 _STEP = {"TB": (240, 140), "LR": (120, 300)}  # (along a row, between rows)

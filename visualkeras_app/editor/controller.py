@@ -16,13 +16,11 @@ from PySide6.QtGui import QGuiApplication, QUndoStack
 
 from visualkeras_app.document.defaults import validate_param
 from visualkeras_app.document.graph import Document, Edge, GraphError, LayerNode, accepts_many_inputs
+from visualkeras_app.document.style import NODE_HEIGHT, NODE_WIDTH
 from visualkeras_app.editor import commands
 
 CLIPBOARD_FORMAT = "visualkeras-nodes"
 
-# Node box size in scene units; layout.py uses the same box.
-NODE_WIDTH = 200.0
-NODE_HEIGHT = 70.0
 
 
 def snake_case(class_name: str) -> str:

@@ -12,6 +12,7 @@ import os
 import shutil
 from dataclasses import dataclass
 
+from visualkeras_app.document.style import category_color, category_of
 from visualkeras_app.export.core import ExportError
 
 GRAPHVIZ_HINT = ("Install Graphviz's 'dot' program (e.g. apt install graphviz, brew install graphviz, or "
@@ -79,8 +80,6 @@ def _activation(config):
 
 def node_infos(doc):
     """``[NodeInfo]`` in topological order, and the edges, for a Document with a clean inference."""
-    from visualkeras_app.canvas.node_item import category_of
-
     result = doc.result if doc.result is not None else doc.infer()
     if not doc.nodes:
         raise ExportError("The model is empty: there is nothing to draw.")
@@ -116,8 +115,6 @@ def node_lines(info, opts):
 
 def to_dot(doc, opts=None) -> str:
     """The graph diagram as DOT source (HTML-like labels, as Keras's ``model_to_dot``)."""
-    from visualkeras_app.canvas.node_item import CATEGORY_COLORS
-
     opts = opts or DiagramOptions()
     infos, edges = node_infos(doc)
     out = ["digraph model {",
@@ -129,7 +126,7 @@ def to_dot(doc, opts=None) -> str:
         out.append(f'  label=<{html.escape(opts.title)}>; labelloc=t;')
     for info in infos:
         title, lines = node_lines(info, opts)
-        color = CATEGORY_COLORS.get(info.category, CATEGORY_COLORS["Other"])
+        color = category_color(info.category)
         rows = [f'<TR><TD BGCOLOR="{color}"><FONT COLOR="white"><B>{html.escape(title)}</B></FONT></TD></TR>']
         rows += [f"<TR><TD>{html.escape(line)}</TD></TR>" for line in lines]
         label = ('<<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="0" CELLPADDING="4" COLOR="#7B8794">'

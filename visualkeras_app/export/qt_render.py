@@ -13,6 +13,8 @@ import os
 import sys
 from dataclasses import dataclass, field
 
+from visualkeras_app.document.style import category_color
+
 _TEXT = "#1F2933"
 _MUTED = "#52606D"
 _BORDER = "#7B8794"
@@ -79,7 +81,6 @@ _GAP_ALONG, _GAP_ACROSS = 36.0, 56.0
 
 def graph_drawing(doc, opts):
     """plot_model-style boxes: a coloured title band (layer name and class) and detail lines."""
-    from visualkeras_app.canvas.node_item import CATEGORY_COLORS
     from visualkeras_app.document.layout import auto_layout, layers_by_longest_path
     from visualkeras_app.export.diagram import node_infos, node_lines
 
@@ -92,7 +93,7 @@ def graph_drawing(doc, opts):
         title, lines = node_lines(info, opts)
         w = max([text_width(title, _TITLE_SIZE, True)] + [text_width(t, _LINE_SIZE) for t in lines]) + 2 * _PAD_X
         h = lh_title + len(lines) * lh + (_PAD_Y if lines else 0)
-        boxes[info.id] = (title, lines, w, h, CATEGORY_COLORS.get(info.category, CATEGORY_COLORS["Other"]))
+        boxes[info.id] = (title, lines, w, h, category_color(info.category))
     rows = layers_by_longest_path(doc)
     # The auto-layout's order within each row (it removes crossings), rescaled to the measured boxes.
     grid = auto_layout(doc, "TB")
@@ -186,9 +187,7 @@ LAYER_COLORS = {
 def layer_color(class_name, category):
     if class_name in LAYER_COLORS:
         return LAYER_COLORS[class_name]
-    from visualkeras_app.canvas.node_item import CATEGORY_COLORS
-
-    return CATEGORY_COLORS.get(category, CATEGORY_COLORS["Other"])
+    return category_color(category)
 
 
 def _shade(color, factor):

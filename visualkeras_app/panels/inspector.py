@@ -453,10 +453,10 @@ class InspectorPanel(QWidget):
         node = doc.nodes.get(self.node_id)
         if node is None:
             return
-        from visualkeras_app.canvas.node_item import CATEGORY_COLORS, category_of
+        from visualkeras_app.document.style import category_color, category_of
 
         category = category_of(node.class_name)
-        color = CATEGORY_COLORS.get(category, "#888")
+        color = category_color(category)
         self.title.setText(f"<span style='color:{color}; font-size:15px'>■</span> "
                            f"<b style='font-size:13px'>{node.class_name}</b>"
                            f"<span style='color:gray'>&nbsp;&nbsp;{category}</span>")

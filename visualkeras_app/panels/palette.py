@@ -10,13 +10,13 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 # The canvas colours its node boxes by category; the palette's swatches match them.
-from visualkeras_app.canvas.node_item import CATEGORY_COLORS
+from visualkeras_app.document.style import category_color
 
 LAYER_MIME = "application/x-visualkeras-layer"
 CLASS_ROLE = Qt.UserRole + 1
 
 # Layers that exist for the RNN wrappers only; they cannot sit on the canvas by themselves.
-_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"}
+_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Wrapper"}  # Wrapper: a base class
 
 
 def first_doc_line(cls) -> str:
@@ -34,7 +34,7 @@ def category_icon(category: str, size: int = 12) -> QIcon:
     p = QPainter(pm)
     p.setRenderHint(QPainter.Antialiasing)
     p.setPen(Qt.NoPen)
-    p.setBrush(QColor(CATEGORY_COLORS.get(category, "#888888")))
+    p.setBrush(QColor(category_color(category)))
     p.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
     p.end()
     return QIcon(pm)
