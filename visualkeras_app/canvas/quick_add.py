@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
 
 # Layers that exist for the RNN wrappers only (as in the palette).
-_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"}
+_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Wrapper"}  # Wrapper: a base class
 
 
 def registry_layer_names() -> list[str]:

@@ -85,7 +85,7 @@ _FILL = {
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),
-            "SpectralNormalization": ("Dense", {"units": 64}, "dense")}
+            "SpectralNormalization": ("Dense", {"units": 64}, "dense"), "Wrapper": ("Dense", {"units": 64}, "dense")}
 
 # Layers built on cells: (argument, number of LSTMCell(64) cells).
 _CELLS = {"RNN": ("cell", 1), "StackedRNNCells": ("cells", 2)}
@@ -229,6 +229,9 @@ def _default_config_json(class_name):
         arg, count = _CELLS[class_name]
         cells = [registry.get_class("LSTMCell")(64, name="lstm_cell" + (f"_{i}" if i else "")) for i in range(count)]
         kwargs[arg] = cells[0] if arg == "cell" else cells
+    if class_name == "Pipeline":  # a list of layers: the palette's starts as a flip and a rescaling
+        kwargs["layers"] = [registry.get_class("RandomFlip")(name="random_flip"),
+                            registry.get_class("Rescaling")(1.0 / 255, name="rescaling")]
     layer = cls(name=name, **kwargs)
     return json.dumps(clean_config(layer.get_config()))
 
