@@ -510,10 +510,10 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         try:
-            from visualkeras_app.document.templates import list_templates, load_template
+            from visualkeras_app.document.templates import load_template, template_title
 
             doc = load_template(key)
-            title = next((t.title for t in list_templates() if t.key == key), key)
+            title = template_title(key)
         except Exception as exc:  # a broken template file: a dialog, the current document stays
             self._error("Could not load the template", str(exc))
             return False
@@ -638,8 +638,18 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # unreadable templates: the menu says so, the editor still starts
             menu.addAction(f"Templates unavailable: {exc}").setEnabled(False)
             return
+        submenus = {}
         for t in templates:
-            act = menu.addAction(t.title)
+            # Grouped templates (Applications, Transfer Learning) go into a submenu each, after the others.
+            where = menu
+            if t.group:
+                where = submenus.get(t.group)
+                if where is None:
+                    if not submenus:
+                        menu.addSeparator()
+                    where = submenus[t.group] = menu.addMenu(t.group)
+                    where.setToolTipsVisible(True)
+            act = where.addAction(t.title)
             act.setToolTip(t.description)
             act.setStatusTip(t.description)
             act.triggered.connect(lambda _=False, k=t.key: self.new_from_template(k))

@@ -74,6 +74,8 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
             layer = StochasticDepth(drop_path_rate, name=f"{name}_stochastic_depth")
         else:
             layer = layers.Activation("linear", name=f"{name}_identity")
+        if imagenet_utils.building_ops_as_layers():
+            return layers.Add(name=f"{name}_add")([inputs, layer(x)])
         return inputs + layer(x)
 
     return apply
@@ -111,9 +113,13 @@ def Head(num_classes=1000, classifier_activation=None, name=None):
 
 def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value=1e-6, default_size=224,
              name="convnext", include_preprocessing=True, include_top=True, weights=None, input_tensor=None,
-             input_shape=None, pooling=None, classes=1000, classifier_activation="softmax", weights_name=None):
+             input_shape=None, pooling=None, classes=1000, classifier_activation="softmax", weights_name=None,
+             nested_downsampling=True):
     """The ConvNeXt builder: a 4x4 patchify stem and three 2x2 downsamplings (each a Sequential, as in Keras),
-    with ``depths[i]`` ConvNeXt blocks of ``projection_dims[i]`` channels in stage i."""
+    with ``depths[i]`` ConvNeXt blocks of ``projection_dims[i]`` channels in stage i.
+
+    ``nested_downsampling=False`` (not in Keras) puts the stem's and downsamplings' layers in the model itself
+    instead of nested Sequentials: the same layers, names and weights, one level deep (for the editor)."""
     from engine import layers
     from engine.models import Model, Sequential
 
@@ -141,7 +147,11 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
     depth_drop_rates = [float(r) for r in np.linspace(0.0, drop_path_rate, sum(depths))]
     cur = 0
     for i in range(4):
-        x = downsample_layers[i](x)
+        if nested_downsampling:
+            x = downsample_layers[i](x)
+        else:
+            for layer in downsample_layers[i].layers:
+                x = layer(x)
         for j in range(depths[i]):
             x = ConvNeXtBlock(projection_dim=projection_dims[i], drop_path_rate=depth_drop_rates[cur + j],
                               layer_scale_init_value=layer_scale_init_value, name=f"{name}_stage_{i}_block_{j}")(x)

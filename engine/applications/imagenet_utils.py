@@ -5,11 +5,32 @@ Channels-last only: the engine's images are ``(batch, height, width, channels)``
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import os
 import warnings
 
 import numpy as np
+
+_OPS_AS_LAYERS = contextvars.ContextVar("ops_as_layers", default=False)
+
+
+@contextlib.contextmanager
+def ops_as_layers():
+    """Inside, the few tensor operations of Keras's builders (ConvNeXt's residual ``x + y``, MobileNetV3's
+    hard sigmoid ``relu6(x + 3) / 6``) are built as layers (Add, Activation("hard_sigmoid")): the same
+    function, in a graph of layers only, which the editor can show and the engine can save."""
+    token = _OPS_AS_LAYERS.set(True)
+    try:
+        yield
+    finally:
+        _OPS_AS_LAYERS.reset(token)
+
+
+def building_ops_as_layers() -> bool:
+    return _OPS_AS_LAYERS.get()
+
 
 CLASS_INDEX = None
 CLASS_INDEX_PATH = "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"

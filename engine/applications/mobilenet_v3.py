@@ -36,6 +36,8 @@ def relu(x):
 def hard_sigmoid(x):
     from engine import layers
 
+    if imagenet_utils.building_ops_as_layers():
+        return layers.Activation("hard_sigmoid")(x)
     return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
 
 

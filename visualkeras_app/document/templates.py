@@ -19,6 +19,7 @@ class Template:
     key: str
     title: str
     description: str
+    group: str = ""  # a submenu of File > New from Template ("Applications"), or "" for the menu itself
 
 
 def templates_dir() -> str:
@@ -45,7 +46,16 @@ def list_templates() -> list[Template]:
             data = _read(os.path.join(folder, fname))
             out.append(Template(data["key"], data["title"], data.get("description", "")))
     rank = {k: i for i, k in enumerate(_ORDER)}
-    return sorted(out, key=lambda t: (rank.get(t.key, len(rank)), t.key))
+    out = sorted(out, key=lambda t: (rank.get(t.key, len(rank)), t.key))
+    # Then the keras.applications architectures and the transfer-learning classifiers, built by the engine.
+    from visualkeras_app.document import app_templates
+
+    return out + [Template(*t) for t in app_templates.transfer_templates() + app_templates.application_templates()]
+
+
+def template_title(key: str) -> str:
+    """The menu title of template ``key`` (the key itself when unknown)."""
+    return next((t.title for t in list_templates() if t.key == key), key)
 
 
 def load_template(key: str, direction="TB") -> Document:
@@ -53,6 +63,10 @@ def load_template(key: str, direction="TB") -> Document:
     from visualkeras_app.document.defaults import default_config, normalize_config
     from visualkeras_app.document.layout import apply_layout, auto_layout
 
+    from visualkeras_app.document import app_templates
+
+    if app_templates.is_application_key(key):
+        return app_templates.load_application_template(key, direction)
     path = os.path.join(templates_dir(), f"{key}.json")
     if not key or os.sep in key or "/" in key or not os.path.isfile(path):
         known = ", ".join(t.key for t in list_templates())
