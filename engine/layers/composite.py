@@ -8,7 +8,7 @@ from engine.layers.core import describe
 from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
 
-__all__ = ["Pipeline", "Wrapper"]
+__all__ = ["Pipeline", "Wrapper", "Lambda"]
 
 
 def _serialize(layer):
@@ -148,3 +148,69 @@ class Wrapper(Layer):
         with CustomObjectScope(custom_objects):
             layer = _deserialize(config.pop("layer"))
         return cls(layer, **config)
+
+
+class Lambda(Layer):
+    """Wraps a function as a layer: ``Lambda(lambda x: x ** 2)``. It works in code (models, fit,
+    predict) as Keras's; it cannot go into a file, because a file would have to store the function's
+    Python code and loading it would run that code: write a ``Layer`` subclass for models you save.
+
+    Args:
+        function: the function, called as ``function(inputs, **arguments)`` (and with ``mask`` /
+            ``training`` when it takes them).
+        output_shape: the output shape without the batch axis (a tuple), or a function of the input
+            shape; by default found by running the function on placeholders.
+        mask: a mask tensor, or a function ``mask(inputs, previous_mask)``, for the output.
+        arguments: extra keyword arguments for ``function``.
+    """
+
+    def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
+        if not callable(function):
+            raise ValueError(f"Lambda needs a callable `function`. Received: function={function!r}")
+        super().__init__(**kwargs)
+        self.function = function
+        self.arguments = dict(arguments or {})
+        self._output_shape = output_shape
+        self.mask = mask
+        self.supports_masking = mask is not None
+        import inspect
+
+        try:
+            params = inspect.signature(function).parameters
+        except (TypeError, ValueError):
+            params = {}
+        self._fn_takes_mask = "mask" in params
+        self._fn_takes_training = "training" in params
+        self.built = True
+
+    def call(self, inputs, mask=None, training=None):
+        kwargs = dict(self.arguments)
+        if self._fn_takes_mask:
+            kwargs["mask"] = mask
+        if self._fn_takes_training:
+            kwargs["training"] = training
+        return self.function(inputs, **kwargs)
+
+    def compute_output_shape(self, input_shape):
+        if self._output_shape is None:
+            from engine.layers.layer import _make_outputs
+
+            spec = self._call_spec((_make_outputs(input_shape, "float32"),), {})
+            shapes = [tuple(t.shape) for t in (spec if isinstance(spec, (list, tuple)) else [spec])]
+            return shapes[0] if len(shapes) == 1 else shapes
+        if callable(self._output_shape):
+            return tuple(self._output_shape(input_shape))
+        batch = input_shape[0] if input_shape and not isinstance(input_shape[0], (list, tuple)) else None
+        return (batch,) + tuple(self._output_shape)
+
+    def compute_mask(self, inputs, mask=None):
+        if callable(self.mask):
+            return self.mask(inputs, mask)
+        return self.mask
+
+    def get_config(self):
+        name = getattr(self.function, "__name__", type(self.function).__name__)
+        raise ValueError(f"{describe(self)} wraps the Python function {name!r}, which a model file cannot hold "
+                         "(loading it would run stored code, so the engine neither writes nor reads Lambda layers). "
+                         "Write a Layer subclass with that call(), register it with "
+                         "engine.saving.register_keras_serializable, and save the model with it.")

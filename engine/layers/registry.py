@@ -44,6 +44,9 @@ UNSUPPORTED = {
     "FlaxLayer": "it runs Flax (JAX) code, and the engine runs on PyTorch; rewrite the layer as an engine Layer",
     "TFSMLayer": "it runs a TensorFlow SavedModel, and the engine has no TensorFlow; export the model as .keras "
                  "or .h5 from Keras instead",
+    "Lambda": "it stores a Python function, and loading it would run code stored in the file; "
+              "engine.layers.Lambda works in code, and a Layer subclass (registered with "
+              "engine.saving.register_keras_serializable) saves and loads",
     "TorchModuleWrapper": "it wraps a torch module, which is Python code and cannot come from a file; "
                           "engine.layers.TorchModuleWrapper works in code, and save_weights() keeps its weights",
 }

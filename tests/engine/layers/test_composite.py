@@ -91,3 +91,20 @@ def test_input_spec_config_and_checks_match_keras(keras):
         assert_input_compatibility(E.InputSpec(ndim=3), torch.zeros(2, 8), "probe")
     with pytest.raises(TypeError, match="integer keys"):
         E.InputSpec(axes={"last": 3})
+
+
+def test_lambda_works_in_code_as_keras_and_is_refused_in_files(keras, tmp_path):
+    x = np.random.default_rng(4).standard_normal((3, 4)).astype("float32")
+    fn = lambda t, k: t[:, :k] ** 2  # noqa: E731
+    e, k = E.Lambda(fn, arguments={"k": 2}), keras.layers.Lambda(fn, arguments={"k": 2})
+    np.testing.assert_allclose(e(torch.tensor(x)).numpy(), np.asarray(k(torch.tensor(x))), atol=1e-6)
+    inp = engine.Input((4,))
+    model = engine.Model(inp, E.Dense(1)(E.Lambda(lambda t: t * 2, output_shape=(4,))(inp)))
+    assert model.output_shape == (None, 1)
+    assert E.Lambda(fn, arguments={"k": 3}).compute_output_shape((None, 4)) == (None, 3)  # found by calling
+    model.compile(optimizer="sgd", loss="mse")
+    model.fit(x, np.ones((3, 1), "float32"), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="Write a Layer subclass"):
+        model.save(str(tmp_path / "m.keras"))
+    with pytest.raises(ValueError, match="'Lambda' is not supported by the engine: it stores a Python function"):
+        E.get("Lambda")

@@ -295,8 +295,6 @@ def test_count_weights_and_adapted_discretization_config(keras):
 NOT_YET = {
     "AugMix", "ContrastLimitedAdaptiveHistogramEqualization",
     "IntegerLookup", "MaxNumBoundingBoxes", "RandAugment",
-    # Lambda: refused in files.
-    "Lambda",
 }
 
 
