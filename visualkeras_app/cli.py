@@ -24,6 +24,7 @@ import sys
 import time
 
 from visualkeras_app import __version__
+from visualkeras_app.validation import positive_int_arg
 
 _COMMANDS = ("summary", "templates", "train", "export", "predict")
 OPENABLE = (".vkproj", ".json", ".h5", ".keras")
@@ -94,13 +95,6 @@ def _command_parser(name):
     return p
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text}")
-    return value
-
-
 def _train_parser():
     p = argparse.ArgumentParser(
         prog="visualkeras-app train",
@@ -112,8 +106,8 @@ def _train_parser():
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")
     p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, a .npz/.csv file, or a folder of images with one subfolder per class (20%% of each class held out to test, unless it has train/ and test/ subfolders)")
-    p.add_argument("--epochs", type=_positive_int, default=None)
-    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--epochs", type=positive_int_arg, default=None)
+    p.add_argument("--batch-size", type=positive_int_arg, default=None)
     p.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,
                    help="learning rate (the peak rate with the one-cycle schedule)")
     p.add_argument("--optimizer", default=None, help="adam, sgd, rmsprop, ...")
@@ -122,7 +116,7 @@ def _train_parser():
     p.add_argument("--validation-split", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--device", default=None, help="cpu, cuda or mps")
-    p.add_argument("--max-train-samples", type=_positive_int, default=None,
+    p.add_argument("--max-train-samples", type=positive_int_arg, default=None,
                    help="train on only the first N samples (a quick try)")
     p.add_argument("--save", metavar="OUT", default=None,
                    help="write the trained model: .keras or .h5 (Keras files), or .vkproj (a project with "
@@ -155,19 +149,12 @@ def _open_target(target):
 
 
 def _train_settings(args, doc):
-    from visualkeras_app.training.recipe import one_click_settings
-    from visualkeras_app.training.settings import TrainSettings
+    from visualkeras_app.training.recipe import settings_for
 
-    base = one_click_settings().to_dict()
-    saved = TrainSettings.from_dict(doc.training).to_dict() if doc.training else {}
-    # A saved dict only overrides the recipe where it names a key (TrainSettings' defaults are not choices).
-    base.update({k: v for k, v in saved.items() if k in (doc.training or {})})
-    flags = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size,
-             "learning_rate": args.lr, "optimizer": args.optimizer, "loss": args.loss, "schedule": args.schedule,
-             "validation_split": args.validation_split, "seed": args.seed, "device": args.device,
-             "max_train_samples": args.max_train_samples}
-    base.update({k: v for k, v in flags.items() if v is not None})
-    return TrainSettings(**base)
+    return settings_for(doc, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
+                        learning_rate=args.lr, optimizer=args.optimizer, loss=args.loss, schedule=args.schedule,
+                        validation_split=args.validation_split, seed=args.seed, device=args.device,
+                        max_train_samples=args.max_train_samples)
 
 
 def _save_trained(model, doc, settings, out):

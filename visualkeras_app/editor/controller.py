@@ -25,10 +25,10 @@ CLIPBOARD_FORMAT = "visualkeras-nodes"
 
 def snake_case(class_name: str) -> str:
     """Keras's automatic layer name for a class: ``Conv2D`` -> ``conv2d``, ``BatchNormalization``
-    -> ``batch_normalization``."""
-    name = re.sub(r"\W+", "", class_name)
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    -> ``batch_normalization`` (the engine's rule, ``engine.backend.to_snake_case``)."""
+    from engine.backend import to_snake_case  # here for start-up time: the window shows before torch loads
+
+    return to_snake_case(class_name)
 
 
 def _encode(value):

@@ -12,6 +12,8 @@ import argparse
 import os
 import sys
 
+from visualkeras_app.validation import positive_int_arg
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -46,28 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, received {text}")
-    return value
-
-
 # (flag, type, help) of the training-script settings; each dest is a TrainSettings field but --lr.
 _TRAINING_FLAGS = (
     ("--dataset", str, "mnist, fashion_mnist, or a .npz/.csv file (its path is written into the script)"),
-    ("--epochs", _positive_int, "number of epochs"),
-    ("--batch-size", _positive_int, "the global batch size (split across processes under torchrun)"),
+    ("--epochs", positive_int_arg, "number of epochs"),
+    ("--batch-size", positive_int_arg, "the global batch size (split across processes under torchrun)"),
     ("--lr", float, "learning rate (the peak rate with the one-cycle schedule)"),
     ("--optimizer", str, "adam, sgd, rmsprop, ..."),
     ("--loss", str, "a Keras loss name, or auto"),
     ("--schedule", str, "one_cycle or constant"),
     ("--validation-split", float, "fraction of the training samples held out to validate"),
     ("--seed", int, "seeds the weights and the shuffling"),
-    ("--max-train-samples", _positive_int, "train on only the first N samples"),
+    ("--max-train-samples", positive_int_arg, "train on only the first N samples"),
 )
 
 
@@ -95,7 +87,7 @@ def _training_overrides(args):
 
 def _export_training_script(args) -> int:
     from visualkeras_app.export import ExportError, export_model
-    from visualkeras_app.export.training_script import settings_for
+    from visualkeras_app.training.recipe import settings_for
 
     if not args.out.lower().endswith(".py"):
         print(f"visualkeras-app: a training script is a Python file: name OUT e.g. train.py "

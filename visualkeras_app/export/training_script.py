@@ -20,26 +20,12 @@ TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_templ
 _BUILTIN_DATASETS = ("mnist", "fashion_mnist")
 
 
-def settings_for(doc, **overrides):
-    """The ``TrainSettings`` a document trains with, as ``visualkeras-app train`` picks them: the
-    one-click recipe, then the keys the document saved (``doc.training``), then ``overrides`` that are
-    not None. Raises ValueError naming a bad value."""
-    from visualkeras_app.training.recipe import one_click_settings
-    from visualkeras_app.training.settings import TrainSettings
-
-    base = one_click_settings().to_dict()
-    saved = TrainSettings.from_dict(doc.training).to_dict() if doc.training else {}
-    # A saved dict only overrides the recipe where it names a key (TrainSettings' defaults are not choices).
-    base.update({k: v for k, v in saved.items() if k in (doc.training or {})})
-    base.update({k: v for k, v in overrides.items() if v is not None})
-    return TrainSettings(**base)
-
-
 def _as_settings(settings, doc):
     """Valid ``TrainSettings``; ValueError naming a bad value (an unknown optimizer or loss too, which
     the script would otherwise only find when it runs)."""
     from engine import losses, optimizers
 
+    from visualkeras_app.training.recipe import settings_for
     from visualkeras_app.training.settings import TrainSettings
 
     if settings is None:
@@ -181,7 +167,7 @@ def training_script_text(doc, settings=None, name=None, notes=None) -> str:
 
     Args:
         doc: The model.
-        settings: A ``TrainSettings`` or its dict; None: ``settings_for(doc)``.
+        settings: A ``TrainSettings`` or its dict; None: ``training.recipe.settings_for(doc)``.
         name: The model's name in the script's docstring.
         notes: A list that receives what the user should know (e.g. where the data file is read).
 

@@ -104,7 +104,7 @@ def training_settings(window):
     panel = getattr(training, "panel", None)
     if panel is not None:
         return panel.settings()
-    from visualkeras_app.export.training_script import settings_for
+    from visualkeras_app.training.recipe import settings_for
 
     return settings_for(window.controller.document)
 

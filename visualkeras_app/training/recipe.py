@@ -21,6 +21,18 @@ def one_click_settings(**overrides) -> TrainSettings:
     return TrainSettings(**base)
 
 
+def settings_for(doc, **overrides) -> TrainSettings:
+    """The ``TrainSettings`` a document trains with outside the window (``visualkeras-app train``, the
+    exported training script): the one-click recipe, then the keys the document saved
+    (``doc.training``), then ``overrides`` that are not None. Raises ValueError naming a bad value."""
+    base = one_click_settings().to_dict()
+    saved = TrainSettings.from_dict(doc.training).to_dict() if doc.training else {}
+    # A saved dict only overrides the recipe where it names a key (TrainSettings' defaults are not choices).
+    base.update({k: v for k, v in saved.items() if k in (doc.training or {})})
+    base.update({k: v for k, v in overrides.items() if v is not None})
+    return TrainSettings(**base)
+
+
 def build_template_model(key=TEMPLATE, seed=0):
     """A fresh engine model of template ``key`` with weights initialized from ``seed``."""
     from engine import backend

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 
 from engine.optimizers.schedules import LearningRateSchedule
+from visualkeras_app.validation import check_positive_int
 
 
 class OneCycle(LearningRateSchedule):
@@ -26,9 +27,7 @@ class OneCycle(LearningRateSchedule):
                  name="OneCycle"):
         if not isinstance(max_lr, (int, float)) or not max_lr > 0:
             raise ValueError(f"max_lr must be a number > 0. Received: max_lr={max_lr!r}")
-        if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
-            raise ValueError(f"total_steps must be an integer >= 1 (epochs x batches per epoch). "
-                             f"Received: total_steps={total_steps!r}")
+        check_positive_int("total_steps", total_steps, " (epochs x batches per epoch)")
         if not 0 < pct_start < 1:
             raise ValueError(f"pct_start must be in (0, 1). Received: pct_start={pct_start!r}")
         if not div_factor > 0 or not final_div_factor > 0:

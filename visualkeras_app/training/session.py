@@ -31,6 +31,7 @@ from visualkeras_app.training.data import Prepared
 from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
 from visualkeras_app.training.schedules import OneCycle
 from visualkeras_app.training.settings import TrainSettings
+from visualkeras_app.validation import check_positive_int
 
 _PROGRESS_EVERY_S = 0.1
 _RATE_WINDOW_S = 10.0
@@ -241,8 +242,7 @@ class TrainingSession:
         With the one-cycle schedule the new epochs get a cycle of their own (warm-up and annealing
         over just those steps), so the rate is not stuck at the end of the finished cycle.
         """
-        if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1. Received: epochs={epochs!r}")
+        check_positive_int("epochs", epochs)
         if not self._compiled:
             return self._fit(epochs, fresh=True)
         sched = self._make_schedule(epochs)

@@ -5,6 +5,8 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from visualkeras_app.validation import check_positive_int
+
 SCHEDULES = ("one_cycle", "constant")
 # Epochs, batch sizes and sample counts above this are typing mistakes (or a hostile file), not plans.
 _MAX_COUNT = 2**31 - 1
@@ -58,10 +60,8 @@ class TrainSettings:
             value = getattr(self, key)
             if isinstance(value, int) and value > _MAX_COUNT:
                 raise ValueError(f"{key} must be at most {_MAX_COUNT}. Received: {key}={value!r:.80}")
-        if not isinstance(self.epochs, int) or isinstance(self.epochs, bool) or self.epochs < 1:
-            raise ValueError(f"epochs must be an integer >= 1. Received: epochs={self.epochs!r}")
-        if not isinstance(self.batch_size, int) or isinstance(self.batch_size, bool) or self.batch_size < 1:
-            raise ValueError(f"batch_size must be an integer >= 1. Received: batch_size={self.batch_size!r}")
+        check_positive_int("epochs", self.epochs)
+        check_positive_int("batch_size", self.batch_size)
         if not isinstance(self.learning_rate, (int, float)) or not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be a number > 0 (e.g. 0.001). "
                              f"Received: learning_rate={self.learning_rate!r}")
