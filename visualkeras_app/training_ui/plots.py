@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QMenu, QMessageBox, QSizePolicy, QSlider,
                                QToolButton, QVBoxLayout, QWidget)
@@ -549,9 +549,11 @@ class TrainingPlots(QWidget):
         image = QImage(int(size.width() * scale), int(size.height() * scale), QImage.Format_ARGB32)
         image.fill(Qt.white)
         painter = QPainter(image)
-        painter.scale(scale, scale)
-        self._render(painter)
-        painter.end()
+        try:
+            painter.scale(scale, scale)
+            self._render(painter)
+        finally:
+            painter.end()
         from engine.utils.file_utils import atomic_write
 
         def write(tmp):
@@ -577,8 +579,10 @@ class TrainingPlots(QWidget):
             gen.setTitle("Training plots")
             gen.setDescription("Exported by visualkeras-app")
             painter = QPainter(gen)
-            self._render(painter)
-            painter.end()
+            try:
+                self._render(painter)
+            finally:
+                painter.end()
 
         atomic_write(path, write)
         return path
@@ -592,7 +596,7 @@ class TrainingPlots(QWidget):
 
     def _render(self, painter):
         size = self._export_size()
-        self.plot_area.render(painter)
+        self.plot_area.render(painter, QPoint(0, 0))
         painter.setPen(Qt.black)
         names = [str(getattr(r, "name", "") or "run") for r, _c, _i in self._overlays.values()]
         legend = "   ".join(["— per batch (faint)", "— smoothed", "— learning rate", "● epoch (train)",
