@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from engine import backend
-from engine.ops._dispatch import device as _device, keras_op, standardize_dtype
+from engine.ops._dispatch import SHAPES_ONLY as _SHAPES_ONLY, device as _device, keras_op, standardize_dtype
 from engine.ops.core import convert_to_tensor
 
 _GLOBAL = None
@@ -55,6 +55,10 @@ class SeedGenerator:
     def next(self, ordered=True):
         """The current state (to seed one draw), advancing the state for the next one."""
         value = self.state.clone()
+        if _SHAPES_ONLY.get():
+            # A call on placeholders to find output shapes (a layer called on Input tensors) draws
+            # nothing real, so it leaves the state as it was, as Keras's symbolic calls do.
+            return value
         if ordered:
             self.state = self.state + torch.tensor([0, 1], dtype=torch.int32)
         else:

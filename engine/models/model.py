@@ -17,7 +17,7 @@ class Model(Trainer, Layer):
             from engine.models.functional import Functional
 
             return super().__new__(Functional)
-        if _functional_arguments(args, kwargs):
+        if _functional_arguments(args, kwargs) and _symbolic_inputs(args, kwargs):
             from engine.models.functional import Functional
             from engine.models.sequential import Sequential
 
@@ -193,6 +193,14 @@ _FUNCTIONAL_SUBCLASSES: dict = {}
 def _functional_arguments(args, kwargs):
     """Keras's test for ``Model(inputs, outputs)`` call arguments."""
     return len(args) == 2 or (len(args) == 1 and "outputs" in kwargs) or ("inputs" in kwargs and "outputs" in kwargs)
+
+
+def _symbolic_inputs(args, kwargs):
+    """True when the ``inputs`` argument holds Input tensors: `class VAE(Model)` built as
+    ``VAE(encoder, decoder)`` takes two positional arguments without being a functional model."""
+    from engine.layers.node import is_symbolic
+
+    return is_symbolic(args[0] if args else kwargs.get("inputs"))
 
 
 def _functional_subclass(cls):

@@ -115,11 +115,24 @@ def _merge_specs(a, b):
     return a
 
 
+# True while compute_output_spec runs a function on placeholders: engine.random's SeedGenerators then
+# leave their state as it was (finding a shape is not a draw).
+SHAPES_ONLY = contextvars.ContextVar("engine_shapes_only", default=False)
+
+
 def compute_output_spec(fn, args, kwargs, shapes=None):
     """The output of ``fn(*args, **kwargs)`` as KerasTensors (shape and dtype), without real data.
 
     ``shapes`` optionally overrides the shapes of the KerasTensors found in the arguments, in order.
     """
+    token = SHAPES_ONLY.set(True)
+    try:
+        return _compute_output_spec(fn, args, kwargs, shapes)
+    finally:
+        SHAPES_ONLY.reset(token)
+
+
+def _compute_output_spec(fn, args, kwargs, shapes):
     results = []
     errors = []
     if shapes is not None:
