@@ -94,6 +94,24 @@ class ForeignLoad:
         return sum(v) - v[3] - v[4], sum(v), int(p[11]) + int(p[12])
 
 
+def stall_probe(interval_ms=10):
+    """A QTimer that records how late each tick fires (the event-loop stall, in ms)."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(interval_ms)
+    late = []
+    last = [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        late.append(max(0.0, (now - last[0]) * 1000 - interval_ms))
+        last[0] = now
+
+    timer.timeout.connect(tick)
+    return timer, late
+
+
 def build_model(seed):
     from engine import backend
 
@@ -173,8 +191,6 @@ class App:
         """One run to its results; with ``probe``, a 10 ms QTimer records how late each tick fires (its
         own slot costs the GUI thread about 2% of a core, so the throughput runs go without it)."""
         from PySide6.QtCore import QEventLoop
-
-        from visualkeras_app.training_ui.worker import stall_probe
 
         self.clock = BatchClock()
         panel = self.panel

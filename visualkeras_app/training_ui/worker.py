@@ -13,7 +13,6 @@ import collections
 import math
 import os
 import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -305,11 +304,9 @@ class TrainingWorker(QObject):
             ds = src if hasattr(src, "x_train") else cached_dataset(src)
             self.dataset = ds
             try:
-                if hasattr(data, "prepare_for_model"):  # reads the output activation too (for the loss)
-                    prepared = data.prepare_for_model(ds, model, settings.loss,
-                                                      max_train_samples=settings.max_train_samples)
-                else:
-                    prepared = data.prepare(ds, tuple(model.input_shape), tuple(model.output_shape), settings.loss)
+                # prepare_for_model reads the output activation too (for the loss).
+                prepared = data.prepare_for_model(ds, model, settings.loss,
+                                                  max_train_samples=settings.max_train_samples)
             except data.DatasetMismatch as exc:
                 self._post(_MISMATCH, (str(getattr(exc, "message", None) or exc), str(getattr(exc, "fix", "") or "")))
                 return
@@ -328,7 +325,7 @@ class TrainingWorker(QObject):
                 self._post(_STATE, RUNNING)
             session.run()
             self._job_results(model, prepared, ds)
-        except Exception as exc:  # noqa: BLE001 - reported in the window; the app keeps running
+        except Exception as exc:  # any failure is reported in the window; the app keeps running
             self._report(exc)
 
     def _job_evaluate(self, model, settings, src):
@@ -346,16 +343,15 @@ class TrainingWorker(QObject):
             self.prepared_data = prepared
             self._post(_STATE, RUNNING)
             self._job_results(model, prepared, ds)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # reported in the window, as for a run
             self._report(exc)
 
     def _job_more(self, session, epochs):
         try:
             use_training_threads(self.intra_op_threads)
             session.train_more(epochs)
-            self._job_results(session.model if hasattr(session, "model") else self.model, self.prepared_data,
-                              self.dataset)
-        except Exception as exc:  # noqa: BLE001
+            self._job_results(session.model, self.prepared_data, self.dataset)
+        except Exception as exc:  # reported in the window, as for a run
             self._report(exc)
 
     def _post(self, kind, payload):
@@ -364,10 +360,8 @@ class TrainingWorker(QObject):
     def _job_results(self, model, prepared, ds):
         if self._failed:
             return
-        try:
-            from visualkeras_app.training.results import evaluate_results
-        except ImportError:
-            return
+        from visualkeras_app.training.results import evaluate_results
+
         results = evaluate_results(model, prepared, list(getattr(ds, "class_names", None) or []))
         self._post(_RESULTS, results)
 
@@ -434,19 +428,3 @@ class TrainingWorker(QObject):
         self.flush()
         self._timer.stop()
         self._set_state(IDLE)
-
-
-def stall_probe(interval_ms=10):
-    """A timer that records how late each 10 ms tick fires (the event-loop stall), for the benchmark."""
-    timer = QTimer()
-    timer.setInterval(interval_ms)
-    late = []
-    last = [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        late.append(max(0.0, (now - last[0]) * 1000 - interval_ms))
-        last[0] = now
-
-    timer.timeout.connect(tick)
-    return timer, late
