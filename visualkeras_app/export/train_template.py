@@ -334,7 +334,7 @@ def load_folder(path):
                             with Image.open(os.path.join(root, f)) as img:
                                 size = (img.size[1], img.size[0])
                                 modes.add(img.mode)
-                        except Exception:  # noqa: BLE001 (not an image: left out, as the app does)
+                        except Exception:  # not an image: left out, as the app does
                             continue
                         sizes[size] = sizes.get(size, 0) + 1
     if not sizes:

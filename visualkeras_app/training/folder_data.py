@@ -175,7 +175,7 @@ def _header(path):
             if w < 1 or h < 1:
                 return f"empty image {w}x{h}"
             return (h, w), img.mode
-    except Exception as e:  # noqa: BLE001 (not an image, truncated, a format Pillow does not know)
+    except Exception as e:  # not an image, truncated, a format Pillow does not know
         return f"{type(e).__name__}: {e}"
 
 

@@ -264,7 +264,7 @@ class TrainingSession:
                 self._compile(epochs)
             self.model.fit(self.x_fit, self.y_fit, batch_size=self.settings.batch_size, epochs=start + epochs,
                            initial_epoch=start, shuffle=True, verbose=self.verbose, callbacks=[cb])
-        except Exception as e:  # noqa: BLE001 - reported to the listener; the app keeps running
+        except Exception as e:  # reported to the listener; the app keeps running
             self.error = e
             rec.duration_s += time.perf_counter() - t0 - cb.paused_s
             rec.stopped_reason = f"error: {type(e).__name__}: {e}"
@@ -281,7 +281,7 @@ class TrainingSession:
             self._emit("on_progress", cb.progress(math.nan, "test"))
         try:
             self.evaluate_test()
-        except Exception as e:  # noqa: BLE001
+        except Exception as e:  # reported to the listener, as a failed run is
             self.error = e
             self._emit("on_error", _error_text(e))
         self._emit("on_finished", rec)

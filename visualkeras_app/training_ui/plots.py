@@ -536,7 +536,7 @@ class TrainingPlots(QWidget):
             path += "." + kind
         try:
             {"png": self.export_png, "svg": self.export_svg, "csv": self.export_csv}[kind](path)
-        except Exception as exc:  # noqa: BLE001 - a plain message in a dialog
+        except Exception as exc:  # a plain message in a dialog
             QMessageBox.critical(self, "Could not export the plots", f"{path} could not be written: {exc}")
             return False
         return True
