@@ -105,7 +105,9 @@ def _train_parser():
         epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")
-    p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, a .npz/.csv file, or a folder of images with one subfolder per class (20%% of each class held out to test, unless it has train/ and test/ subfolders)")
+    p.add_argument("--dataset", default=None, help="mnist (default), fashion_mnist, a .npz/.csv file, or a folder of images with one "
+                        "subfolder per class (20%% of each class held out to test, unless it has train/ and "
+                        "test/ subfolders)")
     p.add_argument("--epochs", type=positive_int_arg, default=None)
     p.add_argument("--batch-size", type=positive_int_arg, default=None)
     p.add_argument("--lr", "--learning-rate", dest="lr", type=float, default=None,

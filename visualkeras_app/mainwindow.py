@@ -326,6 +326,9 @@ class MainWindow(QMainWindow):
         for d in (self.palette_dock, self.inspector_dock, self.code_dock, self.summary_dock, self.problems_dock):
             panels.addAction(d.toggleViewAction())
 
+        from visualkeras_app.data_ui.menu import install_dataset_menu  # Qt only; dialogs load on use
+
+        self.dataset_menu = install_dataset_menu(self, bar)
         self.training.add_menu(bar)
         panels.addAction(self.training.training_dock.toggleViewAction())
         panels.addAction(self.training.results_dock.toggleViewAction())

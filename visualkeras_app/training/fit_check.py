@@ -8,6 +8,7 @@ No model is built and no data is loaded: it runs after every edit.
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,13 +37,27 @@ class FitProblem:
     action_text: str = ""
 
 
+# A user's data set's (sample shape, number of classes), once a Dataset dialog has looked at it.
+_USER_SHAPES: dict = {}
+
+
+def remember_shape(path, sample_shape, num_classes):
+    """Record a user's data set's sample shape and classes (found by its preview), so that the fit check
+    speaks for it before training as it does for the built-in ones."""
+    _USER_SHAPES[str(path)] = (tuple(int(d) for d in sample_shape), int(num_classes))
+
+
 def stand_in(dataset) -> Dataset | None:
-    """A one-sample `Dataset` shaped as the built-in ``dataset``; None for a user's file (its shapes are known
-    only once it is loaded, and training reports a mismatch then)."""
+    """A one-sample `Dataset` shaped as the built-in ``dataset`` (or a user's one recorded by
+    ``remember_shape``); None for a user's file not looked at yet (training reports a mismatch then)."""
     key = str(dataset or "mnist").lower().replace("-", "_")
-    if key not in BUILTIN_SHAPES:
+    if str(dataset) in _USER_SHAPES:
+        key = str(dataset)
+        shape, k = _USER_SHAPES[key]
+    elif key not in BUILTIN_SHAPES:
         return None
-    shape, k = BUILTIN_SHAPES[key]
+    else:
+        shape, k = BUILTIN_SHAPES[key]
     x = np.zeros((1,) + shape, np.uint8)
     y = np.zeros(1, np.int64)
     return Dataset(key, x, y, x.copy(), y.copy(), [str(i) for i in range(k)])
@@ -116,6 +131,6 @@ def fit_problem(doc, dataset="mnist", loss="auto") -> FitProblem | None:
             and out_shape[-1] != k:
         action = (out_node.id, "units", k)
         action_text = f"Set {out_node.name}'s units to {k}"
-    name = BUILTIN.get(data.name, data.name)
+    name = BUILTIN.get(data.name, os.path.basename(os.path.normpath(data.name)))
     return FitProblem(message=message.replace("the data set", name), fix=fix, action=action,
                       action_text=action_text)

@@ -1,0 +1,113 @@
+"""Dataset ▸ Image Folder…: the preview (counts, imbalance, unreadable files, samples, size and colour), the
+one-click fixes on the canvas's model, augmentation samples, and choosing the folder for training."""
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from tests.visualkeras_app.data_ui.conftest import make_image_folder
+
+
+def open_dialog(win, monkeypatch, folder):
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    win.dataset_menu.act_folder.trigger()
+    return win.dataset_menu.dialog
+
+
+def test_the_menu_opens_a_preview_of_the_folder(qtbot, main_window, monkeypatch, tmp_path):
+    folder = make_image_folder(tmp_path / "bugs")
+    dlg = open_dialog(main_window, monkeypatch, folder)
+    assert dlg.isVisible() and dlg.path == str(folder)
+    assert dlg.images_label.text() == "19 in 3 classes"  # 8 PNG + 8 JPEG + 3: the corrupt file left out
+    assert dlg.size_label.text() == "10x12" and dlg.mode_label.text().startswith("grayscale")
+    assert dlg.chart.names == ["ant", "bee", "cat"] and dlg.chart.counts == [8, 8, 3] and dlg.chart.warn == {"cat"}
+    warning = dlg.warning_label.text()
+    assert "Imbalanced classes: cat (3)" in warning and "broken.png" in warning
+    assert len(dlg.grid.cells) == 6 + 6 + 3 and all(not c.pixmap().isNull() for c in dlg.grid.cells)
+    assert "(12, 10, 1)" in dlg.model_label.text()
+
+
+def test_a_folder_that_is_not_a_data_set_says_how_to_lay_it_out(qtbot, main_window, monkeypatch, tmp_path):
+    (tmp_path / "only").mkdir()
+    dlg = open_dialog(main_window, monkeypatch, tmp_path)
+    assert "one subfolder per class" in dlg.path_label.text()
+    assert not dlg.use_button.isEnabled() and not dlg.train_button.isEnabled()
+
+
+def test_one_click_fixes_make_the_model_fit_and_undo_takes_them_back(qtbot, main_window, monkeypatch, tmp_path):
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")  # 28x28x1 in, 10 classes out
+    dlg = open_dialog(win, monkeypatch, make_image_folder(tmp_path / "bugs"))
+    texts = [b.text() for b, _ in dlg.fixes]
+    assert texts == ["Add Resizing to 28x28 after the Input", "Set the Input to (12, 10, 1)",
+                     "Set dense's units to 3"], texts
+    qtbot.mouseClick(dlg.fixes[0][0], Qt.LeftButton)
+    doc = win.controller.document
+    resizing = [n for n in doc.nodes.values() if n.class_name == "Resizing"]
+    assert len(resizing) == 1 and (resizing[0].config["height"], resizing[0].config["width"]) == (28, 28)
+    inp = next(n for n in doc.nodes.values() if n.is_input)
+    assert inp.config["batch_shape"] == [None, 12, 10, 1]
+    assert [b.text() for b, _ in dlg.fixes] == ["Set dense's units to 3"], [b.text() for b, _ in dlg.fixes]
+    qtbot.mouseClick(dlg.fixes[0][0], Qt.LeftButton)
+    assert "The model fits" in dlg.model_label.text() and not dlg.fixes
+    win.act_undo.trigger()
+    win.act_undo.trigger()  # the units, then the Resizing and the Input in one step
+    assert not any(n.class_name == "Resizing" for n in doc.nodes.values())
+    assert next(n for n in doc.nodes.values() if n.is_input).config["batch_shape"] == [None, 28, 28, 1]
+
+
+def test_use_for_training_selects_the_folder_and_the_panel_checks_the_model(qtbot, main_window, monkeypatch,
+                                                                           tmp_path):
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")
+    folder = make_image_folder(tmp_path / "bugs")
+    dlg = open_dialog(win, monkeypatch, folder)
+    qtbot.mouseClick(dlg.use_button, Qt.LeftButton)
+    assert not dlg.isVisible()
+    panel = win.training.panel
+    assert panel.settings().dataset == str(folder) and panel.dataset_combo.currentText() == "bugs"
+    qtbot.waitUntil(lambda: "bugs" in panel.fit_problem_text(), timeout=3000)
+    assert "10 units" in panel.fit_problem_text() or "units" in panel.fix_button.text()
+
+
+def test_augmented_samples_come_from_the_canvas_random_layers_in_training_only(qtbot, main_window, monkeypatch,
+                                                                              tmp_path):
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")
+    dlg = open_dialog(win, monkeypatch, make_image_folder(tmp_path / "bugs", size=(28, 28)))
+    assert not dlg.augment_button.isEnabled()  # no Random* layer yet
+    doc = win.controller.document
+    inp = next(n for n in doc.nodes.values() if n.is_input)
+    edge = next(e for e in doc.edges if e.src == inp.id)
+    node = win.controller.insert_into_edge("RandomRotation", edge, doc.nodes[edge.dst].pos)
+    win.controller.set_param(node, "factor", 0.25)
+    dlg.refresh_model()
+    assert dlg.augment_button.isEnabled()
+    qtbot.mouseClick(dlg.augment_button, Qt.LeftButton)
+    aug = dlg.augmented_dialog
+    assert aug.isVisible() and len(aug.grid.cells) == 16 and aug.augmented.shape == (16, 28, 28, 1)
+    assert not np.allclose(aug.augmented, aug.images)  # rotated
+    first = aug.augmented.copy()
+    qtbot.mouseClick(aug.again_button, Qt.LeftButton)
+    assert not np.allclose(aug.augmented, first)  # new draws
+    from visualkeras_app.document.convert import document_to_model
+
+    model = document_to_model(doc)
+    rotation = model.get_layer(doc.nodes[node].name)
+    np.testing.assert_array_equal(np.asarray(rotation(aug.images, training=False)), aug.images)
+
+
+@pytest.mark.slow
+def test_train_button_trains_on_the_folder(qtbot, main_window, monkeypatch, tmp_path):
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")
+    win.training.panel.set_settings({"epochs": 1, "batch_size": 8, "validation_split": 0.0,
+                                     "max_train_samples": 0})
+    dlg = open_dialog(win, monkeypatch, make_image_folder(tmp_path / "bugs", size=(28, 28)))
+    assert dlg.fixes[-1][0].text() == "Set dense's units to 3"
+    qtbot.mouseClick(dlg.fixes[-1][0], Qt.LeftButton)
+    qtbot.mouseClick(dlg.train_button, Qt.LeftButton)
+    panel = win.training.panel
+    qtbot.waitUntil(lambda: panel.worker.last_record is not None and panel.worker.state == "idle", timeout=60000)
+    record = panel.worker.last_record
+    assert record.test_accuracy is not None and len(panel.worker.dataset.class_names) == 3
