@@ -30,8 +30,8 @@ TRANSFER_PREFIX = "classifier_from_"
 APPLICATIONS_GROUP = "Applications"
 TRANSFER_GROUP = "Transfer Learning"
 
-# The transfer-learning classifiers start on CIFAR-10: 32x32 RGB images, the smallest size the three
-# bases accept, 10 classes. The Training panel offers to resize the head for another data set.
+# The transfer-learning classifiers start at 32x32 RGB images (the smallest size the three bases accept,
+# CIFAR-10's) and 10 classes; the input and the head's units are edited like any layer's.
 TRANSFER_INPUT = (32, 32, 3)
 TRANSFER_CLASSES = 10
 TRANSFER_DROPOUT = 0.2
@@ -103,8 +103,9 @@ def load_application_template(key, direction="TB"):
             model = transfer_model(key[len(TRANSFER_PREFIX):])
     doc = model_to_document(model, layout_direction=direction, with_weights=False)
     if key not in APPLICATIONS:
-        doc.training = {"dataset": "cifar10", "optimizer": "adam", "loss": "sparse_categorical_crossentropy",
-                        "metrics": ["accuracy"], "epochs": 1, "batch_size": 64, "learning_rate": 0.001}
+        # Fine-tuning settings: a small constant rate; the data set is the user's (32x32 RGB images or larger).
+        doc.training = {"optimizer": "adam", "learning_rate": 0.001, "schedule": "constant", "epochs": 1,
+                        "batch_size": 32}
     return doc
 
 
@@ -128,6 +129,7 @@ def load_base_weights(doc, base_name, weights="imagenet"):
             w = layer.get_weights()
             node = by_name.get(layer.name)
             if w and node is not None:
-                doc.set_weights(node.id, w) if hasattr(doc, "set_weights") else setattr(node, "weights", w)
+                node.weights = w  # as a trained model's nodes hold them (document_to_model sets them)
                 count += 1
+        doc._edited()  # inference re-checks the weights against the shapes; listeners hear of the change
     return count

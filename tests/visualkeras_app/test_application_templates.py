@@ -1,0 +1,107 @@
+"""File > New from Template > Applications and > Transfer Learning: every keras.applications architecture as
+a template (Keras's layer names and parameter counts), and the transfer-learning classifier trained on a
+frozen base loaded from a Keras-saved weights file."""
+import time
+
+import numpy as np
+import pytest
+
+from visualkeras_app.document import app_templates
+from visualkeras_app.document.templates import list_templates, load_template
+
+
+def test_every_application_is_a_template_in_its_group():
+    from engine import applications
+
+    assert app_templates.APPLICATIONS == applications.names()
+    by_key = {t.key: t for t in list_templates()}
+    for name in applications.names():
+        assert by_key[name].group == "Applications"
+    for base in ("MobileNetV2", "EfficientNetB0", "ResNet50"):
+        t = by_key[f"classifier_from_{base}"]
+        assert t.group == "Transfer Learning" and t.title == f"Image classifier from {base}"
+
+
+def test_transfer_template_is_a_frozen_base_with_a_pooled_dropout_dense_head():
+    doc = load_template("classifier_from_MobileNetV2")
+    nodes = list(doc.nodes.values())
+    head = [n for n in nodes if n.name.startswith("head_")]
+    assert [n.class_name for n in head] == ["GlobalAveragePooling2D", "Dropout", "Dense"]
+    assert head[-1].config["units"] == 10 and head[-1].config["activation"] == "softmax"
+    base = [n for n in nodes if not n.name.startswith("head_") and not n.is_input]
+    assert len(base) > 100 and all(n.config.get("trainable") is False for n in base)
+    assert not doc.result.errors
+    # Only the head trains: its Dense (1280*10 + 10) and nothing of the base.
+    assert doc.result.trainable_params == 1280 * 10 + 10
+
+
+@pytest.mark.slow
+def test_transfer_learning_with_a_local_weights_file_trains_the_head_only(keras, tmp_path):
+    from visualkeras_app.document.convert import document_to_model
+    from visualkeras_app.training.data import Dataset, prepare_for_model
+    from visualkeras_app.training.session import TrainingSession
+    from visualkeras_app.training.settings import TrainSettings
+
+    kbase = keras.applications.MobileNetV2(weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = str(tmp_path / "mobilenetv2_base.weights.h5")
+    kbase.save_weights(path)
+
+    doc = load_template("classifier_from_MobileNetV2")
+    assert app_templates.load_base_weights(doc, "MobileNetV2", weights=path) == \
+        sum(1 for layer in kbase.layers if layer.get_weights())
+    model = document_to_model(doc)
+    for klayer in kbase.layers:  # the base is Keras's, weight for weight
+        for got, want in zip(model.get_layer(klayer.name).get_weights(), klayer.get_weights()):
+            np.testing.assert_array_equal(got, want)
+    before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
+
+    rng = np.random.default_rng(0)
+    data = Dataset("random images", rng.uniform(0, 255, (48, 32, 32, 3)).astype("float32"),
+                   rng.integers(0, 10, 48), rng.uniform(0, 255, (16, 32, 32, 3)).astype("float32"),
+                   rng.integers(0, 10, 16), class_names=[str(i) for i in range(10)])
+    settings = TrainSettings(epochs=1, batch_size=16, validation_split=0.0, schedule="constant", learning_rate=0.01)
+    session = TrainingSession(model, prepare_for_model(data, model), settings)
+    record = session.run()
+    assert session.error is None, session.error
+    assert record is not None
+
+    for layer in model.layers:
+        after = layer.get_weights()
+        if layer.name.startswith("head_") and after:
+            assert any(not np.array_equal(a, b) for a, b in zip(after, before[layer.name])), layer.name
+        else:  # frozen: kernels, biases and the batch-norm statistics all stay
+            for a, b in zip(after, before[layer.name]):
+                np.testing.assert_array_equal(a, b, err_msg=layer.name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["DenseNet201", "NASNetLarge"])
+def test_a_600_layer_application_opens_from_the_menu_readable_with_keras_param_count(keras, qtbot, tmp_path, name):
+    from PySide6.QtCore import QSettings
+
+    from visualkeras_app.canvas.view import LEGIBLE_ZOOM
+    from visualkeras_app.mainwindow import MainWindow
+
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
+    qtbot.addWidget(win)
+    win.resize(1366, 768)
+    win.show()
+    qtbot.waitUntil(lambda: win.is_started, timeout=20000)
+    win._fill_template_menu()
+    apps = next(a.menu() for a in win.template_menu.actions() if a.menu() and a.text() == "Applications")
+    action = next(a for a in apps.actions() if a.text() == name)
+    start = time.perf_counter()
+    action.trigger()
+    qtbot.waitUntil(lambda: len(win.controller.document.nodes) > 600, timeout=60000)
+    win.view.viewport().repaint()
+    print(f"{name}: menu action to painted canvas {time.perf_counter() - start:.2f} s")  # measured, not asserted
+    qtbot.waitUntil(lambda: abs(win.view.zoom() - 1.0) > 1e-9 or win.view.zoom() >= LEGIBLE_ZOOM, timeout=5000)
+    assert win.view.zoom() >= LEGIBLE_ZOOM - 1e-9
+    doc = win.controller.document
+    assert not doc.result.errors
+    kmodel = getattr(keras.applications, name)(weights=None)
+    assert doc.result.trainable_params + doc.result.non_trainable_params == kmodel.count_params()
+    assert sorted(n.name for n in doc.nodes.values()) == sorted(layer.name for layer in kmodel.layers) or \
+        name == "NASNetLarge"  # unnamed layers (activation_12...) are numbered per session: compared by count
+    assert len(doc.nodes) == len(kmodel.layers)
+    win.close()
