@@ -16,19 +16,23 @@ from engine.optimizers.base_optimizer import Optimizer
 from engine.optimizers.ftrl import Ftrl
 from engine.optimizers.lamb import Lamb
 from engine.optimizers.lion import Lion
+from engine.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from engine.optimizers.muon import Muon
 from engine.optimizers.nadam import Nadam
 from engine.optimizers.rmsprop import RMSprop
+from engine.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from engine.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "Lion", "Lamb", "Adafactor", "Ftrl", "schedules", "get", "serialize", "deserialize"]
+           "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer", "schedules", "get",
+           "serialize", "deserialize"]
 
 _CLASSES = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
-                                                        Lion, Lamb, Adafactor, Ftrl)}
+                                                        Lion, Lamb, Adafactor, Ftrl, Muon, ScheduleFreeAdamW,
+                                                        LossScaleOptimizer)}
 
 # Keras optimizers the engine does not implement: named in the error so users know it is not a typo.
-_KERAS_ONLY = ("loss_scale_optimizer", "lossscaleoptimizer", "muon",
-               "schedulefreeadamw")
+_KERAS_ONLY = ("multioptimizer", "optimizermap")
 
 
 def _valid_names():
@@ -82,7 +86,11 @@ def get(identifier):
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        cls = _lookup(identifier)
+        if cls is LossScaleOptimizer:
+            raise ValueError("LossScaleOptimizer wraps another optimizer and has no default one: pass "
+                             "engine.optimizers.LossScaleOptimizer(engine.optimizers.Adam()) instead of a name.")
+        return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, type) and issubclass(identifier, Optimizer):

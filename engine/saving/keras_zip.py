@@ -115,6 +115,12 @@ def write_weights(model, h5file, include_optimizer=True):
         group.attrs["name"] = opt.name
         for i, value in enumerate(opt.get_state()):
             group.create_dataset(str(i), data=value)
+        inner = getattr(opt, "inner_optimizer", None)
+        if inner is not None:  # LossScaleOptimizer: Keras also writes the wrapped optimizer's own state
+            group = h5file.create_group("optimizer/inner_optimizer/vars")
+            group.attrs["name"] = inner.name
+            for i, value in enumerate(inner.get_state()):
+                group.create_dataset(str(i), data=value)
 
 
 def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):

@@ -278,7 +278,7 @@ class Trainer:
         y_pred = self(x, training=True)
         loss = self.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sw)
         self._loss_tracker.update_state(loss.detach(), sample_weight=da.num_samples(x))
-        loss.backward()
+        self.optimizer.scale_loss(loss).backward()  # loss_scale_factor / LossScaleOptimizer, as Keras
         params = self._trainable_params()
         with torch.no_grad():
             self.optimizer.apply([p.grad for p in params], params)
@@ -309,7 +309,7 @@ class Trainer:
         """Backpropagate ``loss``, step the optimizer over ``params``, then apply the weight constraints."""
         for p in params:
             p.grad = None
-        loss.backward()
+        self.optimizer.scale_loss(loss).backward()  # loss_scale_factor / LossScaleOptimizer, as Keras
         self.optimizer.step(params)
         if self._constrained:
             with torch.no_grad():

@@ -250,7 +250,7 @@ def test_unknown_name_lists_valid_names():
     for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam"]:
         assert name in str(info.value)
     with pytest.raises(ValueError, match="exists in Keras but is not implemented"):
-        optimizers.get("muon")
+        optimizers.get("MultiOptimizer")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(42)
 
