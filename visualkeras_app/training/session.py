@@ -28,6 +28,7 @@ import numpy as np
 from engine.callbacks import Callback
 from engine.optimizers.schedules import LearningRateSchedule
 from visualkeras_app.training.data import Prepared
+from visualkeras_app.training.eta import EtaEstimator
 from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
 from visualkeras_app.training.schedules import OneCycle
 from visualkeras_app.training.settings import TrainSettings
@@ -63,7 +64,8 @@ class Progress:
     ``samples_per_s`` is the training rate over the last few seconds, on a clock that stops while paused or
     validating, and leaving out the first batch of each ``fit`` call (its warm-up: memory, kernel choice, a
     new thread's OpenMP team); ``nan`` until two batches are done. ``eta_s`` is the time until training
-    ends: the batches left at that rate plus the validation passes left (``nan`` while unknown); the
+    ends: the batches left at the run's mean rate since its warm-up (`EtaEstimator`: steady, where the last
+    seconds' rate swings) plus the validation passes left (``nan`` while unknown); the
     test-set evaluation after it is the ``"test"`` phase. ``phase`` is ``"train"`` (after a batch),
     ``"validate"`` (a validation pass begins) or ``"test"`` (the test-set evaluation begins).
     """
@@ -348,6 +350,8 @@ class _SessionCallback(Callback):
         self._epoch = self.start_epoch
         self._seen = 0
         self._rate = _TrainingRate()
+        self._eta = EtaEstimator()  # the ETA's pace: the mean since the warm-up, steady over the run
+        self._eta_clock = 0.0
         self._val_pass_s = None  # the last validation pass's duration
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -363,7 +367,8 @@ class _SessionCallback(Callback):
         eta = math.nan  # the test phase: no estimate
         if phase != "test":
             left = (self.n - seen) + (self.epochs - epoch - 1) * self.n
-            eta = left / rate if rate > 0 else math.nan
+            pace = self._eta.rate()
+            eta = left / pace if pace > 0 else left / rate if rate > 0 else math.nan
             if self.n_val:
                 # This epoch's pass (about to run, or running) and every later epoch's.
                 passes = self.epochs - epoch
@@ -402,6 +407,8 @@ class _SessionCallback(Callback):
             s._emit("on_message", f"The loss became {logs['loss']} at epoch {epoch + 1}, batch {batch + 1}: "
                                   "training stopped. Lower the learning rate, or check the data for NaN values.")
         self._rate.add((self._epoch - self.start_epoch) * self.n + seen)
+        self._eta_clock = max(self._eta_clock, time.perf_counter() - self._rate._excluded)
+        self._eta.add(self._eta_clock, (self._epoch - self.start_epoch) * self.n + seen)
         now = time.perf_counter()
         if self.on_progress is not None and (now >= self._next_progress or batch + 1 == self.nb):
             self._next_progress = now + _PROGRESS_EVERY_S
