@@ -2,7 +2,6 @@
 themselves (so the sheet cannot drift from the menus), and the canvas gestures that have no menu item."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QHeaderView, QLineEdit, QTableWidget, QTableWidgetItem,
                                QVBoxLayout)

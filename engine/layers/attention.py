@@ -13,11 +13,10 @@ import string
 
 import torch
 
-from engine import activations, backend, constraints, initializers, regularizers
+from engine import activations, constraints, initializers, regularizers
 from engine.layers.activation_layers import Softmax
 from engine.layers.core import Dropout, activity_regularizer_config, describe, positive_int
 from engine.layers.layer import Layer
-from engine.layers.node import is_symbolic
 from engine.layers.registry import register
 
 __all__ = ["EinsumDense", "MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention", "Attention",

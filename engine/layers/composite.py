@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from engine.layers.core import describe
-from engine.layers.layer import Layer, _to_tensor
+from engine.layers.layer import Layer
 from engine.layers.registry import register
 
 __all__ = ["Pipeline", "Wrapper", "Lambda"]
@@ -45,6 +45,9 @@ class Pipeline(Layer):
 
     def __init__(self, layers, name=None, **kwargs):
         layers = list(layers) if isinstance(layers, (list, tuple)) else layers
+        if isinstance(layers, list):  # serialized layers (a config, generated code) are rebuilt
+            layers = [_deserialize(layer) if isinstance(layer, dict) and "class_name" in layer else layer
+                      for layer in layers]
         if not isinstance(layers, list) or not all(isinstance(layer, Layer) for layer in layers):
             raise ValueError(f"Pipeline takes a list of layers, e.g. Pipeline([RandomFlip(), Rescaling(1 / 255)]). "
                              f"Received: layers={layers!r}")

@@ -16,7 +16,7 @@ from torch import nn
 
 from engine import backend, constraints, initializers, regularizers
 from engine.variables import Variable
-from engine.layers.node import KerasTensor, Node, flatten, is_symbolic, pack_like
+from engine.layers.node import KerasTensor, Node, flatten, is_symbolic
 
 # While a model is built from an untrusted config (a file), each weight is checked against a budget
 # before memory is taken: a config asking for Dense(units=10**10) is refused, not allocated.

@@ -4,7 +4,6 @@ from __future__ import annotations
 import collections
 
 from engine.layers.input_layer import InputLayer
-from engine.layers.layer import Layer, shape_of
 from engine.layers.node import KerasTensor, flatten, pack_like
 from engine.models.model import Model
 

@@ -241,7 +241,7 @@ def _map_nested(fn, value):
 
 def compile_config(model):
     """Keras's ``compile_config``: optimizer, loss, metrics... with canonical loss/metric names."""
-    from engine import losses, metrics, optimizers
+    from engine import losses, optimizers
 
     args = model._compile_args or {}
     return {

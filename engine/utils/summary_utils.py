@@ -150,7 +150,6 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
         w = int(pos * usable) - current
         widths.append(max(4, w))
         current += w
-    from engine.layers.input_layer import InputLayer
 
     rows = []
     for r in summary_rows(model):

@@ -275,6 +275,6 @@ def test_backend_and_utils_helpers_match_keras(keras):
         y = K.layers.Dense(2)(K.layers.Add()([K.layers.Dense(3)(b), a]))
         return y, [t.name for t in K.utils.get_source_inputs(y)], K.utils.is_keras_tensor(y)
 
-    (y_ours, ours, kt_ours), (_, theirs, kt_theirs) = graph(engine), graph(keras)
+    (_, ours, kt_ours), (_, theirs, kt_theirs) = graph(engine), graph(keras)
     assert kt_ours and kt_theirs and not engine.utils.is_keras_tensor(np.ones(2))
     assert sorted(ours) == sorted(theirs) == ["a", "b"]

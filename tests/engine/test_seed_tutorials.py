@@ -5,7 +5,6 @@ shipped in the package): as written it passes integer labels to categorical_cros
 answered with a message naming the fix; with to_categorical added it trains, and reaches what Keras
 reaches with the same code, weights and data.
 """
-import os
 
 import numpy as np
 import pytest

@@ -2,7 +2,6 @@
 (torch backend) in the same test: the same code with `keras` -> `engine`, small arrays instead of
 MNIST; shapes, parameter counts, losses and outputs compared on the same weights."""
 import numpy as np
-import pytest
 import torch
 
 import engine

@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-import engine
 from engine import layers as E
 
 

@@ -38,7 +38,7 @@ def _pair(keras, kwargs, q, v, k=None):
     args = [torch.tensor(q), torch.tensor(v)] + ([torch.tensor(k)] if k is not None else [])
     e(*args)
     kl(*[torch.tensor(a.numpy()) for a in args])
-    assert [w.keras_path if hasattr(w, "keras_path") else None for w in e.weights] is not None
+    assert all(w.keras_path for w in e.weights)
     e_names = [w.keras_name for w in e.weights]
     k_names = [w.name for w in kl.weights]
     assert e_names == k_names

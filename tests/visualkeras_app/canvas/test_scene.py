@@ -276,7 +276,7 @@ def test_undoing_a_paste_over_connections_gives_them_their_plain_curves_and_labe
     long_edge = controller.connect(inp, dense)
     a = controller.add_layer("InputLayer", pos=(400, -60))
     b = controller.add_layer("Dense", pos=(850, -60))
-    short_edge = controller.connect(a, b)
+    controller.connect(a, b)
     scene = view.editor_scene
     qtbot.waitUntil(lambda: not scene._route_pending, timeout=2000)
     render(view)

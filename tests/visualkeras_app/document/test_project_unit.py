@@ -14,9 +14,7 @@ import pytest
 
 from engine.utils import file_utils
 from visualkeras_app.document import project
-from visualkeras_app.document.convert import document_to_model, model_to_document
 from visualkeras_app.document.project import ProjectError, load_project, save_project
-from visualkeras_app.document.templates import load_template
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 KILLS = int(os.environ.get("VISUALKERAS_KILL_TESTS", "8"))  # per kind; issue 18 asks 50 for a full check

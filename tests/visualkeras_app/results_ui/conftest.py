@@ -4,7 +4,6 @@ The data goes through the training core as in the app (``load_dataset`` -> ``pre
 ``evaluate_results``). Module-scoped: training once per test file keeps each file to a few seconds on
 a shared 2-core CPU.
 """
-import os
 
 import pytest
 

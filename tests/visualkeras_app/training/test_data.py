@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tests.visualkeras_app.training.conftest import tiny_cnn, tiny_mlp
+from tests.visualkeras_app.training.conftest import tiny_cnn
 from visualkeras_app.training.data import (Dataset, DatasetError, DatasetMismatch, load_dataset, prepare,
                                            prepare_for_model)
 

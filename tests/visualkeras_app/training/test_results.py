@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from tests.visualkeras_app.training.conftest import tiny_cnn, tiny_mlp
-from visualkeras_app.training.data import Dataset, Prepared, prepare_for_model
+from visualkeras_app.training.data import Prepared, prepare_for_model
 from visualkeras_app.training.results import evaluate_results, feature_maps, predict_digit
 
 

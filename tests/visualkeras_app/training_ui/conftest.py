@@ -1,7 +1,6 @@
 """Fixtures for the training panel: real MNIST (the copy shipped in the package), sliced small so each run takes a
 second or two on a shared 2-core CPU, and tiny models."""
 import dataclasses
-import os
 
 import pytest
 
