@@ -51,6 +51,7 @@ def test_pytorch_script_refuses_new_layers_by_name(tmp_path, make, named):
     assert not (tmp_path / "m_torch.py").exists()
 
 
+@pytest.mark.slow  # importing onnx and exporting take seconds
 @pytest.mark.parametrize("make", [_audio_model, _augmentation_model], ids=["audio", "augmentation"])
 def test_onnx_export_of_new_layers_predicts_as_the_app(tmp_path, make):
     ort = pytest.importorskip("onnxruntime")
