@@ -522,6 +522,9 @@ class MainWindow(QMainWindow):
             return False
         self._set_document(doc, None, title)
         self._clear_recovery()
+        from visualkeras_app.transfer_ui import offer_base_weights  # a transfer template asks for its weights
+
+        self.base_weights_dialog = offer_base_weights(self, key)
         return True
 
     def open_dialog(self):

@@ -105,3 +105,79 @@ def test_a_600_layer_application_opens_from_the_menu_readable_with_keras_param_c
         name == "NASNetLarge"  # unnamed layers (activation_12...) are numbered per session: compared by count
     assert len(doc.nodes) == len(kmodel.layers)
     win.close()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtCore import QSettings
+    from PySide6.QtWidgets import QMessageBox
+
+    from visualkeras_app.mainwindow import MainWindow
+
+    monkeypatch.setenv("VISUALKERAS_RECOVERY_DIR", str(tmp_path / "recovery"))
+    errors = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda parent, title, text, *a, **k: errors.append((title, text)))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.Discard)
+    win = MainWindow(settings=QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat), offer_recovery=False)
+    win.errors = errors
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.is_started, timeout=20000)
+    yield win
+    win.close()
+
+
+def _transfer_action(win, base):
+    win._fill_template_menu()
+    menu = next(a.menu() for a in win.template_menu.actions() if a.menu() and a.text() == "Transfer Learning")
+    return next(a for a in menu.actions() if a.text() == f"Image classifier from {base}")
+
+
+def test_imagenet_download_offline_names_the_file_url_and_folder(qtbot, window, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+
+    from engine.applications import mobilenet_v2
+
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KERAS_HOME", raising=False)
+    monkeypatch.setenv("VISUALKERAS_OFFLINE", "1")
+    _transfer_action(window, "MobileNetV2").trigger()
+    dialog = window.base_weights_dialog
+    assert dialog.isVisible() and "MobileNetV2" in dialog.windowTitle()
+    qtbot.mouseClick(dialog.imagenet_button, Qt.LeftButton)
+    assert len(window.errors) == 1
+    title, text = window.errors[0]
+    fname = "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224_no_top.h5"  # 32x32 loads the 224 file
+    assert fname in text and mobilenet_v2.BASE_WEIGHT_PATH + fname in text
+    assert str(home / ".keras" / "models" / fname) in text
+    assert dialog.isVisible()  # the user can still choose a file instead
+    assert all(n.weights is None for n in window.controller.document.nodes.values())
+
+
+@pytest.mark.slow
+def test_a_chosen_weights_file_becomes_the_base_weights(qtbot, window, keras, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
+    kbase = keras.applications.EfficientNetB0(weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = str(tmp_path / "b0.weights.h5")
+    kbase.save_weights(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (path, ""))
+    _transfer_action(window, "EfficientNetB0").trigger()
+    dialog = window.base_weights_dialog
+    qtbot.mouseClick(dialog.file_button, Qt.LeftButton)
+    assert not window.errors, window.errors
+    assert not dialog.isVisible()
+    # Keras numbers its unnamed layers (rescaling_3) per session: the base's nodes are its layers in order.
+    nodes = list(window.controller.document.nodes.values())
+    base = [n for n in nodes if not n.is_input and not n.name.startswith("head_")]
+    assert len(base) == len(kbase.layers) - 1
+    for node, layer in zip(base, kbase.layers[1:]):
+        assert node.class_name == type(layer).__name__
+        if layer.get_weights():
+            for got, want in zip(node.weights, layer.get_weights()):
+                np.testing.assert_array_equal(got, want)
+    assert nodes[-1].name == "head_predictions" and nodes[-1].weights is None
+    assert window.windowTitle().startswith("Image classifier from EfficientNetB0*")

@@ -122,13 +122,18 @@ def load_base_weights(doc, base_name, weights="imagenet"):
     inp = next(n for n in doc.nodes.values() if n.is_input)
     shape = tuple(inp.config.get("batch_shape") or inp.config.get("batch_input_shape"))[1:]
     base = build_application(base_name, include_top=False, input_shape=shape, weights=weights)
-    by_name = {n.name: n for n in doc.nodes.values()}
+    # Paired by position: the document's base nodes are the base's layers in order (unnamed layers, such as
+    # EfficientNet's rescaling, are numbered per session and may differ by name).
+    nodes = [n for n in doc.nodes.values() if not n.is_input and not n.name.startswith("head_")]
+    layers = [layer for layer in base.layers if type(layer).__name__ != "InputLayer"]
+    if [n.class_name for n in nodes] != [type(layer).__name__ for layer in layers]:
+        raise ValueError(f"The document's base is no longer {base_name}'s layers in order (it was edited); "
+                         "open the template again to load the base weights.")
     count = 0
     with doc.batch():
-        for layer in base.layers:
+        for node, layer in zip(nodes, layers):
             w = layer.get_weights()
-            node = by_name.get(layer.name)
-            if w and node is not None:
+            if w:
                 node.weights = w  # as a trained model's nodes hold them (document_to_model sets them)
                 count += 1
         doc._edited()  # inference re-checks the weights against the shapes; listeners hear of the change
