@@ -241,3 +241,68 @@ def run(argv) -> int:
                     print(f"  {rank}. {names[k].ljust(width_names)}  {p[k]:.4f}")
         sys.stdout.flush()
     return 1 if failed else 0
+
+
+# ------------------------------------------------------------------------------------------------
+# For the window: the same reading and ranking, returned instead of printed
+
+
+def dataset_class_names(doc, units, dataset=None):
+    """The class names of the data set ``doc`` was trained on (``dataset``, a loaded ``Dataset``, when the
+    window has it): a built-in's, a folder's subfolders, an .npz's class_names; else the class numbers."""
+    count = 2 if units == 1 else units
+    names = list(getattr(dataset, "class_names", None) or [])
+    if len(names) == count:
+        return names
+    key = str((doc.training or {}).get("dataset", ""))
+    from visualkeras_app.training.data import BUILTIN, FASHION_CLASSES, MNIST_CLASSES
+
+    norm = key.lower().replace("-", "_")
+    if norm in BUILTIN and count == 10:
+        return list(MNIST_CLASSES if norm == "mnist" else FASHION_CLASSES)
+    if key and os.path.isdir(key):
+        try:
+            from visualkeras_app.training.folder_data import scan_folder
+
+            names = scan_folder(key, samples_per_class=0).class_names
+        except ValueError:
+            names = []
+        if len(names) == count:
+            return names
+    return [str(i) for i in range(count)]
+
+
+def predict_images(model, files, names, top=5, pixels="auto"):
+    """``[(path, [(class name, probability), ...] or None, reason or None)]`` for image files (folders are
+    searched); a file that cannot be read gets None and the reason. ``PredictError`` when the model does
+    not take images."""
+    import numpy as np
+
+    height, width, channels, flat = input_layout(model)
+    units = output_units(model)
+    if len(names) != (2 if units == 1 else units):
+        raise PredictError(f"{len(names)} class names for a model of {units} output units.")
+    two_d = len(model.input_shape) == 3
+    scale = {"0-1": True, "0-255": False}.get(pixels, not has_rescaling(model))
+    out = []
+    for start in range(0, len(files), _CHUNK):
+        batch, kept = [], []
+        for path in files[start:start + _CHUNK]:
+            try:
+                x = read_image(path, height, width, channels, flat, scale)
+            except Exception as e:  # noqa: BLE001 (any reason a file is not a readable image)
+                out.append((path, None, _why(e, path)))
+                continue
+            batch.append(x[:, :, 0] if two_d else x)
+            kept.append(path)
+        if not batch:
+            continue
+        if height is None or width is None:
+            outputs = np.concatenate([model.predict(b[None], verbose=0) for b in batch])
+        else:
+            outputs = model.predict(np.stack(batch), verbose=0)
+        for path, p in zip(kept, probabilities(model, outputs)):
+            order = np.argsort(-p, kind="stable")[:min(top, len(names))]
+            out.append((path, [(names[k], float(p[k])) for k in order], None))
+    rank = {path: i for i, path in enumerate(files)}
+    return sorted(out, key=lambda r: rank[r[0]])

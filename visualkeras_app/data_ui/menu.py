@@ -34,6 +34,9 @@ class DatasetMenu:
                                          "Train on NumPy arrays: x_train, y_train, x_test, y_test")
         for act in (self.act_folder, self.act_table, self.act_arrays):
             self.menu.addAction(act)
+        from visualkeras_app.data_ui.predict_drop import PredictDrop
+
+        self.predict_drop = PredictDrop(window)  # images dropped on the Results dock are classified
 
     def _show(self, dialog):
         self.dialog = dialog
