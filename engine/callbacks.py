@@ -24,6 +24,7 @@ from engine.utils.progbar import Progbar
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "CSVLogger", "ReduceLROnPlateau", "LearningRateScheduler", "LambdaCallback", "TerminateOnNaN",
+    "RemoteMonitor",
 ]
 
 _TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
@@ -1107,6 +1108,61 @@ class TerminateOnNaN(Callback):
                 )
             io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
+
+
+class RemoteMonitor(Callback):
+    """Posts each epoch's logs to a server, as Keras's ``RemoteMonitor`` does (with ``urllib``, so no
+    ``requests`` package is needed).
+
+    At every epoch end it sends ``{"epoch": epoch, **logs}`` to ``root + path`` with an HTTP POST: as a
+    JSON body when ``send_as_json``, else as a form with one field ``field`` holding that JSON text.
+    A server that cannot be reached gives a warning and training goes on. Under ``torchrun`` only the
+    first process posts.
+
+    Args:
+        root: the server's root URL.
+        path: the path the events go to.
+        field: the form field holding the JSON text (when ``send_as_json`` is False).
+        headers: extra HTTP headers (a dict).
+        send_as_json: send the logs as an ``application/json`` body.
+        timeout: seconds to wait for the server before warning (not in Keras, which waits without limit).
+    """
+
+    def __init__(self, root="http://localhost:9000", path="/publish/epoch/end/", field="data", headers=None,
+                 send_as_json=False, timeout=10.0):
+        super().__init__()
+        self.root = root
+        self.path = path
+        self.field = field
+        self.headers = headers
+        self.send_as_json = send_as_json
+        self.timeout = timeout
+
+    def on_epoch_end(self, epoch, logs=None):
+        import json
+        import urllib.error
+        import urllib.parse
+        import urllib.request
+
+        if not distribute.is_chief():
+            return
+        send = {"epoch": epoch}
+        for key, value in (logs or {}).items():
+            value = _to_python(value)
+            send[key] = value.tolist() if isinstance(value, np.ndarray) else value
+        headers = dict(self.headers or {})
+        if self.send_as_json:
+            body = json.dumps(send).encode("utf-8")
+            headers.setdefault("Content-Type", "application/json")
+        else:
+            body = urllib.parse.urlencode({self.field: json.dumps(send)}).encode("utf-8")
+            headers.setdefault("Content-Type", "application/x-www-form-urlencoded")
+        request = urllib.request.Request(self.root + self.path, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                response.read()
+        except (urllib.error.URLError, OSError, ValueError):
+            warnings.warn("Could not reach RemoteMonitor root server at " + str(self.root), stacklevel=2)
 
 
 class BackupAndRestore(Callback):
