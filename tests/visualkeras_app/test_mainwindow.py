@@ -343,41 +343,43 @@ def test_recovery_after_a_simulated_crash(make_window, dialogs):
     crashed = make_window()
     build_mnist_like(crashed)
     assert crashed.autosave()  # the 30 s timer's work
-    assert os.path.exists(project.recovery_path())
+    assert os.path.exists(crashed.recovery_path)
     lost = crashed.controller.document.to_dict()
-    # The process dies: nothing clears the file. A new window offers it back.
+    # The process dies: nothing clears the file, and the OS drops its lock. A new window offers it back.
+    crashed._recovery.release()
+    crashed._recovery = None
     dialogs.answers["Recover unsaved work"] = QMessageBox.Yes
     fresh = make_window(offer_recovery=True)
     offers = [c for c in dialogs.of("question") if c[1] == "Recover unsaved work"]
     assert len(offers) == 1 and "4 layers" in offers[0][2]
     assert fresh.controller.document.to_dict() == lost
     assert "*" in fresh.windowTitle()  # recovered work is unsaved work
-    # A clean close of the recovered window (discarding) removes the recovery file.
+    assert os.path.exists(fresh.recovery_path)  # kept in the new window's own slot at once
+    # A clean close of the recovered window (discarding) removes the recovery files.
     crashed.controller.undo_stack.setClean()
     dialogs.answers["Unsaved changes"] = QMessageBox.Discard
     assert fresh.close()
-    assert not os.path.exists(project.recovery_path())
+    assert [n for n in os.listdir(project.recovery_dir()) if n.endswith(".vkproj")] == []
 
 
 def test_declining_recovery_deletes_it(make_window, dialogs):
-    from visualkeras_app.document import project
-
     crashed = make_window()
     crashed.controller.add_layer("Dense")
     crashed.autosave()
+    path = crashed.recovery_path
+    crashed._recovery.release()  # the process dies
+    crashed._recovery = None
     fresh = make_window(offer_recovery=True)
     assert len(fresh.controller.document.nodes) == 0
-    assert not os.path.exists(project.recovery_path())
+    assert not os.path.exists(path)
 
 
 def test_autosave_only_when_dirty(window):
-    from visualkeras_app.document import project
-
     assert window.autosave() is False
-    assert not os.path.exists(project.recovery_path())
+    assert window.recovery_path is None or not os.path.exists(window.recovery_path)
     window.controller.add_layer("Dense")
     window.autosave_timer.timeout.emit()
-    assert os.path.exists(project.recovery_path())
+    assert os.path.exists(window.recovery_path)
 
 
 def test_open_keras_json(window, tmp_path, monkeypatch):

@@ -37,8 +37,9 @@ EXTENSION = ".vkproj"
 _WEIGHTS_FORMAT = "visualkeras-weights"
 _MAX_BYTES = 64 * 1024 * 1024
 _MAX_WEIGHT_BYTES = 8 << 30  # 2**31 float32 weights, the model loader's budget
-_MAX_COORD = 1e7
-_STALE_TEMP_S = 600  # a temporary of this project older than this was left by a killed save  # canvas coordinates beyond this are no layout a person made
+_MAX_COORD = 1e7  # canvas coordinates beyond this are no layout a person made
+STALE_TEMP_S = 600  # a temporary of this project older than this was left by a killed save
+_STALE_TEMP_S = STALE_TEMP_S
 
 
 class ProjectError(ValueError):
@@ -233,10 +234,8 @@ def _remove_old_weights(path, keep, previous):
     """Delete the weights file the project named before this save, weights files of killed saves (this
     naming scheme only: ``<stem>.weights.<8 hex>.h5``, never ``keep``), and the temporaries killed
     saves of this project left (older than ``_STALE_TEMP_S``: a save running now keeps its own)."""
-    folder, stem = os.path.dirname(path), _stem(path)
-    ours = re.compile(re.escape(stem) + r"\.weights\.[0-9a-f]{8}\.h5\Z")
-    temps = re.compile(r"\.(" + re.escape(os.path.basename(path)) + "|" + re.escape(stem)
-                       + r"\.weights\.[0-9a-f]{8}\.h5)\.\w+\.tmp\Z")
+    folder = os.path.dirname(path)
+    ours, temps = _leftover_patterns(path)
     listing = _listdir(folder)
     names = {n for n in listing if ours.match(n)}
     if previous and (previous == os.path.basename(weights_path_for(path)) or ours.match(previous)):
@@ -251,6 +250,15 @@ def _remove_old_weights(path, keep, previous):
                 pass
     for n in names - {keep}:
         _remove(os.path.join(folder, n))
+
+
+def _leftover_patterns(path):
+    """The names this project's saves give their weights files and their temporaries (regexes)."""
+    stem = _stem(path)
+    ours = re.compile(re.escape(stem) + r"\.weights\.[0-9a-f]{8}\.h5\Z")
+    temps = re.compile(r"\.(" + re.escape(os.path.basename(path)) + "|" + re.escape(stem)
+                       + r"\.weights\.[0-9a-f]{8}\.h5)\.\w+\.tmp\Z")
+    return ours, temps
 
 
 def _listdir(folder):
@@ -486,24 +494,29 @@ def _cache_dir():
     return os.path.join(base, "visualkeras-app")
 
 
-def recovery_path() -> str:
-    """The autosave file (in the user cache dir; ``VISUALKERAS_RECOVERY_DIR`` overrides the folder)."""
-    return os.path.join(_cache_dir(), "recovery" + EXTENSION)
+def recovery_dir() -> str:
+    """The folder of the autosave files (the user cache dir; ``VISUALKERAS_RECOVERY_DIR`` overrides it)."""
+    return _cache_dir()
 
 
-def write_recovery(doc, source_path=None):
+def recovery_path(slot="recovery") -> str:
+    """The autosave file of ``slot`` (each window has its own: visualkeras_app.document.recovery)."""
+    return os.path.join(_cache_dir(), slot + EXTENSION)
+
+
+def write_recovery(doc, source_path=None, slot="recovery"):
     """Autosave ``doc`` to the recovery file, remembering which file it was opened from (if any)."""
-    path = recovery_path()
+    path = recovery_path(slot)
     os.makedirs(os.path.dirname(path), exist_ok=True)
     _save(doc, path, extra={"recovery": {"source_path": None if source_path is None else os.fspath(source_path),
                                           "saved_at": time.time()}})
     return path
 
 
-def read_recovery():
+def read_recovery(slot="recovery"):
     """``(document, source_path)`` from the recovery file, or None when there is none (or it is unreadable:
     a broken autosave must never keep the app from starting)."""
-    path = recovery_path()
+    path = recovery_path(slot)
     if not os.path.isfile(path):
         return None
     try:
@@ -515,12 +528,22 @@ def read_recovery():
     return doc, source if isinstance(source, str) else None
 
 
-def clear_recovery():
+def clear_recovery(slot="recovery"):
     """Delete the recovery file (after a clean close or once the user declined to restore it)."""
-    path = recovery_path()
+    path = recovery_path(slot)
     previous = _referenced_weights(path)
     _remove(path)
     _remove_old_weights(path, keep=None, previous=previous)
+
+
+def leftovers_of(path):
+    """Files killed saves of the project at ``path`` may have left beside it: its temporaries and the
+    weights files (``<stem>.weights.<8 hex>.h5``) that the project file does not name. Paths, not removed."""
+    folder = os.path.dirname(path)
+    keep = _referenced_weights(path)
+    ours, temps = _leftover_patterns(path)
+    return [os.path.join(folder, n) for n in _listdir(folder)
+            if (ours.match(n) and n != keep) or temps.match(n)]
 
 
 def _remove(path):
