@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self._pending_file = file
         self._pending_template = template
         self._offer_recovery = offer_recovery
+        self._recovery = None  # this window's autosave slot (visualkeras_app.document.recovery), made on first use
         self._recovered_unsaved = False  # a restored recovery is unsaved work though the undo stack is clean
         self._trained_unsaved = False  # trained weights went into the nodes: unsaved, though no edit was made
         self._started = False
@@ -336,6 +337,9 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.act_shortcuts)
         help_menu.addSeparator()
         help_menu.addAction(self.act_about)
+        from visualkeras_app.help import install_help  # Getting Started, F1 layer documentation
+
+        install_help(self, help_menu)
 
     def _make_toolbar(self):
         tb = QToolBar("Main toolbar", self)
@@ -539,9 +543,20 @@ class MainWindow(QMainWindow):
             return False
         path = os.path.abspath(os.fspath(path))
         try:
+            from visualkeras_app.background import BACKGROUND_BYTES, LoadCancelled, run_in_background
             from visualkeras_app.document.project import open_any
 
-            doc = open_any(path)
+            try:
+                big = os.path.isfile(path) and os.path.getsize(path) >= BACKGROUND_BYTES
+            except OSError:
+                big = False
+            if big:  # a big file: the window keeps answering, with progress and Cancel
+                doc = run_in_background(self, f"Opening {os.path.basename(path)}…", lambda: open_any(path))
+            else:
+                doc = open_any(path)
+        except LoadCancelled:
+            self.show_message(f"Opening {path} was cancelled; nothing changed.")
+            return False
         except Exception as exc:  # ProjectError names the file; anything else gets named here
             msg = str(exc) or type(exc).__name__
             if path not in msg:
@@ -662,48 +677,88 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ autosave and recovery
     def autosave(self) -> bool:
-        """Write the recovery file when there is unsaved work (every 30 s)."""
+        """Write this window's recovery file when there is unsaved work (every 30 s)."""
         if not self.is_dirty() or not self._started:
             return False
         try:
-            from visualkeras_app.document.project import write_recovery
+            slot = self._recovery_slot()
+            if slot is None:
+                from visualkeras_app.document.project import recovery_dir
 
-            write_recovery(self.controller.document, self.path)
+                raise OSError(f"no recovery file could be made in {recovery_dir()}")
+            slot.write(self.controller.document, self.path)
         except Exception as exc:  # autosave must never interrupt the user
             self.show_message(f"Autosave failed: {exc}")
             return False
         return True
 
-    def _clear_recovery(self):
-        try:
-            from visualkeras_app.document.project import clear_recovery
+    def _recovery_slot(self):
+        """This window's own autosave slot (made and locked on first use; other windows never touch it)."""
+        if self._recovery is None:
+            from visualkeras_app.document.recovery import RecoverySlot
 
-            clear_recovery()
+            self._recovery = RecoverySlot.claim()
+        return self._recovery
+
+    @property
+    def recovery_path(self):
+        """Where this window autosaves (None before the first autosave)."""
+        return self._recovery.path if self._recovery is not None else None
+
+    def _clear_recovery(self):
+        if self._recovery is None:
+            return
+        try:
+            self._recovery.clear()
         except Exception:  # nothing to clear, or a read-only cache dir
             pass
 
     def check_recovery(self) -> bool:
-        """Offer back the document a crash left in the recovery file; True when it was restored."""
+        """Offer back the work of a window that crashed (any window's, the newest first); True when it
+        was restored. Also clears what killed saves left (older than 10 minutes)."""
         try:
-            from visualkeras_app.document.project import read_recovery
+            from visualkeras_app.document.recovery import clean_stale_temporaries, orphaned_slots
 
-            found = read_recovery()
-        except Exception:  # an unreadable recovery file is dropped, not shown
-            found = None
+            clean_stale_temporaries(self.recent_files())
+            orphans = orphaned_slots()
+        except Exception:  # an unreadable recovery folder never keeps the app from starting
+            return False
+        found = slot = None
+        for candidate in orphans:
+            if found is None:
+                try:
+                    found = candidate.read()
+                except Exception:  # an unreadable recovery file is dropped, not shown
+                    found = None
+                if found is None:
+                    candidate.close()
+                    continue
+                slot = candidate
+            else:
+                candidate.release()  # left for the next window that starts
         if not found:
             return False
         doc, source = found
         where = f" (from {source})" if source else ""
+        more = len(orphans) - 1
+        rest = f" {more} more will be offered by the next window you open." if more > 0 else ""
         answer = QMessageBox.question(
             self, "Recover unsaved work",
             f"visualkeras-app closed without saving a model{where} with {len(doc.nodes)} layers. "
-            "Restore it?", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
+            f"Restore it?{rest}", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         if answer != QMessageBox.Yes:
-            self._clear_recovery()
+            slot.close()
             return False
         self._set_document(doc, source if source and is_project_file(source) else None, "Recovered")
         self._recovered_unsaved = True
         self._update_title()
+        # The recovered work is this window's now: into its own slot at once, then the orphan goes.
+        if self._started and self.autosave():
+            slot.close()
+        else:
+            self._recovery, stale = slot, self._recovery  # adopt the orphan's slot as it is
+            if stale is not None:
+                stale.close()
         self.show_message("Recovered the unsaved model; save it to keep it.")
         return True
 
@@ -790,8 +845,13 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.training.shutdown()
-        self._clear_recovery()
         self.autosave_timer.stop()
+        if self._recovery is not None:
+            try:
+                self._recovery.close()
+            except OSError:
+                pass
+            self._recovery = None
         self.settings.setValue("window_geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         event.accept()

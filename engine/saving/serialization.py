@@ -15,6 +15,7 @@ from engine.layers import registry
 from engine.layers.input_layer import InputLayer
 from engine.layers.layer import Layer
 from engine.layers.node import KerasTensor, flatten
+from engine.utils.progress_utils import report
 
 
 # Layer classes the caller passed to load_model/model_from_config (their own code, never the file's).
@@ -304,8 +305,9 @@ def _sequential_from_config(cfg):
     if not isinstance(layer_cfgs, list):
         raise ConfigError("A Sequential config needs a 'layers' list.")
     model = Sequential(name=cfg.get("name"))
-    for lc in layer_cfgs:
+    for i, lc in enumerate(layer_cfgs):
         model.add(deserialize_layer(lc))
+        report("Building layers", i + 1, len(layer_cfgs))
     if not model.built and cfg.get("build_input_shape"):
         model.build(tuple(cfg["build_input_shape"]))
     return model
@@ -373,6 +375,7 @@ def _functional_from_config(cfg):
     def made(key):
         queue.extend(waiting.pop(key, ()))
 
+    finished = 0
     while queue:
         i = queue.popleft()
         layer, nodes = pending[i]
@@ -441,6 +444,9 @@ def _functional_from_config(cfg):
             done[i] += 1
             made((name, idx))
             made((name, node_index))
+        if done[i] == len(nodes):
+            finished += 1
+            report("Building layers", finished, len(pending))
     missing = [l.name for i, (l, nodes) in enumerate(pending) if done[i] < len(nodes)]
     if missing:
         raise ConfigError(f"The model config's graph is broken: layers {missing} have inputs that no layer makes.")

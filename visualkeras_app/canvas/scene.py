@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEventLoop, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QGraphicsScene, QMenu
 
@@ -46,6 +47,25 @@ def _cells_of(rect):
     if (c1 - c0 + 1) * (r1 - r0 + 1) > 1_000_000:
         return None
     return [(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
+
+
+class _Pulse:
+    """Called once per item while a big document binds: every 50 ms of work it lets the event loop paint
+    and run its timers (not user input, which could edit the half-built scene), so the window answers."""
+
+    def __init__(self, every=0.05):
+        self._every = every
+        self._next = time.perf_counter() + every
+        self._count = 0
+
+    def __call__(self):
+        self._count += 1
+        if self._count % 32:
+            return
+        now = time.perf_counter()
+        if now >= self._next:
+            QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
+            self._next = time.perf_counter() + self._every
 
 class EditorScene(QGraphicsScene):
     """Items for ``controller.document``; rebinds itself when the controller replaces the document.
@@ -144,6 +164,8 @@ class EditorScene(QGraphicsScene):
             yield
         finally:
             self._defer_depth -= 1
+            if not self._defer_depth and self._route_pending and not self._route_timer.isActive():
+                self._route_timer.start()
 
     def route_later(self, edge_item):
         self._route_pending.add(edge_item)
@@ -173,6 +195,8 @@ class EditorScene(QGraphicsScene):
 
     def flush_routes(self):
         """Route the edges whose detours were put off (runs by itself right after the change)."""
+        if self.routing_deferred:
+            return  # still inside a run of changes (the event loop ran mid-way): routed when it ends
         self._route_timer.stop()
         pending, self._route_pending = self._route_pending, set()
         for item in pending:
@@ -199,13 +223,16 @@ class EditorScene(QGraphicsScene):
             self._slots.append((signal, slot))
         with self.deferred_routing():
             self._binding = True
+            pulse = _Pulse()
             try:
                 for node in doc.nodes.values():
                     self._on_node_added(node)
+                    pulse()
             finally:
                 self._binding = False
             for edge in doc.edges:
                 self._on_edge_added(edge)
+                pulse()
             if doc.result is not None:
                 self._on_inferred(doc.result)
 

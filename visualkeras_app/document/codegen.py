@@ -8,6 +8,7 @@ automatically. Run in a fresh session the code builds the model ``document_to_mo
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import json
 
@@ -88,6 +89,7 @@ class _Namer:
         return True
 
 
+@functools.lru_cache(maxsize=512)
 def _signature(cls):
     params = inspect.signature(cls.__init__).parameters
     names = [p for p, v in params.items() if p != "self" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)]

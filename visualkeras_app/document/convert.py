@@ -15,6 +15,7 @@ single-input layer (an RNN's ``initial_state``) are refused the same way.
 """
 from __future__ import annotations
 
+from engine.utils.progress_utils import report
 from visualkeras_app.document.graph import Document, Edge, LayerNode, accepts_many_inputs
 
 
@@ -201,7 +202,9 @@ def _sequential_nodes(doc, model, Model, with_weights):
                               "Give it an Input (or input_shape=... on its first layer), or build() it first.")
     prev = doc.add_node(_node_for(doc, model._input_layer, with_weights)).id
     _remember(doc, prev, model._input_layer, model._input_layer._inbound_nodes[0])
-    for layer in model.layers:
+    layers = model.layers
+    for i, layer in enumerate(layers):
+        report("Reading the layers", i + 1, len(layers))
         if isinstance(layer, Model):
             raise ConversionError(_nested_message(model, layer))
         nid = doc.add_node(_node_for(doc, layer, with_weights)).id
@@ -242,7 +245,9 @@ def _functional_nodes(doc, model, Model, with_weights):
     input_layers = [t._keras_history.operation for t in model.inputs]
     middle = [l for l in model.layers if l not in output_layers and l not in input_layers]
     ids = {}
-    for layer in input_layers + middle + output_layers:
+    order = input_layers + middle + output_layers
+    for i, layer in enumerate(order):
+        report("Reading the layers", i + 1, len(order))
         if layer in ids:
             continue
         ids[layer] = doc.add_node(_node_for(doc, layer, with_weights)).id
