@@ -125,7 +125,7 @@ def build_model(seed):
 def headless_fit(prepared, settings):
     import engine
 
-    from visualkeras_app.training.schedules import OneCycle
+    from engine.optimizers.schedules import OneCycle
     from visualkeras_app.training.session import TrainingSession
 
     model = build_model(settings.seed)

@@ -164,7 +164,7 @@ def _save_trained(model, doc, settings, out):
     if ext in (".keras", ".h5", ".hdf5"):
         from engine.saving import save_model
 
-        # The one-cycle schedule is this app's class, unknown to Keras: the file records the rate the
+        # The one-cycle schedule is the engine's own, unknown to Keras: the file records the rate the
         # optimizer ended with instead, so that Keras (and engine) load it compiled.
         with model.optimizer.frozen_learning_rate():
             save_model(model, out)

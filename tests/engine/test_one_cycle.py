@@ -1,9 +1,10 @@
-"""OneCycle follows torch's OneCycleLR (cosine, two phases) step for step, and drives engine optimizers."""
+"""OneCycle (engine.optimizers.schedules) follows torch's OneCycleLR (cosine, two phases) step for step, drives engine
+optimizers, and is known by name to the schedule deserializer."""
 import numpy as np
 import pytest
 import torch
 
-from visualkeras_app.training.schedules import OneCycle
+from engine.optimizers.schedules import OneCycle
 
 
 @pytest.mark.parametrize("total,pct", [(100, 0.25), (37, 0.3), (938, 0.25)])
@@ -46,3 +47,16 @@ def test_engine_optimizer_uses_it_per_step():
 def test_bad_arguments_say_what_was_received(kwargs, match):
     with pytest.raises(ValueError, match=match):
         OneCycle(**kwargs)
+
+
+def test_registered_by_name_and_serialized_under_the_engine_module():
+    from engine.optimizers import schedules
+
+    s = OneCycle(3e-3, 50, pct_start=0.3)
+    d = schedules.serialize(s)
+    assert d["class_name"] == "OneCycle" and d["module"] == "engine.optimizers.schedules"
+    back = schedules.deserialize(d)
+    assert type(back) is OneCycle and back.get_config() == s.get_config()
+    assert schedules.serialize(schedules.CosineDecay(0.1, 10))["module"] == "keras.optimizers.schedules"
+    steps = np.arange(50)
+    assert np.allclose(s(steps), [s(int(i)) for i in steps])  # arrays of steps, as the built-in schedules

@@ -20,7 +20,7 @@ import sys
 import numpy as np
 
 from engine import backend, distribute, losses, optimizers
-from engine.optimizers.schedules import LearningRateSchedule
+from engine.optimizers.schedules import OneCycle
 
 # ---- settings
 DATASET = "mnist"
@@ -477,37 +477,6 @@ def prepare(data, model, loss="auto", max_train_samples=None):
 
 
 # ------------------------------------------------------------------------------------------ training
-class OneCycle(LearningRateSchedule):
-    """The app's one-cycle schedule (torch's OneCycleLR with its defaults): from ``max_lr / div_factor``
-    up to ``max_lr`` over the first ``pct_start`` of the steps, then down to ``max_lr / (div_factor *
-    final_div_factor)``, both on cosines."""
-
-    def __init__(self, max_lr, total_steps, pct_start=0.25, div_factor=25.0, final_div_factor=1e4,
-                 name="OneCycle"):
-        self.max_lr, self.total_steps, self.pct_start = float(max_lr), int(total_steps), float(pct_start)
-        self.div_factor, self.final_div_factor, self.name = float(div_factor), float(final_div_factor), name
-        self.initial_lr = self.max_lr / self.div_factor
-        self.min_lr = self.initial_lr / self.final_div_factor
-        self._rise_end = float(self.pct_start * self.total_steps) - 1
-        self._fall_end = float(self.total_steps - 1)
-
-    @staticmethod
-    def _cos(start, end, pct):
-        return end + (start - end) / 2.0 * (1.0 + math.cos(math.pi * pct))
-
-    def __call__(self, step):
-        step = float(step)
-        if step <= self._rise_end:
-            return self._cos(self.initial_lr, self.max_lr, step / self._rise_end if self._rise_end > 0 else 1.0)
-        span = self._fall_end - self._rise_end
-        pct = min((step - self._rise_end) / span, 1.0) if span > 0 else 1.0
-        return self._cos(self.max_lr, self.min_lr, pct)
-
-    def get_config(self):
-        return {"max_lr": self.max_lr, "total_steps": self.total_steps, "pct_start": self.pct_start,
-                "div_factor": self.div_factor, "final_div_factor": self.final_div_factor, "name": self.name}
-
-
 def compile_model(model, args, loss_name, from_logits, total_steps):
     """Compile as the app does: the optimizer class of ``args.optimizer`` at the schedule's rate."""
     rate = OneCycle(args.learning_rate, max(1, total_steps)) if args.schedule == "one_cycle" else args.learning_rate
@@ -522,8 +491,8 @@ def compile_model(model, args, loss_name, from_logits, total_steps):
 
 
 def save_model(model, path):
-    """Write the ``.keras`` file. The one-cycle schedule is this script's class, unknown to Keras and to
-    the app: the file records the rate the optimizer ended with instead, so that both load it compiled."""
+    """Write the ``.keras`` file. The one-cycle schedule is the engine's own, unknown to Keras: the file
+    records the rate the optimizer ended with instead, so that Keras (and the app) load it compiled."""
     with model.optimizer.frozen_learning_rate():
         model.save(path)
 

@@ -26,11 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine.callbacks import Callback
-from engine.optimizers.schedules import LearningRateSchedule
+from engine.optimizers.schedules import LearningRateSchedule, OneCycle
 from visualkeras_app.training.data import Prepared
 from visualkeras_app.training.eta import EtaEstimator
 from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
-from visualkeras_app.training.schedules import OneCycle
 from visualkeras_app.training.settings import TrainSettings
 from visualkeras_app.validation import check_positive_int
 
