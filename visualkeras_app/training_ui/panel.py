@@ -17,6 +17,7 @@ from visualkeras_app.training_ui.worker import IDLE, PAUSED, PREPARING, RUNNING,
 
 DATASETS = (("MNIST", "mnist"), ("Fashion-MNIST", "fashion_mnist"))
 OPEN_DATASET = "Open .npz/.csv…"
+OPEN_FOLDER = "Open image folder…"
 LOSSES = ("auto", "sparse_categorical_crossentropy", "categorical_crossentropy", "binary_crossentropy",
           "mean_squared_error")
 OPTIMIZERS = ("adam", "adamw", "sgd", "rmsprop", "nadam", "adagrad", "adamax", "adadelta")
@@ -108,8 +109,11 @@ class TrainingPanel(QWidget):
         for title, key in DATASETS:
             self.dataset_combo.addItem(title, key)
         self.dataset_combo.addItem(OPEN_DATASET, None)
+        self.dataset_combo.addItem(OPEN_FOLDER, None)
         self.dataset_combo.setToolTip("MNIST and Fashion-MNIST are built in; your own data: an .npz with "
-                                      "x_train/y_train/x_test/y_test, or a CSV with the label first")
+                                      "x_train/y_train/x_test/y_test, a CSV with the label first, or a folder "
+                                      "with one subfolder of images per class (Dataset ▸ Image Folder… previews "
+                                      "it)")
         self.dataset_combo.activated.connect(self._on_dataset_activated)
         self.loss_combo = self._combo(LOSSES, "The loss; auto picks sparse categorical cross-entropy for a "
                                               "softmax output with integer labels")
@@ -335,7 +339,8 @@ class TrainingPanel(QWidget):
         """Select a built-in data set by key, or a user file by path (added to the list)."""
         i = self.dataset_combo.findData(name_or_path)
         if i < 0:
-            i = self.dataset_combo.count() - 1  # before "Open…"
+            i = next(k for k in range(self.dataset_combo.count())
+                     if self.dataset_combo.itemData(k) is None)  # before "Open…"
             self.dataset_combo.insertItem(i, os.path.basename(str(name_or_path)), str(name_or_path))
             self.dataset_combo.setItemData(i, str(name_or_path), Qt.ToolTipRole)
         self.dataset_combo.setCurrentIndex(i)
@@ -344,6 +349,21 @@ class TrainingPanel(QWidget):
     def _on_dataset_activated(self, index):
         if self.dataset_combo.itemData(index) is not None:
             self._emit_settings()
+            return
+        if self.dataset_combo.itemText(index) == OPEN_FOLDER:
+            folder = QFileDialog.getExistingDirectory(self, "Open an image folder (one subfolder per class)")
+            if folder:
+                try:  # its shape, for the before-training check (a bad folder is reported when training)
+                    from visualkeras_app.training.fit_check import remember_shape
+                    from visualkeras_app.training.folder_data import scan_folder
+
+                    summary = scan_folder(folder, samples_per_class=0)
+                    remember_shape(os.path.abspath(folder), summary.sample_shape, len(summary.class_names))
+                except ValueError:
+                    pass
+                self.set_dataset(os.path.abspath(folder))
+            else:
+                self.dataset_combo.setCurrentIndex(0)
             return
         path, _ = QFileDialog.getOpenFileName(self, "Open a data set", "",
                                               "Data sets (*.npz *.csv);;All files (*)")

@@ -111,3 +111,20 @@ def test_train_button_trains_on_the_folder(qtbot, main_window, monkeypatch, tmp_
     qtbot.waitUntil(lambda: panel.worker.last_record is not None and panel.worker.state == "idle", timeout=60000)
     record = panel.worker.last_record
     assert record.test_accuracy is not None and len(panel.worker.dataset.class_names) == 3
+
+
+def test_the_training_panels_dataset_list_opens_an_image_folder(qtbot, main_window, monkeypatch, tmp_path):
+    from visualkeras_app.training_ui.panel import OPEN_FOLDER
+
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")
+    folder = make_image_folder(tmp_path / "bugs", size=(28, 28))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    panel = win.training.panel
+    combo = panel.dataset_combo
+    combo.activated.emit(combo.findText(OPEN_FOLDER))
+    assert panel.settings().dataset == str(folder) and combo.currentText() == "bugs"
+    assert combo.itemText(combo.count() - 1) == OPEN_FOLDER  # the entries to open stay last
+    qtbot.waitUntil(lambda: "units" in panel.fix_button.text(), timeout=3000)  # 10 units, 3 classes
+    qtbot.mouseClick(panel.fix_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: not panel.fit_problem_text(), timeout=3000)
