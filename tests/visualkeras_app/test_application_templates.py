@@ -181,3 +181,30 @@ def test_a_chosen_weights_file_becomes_the_base_weights(qtbot, window, keras, tm
                 np.testing.assert_array_equal(got, want)
     assert nodes[-1].name == "head_predictions" and nodes[-1].weights is None
     assert window.windowTitle().startswith("Image classifier from EfficientNetB0*")
+
+
+def test_block_button_freezes_and_unfreezes_a_whole_block_in_one_undo_step(qtbot, window):
+    from PySide6.QtCore import Qt
+
+    from visualkeras_app.document.blocks import block_of
+
+    assert block_of("conv4_block2_1_conv") == "conv4_block2" and block_of("block_3_expand") == "block_3"
+    assert block_of("block2a_se_excite") == "block2a" and block_of("head_pool") is None
+    _transfer_action(window, "MobileNetV2").trigger()
+    window.base_weights_dialog.reject()
+    doc = window.controller.document
+    node = next(n for n in doc.nodes.values() if n.name == "block_3_expand")
+    members = [n for n in doc.nodes.values() if n.name.startswith("block_3_")]
+    window.controller.set_selection([node.id])
+    button = window.inspector.block_button
+    assert button.isVisible() and button.text() == f"Unfreeze block block_3 ({len(members)} layers)"
+    trainable_before = doc.result.trainable_params
+    qtbot.mouseClick(button, Qt.LeftButton)
+    assert all(n.config["trainable"] is True for n in members)
+    assert doc.result.trainable_params > trainable_before
+    assert button.text().startswith("Freeze block block_3")
+    other = next(n for n in doc.nodes.values() if n.name == "block_4_expand")
+    assert other.config["trainable"] is False
+    window.controller.undo_stack.undo()  # one step undoes the whole block
+    assert all(n.config["trainable"] is False for n in members)
+    assert doc.result.trainable_params == trainable_before

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QLabel, QLineEdit, QScrollArea,
-                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QFrame, QLabel, QLineEdit, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 _INVALID_STYLE = "border: 1px solid #d03030; border-radius: 2px; background: #fff0f0;"
 _COMMON_ACTIVATIONS = ["linear", "relu", "sigmoid", "softmax", "tanh", "elu", "selu", "gelu", "silu",
@@ -258,6 +258,11 @@ class InspectorPanel(QWidget):
         self.name_edit = QLineEdit(self)
         self.name_edit.setObjectName("name_edit")
         self.name_edit.setToolTip("The layer's name (unique in the model); Keras uses it in summaries and files")
+        # Freeze / unfreeze the selected layer's whole block (layers sharing Keras's block name prefix).
+        self.block_button = QPushButton(self)
+        self.block_button.setObjectName("block_trainable_button")
+        self.block_button.clicked.connect(self._toggle_block)
+        self.block_button.hide()
         self.info = QLabel(self)
         self.info.setTextFormat(Qt.RichText)
         self.info.setWordWrap(True)
@@ -319,6 +324,7 @@ class InspectorPanel(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.head_host)
         layout.addWidget(self.info)
+        layout.addWidget(self.block_button)
         layout.addWidget(self.problems)
         self.separator = self._separator()
         layout.addWidget(self.separator)
@@ -377,6 +383,29 @@ class InspectorPanel(QWidget):
     def _on_node_changed(self, node):
         if node.id == self.node_id:
             self._refresh_values()
+        self._refresh_block()
+
+    def _refresh_block(self):
+        from visualkeras_app.document.blocks import block_members, block_of, block_trainable
+
+        doc = self.controller.document
+        node = doc.nodes.get(self.node_id)
+        block = block_of(node.name) if node is not None else None
+        members = block_members(doc, block) if block else []
+        self.block_button.setVisible(len(members) > 1)
+        if len(members) > 1:
+            freeze = block_trainable(doc, block) is not False
+            self.block_button.setText(f"{'Freeze' if freeze else 'Unfreeze'} block {block} ({len(members)} layers)")
+            self.block_button.setToolTip(f"Set trainable={not freeze} on every layer named {block}_…")
+
+    def _toggle_block(self):
+        from visualkeras_app.document.blocks import block_of, block_trainable, set_block_trainable
+
+        node = self.controller.document.nodes.get(self.node_id)
+        block = block_of(node.name) if node is not None else None
+        if block:
+            set_block_trainable(self.controller, block, block_trainable(self.controller.document, block) is False)
+            self._refresh_block()
 
     def _on_node_removed(self, node):
         if node.id == self.node_id:
@@ -400,6 +429,7 @@ class InspectorPanel(QWidget):
             w.setVisible(has)
         self.empty.setVisible(not has)
         self.problems.setVisible(False)
+        self.block_button.setVisible(False)
         if not has:
             self.empty.setText(f"{count} layers selected. Select one layer to edit its settings." if count > 1
                                else "Select a layer on the canvas to edit its settings.")
@@ -427,6 +457,7 @@ class InspectorPanel(QWidget):
             n_advanced += advanced
         self.advanced_toggle.setVisible(n_advanced > 0)
         self._refresh_values()
+        self._refresh_block()
 
     def _clear_form(self):
         for editor in self.editors.values():
