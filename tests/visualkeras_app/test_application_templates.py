@@ -133,6 +133,7 @@ def _transfer_action(win, base):
     return next(a for a in menu.actions() if a.text() == f"Image classifier from {base}")
 
 
+@pytest.mark.slow
 def test_imagenet_download_offline_names_the_file_url_and_folder(qtbot, window, tmp_path, monkeypatch):
     from PySide6.QtCore import Qt
 
@@ -183,6 +184,7 @@ def test_a_chosen_weights_file_becomes_the_base_weights(qtbot, window, keras, tm
     assert window.windowTitle().startswith("Image classifier from EfficientNetB0*")
 
 
+@pytest.mark.slow
 def test_block_button_freezes_and_unfreezes_a_whole_block_in_one_undo_step(qtbot, window):
     from PySide6.QtCore import Qt
 
