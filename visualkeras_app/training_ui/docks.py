@@ -315,6 +315,9 @@ class TrainingDocks:
     def _on_run_finished(self, record):
         self._keep_run(record)
         n = self.write_back_weights()
+        inspector = getattr(self.window, "inspector", None)
+        if n and inspector is not None and hasattr(inspector, "refresh_weights"):
+            inspector.refresh_weights()  # the selected layer's weight statistics are the trained ones now
         self._update_weight_actions()
         acc = getattr(record, "test_accuracy", None)
         text = f"Training finished: test accuracy {acc * 100:.2f}%" if isinstance(acc, float) else "Training ended"
