@@ -295,6 +295,7 @@ class InspectorPanel(QWidget):
         self.advanced_host.setLayout(self.advanced_form)
         self.advanced_host.setVisible(False)
         self.advanced_toggle.toggled.connect(self._toggle_advanced)
+        self.weight_view = None  # the trained weights' statistics and histograms, made when a layer has some
         host_layout = QVBoxLayout(self.form_host)
         host_layout.setContentsMargins(0, 0, 0, 0)
         host_layout.setSpacing(2)
@@ -513,6 +514,24 @@ class InspectorPanel(QWidget):
         if problems:
             self.problems.setText("\n".join(f"⚠ {p.message}" for p in problems))
         self.problems.setVisible(bool(problems))
+        self._show_weights(node)
+
+    def _show_weights(self, node):
+        """Each trained weight's shape, min/max/mean/std and histogram, under the settings (numpy loads only
+        once a layer with weights is shown)."""
+        if self.weight_view is None:
+            if node is None or node.weights is None:
+                return
+            from visualkeras_app.panels.weight_view import WeightView
+
+            self.weight_view = WeightView(self.form_host)
+            lay = self.form_host.layout()
+            lay.insertWidget(lay.count() - 1, self.weight_view)  # before the stretch
+        self.weight_view.set_node(node)
+
+    def refresh_weights(self):
+        """Show the selected layer's weights again (after training wrote new ones into the document)."""
+        self._show_weights(self.controller.document.nodes.get(self.node_id))
 
     # ------------------------------------------------------------------ commits
     def _set_error(self, text):
