@@ -249,8 +249,20 @@ def open_archive(fileobj):
     return zf
 
 
-def open_weights_member(zf):
-    data = read_member(zf, WEIGHTS_NAME, MAX_WEIGHTS_BYTES)
+def open_weights_member(zf, model=None):
+    """The archive's weights as an open HDF5 file. With ``model``, the member may hold at most what that
+    model's weights can honestly take: each weight in float64 with three optimizer slots (32 bytes a
+    weight) plus 64 MiB of HDF5 structure; a file that declares more is refused before it is unpacked,
+    whatever its compression ratio (a 50 MB archive unpacking to 3 GiB passed the ratio check alone)."""
+    limit = MAX_WEIGHTS_BYTES
+    if model is not None:
+        count = sum(int(w.numel()) for w in model.weights)
+        limit = min(MAX_WEIGHTS_BYTES, 32 * count + (64 << 20))
+        declared = zf.getinfo(WEIGHTS_NAME).file_size if WEIGHTS_NAME in zf.namelist() else 0
+        if declared > limit:
+            raise ModelFileError(f"{WEIGHTS_NAME} declares {declared:,} bytes, but the model has {count:,} weights "
+                                 f"(at most {limit:,} bytes); refused before unpacking")
+    data = read_member(zf, WEIGHTS_NAME, limit)
     try:
         return h5_format.open_h5(data)
     except ModelFileError as e:
@@ -271,7 +283,7 @@ def load_keras(fileobj, custom_objects=None, compile=True):
         if compile_cfg:
             saving_api.compile_from_config(model, compile_cfg, custom_objects)
         if WEIGHTS_NAME in zf.namelist():
-            with open_weights_member(zf) as f:
+            with open_weights_member(zf, model) as f:
                 read_weights(model, f, optimizer="build" if compile_cfg else None)
         elif any(True for _ in model.weights):
             raise ModelFileError(f"the archive has no {WEIGHTS_NAME}, but the model has weights")

@@ -242,13 +242,34 @@ def serialize_model(model):
 
 
 class WeightBudget:
-    """Caps the weights a config may ask for (default 2**31 values, 8 GiB of float32;
-    ``VISUALKERAS_MAX_PARAMS`` overrides), checked before each weight is allocated."""
+    """Caps the weights a config may ask for, checked before each weight is allocated: 2**31 values (8 GiB
+    of float32), or what 80% of the memory available now holds if that is less; ``VISUALKERAS_MAX_PARAMS``
+    sets the cap instead (the file is then trusted that far)."""
+
+    MAX_PARAMS = 2**31
+    MIN_PARAMS = 1 << 24  # never less than 16M weights: a small model opens even on a busy computer
 
     def __init__(self, limit=None):
         import os
 
-        self.limit = int(limit or os.environ.get("VISUALKERAS_MAX_PARAMS", 2**31))
+        from engine.utils.memory_utils import available_memory_bytes
+
+        env = os.environ.get("VISUALKERAS_MAX_PARAMS")
+        self.memory = None
+        if limit is not None:
+            self.limit = int(limit)
+        elif env:
+            try:
+                self.limit = int(env)
+            except ValueError:
+                raise ConfigError(f"VISUALKERAS_MAX_PARAMS must be a whole number of weights. Received: {env!r:.40}") \
+                    from None
+        else:
+            self.limit = self.MAX_PARAMS
+            free = available_memory_bytes()
+            if free is not None and int(free * 0.8) // 4 < self.limit:
+                self.limit = max(self.MIN_PARAMS, int(free * 0.8) // 4)
+                self.memory = free
         self.used = 0
 
     def spend(self, shape, layer_name):
@@ -257,10 +278,12 @@ class WeightBudget:
             n *= int(d)
         self.used += n
         if self.used > self.limit:
+            why = (f"this computer has {self.memory / 2**30:.1f} GiB of memory free, room for about "
+                   f"{self.limit:,} weights" if self.memory is not None else f"the limit is {self.limit:,}")
             raise ConfigError(
                 f"The model config asks for more than {self.limit:,} weights (layer {layer_name!r} alone wants "
-                f"{n:,}, shape {tuple(shape)}); it is refused before any memory is taken. Set "
-                "VISUALKERAS_MAX_PARAMS to a larger number if the model really is that big.")
+                f"{n:,}, shape {tuple(shape)}) and {why}; it is refused before any memory is taken. Close other "
+                "programs, or set VISUALKERAS_MAX_PARAMS to a larger number if the model really is that big.")
 
 
 def model_from_config(config, custom_objects=None):
