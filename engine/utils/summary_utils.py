@@ -8,6 +8,10 @@ import math
 import shutil
 import textwrap
 
+from engine.layers.input_layer import InputLayer
+from engine.models.functional import Functional
+from engine.models.sequential import Sequential
+
 
 def _fmt_shape(shape):
     if isinstance(shape, list):
@@ -40,8 +44,6 @@ def _layer_output_shape(layer):
 
 
 def _is_sequential_like(model):
-    from engine.models.sequential import Sequential
-
     if isinstance(model, Sequential):
         return True
     layers = model.layers
@@ -51,19 +53,15 @@ def _is_sequential_like(model):
         for node in layer._inbound_nodes:
             if len(node.input_tensors) > 1:
                 return False
-    from engine.layers.input_layer import InputLayer
-
     non_input = [l for l in layers if not isinstance(l, InputLayer)]
     return False if len(non_input) != len(layers) else True
 
 
 def summary_rows(model):
     """One dict per layer: name, class_name, output_shape (text), params, trainable, connected_to."""
-    from engine.layers.input_layer import InputLayer
-
     rows = []
     graph_nodes = None
-    if hasattr(model, "_steps"):
+    if isinstance(model, Functional):
         graph_nodes = set()
         for layer in model.layers:
             graph_nodes.update(id(n) for n in layer._inbound_nodes)
