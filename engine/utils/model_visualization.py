@@ -21,11 +21,11 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         show_dtype: write each layer's dtype.
         show_layer_names: write each layer's name beside its class.
         rankdir: ``"TB"`` (top to bottom) or ``"LR"`` (left to right).
-        expand_nested: Keras draws nested models inside a box; models nesting models are refused here,
-            so there is nothing to expand (accepted for Keras's signature).
+        expand_nested: draw nested models as boxes of their own layers (through ``model_to_dot`` and
+            Graphviz, as is ``show_trainable``; a ``.dot`` file needs no Graphviz).
         dpi: dots per inch of a PNG.
         show_layer_activations: write the activation of layers that have one.
-        show_trainable: Keras's trainable column; not drawn by the app's renderer (refused when True).
+        show_trainable: mark each layer Trainable or Frozen (frozen ones grey).
         **kwargs: Keras's ``splines`` and other pydot styling, accepted and not used.
 
     Raises:
@@ -39,9 +39,19 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         raise TypeError(f"plot_model() got unexpected keyword argument(s) {sorted(unknown)}.")
     if kwargs.get("layer_range") is not None:
         raise ValueError("plot_model(layer_range=...) is not supported: plot the whole model.")
-    if show_trainable:
-        raise NotImplementedError("plot_model(show_trainable=True) is not drawn by the app's renderer; "
-                                  "model.summary(show_trainable=True) lists which layers are trainable.")
+    if show_trainable or (expand_nested and _has_nested_model(model)):
+        # Frozen/trainable marks and expanded nested models: drawn from engine.utils.model_to_dot's graph
+        # (Graphviz's dot makes the picture; a .dot file needs nothing).
+        from engine.utils.model_dot import model_to_dot, write_picture
+
+        ext = os.path.splitext(os.fspath(to_file))[1].lower()
+        if ext not in (".png", ".svg", ".pdf", ".dot"):
+            raise ValueError(f"plot_model writes .png, .svg, .pdf or .dot files. Received: to_file={to_file!r}")
+        dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
+                           show_layer_names=show_layer_names, rankdir=rankdir, expand_nested=expand_nested, dpi=dpi,
+                           show_layer_activations=show_layer_activations, show_trainable=show_trainable, **kwargs)
+        write_picture(dot, to_file, dpi=dpi)
+        return None
     try:
         from visualkeras_app.export.core import ExportError, export_model
     except ImportError as e:
@@ -68,3 +78,9 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
     except (ExportError, ConversionError) as e:
         raise ValueError(f"plot_model cannot draw model {getattr(model, 'name', model)!r}: {e}") from e
     return None
+
+
+def _has_nested_model(model):
+    from engine.models.model import Model
+
+    return any(isinstance(layer, Model) for layer in getattr(model, "layers", []))

@@ -228,8 +228,8 @@ def test_plot_model_writes_png_svg_and_dot(tmp_path):
     engine.utils.plot_model(model, to_file=str(tmp_path / "plain.dot"))
     plain = (tmp_path / "plain.dot").read_text()
     assert "(None, 8)" not in plain and "hidden" not in plain  # Keras's defaults: no shapes, no names
-    with pytest.raises(NotImplementedError, match="show_trainable"):
-        engine.utils.plot_model(model, to_file=str(tmp_path / "t.png"), show_trainable=True)
+    engine.utils.plot_model(model, to_file=str(tmp_path / "t.dot"), show_trainable=True)  # model_to_dot's graph
+    assert "Trainable" in (tmp_path / "t.dot").read_text()
 
 
 @pytest.mark.slow
