@@ -7,8 +7,15 @@ at the first checkpoint with test accuracy >= 0.99) and the final test loss and 
 FAIL against the target (>= 99.0% in <= 15 s of training). These machines are shared: a second
 ``--repeat`` shows the noise; the best time is the machine's, the worst is the neighbours'.
 
+With ``--reference`` each repeat also trains the plain PyTorch reference in the same process, right
+after the recipe: the same 3-block BatchNorm CNN written as a ``torch.nn`` module (channels_last), Adam
+(Keras's epsilon) with ``torch.optim.lr_scheduler.OneCycleLR`` at the recipe's peak rate, batch 64, one
+epoch, an idiomatic loop (a shuffled index, slices of preloaded tensors, ``F.cross_entropy`` on logits),
+checkpointed like the recipe; then the ratio recipe time-to-99% / reference time-to-99% (issue target:
+<= 0.45) and recipe / reference training time.
+
     python bench/bench_mnist_fast.py [--lr 3e-3] [--seed 0]
-        [--checkpoints 4] [--repeat 1] [--threads N]
+        [--checkpoints 4] [--repeat 1] [--threads N] [--reference]
 """
 from __future__ import annotations
 
@@ -74,6 +81,83 @@ def run_once(args, dataset):
     return settings, session, record, train_s, rows
 
 
+def reference_model():
+    """The recipe's network (mnist_fast_cnn) in plain PyTorch: three Conv(3x3, no bias)-BN-ReLU-MaxPool
+    blocks of 16, 32 and 64 channels, Flatten, Linear(576, 10) on logits."""
+    from torch import nn
+
+    def block(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout, eps=1e-3, momentum=0.01),
+                nn.ReLU(), nn.MaxPool2d(2)]
+
+    return nn.Sequential(*block(1, 16), *block(16, 32), *block(32, 64), nn.Flatten(), nn.Linear(3 * 3 * 64, 10))
+
+
+def run_reference(args, dataset, fractions):
+    """One epoch of the plain PyTorch reference; (train seconds, rows) as ``run_once``'s."""
+    import torch.nn.functional as F
+
+    torch.manual_seed(args.seed)
+    x = torch.from_numpy((dataset.x_train.reshape(-1, 28, 28, 1) / np.float32(255.0)).astype(np.float32))
+    x = x.permute(0, 3, 1, 2)  # NHWC in memory read as NCHW: channels_last, as the engine keeps images
+    y = torch.from_numpy(dataset.y_train.astype(np.int64))
+    if args.max_train_samples:
+        x, y = x[:args.max_train_samples], y[:args.max_train_samples]
+    xt = torch.from_numpy((dataset.x_test.reshape(-1, 28, 28, 1) / np.float32(255.0)).astype(np.float32))
+    xt = xt.permute(0, 3, 1, 2)
+    yt = torch.from_numpy(dataset.y_test.astype(np.int64))
+    model = reference_model().to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-7)
+    bs = args.batch_size
+    steps = (len(x) + bs - 1) // bs * args.epochs
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=steps)
+    at = {max(1, int(round(f * steps))) - 1: f for f in fractions}
+
+    def accuracy():
+        model.eval()
+        with torch.no_grad():
+            hits = sum(int((model(xt[i:i + 1000]).argmax(1) == yt[i:i + 1000]).sum()) for i in range(0, len(xt), 1000))
+        model.train()
+        return hits / len(xt)
+
+    rows, eval_s, step = [], 0.0, 0
+    model.train()
+    t0 = time.perf_counter()
+    for _ in range(args.epochs):
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), bs):
+            idx = perm[i:i + bs]
+            loss = F.cross_entropy(model(x[idx]), y[idx])
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            f = at.get(step)
+            if f is not None:
+                t = time.perf_counter()
+                acc = accuracy()
+                rows.append((f, t - t0 - eval_s, acc))
+                eval_s += time.perf_counter() - t
+            step += 1
+    train_s = time.perf_counter() - t0 - eval_s
+    rows.append((1.0, train_s, accuracy()))
+    return train_s, rows
+
+
+def print_rows(rows):
+    prev_f = prev_t = 0.0
+    for f, ts, acc in rows:
+        # The pace of each segment, scaled to a whole run: on a shared machine the fastest segment
+        # shows what the code does when the neighbours are quiet.
+        pace = (ts - prev_t) / (f - prev_f) if f > prev_f else float("nan")
+        print(f"  at {f:>4.0%} of training: {ts:6.1f} s  test_accuracy {acc:.4f}  "
+              f"(this segment's pace: {pace:.1f} s per run)")
+        prev_f, prev_t = f, ts
+    hit = next((ts for f, ts, acc in rows if acc >= TARGET_ACC), None)
+    print(f"  time-to-99%: {f'{hit:.1f} s' if hit is not None else 'not reached'}")
+    return hit
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--lr", type=float, default=None, help="one-cycle peak rate (default: the recipe's)")
@@ -84,6 +168,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     p.add_argument("--max-train-samples", type=int, default=None)
+    p.add_argument("--reference", action="store_true",
+                   help="also train the plain PyTorch reference after each run and print the ratios")
     args = p.parse_args(argv)
     from visualkeras_app.training.data import load_dataset
     from visualkeras_app.training.recipe import RECIPE_MAX_LR
@@ -96,32 +182,39 @@ def main(argv=None):
     dataset = load_dataset("mnist")
     print(f"MNIST loaded in {time.perf_counter() - t:.1f} s; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
-    results = []
+    results, ref_results = [], []
     for r in range(args.repeat):
         settings, session, record, train_s, rows = run_once(args, dataset)
         n = len(session.x_fit) * settings.epochs
         print(f"run {r + 1}: lr={settings.learning_rate:g} seed={settings.seed} batch={settings.batch_size} "
               f"epochs={settings.epochs} samples={len(session.x_fit)} steps={record.batches.total}")
-        prev_f = prev_t = 0.0
-        for f, ts, acc in rows:
-            # The pace of each segment, scaled to a whole run: on a shared machine the fastest segment
-            # shows what the code does when the neighbours are quiet.
-            pace = (ts - prev_t) / (f - prev_f) if f > prev_f else float("nan")
-            print(f"  at {f:>4.0%} of training: {ts:6.1f} s  test_accuracy {acc:.4f}  "
-                  f"(this segment's pace: {pace:.1f} s per run)")
-            prev_f, prev_t = f, ts
-        hit = next((ts for f, ts, acc in rows if acc >= TARGET_ACC), None)
-        print(f"  time-to-99%: {f'{hit:.1f} s' if hit is not None else 'not reached'}")
+        hit = print_rows(rows)
         print(f"  training: {train_s:.1f} s ({n / train_s:.0f} samples/s)")
         print(f"  test_loss: {record.test_loss:.4f}")
         print(f"  test_accuracy: {record.test_accuracy:.4f}")
         results.append((train_s, record.test_accuracy))
+        if args.reference:
+            fractions = [i / args.checkpoints for i in range(1, args.checkpoints)] if args.checkpoints > 1 else []
+            ref_s, ref_rows = run_reference(args, dataset, fractions)
+            print(f"  reference (plain PyTorch, same network, Adam + OneCycleLR, batch {args.batch_size}), "
+                  f"load average {os.getloadavg()[0]:.2f}:")
+            ref_hit = print_rows(ref_rows)
+            print(f"  reference training: {ref_s:.1f} s, test_accuracy {ref_rows[-1][2]:.4f}")
+            ratio = f"{hit / ref_hit:.2f}x" if hit is not None and ref_hit is not None else "n/a (99% not reached)"
+            print(f"  recipe / reference: time-to-99% {ratio} (target <= 0.45x), training time "
+                  f"{train_s / ref_s:.2f}x")
+            ref_results.append((hit, ref_hit))
     times = [t for t, _ in results]
     accs = [a for _, a in results]
     ok = [a >= TARGET_ACC and t <= TARGET_S for t, a in results]
     print(f"summary: training {min(times):.1f}-{max(times):.1f} s, test_accuracy {min(accs):.4f}-{max(accs):.4f} "
           f"over {len(results)} run(s); target >= {TARGET_ACC:.3f} in <= {TARGET_S:.0f} s: "
           f"{'PASS' if all(ok) else ('PASS in %d of %d' % (sum(ok), len(ok)) if any(ok) else 'FAIL')}")
+    pairs = [(h, rh) for h, rh in ref_results if h is not None and rh is not None]
+    if ref_results:
+        print("summary vs the plain PyTorch reference: time-to-99% ratio " + (
+            f"median {np.median([h / rh for h, rh in pairs]):.2f}x over {len(pairs)} run(s) (target <= 0.45x)"
+            if pairs else "n/a (99% not reached by both)"))
     return 0 if all(a >= TARGET_ACC for a in accs) else 1
 
 
