@@ -161,8 +161,7 @@ def model_to_document(model, layout_direction="TB", with_weights=True) -> Docume
     ``with_weights=False`` leaves the nodes without weights (a model just built from a config has
     only random initial ones).
     """
-    from engine.models.model import Model
-    from engine.models.sequential import Sequential
+    from engine.models import Functional, Model, Sequential
 
     from visualkeras_app.document.layout import apply_layout, auto_layout
 
@@ -170,7 +169,7 @@ def model_to_document(model, layout_direction="TB", with_weights=True) -> Docume
     with doc.batch():
         if isinstance(model, Sequential):
             _sequential_nodes(doc, model, Model, with_weights)
-        elif hasattr(model, "_node_ids") and hasattr(model, "_steps"):
+        elif isinstance(model, Functional):
             _functional_nodes(doc, model, Model, with_weights)
         else:
             raise ConversionError(f"Model {model.name!r} is a subclassed Model: its graph is Python code, which "
