@@ -466,9 +466,11 @@ def open_any(path) -> Document:
         if isinstance(data, dict) and data.get("format") == FORMAT:
             return load_project(path)
         if isinstance(data, dict) and ("class_name" in data or "config" in data):
+            from engine.layers.layer import shapes_only
             from engine.saving import model_from_config
 
-            model = model_from_config(data)
+            with shapes_only():  # a config has no weights to keep: none are drawn or allocated
+                model = model_from_config(data)
             return check_document(model_to_document(model, with_weights=False))
         raise ProjectError(f"Cannot open {path}: it is neither a visualkeras project nor a Keras model file "
                            "(.vkproj, .json, .h5, .keras).")
