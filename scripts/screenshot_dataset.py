@@ -39,6 +39,8 @@ def main(argv=None):
     ap.add_argument("--window-out", default=None, help="also grab the whole window after 'Use for Training'")
     ap.add_argument("--augment", default=None, help="also add augmentation and grab its samples to this PNG")
     ap.add_argument("--size", default="1000x640")
+    ap.add_argument("--train-epochs", type=int, default=0,
+                    help="then press Train in the dialog with this many epochs, wait, print the test accuracy")
     args = ap.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -80,8 +82,22 @@ def main(argv=None):
             app.processEvents()
         aug.grab().save(args.augment)
         print("wrote", args.augment)
+    if args.train_epochs:
+        import time
+
+        panel = win.training.panel
+        panel.set_settings({"epochs": args.train_epochs, "batch_size": 64, "max_train_samples": 0})
+        start = time.monotonic()
+        dlg.train_button.click()
+        while panel.worker.state != "idle" or panel.worker.last_record is None:
+            app.processEvents()
+            time.sleep(0.05)
+        record = panel.worker.last_record
+        print(f"trained in the window for {time.monotonic() - start:.0f} s on {panel.worker.dataset.name}: "
+              f"{len(panel.worker.dataset.x_train)} training images, test_accuracy: {record.test_accuracy:.4f}")
     if args.window_out:
-        dlg.use_for_training()
+        if not args.train_epochs:
+            dlg.use_for_training()
         for _ in range(40):
             app.processEvents()
         win.grab().save(args.window_out)

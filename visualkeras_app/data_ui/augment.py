@@ -37,6 +37,41 @@ def augmentation_nodes(doc):
     return chain if any(n.class_name.startswith("Random") for n in chain) else []
 
 
+# What "Add Augmentation Layers" puts after the Input, with the palette's defaults: small turns, zooms and
+# shifts, which suit most image data (flips are left out: a flipped digit or letter is another class).
+STANDARD_AUGMENTATION = ("RandomRotation", "RandomZoom", "RandomTranslation")
+
+
+def can_add_augmentation(doc):
+    """True when the document has one Input feeding one layer and no augmentation after it yet."""
+    inputs = [n for n in doc.nodes.values() if n.is_input]
+    return (len(inputs) == 1 and len([e for e in doc.edges if e.src == inputs[0].id]) == 1
+            and not augmentation_nodes(doc))
+
+
+def add_augmentation(controller, classes=STANDARD_AUGMENTATION):
+    """Insert ``classes`` (Random* layers) right after the Input, in this order, as one undo step; returns
+    their node ids ([] when ``can_add_augmentation`` is False)."""
+    doc = controller.document
+    if not can_add_augmentation(doc):
+        return []
+    inp = next(n for n in doc.nodes.values() if n.is_input)
+    ids = []
+    controller.undo_stack.beginMacro("Add augmentation layers")
+    try:
+        for class_name in classes:
+            src = ids[-1] if ids else inp.id
+            edge = next(e for e in doc.edges if e.src == src)
+            a, b = doc.nodes[edge.src].pos, doc.nodes[edge.dst].pos
+            node_id = controller.insert_into_edge(class_name, edge, ((a[0] + b[0]) / 2, (a[1] + b[1]) / 2))
+            if node_id is None:
+                break
+            ids.append(node_id)
+    finally:
+        controller.undo_stack.endMacro()
+    return ids
+
+
 def read_images(paths, image_size, channels):
     """Float32 images (N, H, W, C) in [0, 1], read as the training data is (resized to ``image_size``)."""
     from engine.utils import image_utils

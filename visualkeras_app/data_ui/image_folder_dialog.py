@@ -86,9 +86,17 @@ class ImageFolderDialog(QDialog):
         ml.addWidget(self.model_label)
         self.fix_row = QVBoxLayout()
         ml.addLayout(self.fix_row)
+        augment_row = QHBoxLayout()
+        self.add_augment_button = QPushButton("Add Augmentation Layers")
+        self.add_augment_button.setToolTip("Insert RandomRotation, RandomZoom and RandomTranslation after the "
+                                           "Input: they change every training image a little, and pass images "
+                                           "unchanged outside training. Undo (Ctrl+Z) takes them back.")
+        self.add_augment_button.clicked.connect(self.add_augmentation)
         self.augment_button = QPushButton("See 16 Augmented Samples")
         self.augment_button.clicked.connect(self.show_augmented)
-        ml.addWidget(self.augment_button)
+        augment_row.addWidget(self.add_augment_button)
+        augment_row.addWidget(self.augment_button)
+        ml.addLayout(augment_row)
         left.addWidget(model_box)
         body.addLayout(left, 2)
 
@@ -120,7 +128,7 @@ class ImageFolderDialog(QDialog):
         self.classes_box.setTitle(classes_title)
 
     def _set_enabled(self, on):
-        for b in (self.use_button, self.train_button, self.augment_button):
+        for b in (self.use_button, self.train_button, self.augment_button, self.add_augment_button):
             b.setEnabled(on)
 
     # ------------------------------------------------------------------ the folder
@@ -187,6 +195,10 @@ class ImageFolderDialog(QDialog):
         doc = self._document()
         doc.infer()
         io = model_io(doc)
+        from visualkeras_app.data_ui.augment import can_add_augmentation
+
+        self.add_augment_button.setEnabled(getattr(self.summary, "is_images", True)
+                                           and can_add_augmentation(self._document()))
         self.augment_button.setEnabled(bool(self._augmentation_nodes()))
         self.augment_button.setToolTip("" if self.augment_button.isEnabled() else
                                        "Add Random* layers (Preprocessing in the palette) after the Input to "
@@ -276,6 +288,16 @@ class ImageFolderDialog(QDialog):
         from visualkeras_app.data_ui.augment import augmentation_nodes
 
         return augmentation_nodes(self._document())
+
+    def add_augmentation(self):
+        """Put the standard Random* layers after the Input (one undo step), then show what they do."""
+        from visualkeras_app.data_ui.augment import add_augmentation
+
+        ids = add_augmentation(self.window.controller)
+        if ids:
+            self.window.show_message(f"Added {len(ids)} augmentation layers after the Input: undo with Ctrl+Z.")
+        self.refresh_model()
+        return ids
 
     def show_augmented(self):
         """A window of 16 sample images passed through the canvas's Random* layers in training mode."""

@@ -48,6 +48,7 @@ class TableDialog(ImageFolderDialog):
                                       "model takes raw rows")
         self.samples_box.layout().addWidget(self.normalize_box)
         self.augment_button.hide()
+        self.add_augment_button.hide()
         self.role_boxes = {}
         if path:
             self.open_file(path)

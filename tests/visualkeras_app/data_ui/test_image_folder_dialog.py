@@ -128,3 +128,20 @@ def test_the_training_panels_dataset_list_opens_an_image_folder(qtbot, main_wind
     qtbot.waitUntil(lambda: "units" in panel.fix_button.text(), timeout=3000)  # 10 units, 3 classes
     qtbot.mouseClick(panel.fix_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not panel.fit_problem_text(), timeout=3000)
+
+
+def test_add_augmentation_puts_random_layers_after_the_input_in_one_undo_step(qtbot, main_window, monkeypatch,
+                                                                             tmp_path):
+    win = main_window
+    assert win.new_from_template("mnist_fast_cnn")
+    dlg = open_dialog(win, monkeypatch, make_image_folder(tmp_path / "bugs", size=(28, 28)))
+    assert dlg.add_augment_button.isEnabled() and not dlg.augment_button.isEnabled()
+    qtbot.mouseClick(dlg.add_augment_button, Qt.LeftButton)
+    from visualkeras_app.data_ui.augment import augmentation_nodes
+
+    doc = win.controller.document
+    assert [n.class_name for n in augmentation_nodes(doc)] == ["RandomRotation", "RandomZoom", "RandomTranslation"]
+    assert not dlg.add_augment_button.isEnabled() and dlg.augment_button.isEnabled()
+    assert "Input is (28, 28, 1)" in dlg.model_label.text()  # the image shapes are unchanged
+    win.act_undo.trigger()
+    assert not augmentation_nodes(doc) and not any(n.class_name.startswith("Random") for n in doc.nodes.values())
