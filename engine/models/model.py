@@ -5,20 +5,27 @@ too, as in Keras.
 """
 from __future__ import annotations
 
-import numpy as np
+import json
 
-from engine.layers.layer import Layer
+import numpy as np
+import torch
+
+from engine.layers.layer import Layer, _to_tensor
+from engine.layers.node import is_symbolic
 from engine.trainers.trainer import Trainer
+
+# The imports left inside functions below close cycles: functional.py and sequential.py subclass Model,
+# summary_utils imports those classes, and engine.saving imports engine.models.
 
 
 class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from engine.models.functional import Functional
+            from engine.models.functional import Functional  # a subclass of Model: cycle
 
             return super().__new__(Functional)
         if _functional_arguments(args, kwargs) and _symbolic_inputs(args, kwargs):
-            from engine.models.functional import Functional
+            from engine.models.functional import Functional  # subclasses of Model: cycle
             from engine.models.sequential import Sequential
 
             if not issubclass(cls, (Functional, Sequential)):
@@ -67,7 +74,7 @@ class Model(Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print Keras's summary table: layer (type), output shape, params (and connections) and totals."""
-        from engine.utils.summary_utils import print_summary
+        from engine.utils.summary_utils import print_summary  # it imports the model classes: cycle
 
         print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
 
@@ -79,8 +86,6 @@ class Model(Trainer, Layer):
         weights = list(weights)
         if len(weights) != len(params):
             raise ValueError(f"Model {self.name!r} has {len(params)} weight arrays but {len(weights)} were given.")
-        import torch
-
         for p, w in zip(params, weights):
             if tuple(np.shape(w)) != tuple(p.shape):
                 raise ValueError(f"Weight shape mismatch in model {self.name!r}: expected {tuple(p.shape)}, "
@@ -90,8 +95,6 @@ class Model(Trainer, Layer):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
 
     def _eager_call(self, inputs, *args, training=None, **kwargs):
-        from engine.layers.layer import _to_tensor
-
         inputs = _to_tensor(inputs)
         if not self.built:
             self._build_from_data(inputs)
@@ -111,14 +114,14 @@ class Model(Trainer, Layer):
         return None
 
     def get_config(self):
-        from engine.saving.serialization import model_config
+        from engine.saving.serialization import model_config  # engine.saving imports engine.models: cycle
 
         return model_config(self)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from ``get_config()``'s dict; ``custom_objects`` maps names to the caller's own classes."""
-        from engine.saving.serialization import model_from_config
+        from engine.saving.serialization import model_from_config  # cycle, as in get_config
 
         if isinstance(config, dict) and "class_name" not in config:
             if "input_layers" in config:
@@ -142,13 +145,13 @@ class Model(Trainer, Layer):
             overwrite: whether to replace an existing file.
             include_optimizer: (keyword) whether to save the compile configuration and optimizer state.
         """
-        from engine.saving.saving_api import save_model
+        from engine.saving.saving_api import save_model  # cycle, as in get_config
 
         save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to ``.weights.h5`` (Keras 3 layout) or ``.h5`` (Keras 2's legacy layout)."""
-        from engine.saving.saving_api import save_weights
+        from engine.saving.saving_api import save_weights  # cycle, as in get_config
 
         if max_shard_size is not None:
             raise ValueError("Sharded weights files are not supported; leave max_shard_size=None.")
@@ -161,7 +164,7 @@ class Model(Trainer, Layer):
         warning) layers whose weights are missing or have another shape instead of failing.
         Raises ``engine.saving.ModelFileError`` for a file that does not fit or cannot be read.
         """
-        from engine.saving.saving_api import load_weights
+        from engine.saving.saving_api import load_weights  # cycle, as in get_config
 
         load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
@@ -169,20 +172,18 @@ class Model(Trainer, Layer):
         """The arguments of ``compile()`` as Keras saves them (None when not compiled)."""
         if not self.compiled or self.optimizer is None:
             return None
-        from engine.saving.saving_api import compile_config
+        from engine.saving.saving_api import compile_config  # cycle, as in get_config
 
         return compile_config(self)
 
     def compile_from_config(self, config):
         """Compile with a ``get_compile_config()`` dict (as Keras does when loading a file)."""
-        from engine.saving.saving_api import compile_from_config
+        from engine.saving.saving_api import compile_from_config  # cycle, as in get_config
 
         compile_from_config(self, config)
 
     def to_json(self, **kwargs):
-        import json
-
-        from engine.saving.serialization import serialize_model
+        from engine.saving.serialization import serialize_model  # cycle, as in get_config
 
         return json.dumps(serialize_model(self), **kwargs)
 
@@ -198,14 +199,12 @@ def _functional_arguments(args, kwargs):
 def _symbolic_inputs(args, kwargs):
     """True when the ``inputs`` argument holds Input tensors: `class VAE(Model)` built as
     ``VAE(encoder, decoder)`` takes two positional arguments without being a functional model."""
-    from engine.layers.node import is_symbolic
-
     return is_symbolic(args[0] if args else kwargs.get("inputs"))
 
 
 def _functional_subclass(cls):
     """``cls`` with ``Functional`` behind it in the method order (made once per class)."""
-    from engine.models.functional import Functional
+    from engine.models.functional import Functional  # a subclass of Model: cycle
 
     made = _FUNCTIONAL_SUBCLASSES.get(cls)
     if made is None:
@@ -216,8 +215,6 @@ def _functional_subclass(cls):
 
 
 def _move(x, dev):
-    import torch
-
     if isinstance(x, torch.Tensor):
         return x.to(dev) if x.device != dev else x
     if isinstance(x, (list, tuple)):
