@@ -24,7 +24,7 @@ from engine.utils.progbar import Progbar
 __all__ = [
     "Callback", "CallbackList", "History", "ProgbarLogger", "EarlyStopping", "ModelCheckpoint",
     "CSVLogger", "ReduceLROnPlateau", "LearningRateScheduler", "LambdaCallback", "TerminateOnNaN",
-    "RemoteMonitor",
+    "RemoteMonitor", "SwapEMAWeights",
 ]
 
 _TRAIN_BATCH_HOOKS = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
@@ -1163,6 +1163,76 @@ class RemoteMonitor(Callback):
                 response.read()
         except (urllib.error.URLError, OSError, ValueError):
             warnings.warn("Could not reach RemoteMonitor root server at " + str(self.root), stacklevel=2)
+
+
+class SwapEMAWeights(Callback):
+    """Evaluates (and predicts) with the optimizer's moving averages of the weights instead of the
+    weights, as Keras's ``SwapEMAWeights`` does; use it with an optimizer made with ``use_ema=True``.
+
+    The weights and their averages are swapped in place before evaluation and swapped back after it.
+
+    Args:
+        swap_on_epoch: also hold the averages in the model between the end of one epoch and the start of
+            the next, so that other callbacks (e.g. ``ModelCheckpoint``) see them.
+    """
+
+    def __init__(self, swap_on_epoch=False):
+        super().__init__()
+        self.swap_on_epoch = swap_on_epoch
+        self._ema_weights_in_model = False
+
+    def _optimizer(self):
+        optimizer = getattr(self.model, "optimizer", None)
+        optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+        if optimizer is None or not getattr(optimizer, "use_ema", False):
+            raise ValueError("SwapEMAWeights must be used when `use_ema=True` is set on the optimizer. Received: "
+                             f"use_ema={getattr(optimizer, 'use_ema', None)}")
+        return optimizer
+
+    def _swap_variables(self):
+        optimizer = self._optimizer()
+        if not optimizer.built:
+            return
+        with torch.no_grad():
+            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+                kept = var.detach().clone()
+                var.copy_(average)
+                average.copy_(kept)
+
+    def _finalize_ema_values(self):
+        optimizer = self._optimizer()
+        with torch.no_grad():
+            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+                average.copy_(var)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.swap_on_epoch and self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = False
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.swap_on_epoch and not self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = True
+            # fit ends by copying the averages into the weights: after the last epoch they must be there.
+            if epoch == (self.params or {}).get("epochs", 0) - 1:
+                self._finalize_ema_values()
+
+    def on_test_begin(self, logs=None):
+        if not self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = True
+
+    def on_test_end(self, logs=None):
+        if self._ema_weights_in_model:
+            self._swap_variables()
+            self._ema_weights_in_model = False
+
+    def on_predict_begin(self, logs=None):
+        self.on_test_begin(logs)
+
+    def on_predict_end(self, logs=None):
+        self.on_test_end(logs)
 
 
 class BackupAndRestore(Callback):

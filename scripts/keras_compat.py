@@ -23,7 +23,6 @@ REASONS = {
     ("optimizers", "MultiOptimizer"): "not yet; one optimizer per model (a custom train_step can use several)",
     ("optimizers", "OptimizerMap"): "not yet",
     ("callbacks", "OrbaxCheckpoint"): "needs Orbax (JAX)",
-    ("callbacks", "SwapEMAWeights"): "needs optimizers with use_ema=True, which the engine does not have yet",
     ("saving", "KerasFileEditor"): "not yet; engine.saving reads and writes the same files",
     ("utils", "FeatureSpace"): "built on tf.data and TensorFlow string ops",
     ("utils", "audio_dataset_from_directory"): "needs tf.audio",

@@ -106,9 +106,11 @@ class Optimizer:
         clipnorm: Float. If set, the gradient of each weight is clipped to this norm.
         clipvalue: Float. If set, each gradient is clipped to `[-clipvalue, clipvalue]`.
         global_clipnorm: Float. If set, all gradients are scaled so that their global norm is at most this.
-        use_ema: Exponential moving average of the weights; not supported (must be `False`).
-        ema_momentum: Kept for config compatibility.
-        ema_overwrite_frequency: Kept for config compatibility.
+        use_ema: keep an exponential moving average of the weights (Keras's Polyak averaging): updated
+            after every step, copied into the weights at the end of `fit` and, with the callback
+            `SwapEMAWeights`, used for evaluation.
+        ema_momentum: the average's momentum (0.99).
+        ema_overwrite_frequency: every this many steps, also copy the averages into the weights.
         loss_scale_factor: Float or `None`. Gradients are divided by it before anything else.
         gradient_accumulation_steps: Int >= 2 or `None`. Weights are updated every this many steps with
             the mean of the gradients accumulated since the last update.
@@ -131,13 +133,14 @@ class Optimizer:
         if kwargs:
             raise ValueError(f"Argument(s) not recognized: {kwargs}. {type(self).__name__} accepts Keras 3's "
                              "arguments plus Keras 2's `lr` and `decay`.")
-        if use_ema:
-            raise NotImplementedError(
-                "use_ema=True (exponential moving average of the weights) is not supported by the engine. "
-                "Received: use_ema=True. Remove the argument or pass use_ema=False.")
         ema_momentum = _to_float(ema_momentum, "ema_momentum")
         if not 0.0 <= ema_momentum <= 1.0:
             raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: ema_momentum={ema_momentum}")
+        if use_ema and ema_overwrite_frequency is not None and (
+                isinstance(ema_overwrite_frequency, bool) or not isinstance(ema_overwrite_frequency, int)
+                or ema_overwrite_frequency < 1):
+            raise ValueError("`ema_overwrite_frequency` must be an integer >= 1 or None. Received: "
+                             f"ema_overwrite_frequency={ema_overwrite_frequency!r}")
         if gradient_accumulation_steps is not None:
             if (isinstance(gradient_accumulation_steps, bool) or not isinstance(gradient_accumulation_steps, int)
                     or gradient_accumulation_steps < 2):
@@ -158,7 +161,7 @@ class Optimizer:
         self.clipnorm = clipnorm
         self.clipvalue = clipvalue
         self.global_clipnorm = global_clipnorm
-        self.use_ema = False
+        self.use_ema = bool(use_ema)
         self.ema_momentum = ema_momentum
         self.ema_overwrite_frequency = ema_overwrite_frequency
         self.loss_scale_factor = None if loss_scale_factor is None else _to_float(loss_scale_factor,
@@ -276,6 +279,8 @@ class Optimizer:
         var_list = list(var_list)
         self._trainable_variables = var_list
         self._index_by_id = {id(v): i for i, v in enumerate(var_list)}
+        if self.use_ema:  # Keras's "average" slots come first, before the accumulators
+            self._model_variables_moving_average = self.add_optimizer_variables(var_list, "average")
         if self.gradient_accumulation_steps:
             self._accumulated_gradients = self.add_optimizer_variables(var_list, "gradient_accumulator")
         self._decayed_variables = None
@@ -515,7 +520,29 @@ class Optimizer:
                 torch._foreach_add_(acc, grads)
         else:
             self._update(grads, variables, idx)
+        if self.use_ema:
+            self._update_moving_averages()
         self._iterations += 1
+
+    def _update_moving_averages(self):
+        """Keras's EMA of the weights after each step (the first step copies them), and every
+        ``ema_overwrite_frequency`` steps the weights replaced by their averages."""
+        momentum = self.ema_momentum if self._iterations != 0 else 0.0
+        for var, average in zip(self._trainable_variables, self._model_variables_moving_average):
+            average.mul_(momentum).add_(var.detach(), alpha=1.0 - momentum)
+        if self.ema_overwrite_frequency and (self._iterations + 1) % self.ema_overwrite_frequency == 0:
+            self._overwrite_with_averages(self._trainable_variables)
+
+    def _overwrite_with_averages(self, var_list):
+        var_list = list(var_list)
+        if len(var_list) != len(self._model_variables_moving_average):
+            raise ValueError(f"The length of model variables ({len(var_list)}) to override does not match the "
+                             "length of model variables stored in the optimizer "
+                             f"({len(self._model_variables_moving_average)}). Please check if the optimizer was "
+                             "called on your model.")
+        with torch.no_grad():
+            for var, average in zip(var_list, self._model_variables_moving_average):
+                var.copy_(average)
 
     def _update(self, grads, variables, idx):
         grads = self._clip_gradients(grads)
@@ -569,7 +596,9 @@ class Optimizer:
         return loss
 
     def finalize_variable_values(self, var_list):
-        """Keras calls this at the end of `fit` (for EMA); nothing to do without EMA."""
+        """Called at the end of `fit`: with `use_ema`, the weights take their moving averages (as Keras)."""
+        if self.use_ema and self.built:
+            self._overwrite_with_averages(var_list)
 
     # ------------------------------------------------------------------ state: save and resume
     def _lr_is_variable(self):

@@ -57,6 +57,12 @@ class Trainer:
                                   weighted_metrics=weighted_metrics)
         self.loss = loss
         self._loss_tracker = metrics_mod.Mean(name="loss")
+        if jit_compile not in (True, False, "auto"):
+            raise ValueError(f"compile(jit_compile=...) takes True, False or 'auto'. Received: {jit_compile!r}")
+        # "auto" is eager, as Keras 3 resolves it on the torch backend; True runs the model's forward pass
+        # (and so its backward) through torch.compile in fit, evaluate and predict.
+        self.jit_compile = jit_compile is True
+        self.__dict__.pop("_jit", None)
         self.compiled = True
         self._resolved = False
 
@@ -231,6 +237,48 @@ class Trainer:
             m.update_state(y_list[i], p_list[i], sample_weight=sample_weight if weighted else None)
 
     def _forward(self, x, training):
+        if self.__dict__.get("jit_compile"):
+            return self._jit_forward(x, training)
+        return self._eager_forward(x, training)
+
+    def _jit_forward(self, x, training):
+        """The forward pass through ``torch.compile`` (compile(jit_compile=True)). Models it cannot serve
+        (masks, activity regularizers or add_loss terms, which ride on tensor attributes and side effects)
+        and a failed compilation run eagerly, after a one-line message."""
+        jit = self.__dict__.get("_jit")
+        if jit is None:
+            reason = None
+            if layer_mod._ADD_LOSS_USED or self._overrides("train_step") or self._overrides("test_step"):
+                reason = "the model has add_loss terms or its own train/test step"
+            elif hasattr(self, "_needs_slow_path") and self._needs_slow_path():
+                reason = "the model has masks or activity regularizers"
+            if reason is None:
+                try:
+                    jit = torch.compile(self._eager_forward)
+                except Exception as e:  # noqa: BLE001 - no compiler for this platform, an old torch
+                    reason = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            if reason is not None:
+                return self._jit_fallback(reason, x, training)
+            self.__dict__["_jit"] = jit
+            self.__dict__["_jit_checked"] = set()
+        checked = self.__dict__["_jit_checked"]
+        if training in checked:
+            return jit(x, training)
+        try:
+            out = jit(x, training)
+        except Exception as e:  # noqa: BLE001 - compilation failed: eager gives the result (or the real error)
+            first = str(e).strip().splitlines()
+            return self._jit_fallback(f"{type(e).__name__}: {first[0][:200] if first else ''}", x, training)
+        checked.add(training)
+        return out
+
+    def _jit_fallback(self, reason, x, training):
+        print(f"jit_compile: torch.compile cannot run model {self.name!r} ({reason}); it runs eagerly.")
+        self.jit_compile = False
+        self.__dict__.pop("_jit", None)
+        return self._eager_forward(x, training)
+
+    def _eager_forward(self, x, training):
         if layer_mod._ADD_LOSS_USED:  # a new forward pass: the add_loss terms of the last one go
             self._clear_losses()
             token = layer_mod._IN_CALL.set(True)
@@ -605,6 +653,9 @@ class Trainer:
                 logs = self._end_epoch(epoch, val, validation_freq, cbs, ctx)
                 if self.stop_training:
                     break
+            optimizer = getattr(self, "optimizer", None)
+            if epochs > 0 and hasattr(optimizer, "finalize_variable_values"):
+                optimizer.finalize_variable_values(self.trainable_weights)  # Keras: EMA weights replace the weights
             cbs.on_train_end(logs)
         finally:
             self._dist_ctx = None

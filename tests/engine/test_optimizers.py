@@ -478,8 +478,8 @@ def test_argument_validation(kwargs, match):
 
 
 def test_unsupported_and_required_arguments():
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        optimizers.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):  # use_ema works: tests/engine/test_ema.py
+        optimizers.Adam(use_ema=True, ema_overwrite_frequency=1.5)
     with pytest.raises(ValueError, match="weight_decay=None"):
         optimizers.AdamW(weight_decay=None)
     with pytest.raises(ValueError, match="beta_1"):
