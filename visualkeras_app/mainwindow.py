@@ -222,8 +222,6 @@ class MainWindow(QMainWindow):
         self.addAction(act)
         return act
 
-    _action = add_action  # the name the Dataset menu (data_ui) still uses
-
     def _make_actions(self):
         S = QStyle
         self.act_new = self.add_action("&New", self.new_document, QKeySequence.New, "Start an empty model",

@@ -26,12 +26,12 @@ class DatasetMenu:
             self.menu = QMenu("&Dataset", bar)
             bar.insertMenu(before, self.menu)
         self.menu.setToolTipsVisible(True)
-        self.act_folder = window._action("&Image Folder…", self.open_image_folder, None,
-                                         "Train on your own images: a folder with one subfolder per class")
-        self.act_table = window._action("&Table (CSV)…", self.open_table, None,
-                                        "Train on a table: pick the feature and target columns")
-        self.act_arrays = window._action("&Arrays (.npz)…", self.open_arrays, None,
-                                         "Train on NumPy arrays: x_train, y_train, x_test, y_test")
+        self.act_folder = window.add_action("&Image Folder…", self.open_image_folder, None,
+                                            "Train on your own images: a folder with one subfolder per class")
+        self.act_table = window.add_action("&Table (CSV)…", self.open_table, None,
+                                           "Train on a table: pick the feature and target columns")
+        self.act_arrays = window.add_action("&Arrays (.npz)…", self.open_arrays, None,
+                                            "Train on NumPy arrays: x_train, y_train, x_test, y_test")
         for act in (self.act_folder, self.act_table, self.act_arrays):
             self.menu.addAction(act)
         from visualkeras_app.data_ui.predict_drop import PredictDrop
