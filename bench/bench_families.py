@@ -13,7 +13,7 @@ Families: the seed MLP (batch 32, SGD), an Embedding+LSTM text classifier, a Bat
 small residual CNN and a small Transformer encoder (Adam). Prints samples/s and the median ratios; the issue's targets are engine >= 1.0x
 the hand-written loop on every family and >= 3x Keras.
 
-    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras] [--threads 1]
+    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras] [--threads 1] [--jit]
 """
 from __future__ import annotations
 
@@ -240,10 +240,12 @@ def run_torch(fam, x, y):
     return len(xt) / (time.perf_counter() - t0)
 
 
-def run_lib(lib, fam, x, y):
-    """One epoch of compile + fit(verbose=0) with Keras's API (engine or Keras); samples/s."""
+def run_lib(lib, fam, x, y, **compile_kwargs):
+    """One epoch of compile + fit(verbose=0) with Keras's API (engine or Keras); samples/s. The
+    warm-up fit is off the clock (with jit_compile=True it is where torch.compile compiles)."""
     model = fam.keras_model(lib)
-    model.compile(optimizer=fam.optimizer(lib), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=fam.optimizer(lib), loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  **compile_kwargs)
     model.fit(x[:fam.batch * 2], y[:fam.batch * 2], batch_size=fam.batch, epochs=1, verbose=0)  # build, warm up
     t0 = time.perf_counter()
     model.fit(x, y, batch_size=fam.batch, epochs=1, verbose=0)
@@ -256,6 +258,9 @@ def main(argv=None):
     ap.add_argument("--scale", type=float, default=1.0, help="multiply each family's sample count")
     ap.add_argument("--only", default="", help="comma-separated families: " + ",".join(FAMILIES))
     ap.add_argument("--no-keras", action="store_true")
+    ap.add_argument("--jit", action="store_true",
+                    help="also run the engine with compile(jit_compile=True), reported separately (compiling is "
+                         "in the warm-up, off the clock; it takes minutes per family on a busy CPU)")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch.set_num_threads for every runner (1 gives stabler ratios on a shared machine)")
     args = ap.parse_args(argv)
@@ -281,6 +286,8 @@ def main(argv=None):
         x, y = fam.data(max(fam.batch, int(fam.samples * args.scale)), rng)
         run_torch(fam, x[:fam.batch * 2], y[:fam.batch * 2])  # warm-up
         runners = {"torch": lambda: run_torch(fam, x, y), "engine": lambda: run_lib(engine, fam, x, y)}
+        if args.jit:
+            runners["jit"] = lambda: run_lib(engine, fam, x, y, jit_compile=True)
         if keras is not None:
             runners["keras"] = lambda: run_lib(keras, fam, x, y)
         results = {k: [] for k in runners}
@@ -295,12 +302,15 @@ def main(argv=None):
             print(f"  {k:7s} {np.median(results[k]):9.0f} samples/s   vs torch: median {np.median(ratios[k]):.3f}x"
                   f"  (rounds {', '.join(f'{r:.2f}' for r in ratios[k])})")
         row = {"family": fam.name, "engine/torch": float(np.median(ratios["engine"]))}
+        if args.jit:
+            row["jit/torch"] = float(np.median(ratios["jit"]))
         if keras is not None:
             row["engine/keras"] = float(np.median(results["engine"]) / np.median(results["keras"]))
         summary.append(row)
     print("summary (median ratios; targets: engine/torch >= 1.0, engine/keras >= 3.0):")
     for row in summary:
         extra = f"   engine/keras {row['engine/keras']:.2f}x" if "engine/keras" in row else ""
+        extra += f"   jit_compile=True/torch {row['jit/torch']:.3f}x" if "jit/torch" in row else ""
         print(f"  {row['family']:16s} engine/torch {row['engine/torch']:.3f}x{extra}")
 
 
