@@ -17,7 +17,7 @@ from engine.layers.core import describe
 from engine.layers.registry import register
 
 __all__ = ["RandomHue", "RandomSaturation", "RandomSharpness", "RandomColorJitter", "RandomGaussianBlur",
-           "Equalization"]
+           "Equalization", "ContrastLimitedAdaptiveHistogramEqualization"]
 
 
 def _value_range(layer, value_range):
@@ -384,4 +384,100 @@ class Equalization(_Augmentation):
     def get_config(self):
         config = super().get_config()
         config.update({"bins": self.bins, "value_range": self.value_range, "data_format": self.data_format})
+        return config
+
+
+@register("Preprocessing")
+class ContrastLimitedAdaptiveHistogramEqualization(_Augmentation):
+    """CLAHE: histogram equalization per tile of a ``tile_grid_size`` grid, each tile's histogram clipped
+    at ``clip_limit`` times the mean bin count (the excess spread over all bins), the tiles' mappings
+    blended bilinearly. As Keras's, it applies in training and at inference (it is not random).
+
+    Args:
+        value_range: the range of the pixel values (``(0, 255)``).
+        clip_limit: the contrast limit (4.0); 0 or less equalizes without clipping.
+        tile_grid_size: ``(rows, columns)`` of tiles (``(8, 8)``).
+        data_format: only ``"channels_last"``.
+
+    Input shape:
+        ``(batch, height, width, channels)`` or ``(height, width, channels)``.
+
+    Output shape:
+        Same as the input, in the input's dtype.
+    """
+
+    def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None, **kwargs):
+        super().__init__(data_format=data_format, **kwargs)
+        self.value_range = value_range
+        self.clip_limit = clip_limit
+        if not isinstance(tile_grid_size, (tuple, list)) or len(tile_grid_size) != 2 or any(
+                isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in tile_grid_size):
+            raise ValueError(f"{type(self).__name__}: `tile_grid_size` must be two positive integers (rows, columns). "
+                             f"Received: tile_grid_size={tile_grid_size!r}")
+        self.tile_grid_size = tile_grid_size
+
+    def call(self, inputs, training=False):
+        _batch_size(self, inputs)
+        dtype = inputs.dtype
+        x = AutoContrast._rescale(inputs.to(torch.float32), self.value_range, (0, 255))
+        single = x.dim() == 3
+        out = self._clahe(x[None] if single else x)
+        out = AutoContrast._rescale(out[0] if single else out, (0, 255), self.value_range)
+        return out.to(dtype)
+
+    def _clahe(self, images):
+        batch, height, width, channels = images.shape
+        grid_h, grid_w = self.tile_grid_size
+        tile_h, tile_w = -(-height // grid_h), -(-width // grid_w)
+        pad_h, pad_w = tile_h * grid_h - height, tile_w * grid_w - width
+        padded = images
+        if pad_h or pad_w:  # NumPy's "symmetric" padding at the bottom and right (the edge repeated)
+            rows = torch.cat([torch.arange(height), height - 1 - torch.arange(pad_h).clamp(max=height - 1)])
+            cols = torch.cat([torch.arange(width), width - 1 - torch.arange(pad_w).clamp(max=width - 1)])
+            padded = images[:, rows.to(images.device)][:, :, cols.to(images.device)]
+        tiles = padded.reshape(batch, grid_h, tile_h, grid_w, tile_w, channels).permute(0, 1, 3, 5, 2, 4)
+        tiles = torch.clamp(tiles.reshape(batch, grid_h, grid_w, channels, tile_h * tile_w).to(torch.int32), 0, 255)
+        hists = torch.nn.functional.one_hot(tiles.long(), 256).to(torch.int32).sum(dim=-2, dtype=torch.int32)
+        if self.clip_limit > 0:
+            # Keras counts in integers, so its limit is truncated to a whole count, as here.
+            limit = int(self.clip_limit * (tile_h * tile_w) / 256.0)
+            clipped = torch.clamp(hists, 0, limit)
+            excess = (hists - clipped).sum(dim=-1, keepdim=True)
+            hists = clipped + excess / 256.0
+        hists = hists.to(torch.float32)
+        cdf = torch.cumsum(hists, dim=-1)
+        cdf_min = cdf.min(dim=-1, keepdim=True).values
+        denominator = torch.tensor(float(tile_h * tile_w), dtype=cdf.dtype) - cdf_min
+        denominator = torch.where(denominator == 0, torch.ones_like(denominator), denominator)
+        cdf = torch.clamp((cdf - cdf_min) * 255.0 / denominator, 0, 255)
+        cdf = torch.cat([cdf[:, :1], cdf, cdf[:, -1:]], dim=1)
+        cdf = torch.cat([cdf[:, :, :1], cdf, cdf[:, :, -1:]], dim=2)  # (batch, gh + 2, gw + 2, channels, 256)
+        y = (torch.arange(tile_h * grid_h, dtype=torch.float32) - tile_h / 2.0) / tile_h + 1.0
+        xg = (torch.arange(tile_w * grid_w, dtype=torch.float32) - tile_w / 2.0) / tile_w + 1.0
+        y0, x0 = torch.floor(y), torch.floor(xg)
+        wy, wx = (y - y0).to(images.device), (xg - x0).to(images.device)
+        y1 = torch.clamp(y0 + 1, 0, grid_h + 1).long().to(images.device)
+        x1 = torch.clamp(x0 + 1, 0, grid_w + 1).long().to(images.device)
+        y0 = torch.clamp(y0, 0, grid_h + 1).long().to(images.device)
+        x0 = torch.clamp(x0, 0, grid_w + 1).long().to(images.device)
+        pixels = torch.clamp(padded, 0, 255).to(torch.int32).long()  # (batch, H, W, channels)
+        b = torch.arange(batch, device=images.device).view(-1, 1, 1, 1)
+        c = torch.arange(channels, device=images.device).view(1, 1, 1, -1)
+
+        def look(ys, xs):
+            return cdf[b, ys.view(1, -1, 1, 1), xs.view(1, 1, -1, 1), c, pixels]
+
+        wx4, wy4 = wx.view(1, 1, -1, 1), wy.view(1, -1, 1, 1)
+        top = look(y0, x0) * (1.0 - wx4) + look(y0, x1) * wx4
+        bottom = look(y1, x0) * (1.0 - wx4) + look(y1, x1) * wx4
+        result = top * (1.0 - wy4) + bottom * wy4
+        return result[:, :height, :width, :]
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"value_range": self.value_range, "clip_limit": self.clip_limit,
+                       "tile_grid_size": self.tile_grid_size, "data_format": self.data_format})
         return config

@@ -82,6 +82,7 @@ _FILL = {
     "RandomHue": {"factor": 0.1},
     "RandomSaturation": {"factor": [0.4, 0.6]},  # 0.5 keeps the saturation
     "RandomSharpness": {"factor": [0.4, 0.6]},  # 0.5 keeps the image
+    "MaxNumBoundingBoxes": {"max_number": 100},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),

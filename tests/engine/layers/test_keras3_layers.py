@@ -293,7 +293,7 @@ def test_count_weights_and_adapted_discretization_config(keras):
 # Keras layer classes the engine does not have yet (issue 13). The test below fails when one of them
 # appears (take it off this list) or when a Keras layer is missing without being listed here.
 NOT_YET = {
-    "ContrastLimitedAdaptiveHistogramEqualization", "IntegerLookup", "MaxNumBoundingBoxes",
+    "IntegerLookup",
 }
 
 
