@@ -31,13 +31,12 @@ def test_clahe_matches_keras(keras, kwargs, shape, scale):
 
 def test_clahe_keeps_integer_images_and_refuses_bad_grids(keras):
     x = np.random.default_rng(1).integers(0, 256, (1, 8, 8, 3)).astype("uint8")
-    out = E.ContrastLimitedAdaptiveHistogramEqualization()(torch.tensor(x))
+    out = E.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))(torch.tensor(x))
     assert out.dtype == torch.uint8
-    np.testing.assert_array_equal(out.numpy(), np.asarray(keras.layers.ContrastLimitedAdaptiveHistogramEqualization()(
-        torch.tensor(x))))
+    np.testing.assert_array_equal(out.numpy(), np.asarray(keras.layers.ContrastLimitedAdaptiveHistogramEqualization(
+        tile_grid_size=(2, 2))(torch.tensor(x))))
     with pytest.raises(ValueError, match="tile_grid_size"):
         E.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(0, 4))
-    assert E.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2))(torch.tensor(x)).shape == x.shape
 
 
 @pytest.mark.parametrize("n", [3, 7])
