@@ -273,6 +273,48 @@ def batch_statistics_sync():
     return _SYNC_BN
 
 
+# Set by fit around a custom train_step under torchrun: Optimizer.apply then replaces each process's
+# gradients by the global batch's (each process's weighted by its share of the global batch, summed).
+_GRAD_SYNC = None
+
+
+class _GradSync:
+    def __init__(self, ctx, weight):
+        self.ctx, self.weight = ctx, float(weight)
+
+    def __call__(self, grads, variables):
+        """The global batch's gradients from this process's ``grads`` (one per variable; None counts as 0)."""
+        local = [torch.zeros_like(v) if g is None else g for g, v in zip(grads, variables)]
+        # A process whose share of a small last batch is empty ran a stand-in sample: it adds zeros.
+        local = [torch.nan_to_num(g * self.weight) if self.weight == 0.0 else g * self.weight for g in local]
+        if local and all(g.dtype == local[0].dtype and g.device == local[0].device for g in local):
+            flat = self.ctx.all_reduce_sum(torch.cat([g.reshape(-1) for g in local]))
+            out, start = [], 0
+            for g in local:
+                out.append(flat[start:start + g.numel()].view_as(g))
+                start += g.numel()
+        else:
+            out = [self.ctx.all_reduce_sum(g) for g in local]
+        return out
+
+
+@contextlib.contextmanager
+def sync_custom_step_gradients(ctx, weight):
+    """Within: ``Optimizer.apply`` averages gradients over the processes (this one's weighted by ``weight``,
+    its share of the global batch), so that a custom ``train_step`` trains as on one process."""
+    global _GRAD_SYNC
+    previous, _GRAD_SYNC = _GRAD_SYNC, _GradSync(ctx, weight)
+    try:
+        yield
+    finally:
+        _GRAD_SYNC = previous
+
+
+def custom_step_gradient_sync():
+    """The gradient synchronisation of the running custom train_step, or None."""
+    return _GRAD_SYNC
+
+
 class _AllReduceSum(torch.autograd.Function):
     # The gradient of a sum over processes is the sum over processes of the gradients.
     @staticmethod

@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 import torch
 
-from engine import backend, initializers
+from engine import backend, distribute, initializers
 from engine.optimizers import schedules as schedules_module
 
 _NONES = itertools.repeat(None)
@@ -472,6 +472,9 @@ class Optimizer:
             if g is not None and (not isinstance(g, torch.Tensor) or g.dtype != v.dtype or g.device != v.device):
                 grads[i] = torch.as_tensor(np.asarray(g) if not isinstance(g, torch.Tensor) else g,
                                            dtype=v.dtype, device=v.device)
+        sync = distribute.custom_step_gradient_sync()
+        if sync is not None:  # a custom train_step under torchrun: the global batch's gradients
+            grads = sync(grads, variables)
         with torch.no_grad():
             self._apply(grads, variables)
             for v in variables:

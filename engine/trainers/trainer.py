@@ -609,8 +609,6 @@ class Trainer:
         ddp = self._ddp(ctx, params) if ctx is not None else None
         self.stop_training = False
         custom_train = self._overrides("train_step")
-        if custom_train and ctx is not None:
-            raise NotImplementedError("A custom train_step is not supported under torchrun; run one process.")
         self.train()
         self._dist_ctx = ctx
         self._custom_logs = None
@@ -628,8 +626,14 @@ class Trainer:
                     steps_run += 1
                     if batch_logs:
                         cbs.on_train_batch_begin(step)
-                    if custom_train:
+                    if custom_train and ctx is None:
                         self._custom_step("train_step", xb, yb, swb)
+                    elif custom_train:
+                        # Each process runs the step on its share; optimizer.apply averages the gradients
+                        # and BatchNormalization uses the global batch. The logs are this process's.
+                        with distribute.sync_batch_statistics(1.0 if train.local_size else 0.0), \
+                                distribute.sync_custom_step_gradients(ctx, train.local_size / train.global_size):
+                            self._custom_step("train_step", xb, yb, swb)
                     elif ctx is None:
                         self._train_step(xb, yb, swb, params)
                     else:
