@@ -292,9 +292,7 @@ def test_count_weights_and_adapted_discretization_config(keras):
 # ---------------------------------------------------------------------------- coverage of keras.layers
 # Keras layer classes the engine does not have yet (issue 13). The test below fails when one of them
 # appears (take it off this list) or when a Keras layer is missing without being listed here.
-NOT_YET = {
-    "IntegerLookup",
-}
+NOT_YET = set()
 
 
 def test_every_keras_layer_is_registered_refused_or_listed(keras):
