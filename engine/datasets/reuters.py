@@ -37,3 +37,18 @@ def load_data(path="reuters.npz", num_words=None, skip_top=0, maxlen=None, test_
 def get_word_index(path="reuters_word_index.json"):
     """The word -> index dict of the Reuters data set (indices before ``index_from`` is added)."""
     return _npz.word_index(path, "reuters_word_index.json", WORD_INDEX_MD5, "reuters")
+
+
+# The 46 topics in label order (the data set's published topic list).
+LABEL_NAMES = (
+    "cocoa", "grain", "veg-oil", "earn", "acq", "wheat", "copper", "housing", "money-supply", "coffee", "sugar",
+    "trade", "reserves", "ship", "cotton", "carcass", "crude", "nat-gas", "cpi", "money-fx", "interest", "gnp",
+    "meal-feed", "alum", "oilseed", "gold", "tin", "strategic-metal", "livestock", "retail", "ipi", "iron-steel",
+    "rubber", "heat", "jobs", "lei", "bop", "zinc", "orange", "pet-chem", "dlr", "gas", "silver", "wpi", "hog",
+    "lead",
+)
+
+
+def get_label_names():
+    """The topic of each label, as a tuple indexed by label (46 names)."""
+    return LABEL_NAMES

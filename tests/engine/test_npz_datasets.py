@@ -124,3 +124,10 @@ def test_a_pickle_that_would_run_code_is_refused(data_dir):
             z.writestr(key + ".npy", evil)
     with pytest.raises(_npz.NpzFormatError, match="refused to load the global"):
         engine.datasets.imdb.load_data()
+
+
+def test_reuters_label_names_match_keras(keras):
+    import keras.datasets.reuters as theirs
+
+    assert engine.datasets.reuters.get_label_names() == tuple(theirs.get_label_names())
+    assert len(engine.datasets.reuters.get_label_names()) == 46
