@@ -12,7 +12,7 @@ from engine import layers  # noqa: E402
 from engine.layers import Input, InputLayer, Layer  # noqa: E402
 from engine.models import Model, Sequential  # noqa: E402
 from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
-from engine import distribute  # noqa: E402
+from engine import distribute, mixed_precision  # noqa: E402
 from engine.variables import Variable  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",

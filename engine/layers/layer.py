@@ -105,8 +105,10 @@ class Layer(nn.Module):
         elif not isinstance(name, str) or not name:
             raise ValueError(f"A layer name must be a non-empty string. Received: name={name!r}")
         self.name = name
-        if isinstance(dtype, dict):
-            dtype = dtype.get("config", {}).get("name", "float32")
+        from engine import mixed_precision
+
+        # a name, a DTypePolicy or its config; None: the global policy (mixed_precision.set_global_policy)
+        dtype = mixed_precision.policy_name(dtype)
         self._dtype = dtype or backend.floatx()
         self._trainable = bool(trainable)
         self.built = False
@@ -138,11 +140,23 @@ class Layer(nn.Module):
     # ------------------------------------------------------------------ properties
     @property
     def dtype(self):
-        return self._dtype
+        """The weights' dtype (``"float32"`` under a mixed policy), as Keras's ``layer.dtype``."""
+        return "float32" if self._dtype.startswith("mixed_") else self._dtype
 
     @property
     def compute_dtype(self):
-        return self._dtype
+        """The dtype the layer computes in (``"float16"`` under ``"mixed_float16"``)."""
+        return self._dtype[len("mixed_"):] if self._dtype.startswith("mixed_") else self._dtype
+
+    @property
+    def dtype_policy(self):
+        from engine.mixed_precision import DTypePolicy
+
+        return DTypePolicy(self._dtype)
+
+    @property
+    def variable_dtype(self):
+        return self.dtype
 
     @property
     def trainable(self):
@@ -387,7 +401,7 @@ class Layer(nn.Module):
         return spec
 
     def compute_output_dtype(self, input_dtype):
-        return self._dtype
+        return self.compute_dtype
 
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output: passed through when the layer supports masking."""

@@ -46,6 +46,10 @@ class Trainer:
         if unknown:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(unknown)}.")
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.__dict__.get("_dtype") == "mixed_float16" \
+                and not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+            # float16 gradients underflow without it; Keras wraps the optimizer the same way
+            self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         # Resolve names now so that a typo fails at compile time, as in Keras.
         for spec in flatten(loss) if not isinstance(loss, dict) else list(loss.values()):
             if spec is not None:
@@ -237,6 +241,12 @@ class Trainer:
             m.update_state(y_list[i], p_list[i], sample_weight=sample_weight if weighted else None)
 
     def _forward(self, x, training):
+        autocast = self.__dict__.get("_autocast")
+        if autocast is not None:  # layers with a mixed dtype policy (engine.mixed_precision)
+            with torch.autocast(device_type=autocast[0], dtype=autocast[1]):
+                if self.__dict__.get("jit_compile"):
+                    return self._jit_forward(x, training)
+                return self._eager_forward(x, training)
         if self.__dict__.get("jit_compile"):
             return self._jit_forward(x, training)
         return self._eager_forward(x, training)
@@ -449,6 +459,10 @@ class Trainer:
         elif self._device() is None:
             self.to(dev)
         self._has_regularizers = any(True for _ in self._iter_regularized())
+        from engine import mixed_precision
+
+        low = mixed_precision.autocast_dtype(self)
+        self.__dict__["_autocast"] = (dev.type, low) if low is not None else None
         self._constrained = [p for p in self.parameters() if getattr(p, "constraint", None) is not None]
         return dev
 
@@ -795,7 +809,7 @@ class Trainer:
                 keep = batches.local_size if ctx is not None else None
                 if isinstance(y, dict):  # dict outputs come back as a dict, as in Keras
                     dict_keys, y = sorted(y), [y[k] for k in sorted(y)]
-                outs.append([t.detach()[:keep].cpu() for t in (y if isinstance(y, (list, tuple)) else [y])])
+                outs.append([_numpy_ready(t.detach()[:keep].cpu()) for t in (y if isinstance(y, (list, tuple)) else [y])])
                 if ctx is not None:
                     sizes.append(batches.global_size)
                 cbs.on_predict_batch_end(step, {"outputs": y})
@@ -1008,6 +1022,11 @@ def _flat_targets(y, model):
             return [y]
         return list(y)
     return [y]
+
+
+def _numpy_ready(t):
+    """A predict output NumPy can hold: bfloat16 (a mixed_bfloat16 model's output) becomes float32."""
+    return t.float() if t.dtype == torch.bfloat16 else t
 
 
 def _detach(y):

@@ -1,0 +1,84 @@
+"""engine.mixed_precision: Keras's dtype policies, mixed training within tolerance of float32, loss
+scaling for float16, and policies kept in .keras files both ways with Keras 3."""
+import numpy as np
+import pytest
+import torch
+
+import engine
+from engine import mixed_precision as mp
+
+
+@pytest.fixture
+def policy():
+    yield mp.set_global_policy
+    mp.set_global_policy(None)
+
+
+def _model(policy_name, set_policy):
+    set_policy(policy_name)
+    try:
+        engine.utils.set_random_seed(1)
+        return engine.Sequential([engine.layers.Input((20,)), engine.layers.Dense(32, activation="relu"),
+                                  engine.layers.Dense(4, activation="softmax", dtype="float32")])
+    finally:
+        set_policy(None)
+
+
+def test_policies():
+    p = mp.DTypePolicy("mixed_float16")
+    assert (p.name, p.compute_dtype, p.variable_dtype) == ("mixed_float16", "float16", "float32")
+    assert mp.DTypePolicy("mixed_bfloat16").compute_dtype == "bfloat16"
+    assert mp.DTypePolicy().name == "float32" and mp.global_policy().name == "float32"
+    assert mp.DTypePolicy.from_config(p.get_config()) == p
+    with pytest.raises(ValueError, match="mixed_float16"):
+        mp.DTypePolicy("mixed_float8")
+
+
+def test_global_and_per_layer_policies(policy):
+    policy("mixed_bfloat16")
+    dense = engine.layers.Dense(3)
+    own = engine.layers.Dense(3, dtype="float32")
+    policy(None)
+    assert dense.dtype_policy.name == "mixed_bfloat16"
+    assert (dense.dtype, dense.compute_dtype) == ("float32", "bfloat16")
+    assert own.dtype_policy.name == "float32"
+    assert engine.layers.Dense(3).dtype_policy.name == "float32"  # reset
+    dense.build((None, 5))
+    assert dense.kernel.dtype == torch.float32  # weights stay float32
+    assert dense.get_config()["dtype"]["config"]["name"] == "mixed_bfloat16"
+    assert engine.layers.Dense(3, dtype=mp.DTypePolicy("mixed_float16")).compute_dtype == "float16"
+
+
+@pytest.mark.slow  # two short trainings each way: about 2-3 s on a busy machine
+@pytest.mark.parametrize("name", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_training_is_float32_within_tolerance(policy, name):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((96, 20), dtype=np.float32), rng.integers(0, 4, 96)
+    results = {}
+    for pol in ("float32", name):
+        model = _model(pol, policy)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        history = model.fit(x, y, batch_size=32, epochs=2, verbose=0, shuffle=False).history
+        results[pol] = history, model.predict(x, verbose=0), model
+    (h32, p32, _), (hmix, pmix, model) = results["float32"], results[name]
+    np.testing.assert_allclose(hmix["loss"], h32["loss"], rtol=1e-2)
+    np.testing.assert_allclose(pmix.astype(np.float32), p32, atol=2e-2)
+    assert all(w.dtype == torch.float32 for w in model.weights)
+    wrapped = type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert wrapped == (name == "mixed_float16")  # loss scaling for float16 only, as Keras
+
+
+def test_policies_round_trip_through_keras_files(keras, policy, tmp_path):
+    model = _model("mixed_float16", policy)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(tmp_path / "engine.keras")
+    theirs = keras.models.load_model(tmp_path / "engine.keras")
+    assert [l.dtype_policy.name for l in theirs.layers] == ["mixed_float16", "float32"]
+    assert type(theirs.optimizer).__name__ == "LossScaleOptimizer"
+    k = keras.Sequential([keras.layers.Input((20,)), keras.layers.Dense(8, dtype="mixed_bfloat16"),
+                          keras.layers.Dense(4, dtype="float32")])
+    k.save(tmp_path / "keras.keras")
+    ours = engine.saving.load_model(tmp_path / "keras.keras")
+    assert [l.dtype_policy.name for l in ours.layers] == ["mixed_bfloat16", "float32"]
+    x = np.random.default_rng(1).random((4, 20), dtype=np.float32)
+    np.testing.assert_allclose(ours.predict(x, verbose=0), keras.ops.convert_to_numpy(k(x)), atol=3e-2)
