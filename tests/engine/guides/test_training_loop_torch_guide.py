@@ -3,8 +3,8 @@
 torch loss (model.parameters(), zero_grad, backward, step), then with a Keras optimizer and loss
 (v.value.grad, optimizer.apply under no_grad), with CategoricalAccuracy metrics over training and
 validation loops, and with an add_loss activity regularizer read back from model.losses. MNIST is
-replaced by small arrays of the same shape; losses, metrics and weights after the
-loops are compared on the same starting weights."""
+replaced by small arrays of the same shape; losses, metrics and the trained models' logits are
+compared from the same starting weights."""
 import numpy as np
 import torch
 
