@@ -229,7 +229,7 @@ def get_window(window, length, periodic=False):
 
     fn = _TORCH_WINDOWS.get(window) if isinstance(window, str) else None
     if fn is not None:
-        return fn(int(length), periodic=bool(periodic), dtype=torch.float64).numpy()
+        return fn(int(length), periodic=bool(periodic), dtype=torch.float64, device="cpu").numpy()
     try:
         import scipy.signal
     except ImportError:  # pragma: no cover - SciPy is installed with the test tools
