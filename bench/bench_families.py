@@ -13,7 +13,7 @@ Families: the seed MLP (batch 32, SGD), an Embedding+LSTM text classifier, a Bat
 small residual CNN and a small Transformer encoder (Adam). Prints samples/s and the median ratios; the issue's targets are engine >= 1.0x
 the hand-written loop on every family and >= 3x Keras.
 
-    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras] [--threads 1] [--jit]
+    python bench/bench_families.py [--rounds 5] [--scale 1.0] [--only mlp,lstm] [--no-keras] [--threads 1] [--jit] [--device cuda]
 """
 from __future__ import annotations
 
@@ -213,20 +213,24 @@ FAMILIES = {"mlp": MLP, "lstm": LSTMText, "bncnn": BNCNN, "resnet": ResNet, "tra
 
 
 # ----------------------------------------------------------------------------------------------- runners
+DEVICE = torch.device("cpu")  # --device
+
+
 def run_torch(fam, x, y):
-    """One epoch of the idiomatic hand-written loop; samples/s."""
-    model = fam.torch_model()
+    """One epoch of the idiomatic hand-written loop; samples/s. On a GPU the data sits on it first (as
+    the engine puts in-memory data there once), and the closing read of the hit count synchronizes."""
+    model = fam.torch_model().to(DEVICE)
     if x.ndim == 4:  # images: NHWC in memory, read as NCHW (channels_last), as Keras-style code keeps them
         model = model.to(memory_format=torch.channels_last)
-        xt = torch.from_numpy(x).permute(0, 3, 1, 2)
+        xt = torch.from_numpy(x).to(DEVICE).permute(0, 3, 1, 2)
     else:
-        xt = torch.from_numpy(x)
-    yt = torch.from_numpy(y)
+        xt = torch.from_numpy(x).to(DEVICE)
+    yt = torch.from_numpy(y).to(DEVICE)
     opt = fam.torch_optimizer(model.parameters())
     model.train()
     t0 = time.perf_counter()
-    perm = torch.randperm(len(xt))
-    correct = torch.zeros((), dtype=torch.int64)
+    perm = torch.randperm(len(xt), device=DEVICE)
+    correct = torch.zeros((), dtype=torch.int64, device=DEVICE)
     for i in range(0, len(xt), fam.batch):
         idx = perm[i:i + fam.batch]
         xb, yb = xt[idx], yt[idx]
@@ -248,7 +252,7 @@ def run_lib(lib, fam, x, y, **compile_kwargs):
                   **compile_kwargs)
     model.fit(x[:fam.batch * 2], y[:fam.batch * 2], batch_size=fam.batch, epochs=1, verbose=0)  # build, warm up
     t0 = time.perf_counter()
-    model.fit(x, y, batch_size=fam.batch, epochs=1, verbose=0)
+    model.fit(x, y, batch_size=fam.batch, epochs=1, verbose=0)  # fit reads its logs back: synchronized
     return len(x) / (time.perf_counter() - t0)
 
 
@@ -261,6 +265,8 @@ def main(argv=None):
     ap.add_argument("--jit", action="store_true",
                     help="also run the engine with compile(jit_compile=True), reported separately (compiling is "
                          "in the warm-up, off the clock; it takes minutes per family on a busy CPU)")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda: the engine and the torch loop on it "
+                                                     "(Keras keeps its own device choice; use --no-keras there)")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch.set_num_threads for every runner (1 gives stabler ratios on a shared machine)")
     args = ap.parse_args(argv)
@@ -269,7 +275,9 @@ def main(argv=None):
 
     import engine
 
-    engine.backend.set_device("cpu")
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    engine.backend.set_device(args.device)
     keras = None
     if not args.no_keras:
         try:
@@ -277,7 +285,7 @@ def main(argv=None):
         except ImportError:
             keras = None
     names = [n for n in args.only.split(",") if n] or list(FAMILIES)
-    print(f"fit throughput, one epoch per run, {args.rounds} rounds alternating, torch {torch.__version__}, "
+    print(f"fit throughput on {DEVICE}, one epoch per run, {args.rounds} rounds alternating, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, load average {os.getloadavg()[0]:.2f}")
     summary = []
     for key in names:

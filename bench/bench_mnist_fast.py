@@ -15,7 +15,7 @@ checkpointed like the recipe; then the ratio recipe time-to-99% / reference time
 <= 0.45) and recipe / reference training time.
 
     python bench/bench_mnist_fast.py [--lr 3e-3] [--seed 0]
-        [--checkpoints 4] [--repeat 1] [--threads N] [--reference]
+        [--checkpoints 4] [--repeat 1] [--threads N] [--reference] [--device cuda]
 """
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def run_once(args, dataset):
     from visualkeras_app.training.recipe import build_template_model, one_click_session, one_click_settings
 
     settings = one_click_settings(learning_rate=args.lr, seed=args.seed, epochs=args.epochs,
-                                  batch_size=args.batch_size, max_train_samples=args.max_train_samples)
+                                  batch_size=args.batch_size, max_train_samples=args.max_train_samples,
+                                  device=args.device)
     model = build_template_model(seed=args.seed)
     session = one_click_session(model, settings, dataset=dataset)
     fractions = [i / args.checkpoints for i in range(1, args.checkpoints)] if args.checkpoints > 1 else []
@@ -99,14 +100,15 @@ def run_reference(args, dataset, fractions):
 
     torch.manual_seed(args.seed)
     x = torch.from_numpy((dataset.x_train.reshape(-1, 28, 28, 1) / np.float32(255.0)).astype(np.float32))
-    x = x.permute(0, 3, 1, 2)  # NHWC in memory read as NCHW: channels_last, as the engine keeps images
-    y = torch.from_numpy(dataset.y_train.astype(np.int64))
+    dev = torch.device(args.device)
+    x = x.to(dev).permute(0, 3, 1, 2)  # NHWC in memory read as NCHW: channels_last, as the engine keeps images
+    y = torch.from_numpy(dataset.y_train.astype(np.int64)).to(dev)
     if args.max_train_samples:
         x, y = x[:args.max_train_samples], y[:args.max_train_samples]
     xt = torch.from_numpy((dataset.x_test.reshape(-1, 28, 28, 1) / np.float32(255.0)).astype(np.float32))
-    xt = xt.permute(0, 3, 1, 2)
-    yt = torch.from_numpy(dataset.y_test.astype(np.int64))
-    model = reference_model().to(memory_format=torch.channels_last)
+    xt = xt.to(dev).permute(0, 3, 1, 2)
+    yt = torch.from_numpy(dataset.y_test.astype(np.int64)).to(dev)
+    model = reference_model().to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr, eps=1e-7)
     bs = args.batch_size
     steps = (len(x) + bs - 1) // bs * args.epochs
@@ -124,7 +126,7 @@ def run_reference(args, dataset, fractions):
     model.train()
     t0 = time.perf_counter()
     for _ in range(args.epochs):
-        perm = torch.randperm(len(x))
+        perm = torch.randperm(len(x), device=dev)
         for i in range(0, len(x), bs):
             idx = perm[i:i + bs]
             loss = F.cross_entropy(model(x[idx]), y[idx])
@@ -134,11 +136,15 @@ def run_reference(args, dataset, fractions):
             sched.step()
             f = at.get(step)
             if f is not None:
+                if dev.type == "cuda":
+                    torch.cuda.synchronize()
                 t = time.perf_counter()
                 acc = accuracy()
                 rows.append((f, t - t0 - eval_s, acc))
                 eval_s += time.perf_counter() - t
             step += 1
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
     train_s = time.perf_counter() - t0 - eval_s
     rows.append((1.0, train_s, accuracy()))
     return train_s, rows
@@ -168,6 +174,7 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     p.add_argument("--max-train-samples", type=int, default=None)
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or mps, for the recipe and the reference")
     p.add_argument("--reference", action="store_true",
                    help="also train the plain PyTorch reference after each run and print the ratios")
     args = p.parse_args(argv)
