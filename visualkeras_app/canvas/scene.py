@@ -461,6 +461,14 @@ class EditorScene(QGraphicsScene):
             act = QAction("Disconnect", menu, triggered=lambda: c.remove_items((), touching))
             act.setEnabled(bool(touching))
             menu.addAction(act)
+            # One-click fixes others know for this layer (the Training panel's "does it fit the data set"
+            # check): each provider gives (text, slot, tooltip) for a node id.
+            for provider in getattr(self, "node_menu_providers", ()):
+                for text, slot, tip in provider(nid):
+                    fix = QAction(text, menu, triggered=slot)
+                    fix.setToolTip(tip)
+                    fix.setStatusTip(tip)
+                    menu.addAction(fix)
             menu.addSeparator()
             for text, fn in (("Duplicate", lambda: c.duplicate(ids)), ("Copy", lambda: c.copy_nodes(ids)),
                              ("Delete", lambda: c.remove_nodes(ids))):

@@ -32,6 +32,8 @@ from visualkeras_app.results_ui.charts import BAD, GOOD, BarChart, display_image
 INDEX_ROLE = Qt.UserRole + 1
 MAX_GRID = 300        # thumbnails built at once; the label says how many more there are
 THUMB = 56            # MNIST's 28 px doubled
+PREVIEW_MIN = 112     # the enlarged image's least side (MNIST's 28 px times 4)
+PREVIEW_SIDE = 224    # ... and the side it gets in a Results dock a 1366x768 window has after a run (times 8)
 
 
 def _blend(a: QColor, b: QColor, t: float) -> QColor:
@@ -207,18 +209,21 @@ class ImagePreview(QWidget):
         self._image = None
         self.image = QLabel(self)
         self.image.setAlignment(Qt.AlignCenter)
-        self.image.setMinimumSize(28 * 2, 28 * 2)
+        # Small enough not to hold the Results dock (and the window) tall; the dock is given the room for
+        # PREVIEW_SIDE after a run (TrainingDocks._make_room_for_results).
+        self.image.setMinimumSize(PREVIEW_MIN, PREVIEW_MIN)
         # The pixmap follows the label's size; without Ignored it would hold the label at its size.
         self.image.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Ignored)
         self.caption = QLabel(self)
         self.caption.setAlignment(Qt.AlignCenter)
         self.caption.setWordWrap(True)
-        self.caption.setMinimumHeight(3 * self.caption.fontMetrics().lineSpacing() + 4)
+        self.caption.setMinimumHeight(2 * self.caption.fontMetrics().lineSpacing() + 4)
         self.button = QPushButton("Show feature maps", self)
         self.button.setToolTip("What each layer outputs for this image (the Feature maps tab)")
         self.button.clicked.connect(lambda: self.index is not None and self.feature_maps_requested.emit(self.index))
         lay = QVBoxLayout(self)
-        lay.setContentsMargins(4, 4, 4, 4)
+        lay.setContentsMargins(2, 0, 2, 0)
+        lay.setSpacing(2)
         lay.addWidget(self.image, 1)
         lay.addWidget(self.caption)
         lay.addWidget(self.button)
@@ -240,7 +245,7 @@ class ImagePreview(QWidget):
         if self.index is None or self._image is None:
             return
         # As large as the space allows, in whole pixels per image pixel (crisp, like the grid).
-        side = max(28, min(self.image.width(), self.image.height() - 6, 28 * 8))
+        side = max(28, min(self.image.width(), self.image.height(), 28 * 10))
         factor = max(1, side // max(self._image.width(), self._image.height()))
         self.image.setPixmap(QPixmap.fromImage(self._image).scaled(self._image.width() * factor,
                                                                    self._image.height() * factor,
@@ -304,15 +309,10 @@ class ResultsView(QWidget):
         head.setContentsMargins(0, 0, 0, 0)
         head.addWidget(self.grid_label, 1)
         head.addWidget(self.show_all)
-        row = QSplitter(Qt.Horizontal, bottom)
-        row.addWidget(self.grid)
-        row.addWidget(self.preview)
-        row.setStretchFactor(0, 3)
-        row.setStretchFactor(1, 1)
         blay = QVBoxLayout(bottom)
         blay.setContentsMargins(0, 0, 0, 0)
         blay.addLayout(head)
-        blay.addWidget(row, 1)
+        blay.addWidget(self.grid, 1)
         split = QSplitter(Qt.Vertical, self)
         split.addWidget(top)
         split.addWidget(bottom)
@@ -321,11 +321,20 @@ class ResultsView(QWidget):
         self._split = split
         self._user_split = False  # the user moved the handle: keep their split
         split.splitterMoved.connect(lambda *_: setattr(self, "_user_split", True))
+        # The enlarged image beside the rest, the whole height: at least 224 px (8 screen pixels per MNIST
+        # pixel) even in a dock a 1366x768 screen leaves, where under the thumbnails it got under 150.
+        row = QSplitter(Qt.Horizontal, self)
+        row.addWidget(split)
+        row.addWidget(self.preview)
+        row.setStretchFactor(0, 3)
+        row.setStretchFactor(1, 1)
+        row.setCollapsible(1, False)
+        self._row = row
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.summary)
         lay.addWidget(self.note)
-        lay.addWidget(split, 1)
+        lay.addWidget(row, 1)
 
         self.matrix.cell_clicked.connect(self._on_cell)
         self.show_all.clicked.connect(lambda: self.set_filter(None))

@@ -139,6 +139,9 @@ class TrainingDocks:
         self.panel.fix_requested.connect(self.apply_fix)
         self.panel.evaluate_requested.connect(self.evaluate)
         self.panel.runs_view.run_removed.connect(self._on_run_removed)
+        scene = getattr(w, "scene", None)
+        if scene is not None:  # right-click on the layer a fix edits offers it there too
+            scene.node_menu_providers = [*getattr(scene, "node_menu_providers", ()), self.fix_actions]
         self.panel.worker.state_changed.connect(lambda _s: self._update_actions())
         self._build_results()
         self.panel.model_name = self.model_name()
@@ -395,6 +398,11 @@ class TrainingDocks:
     RESULTS_HEIGHT = 480
     BOTTOM_KEEPS = 280
 
+    def bottom_keeps(self) -> int:
+        """The height the bottom docks keep when the Results dock takes room: `BOTTOM_KEEPS`, or less in a short
+        window (30% of a 768-px one), where the results need the rest."""
+        return min(self.BOTTOM_KEEPS, int(self.window.height() * 0.3))
+
     def _first_time(self, name):
         if name in self._sized or self.window.settings.value("window_state") is not None:
             return False
@@ -406,7 +414,7 @@ class TrainingDocks:
             return
         w, dock = self.window, self.training_dock
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
-        want = min(self.TRAINING_HEIGHT, int(w.height() * 0.4))
+        want = min(self.TRAINING_HEIGHT, int(w.height() * 0.45))
         if not dock.isFloating() and w.dockWidgetArea(dock) == Qt.BottomDockWidgetArea and dock.height() < want:
             _resize_docks(w, [dock], [want])
 
@@ -416,7 +424,7 @@ class TrainingDocks:
         w, dock = self.window, self.results_dock
         # Lay out the raised tab first: until then a dock that was behind a tab reports an old size.
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
-        want = min(self.RESULTS_HEIGHT, int(w.height() * 0.55))
+        want = min(self.RESULTS_HEIGHT, int(w.height() * 0.6))
         short = want - dock.height()
         if dock.isFloating() or short <= 0 or w.dockWidgetArea(dock) not in (Qt.LeftDockWidgetArea,
                                                                               Qt.RightDockWidgetArea):
@@ -425,7 +433,7 @@ class TrainingDocks:
         # (A dock behind another's tab counts as visible, with an old size: only the tabs in front.)
         bottom = [d for d in w.findChildren(QDockWidget) if d.isVisible() and not d.visibleRegion().isEmpty()
                   and not d.isFloating() and w.dockWidgetArea(d) == Qt.BottomDockWidgetArea]
-        keep = [max(d.minimumSizeHint().height(), self.BOTTOM_KEEPS, d.height() - short) for d in bottom]
+        keep = [max(d.minimumSizeHint().height(), self.bottom_keeps(), d.height() - short) for d in bottom]
         if any(k < d.height() for k, d in zip(keep, bottom)):
             _resize_docks(w, bottom, keep)
 
@@ -482,6 +490,16 @@ class TrainingDocks:
             self.clear_results()  # they showed weights the document no longer has (Undo, then Evaluate)
             self.panel.clear_status()
         self._update_actions()
+
+    def fix_actions(self, node_id) -> list:
+        """The node context menu's "Fix: …" entry when the before-training check's one-click fix edits this
+        layer (the same fix as the Training panel's button), as (text, slot, tooltip)."""
+        problem = getattr(self.panel, "_fit_problem", None) if self.panel is not None else None
+        action = getattr(problem, "action", None)
+        if not action or action[0] != node_id:
+            return []
+        text = f"Fix: {problem.action_text}" if problem.action_text else "Apply the Fix"
+        return [(text, lambda: self.apply_fix(action), f"{problem.message} {problem.fix}".strip())]
 
     def apply_fix(self, action):
         """Apply a `FitProblem`'s action, ``(node_id, key, value)``, as one undoable edit."""

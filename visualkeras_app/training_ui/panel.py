@@ -164,7 +164,7 @@ class TrainingPanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)  # the fields shrink instead
-        scroll.setMinimumWidth(250)
+        scroll.setMinimumWidth(200)  # with the runs' 170 and the buttons' row: a 1366-px screen
         splitter.addWidget(scroll)
 
         middle = QWidget()
@@ -249,7 +249,7 @@ class TrainingPanel(QWidget):
         splitter.addWidget(middle)
 
         self.runs_view = RunsView()
-        self.runs_view.setMinimumWidth(250)
+        self.runs_view.setMinimumWidth(170)
         self.runs_view.overlay_changed.connect(self.plots.set_overlays)
         splitter.addWidget(self.runs_view)
         splitter.setStretchFactor(0, 0)

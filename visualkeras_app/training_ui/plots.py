@@ -207,7 +207,7 @@ class TrainingPlots(QWidget):
         self._cursor = {}
         for key in self.KEYS:
             w = _plot(TITLES[key])
-            lay.addWidget(w, 1 if key == "lr" else 2)
+            lay.addWidget(w, 1)
             item = w.getPlotItem()
             self.widgets[key] = w
             self.curves[key] = LiveCurve(max_points, smoothing)
@@ -656,12 +656,13 @@ def _span(color, text):
 
 def _legend_html(extra=()):
     loss, acc, lr = EMA_COLORS["loss"], EMA_COLORS["accuracy"], EMA_COLORS["lr"]
-    parts = [f"{_span((150, 165, 175), '——')} per batch",
-             f"{_span(loss, '——')}{_span(acc, '——')} smoothed",
-             f"{_span(lr, '——')} learning rate",
-             f"{_span(TRAIN_EPOCH, '●')} epoch (train)",
-             f"{_span(VAL_EPOCH, '■')} epoch (validation)"] + list(extra)
-    return "<span style='font-size:8pt;color:#444'>" + " &nbsp;&nbsp; ".join(parts) + "</span>"
+    # Short entries: the line must fit the plots' width in a 1366-px window without wrapping.
+    parts = [f"{_span((150, 165, 175), '—')} per batch",
+             f"{_span(loss, '—')}{_span(acc, '—')} smoothed",
+             f"{_span(lr, '—')} rate",
+             f"{_span(TRAIN_EPOCH, '●')} epoch",
+             f"{_span(VAL_EPOCH, '■')} validation"] + list(extra)
+    return "<span style='font-size:8pt;color:#444'>" + " &nbsp; ".join(parts) + "</span>"
 
 
 def _get(logs, key):
