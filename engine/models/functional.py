@@ -157,6 +157,13 @@ class Functional(Model):
         return list(self._graph_layers)
 
     @property
+    def operations(self):
+        """Keras's ``Functional.operations``: every node of the graph in order, the ops called on
+        symbolic tensors (``keras.ops.add(a, b)``, ``x + y``) included. (Keras's ``layers`` leaves those
+        ops out; the engine's ``layers`` lists them too, as ``OpLayer`` nodes.)"""
+        return list(self._graph_layers)
+
+    @property
     def input_names(self):
         return [t._keras_history.operation.name for t in self.inputs]
 
