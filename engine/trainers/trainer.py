@@ -796,6 +796,11 @@ class Trainer:
                            steps=len(batches) if batches.steps is not None else None)
         cbs.on_predict_begin()
         outs, sizes, dict_keys = [], [], None
+        # In-memory data of known length (one process): each batch's outputs are written into result
+        # arrays made at the first batch, so that a large predict holds its results once, not twice.
+        rows = min(batches.n, batches.steps * batches.batch_size) \
+            if isinstance(batches, da.ArrayBatches) and ctx is None else None
+        stream, filled = None, 0
         self.eval()
         with torch.no_grad():
             for step, xb, _, _ in batches.epoch():
@@ -809,17 +814,34 @@ class Trainer:
                 keep = batches.local_size if ctx is not None else None
                 if isinstance(y, dict):  # dict outputs come back as a dict, as in Keras
                     dict_keys, y = sorted(y), [y[k] for k in sorted(y)]
-                outs.append([_numpy_ready(t.detach()[:keep].cpu()) for t in (y if isinstance(y, (list, tuple)) else [y])])
+                parts = [_numpy_ready(t.detach()[:keep].cpu()) for t in (y if isinstance(y, (list, tuple)) else [y])]
+                n = da.num_samples(xb)
+                if rows is not None and (stream is not None or not outs) and filled + n <= rows and all(
+                        p.dim() >= 1 and p.shape[0] == n for p in parts) and (stream is None or all(
+                        tuple(p.shape[1:]) == b.shape[1:] and p.numpy().dtype == b.dtype for p, b in zip(parts, stream))):
+                    if stream is None:
+                        stream = [np.empty((rows,) + tuple(p.shape[1:]), dtype=p.numpy().dtype) for p in parts]
+                    for buf, p in zip(stream, parts):
+                        buf[filled:filled + n] = p.numpy()
+                    filled += n
+                else:
+                    if stream is not None:  # outputs that are not one row per sample after all: concatenate
+                        outs, stream = [[torch.from_numpy(b[:filled]) for b in stream]], None
+                    rows = None
+                    outs.append(parts)
                 if ctx is not None:
                     sizes.append(batches.global_size)
                 cbs.on_predict_batch_end(step, {"outputs": y})
         cbs.on_predict_end()
-        if not outs:
+        if not outs and stream is None:
             raise DataError("predict() received no data.")
-        result = [torch.cat(parts) for parts in zip(*outs)]
-        if ctx is not None:
-            result = [_gather_predictions(ctx, r, sizes) for r in result]
-        result = [r.numpy() for r in result]
+        if stream is not None:
+            result = [buf[:filled] for buf in stream]
+        else:
+            result = [torch.cat(parts) for parts in zip(*outs)]
+            if ctx is not None:
+                result = [_gather_predictions(ctx, r, sizes) for r in result]
+            result = [r.numpy() for r in result]
         if dict_keys is not None:
             return dict(zip(dict_keys, result))
         return result[0] if len(result) == 1 and not isinstance(getattr(self, "_outputs_struct", None), list) \
