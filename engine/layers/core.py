@@ -589,6 +589,8 @@ class LayerScale(Layer):
         Same as the input.
     """
 
+    _keras_module = "keras.src.applications.convnext"  # where Keras 3 defines it (for files Keras loads)
+
     def __init__(self, init_values, projection_dim, **kwargs):
         super().__init__(**kwargs)
         self.init_values = init_values
@@ -628,6 +630,8 @@ class CustomScaleLayer(Layer):
     Output shape:
         The inputs' shape.
     """
+
+    _keras_module = "keras.src.applications.inception_resnet_v2"  # where Keras 3 defines it
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)

@@ -35,8 +35,10 @@ class ConfigError(ModelFileError):
 
 
 def serialize_layer(layer, with_build_config=True):
-    # (_keras_class_name: where Keras exports a class under another name than its own.)
-    out = {"module": "keras.layers", "class_name": getattr(type(layer), "_keras_class_name", type(layer).__name__),
+    # (_keras_class_name: where Keras exports a class under another name than its own; _keras_module: where
+    # Keras's class lives outside keras.layers, e.g. the applications' LayerScale, so that Keras finds it.)
+    out = {"module": getattr(type(layer), "_keras_module", "keras.layers"),
+           "class_name": getattr(type(layer), "_keras_class_name", type(layer).__name__),
            "config": layer.get_config(), "registered_name": None}
     cls = type(layer)
     if not cls.__module__.startswith("engine.") and not (
