@@ -17,6 +17,7 @@ from engine.optimizers.ftrl import Ftrl
 from engine.optimizers.lamb import Lamb
 from engine.optimizers.lion import Lion
 from engine.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from engine.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from engine.optimizers.muon import Muon
 from engine.optimizers.nadam import Nadam
 from engine.optimizers.rmsprop import RMSprop
@@ -24,15 +25,16 @@ from engine.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from engine.optimizers.sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-           "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer", "schedules", "get",
+           "Lion", "Lamb", "Adafactor", "Ftrl", "Muon", "ScheduleFreeAdamW", "LossScaleOptimizer", "MultiOptimizer", "OptimizerMap",
+           "schedules", "get",
            "serialize", "deserialize"]
 
 _CLASSES = {cls.__name__.lower(): cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam,
                                                         Lion, Lamb, Adafactor, Ftrl, Muon, ScheduleFreeAdamW,
-                                                        LossScaleOptimizer)}
+                                                        LossScaleOptimizer, MultiOptimizer)}
 
 # Keras optimizers the engine does not implement: named in the error so users know it is not a typo.
-_KERAS_ONLY = ("multioptimizer", "optimizermap")
+_KERAS_ONLY = ()
 
 
 def _valid_names():
@@ -87,9 +89,9 @@ def get(identifier):
         return identifier
     if isinstance(identifier, str):
         cls = _lookup(identifier)
-        if cls is LossScaleOptimizer:
-            raise ValueError("LossScaleOptimizer wraps another optimizer and has no default one: pass "
-                             "engine.optimizers.LossScaleOptimizer(engine.optimizers.Adam()) instead of a name.")
+        if cls in (LossScaleOptimizer, MultiOptimizer):
+            raise ValueError(f"{cls.__name__} wraps other optimizers and has no default one: pass an instance, e.g. "
+                             "engine.optimizers.LossScaleOptimizer(engine.optimizers.Adam()), instead of a name.")
         return cls()
     if isinstance(identifier, dict):
         return deserialize(identifier)

@@ -249,7 +249,7 @@ def test_unknown_name_lists_valid_names():
         optimizers.get("adamm")
     for name in ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam"]:
         assert name in str(info.value)
-    with pytest.raises(ValueError, match="exists in Keras but is not implemented"):
+    with pytest.raises(ValueError, match="wraps other optimizers"):
         optimizers.get("MultiOptimizer")
     with pytest.raises(ValueError, match="Could not interpret"):
         optimizers.get(42)
