@@ -31,7 +31,10 @@ def cached_dataset(name_or_path):
     from visualkeras_app.training.data import load_dataset
 
     key = name_or_path
-    if isinstance(name_or_path, (str, os.PathLike)) and os.path.exists(name_or_path):
+    if isinstance(name_or_path, (str, os.PathLike)) and os.path.isdir(name_or_path):
+        # A folder of images changes when a file is added to a class subfolder: every folder's time counts.
+        key = (os.path.abspath(name_or_path), max(os.path.getmtime(root) for root, _, _ in os.walk(name_or_path)))
+    elif isinstance(name_or_path, (str, os.PathLike)) and os.path.exists(name_or_path):
         key = (os.path.abspath(name_or_path), os.path.getmtime(name_or_path))
     with _dataset_lock:
         ds = _dataset_cache.get(key)

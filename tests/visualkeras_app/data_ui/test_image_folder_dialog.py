@@ -145,3 +145,21 @@ def test_add_augmentation_puts_random_layers_after_the_input_in_one_undo_step(qt
     assert "Input is (28, 28, 1)" in dlg.model_label.text()  # the image shapes are unchanged
     win.act_undo.trigger()
     assert not augmentation_nodes(doc) and not any(n.class_name.startswith("Random") for n in doc.nodes.values())
+
+
+def test_the_training_cache_sees_an_image_added_to_a_class_folder(tmp_path):
+    import os
+    import time
+
+    from PIL import Image
+
+    from visualkeras_app.training_ui.worker import cached_dataset
+
+    folder = make_image_folder(tmp_path / "bugs", corrupt=False)
+    first = cached_dataset(str(folder))
+    assert cached_dataset(str(folder)) is first
+    Image.fromarray(np.zeros((12, 10), np.uint8)).save(folder / "cat" / "new.png")
+    later = time.time() + 5  # a coarse file-system clock must not hide the change
+    os.utime(folder / "cat", (later, later))
+    again = cached_dataset(str(folder))
+    assert again is not first and len(again.x_train) + len(again.x_test) == 20
