@@ -70,6 +70,7 @@ def test_use_for_training_selects_the_folder_and_the_panel_checks_the_model(qtbo
     assert "10 units" in panel.fit_problem_text() or "units" in panel.fix_button.text()
 
 
+@pytest.mark.slow  # builds the model and runs the Random* layers: about 0.6 s
 def test_augmented_samples_come_from_the_canvas_random_layers_in_training_only(qtbot, main_window, monkeypatch,
                                                                               tmp_path):
     win = main_window

@@ -35,6 +35,7 @@ def test_read_table_finds_types_missing_values_and_the_target(tmp_path):
         table_dataset(read_table(tmp_path / "f.csv"), ["a"], "b")
 
 
+@pytest.mark.slow  # adapts a Normalization and builds the model: about 1 s
 def test_table_dialog_roles_fixes_normalization_and_training_data(qtbot, main_window, monkeypatch, tmp_path):
     win = main_window
     monkeypatch.setenv("VISUALKERAS_CACHE", str(tmp_path / "cache"))
