@@ -55,8 +55,9 @@ class MaxNumBoundingBoxes(Layer):
     def _fix(self, bounding_boxes):
         if not isinstance(bounding_boxes, dict) or set(bounding_boxes) - {"boxes", "labels"} or \
                 "boxes" not in bounding_boxes:
+            got = sorted(bounding_boxes) if isinstance(bounding_boxes, dict) else bounding_boxes
             raise KeyError(f"{describe(self)}: `bounding_boxes` must be a dict with 'boxes' (batch, n, 4) and "
-                           f"'labels' (batch, n). Received keys: {sorted(bounding_boxes) if isinstance(bounding_boxes, dict) else bounding_boxes!r}")
+                           f"'labels' (batch, n). Received keys: {got!r}")
         boxes = _to_tensor(bounding_boxes["boxes"])
         labels = _to_tensor(bounding_boxes["labels"]) if "labels" in bounding_boxes else None
         if boxes.dim() != 3 or boxes.shape[-1] != 4:

@@ -54,7 +54,8 @@ def test_rate_at_constraint_metrics_match_keras(keras, name, kw):
     e, k = getattr(M, name)(**kw), getattr(keras.metrics, name)(**kw)
     _check(e, k, _batches("class_id" if "class_id" in kw else "binary", rng))
     assert [v.shape for v in e.variables] == [tuple(v.shape) for v in k.variables]
-    e_cfg, k_cfg = getattr(M, name)(name="probe", **kw).get_config(), getattr(keras.metrics, name)(name="probe", **kw).get_config()
+    e_cfg = getattr(M, name)(name="probe", **kw).get_config()
+    k_cfg = getattr(keras.metrics, name)(name="probe", **kw).get_config()
     assert e_cfg == k_cfg
     assert M.deserialize({"class_name": name, "config": k_cfg}).get_config() == e_cfg
     assert keras.metrics.deserialize(M.serialize(e)).get_config()["num_thresholds"] == e.num_thresholds

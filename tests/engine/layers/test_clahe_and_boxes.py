@@ -62,7 +62,8 @@ def test_max_num_bounding_boxes_matches_keras(keras, n):
 
 
 def test_clahe_and_boxes_layers_in_a_model():
-    model = engine.Sequential([E.Input((16, 16, 3)), E.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2)),
+    model = engine.Sequential([E.Input((16, 16, 3)),
+                               E.ContrastLimitedAdaptiveHistogramEqualization(tile_grid_size=(2, 2)),
                                E.MaxNumBoundingBoxes(10), E.Flatten(), E.Dense(2)])
     assert model.output_shape == (None, 2)
     x = np.random.default_rng(2).uniform(0, 255, (2, 16, 16, 3)).astype("float32")
