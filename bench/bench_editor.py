@@ -69,6 +69,7 @@ def main(argv=None):
 
 
 def bench_model(kind, args):
+    from visualkeras_app.document import inference
     from visualkeras_app.document.convert import model_to_document
     from visualkeras_app.document.project import open_any
 
@@ -125,7 +126,7 @@ def bench_model(kind, args):
     print(f"edit  rename a layer:                                 {med_r * 1e3:8.2f} ms   ratio {med_r / 0.020:.3f}")
 
     def cold():
-        doc._cache = None  # forget every probe: what the first inference of a document costs
+        inference.forget(doc)  # forget every probe: what the first inference of a document costs
         doc.infer()
 
     med_c, _, _ = timed(cold, 3)

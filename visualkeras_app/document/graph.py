@@ -84,7 +84,6 @@ class Document:
         self.inferred = Signal()
         self.changed = Signal()
         self._batch_depth = 0
-        self._cache = None  # inference cache, owned by inference.py
         self.result = None  # the last InferenceResult
         self._index = None  # lookups for edits (_Index), rebuilt when nodes or edges change behind our back
 

@@ -15,6 +15,7 @@ document does.
 from __future__ import annotations
 
 import json
+import weakref
 from dataclasses import dataclass, field
 
 from visualkeras_app.document.graph import Edge, accepts_many_inputs
@@ -193,6 +194,26 @@ class _Cache:
             self.entries = {k: v for k, v in self.entries.items() if k in used}
 
 
+# Each document's memo, owned here (the document holds no derived state): keyed by the document's id,
+# dropped when the document is collected.
+_CACHES: dict = {}
+
+
+def _cache_of(doc):
+    cache = _CACHES.get(id(doc))
+    if cache is None:
+        cache = _CACHES[id(doc)] = _Cache()
+        weakref.finalize(doc, _CACHES.pop, id(doc), None)
+    return cache
+
+
+def forget(doc):
+    """Drop ``doc``'s memo: its next inference probes every layer again (what a first inference costs)."""
+    cache = _CACHES.get(id(doc))
+    if cache is not None:
+        cache.__init__()
+
+
 def _counts(layer):
     """(trainable, non-trainable, trainable bytes, non-trainable bytes, weight shapes) of a built layer."""
     tr_ids = {id(w) for w in layer.trainable_weights}
@@ -216,9 +237,7 @@ def remember(doc, node, layer, in_shape, out_shape):
     ``in_shape`` is the input shape as inference computes it (a tuple, or a list of tuples for a merge;
     None for an Input); ``out_shape`` the layer's output shape(s).
     """
-    cache = doc._cache
-    if not isinstance(cache, _Cache):
-        cache = doc._cache = _Cache()
+    cache = _cache_of(doc)
     memo = (node.config, node.class_name, config_key(node.config))
     cache.configs[node.id] = memo
     key = (node.class_name, memo[2], tuple(in_shape) if isinstance(in_shape, list) else in_shape)
@@ -257,9 +276,7 @@ def infer(doc) -> InferenceResult:
     nodes = doc.nodes
     if not nodes:
         return result
-    cache = doc._cache
-    if not isinstance(cache, _Cache):
-        cache = doc._cache = _Cache()
+    cache = _cache_of(doc)
     entries = cache.entries
     configs = cache.configs
     weights_memo = cache.weights
