@@ -90,6 +90,9 @@ class Sequential(Model):
         if not isinstance(inputs, torch.Tensor):
             raise ValueError("A Sequential model takes a single input tensor.")
         self.build((None,) + tuple(inputs.shape[1:]))
+        # Built from a first batch, not declared: as in Keras, later data may have other sizes on the
+        # non-batch axes (e.g. sequences of another length into an RNN); fit/predict check only the rank.
+        self._input_sizes_from_data = True
 
     def call(self, inputs, training=False):
         if self._needs_slow_path():

@@ -491,9 +491,12 @@ class Trainer:
         if len(flat) != len(inputs):
             raise DataError(f"Model {self.name!r} expects {len(inputs)} input(s) {self.input_names} but received "
                             f"{len(flat)} array(s).")
+        sizes_from_data = self.__dict__.get("_input_sizes_from_data", False)
         for i, (t, spec) in enumerate(zip(flat, inputs)):
             got = tuple(t.shape)
             want = spec.shape
+            if sizes_from_data:  # only the first batch's sizes, not declared ones: the rank must agree
+                want = (None,) * len(want)
             ok = len(got) == len(want) and all(w is None or w == g for w, g in zip(want[1:], got[1:]))
             if ok:
                 continue

@@ -149,3 +149,20 @@ def test_custom_cells_in_rnn_match_keras(keras):
     assert ours.count_params() == 5 * 8 + 64 + 8 * 4 + 16 + 4 * 3 + 9
     x = np.random.default_rng(3).random((2, 6, 5)).astype("float32")
     same(ours(x), theirs(x))
+
+
+def _guide_stack_without_input(K):
+    # As the guide writes it: no Input; the model is built by its first call.
+    model = K.Sequential()
+    model.add(K.layers.Embedding(input_dim=1000, output_dim=8))
+    model.add(K.layers.LSTM(6))
+    model.add(K.layers.Dense(10))
+    model(np.zeros((2, 5), "int32"))
+    return model
+
+
+def test_a_model_built_by_its_first_call_takes_other_sequence_lengths(keras):
+    ours, theirs = _guide_stack_without_input(engine), _guide_stack_without_input(keras)
+    ours.set_weights([np_(w) for w in theirs.get_weights()])
+    x = np.random.default_rng(4).integers(1000, size=(3, 9))
+    same(ours.predict(x, verbose=0), theirs.predict(x, verbose=0))
