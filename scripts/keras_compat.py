@@ -27,6 +27,8 @@ REASONS = {
     ("utils", "FeatureSpace"): "built on tf.data and TensorFlow string ops",
     ("utils", "audio_dataset_from_directory"): "needs tf.audio",
     ("utils", "legacy"): "Keras 2's TensorFlow-era utilities",
+    ("utils", "Config"): "not yet",
+    ("utils", "bounding_boxes"): "not yet in engine.utils",
     ("layers", "IntegerLookup"): "not yet",
 }
 
