@@ -59,7 +59,7 @@ def own_variables(layer):
 
 def walk(model):
     """``[(path, layer)]`` for the model and every layer inside it, in Keras's order and with its paths."""
-    from engine.models.model import Model
+    from engine.models import Functional, Model, Sequential  # engine.models imports engine.saving: cycle
 
     out, visited = [], set()
 
@@ -68,7 +68,7 @@ def walk(model):
             return
         visited.add(id(obj))
         out.append((path, obj))
-        if isinstance(obj, Model) and (hasattr(obj, "_steps") or hasattr(obj, "_stack")):
+        if isinstance(obj, (Functional, Sequential)):
             children = [("layers", obj.layers)]  # Sequential/Functional: their layers, first
         elif isinstance(obj, Model):
             # A subclassed model: Keras visits its attributes by name, the `layers` list among them.

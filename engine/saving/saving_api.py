@@ -78,7 +78,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
 
 def _require_config(model):
-    if not hasattr(model, "_steps") and not hasattr(model, "_stack"):
+    from engine.models import Functional, Sequential  # engine.models imports engine.saving: cycle
+
+    if not isinstance(model, (Functional, Sequential)):
         raise NotImplementedError(
             f"Model {model.name!r} is a subclassed Model: its architecture is Python code and cannot be saved "
             "in a file. Use model.save_weights('x.weights.h5'), or build it as Sequential/functional.")
