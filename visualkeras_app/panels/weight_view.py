@@ -1,5 +1,6 @@
 """The Inspector's weight view (as Netron shows a tensor): for each trained weight of the selected layer, its name,
-shape and size, min/max/mean/std, and a histogram of its values.
+shape and size, min/max/mean/std, and a histogram of its values; after a run in the app, the same for each
+weight's gradient on a batch of training data ("∇ kernel").
 
 Statistics are over every value; the histogram of a weight over ``HIST_SAMPLE`` values uses an even sample of
 them (a 25-million-value kernel is summarized in milliseconds). NaN and infinite values are counted and left out
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 BINS = 40
 HIST_SAMPLE = 1_000_000
 BAR = QColor(25, 118, 210)
+GRAD_BAR = QColor(216, 67, 21)
 
 # Weight names in the order the engine (as Keras) keeps them, for the common layers; others read "weight i".
 _NAMES = {
@@ -70,6 +72,16 @@ def weight_stats(array) -> dict:
     return out
 
 
+def gradients_for(weights, gradients):
+    """``gradients`` when they belong to ``weights`` (one per weight, each None or of the weight's shape), else
+    None: gradients of a run are dropped once the layer's weights change shape."""
+    if not gradients or len(gradients) != len(weights):
+        return None
+    if any(g is not None and tuple(np.shape(g)) != tuple(np.shape(w)) for g, w in zip(gradients, weights)):
+        return None
+    return list(gradients)
+
+
 class Histogram(QWidget):
     """Bars of a histogram with the range under them."""
 
@@ -77,11 +89,16 @@ class Histogram(QWidget):
         super().__init__(parent)
         self.counts = None
         self.edges = None
+        self.color = BAR
         self.setMinimumHeight(54)
         self.setSizePolicy(self.sizePolicy().horizontalPolicy(), self.sizePolicy().verticalPolicy())
 
     def sizeHint(self):
         return QSize(200, 60)
+
+    def set_color(self, color):
+        self.color = QColor(color)
+        self.update()
 
     def set_data(self, counts, edges):
         self.counts, self.edges = counts, edges
@@ -97,7 +114,7 @@ class Histogram(QWidget):
         top = float(self.counts.max())
         bw = w / len(self.counts)
         p.setPen(Qt.NoPen)
-        p.setBrush(BAR)
+        p.setBrush(self.color)
         for i, c in enumerate(self.counts.tolist()):
             bh = (h - 2) * c / top
             if bh > 0:
@@ -137,12 +154,16 @@ class WeightView(QWidget):
         self.sections, self.stats = [], []
         self.hide()
 
-    def set_weights(self, names, arrays):
-        """Show ``arrays`` (a layer's weights, in order) under ``names``; empty or None hides the view."""
+    def set_weights(self, names, arrays, gradients=None):
+        """Show ``arrays`` (a layer's weights, in order) under ``names``, then the ``gradients`` (one per weight,
+        None where a weight has none) under "∇ name"; empty or None hides the view."""
         self.clear()
         if not arrays:
             return
-        for name, array in zip(names, arrays):
+        entries = list(zip(names, arrays))
+        if gradients:
+            entries += [(f"∇ {name}", g) for name, g in zip(names, gradients) if g is not None]
+        for name, array in entries:
             try:
                 st = weight_stats(array)
             except ValueError as exc:
@@ -163,7 +184,11 @@ class WeightView(QWidget):
             label.setTextInteractionFlags(Qt.TextSelectableByMouse)
             hist = Histogram(self)
             hist.set_data(st["counts"], st["edges"])
-            hist.setToolTip(f"Histogram of the {st['size']:,} values of {name}, {BINS} bins"
+            grad = name.startswith("∇")
+            hist.set_color(GRAD_BAR if grad else BAR)
+            hist.setToolTip(f"Histogram of the {st['size']:,} values of "
+                            + (f"the gradient of the loss with respect to {name[2:]}, on a batch of training data "
+                               "after the run" if grad else name) + f", {BINS} bins"
                             + (" (an even sample of them)" if st["size"] > HIST_SAMPLE else ""))
             self._lay.addWidget(label)
             self._lay.addWidget(hist)
@@ -175,14 +200,19 @@ class WeightView(QWidget):
         """Show the trained weights of a document ``node`` (none: hidden). The same weights of the same layer
         are not summarized again (the Inspector refreshes after every edit)."""
         weights = getattr(node, "weights", None) if node is not None else None
-        key = (id(node), id(weights), getattr(node, "class_name", None))
+        grads = getattr(node, "gradients", None) if node is not None else None
+        key = (id(node), id(weights), id(grads), getattr(node, "class_name", None))
         if key == self._key:
             return
         self._key = key
         if not weights:
             self.clear()
             return
-        self.set_weights(weight_names(node.class_name, node.config, len(weights)), weights)
+        names = weight_names(node.class_name, node.config, len(weights))
+        self.set_weights(names, weights, gradients_for(weights, grads))
+
+    def gradient_names(self) -> list:
+        return [name for name, _l, _h in self.sections if name.startswith("∇")]
 
     def names(self) -> list:
         return [name for name, _l, _h in self.sections]

@@ -139,6 +139,7 @@ class TrainingDocks:
         self.panel.fix_requested.connect(self.apply_fix)
         self.panel.evaluate_requested.connect(self.evaluate)
         self.panel.runs_view.run_removed.connect(self._on_run_removed)
+        self.panel.worker.state_changed.connect(lambda _s: self._maybe_gradients())
         scene = getattr(w, "scene", None)
         if scene is not None:  # right-click on the layer a fix edits offers it there too
             scene.node_menu_providers = [*getattr(scene, "node_menu_providers", ()), self.fix_actions]
@@ -326,6 +327,29 @@ class TrainingDocks:
         text = f"Training finished: test accuracy {acc * 100:.2f}%" if isinstance(acc, float) else "Training ended"
         self.window.show_message(text + (f"; trained weights kept in {n} layers" if n else ""))
 
+    def _maybe_gradients(self):
+        """Once the worker is idle after results (the training thread done with the model): each layer's gradient
+        on a batch of training data onto its node, for the Inspector's gradient histograms."""
+        pending = getattr(self, "_gradients_pending", None)
+        if pending is None or self.panel.worker.is_running():
+            return
+        self._gradients_pending = None
+        model, prepared = pending
+        doc = self.window.controller.document
+        if model is None or prepared is None or doc is not self._run_doc and self._run_doc is not None:
+            return
+        try:
+            from visualkeras_app.training.gradients import layer_gradients
+
+            grads = layer_gradients(model, prepared.x_train, prepared.y_train)
+        except Exception:  # noqa: BLE001 - the histograms are optional; training's results stand
+            return
+        for node in doc.nodes.values():
+            node.gradients = grads.get(node.name)
+        inspector = getattr(self.window, "inspector", None)
+        if inspector is not None and hasattr(inspector, "refresh_weights"):
+            inspector.refresh_weights()
+
     def _keep_run(self, record):
         """The run joins its document's runs, which the project saves (a "more epochs" run is already there)."""
         doc = self.window.controller.document
@@ -385,6 +409,8 @@ class TrainingDocks:
                 self.window.show_message(f"Results view: {exc}")
         if self.results_view is not None:
             self.results_view.set_note(self._results_note(model, worker.last_record, results))
+        self._gradients_pending = (model, prepared)
+        self._maybe_gradients()
         if self.results_tabs is not None:
             self.results_dock.show()
             self.results_dock.raise_()

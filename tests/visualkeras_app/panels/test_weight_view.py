@@ -55,3 +55,47 @@ def test_inspector_shows_a_trained_layers_weights(qtbot, controller):
     assert not view.isVisible()
     controller.set_selection([dense.id])
     assert view.isVisible() and view.names() == ["kernel", "bias"]
+
+
+def test_gradient_histograms_follow_the_weights(qtbot):
+    from PySide6.QtCore import Qt  # noqa: F401
+
+    from visualkeras_app.document.graph import LayerNode
+    from visualkeras_app.panels.weight_view import WeightView, gradients_for
+
+    view = WeightView()
+    qtbot.addWidget(view)
+    w = [np.ones((3, 2), np.float32), np.zeros(2, np.float32)]
+    node = LayerNode("n1", "Dense", "dense", {"units": 2}, (0.0, 0.0), weights=w)
+    node.gradients = [np.full((3, 2), -0.5, np.float32), None]
+    view.set_node(node)
+    assert view.names() == ["kernel", "bias", "∇ kernel"] and view.gradient_names() == ["∇ kernel"]
+    assert view.stats[2]["mean"] == -0.5
+    assert view.sections[2][2].color != view.sections[0][2].color
+    assert gradients_for(w, [np.ones((2, 2)), None]) is None  # shapes changed since: not shown
+    assert gradients_for(w, [None]) is None
+
+
+@pytest.mark.slow  # fits a model first: about a second here
+def test_layer_gradients_of_a_compiled_model():
+    engine = pytest.importorskip("engine")
+    from engine import layers
+
+    from visualkeras_app.training.gradients import layer_gradients
+
+    m = engine.Sequential([layers.Input(shape=(5,)), layers.Dense(4, activation="relu"),
+                           layers.BatchNormalization(), layers.Dense(3, activation="softmax")])
+    m.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 5), dtype=np.float32), rng.integers(0, 3, 40)
+    m.fit(x, y, epochs=1, batch_size=20, verbose=0)  # as in the app: gradients of a trained model
+    before = [a.copy() for a in m.get_weights()]
+    g = layer_gradients(m, x, y, max_samples=16)
+    assert [a.shape for a in g["dense"]] == [(5, 4), (4,)]
+    assert g["batch_normalization"][2] is None and g["batch_normalization"][3] is None  # moving statistics
+    assert np.abs(g["dense_1"][0]).sum() > 0
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)  # weights untouched
+    assert all(w.value.grad is None or not w.value.grad.any() for w in m.weights)  # gradients cleared
+    with pytest.raises(ValueError, match="at least one sample"):
+        layer_gradients(m, x[:0], y[:0])

@@ -79,6 +79,13 @@ def test_a_trained_run_survives_a_restart(qtbot, main_window, monkeypatch, tmp_p
     qtbot.waitUntil(lambda: bool(records) and panel.worker.state == "idle", timeout=RUN_MS)
     rec = records[0]
     assert win.controller.document.runs == [rec] and win.is_dirty()
+    # The Inspector's gradient histograms: each trained layer's gradient on a batch, after the run.
+    conv = next(n for n in win.controller.document.nodes.values() if n.class_name == "Conv2D")
+    qtbot.waitUntil(lambda: getattr(conv, "gradients", None) is not None, timeout=5000)
+    assert [g.shape for g in conv.gradients] == [w.shape for w in conv.weights]
+    win.controller.set_selection([conv.id])
+    view = win.inspector.weight_view
+    assert view.gradient_names() == [f"∇ {n}" for n in view.names() if not n.startswith("∇")] == ["∇ kernel"]
     path = tmp_path / "trained.vkproj"
     assert win.save_file(str(path))
 
