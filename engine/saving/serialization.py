@@ -171,7 +171,7 @@ def _node_args(arguments):
 
 def model_config(model):
     from engine.layers.layer import dtype_policy_config
-    from engine.models.sequential import Sequential
+    from engine.models import Functional, Sequential  # engine.models imports engine.saving: cycle
 
     if isinstance(model, Sequential):
         layers = []
@@ -184,7 +184,7 @@ def model_config(model):
         if model._input_layer is not None:
             cfg["build_input_shape"] = list(model._input_layer.batch_shape)
         return cfg
-    if not hasattr(model, "_steps"):
+    if not isinstance(model, Functional):
         raise NotImplementedError(
             f"Model {model.name!r} is a subclassed Model; its architecture is Python code and has no config. "
             "Use save_weights() or build it as Sequential/functional.")
