@@ -121,6 +121,7 @@ class Model(Trainer, Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from ``get_config()``'s dict; ``custom_objects`` maps names to the caller's own classes."""
+        from engine.models.functional import Functional  # a subclass of Model: cycle
         from engine.saving.serialization import model_from_config  # cycle, as in get_config
 
         if isinstance(config, dict) and "class_name" not in config:
@@ -129,7 +130,7 @@ class Model(Trainer, Layer):
             elif "layers" in config:
                 config = {"class_name": "Sequential", "config": config}
         model = model_from_config(config, custom_objects=custom_objects)
-        if cls not in (Model,) and not isinstance(model, cls) and hasattr(model, "_steps"):
+        if cls not in (Model,) and not isinstance(model, cls) and isinstance(model, Functional):
             # M.from_config(M(inputs, outputs).get_config()) is an M again, as in Keras.
             new = cls.__new__(cls, model.inputs, model.outputs)
             new.__init__(model._inputs_struct, model._outputs_struct, name=model.name)
