@@ -10,6 +10,7 @@ def _model(K):
 
 
 def test_operations_list_op_nodes_as_keras(keras):
+    keras.backend.clear_session()  # Keras's name counters are per process (the engine's are reset per test)
     ours, theirs = _model(engine), _model(keras)
     listed = [(type(op).__name__, op.name) for op in ours.operations]
     assert listed == [(type(op).__name__, op.name) for op in theirs.operations]
