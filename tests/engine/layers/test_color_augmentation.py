@@ -27,7 +27,8 @@ CASES = [  # (id, factory, value scale)
 
 
 @pytest.mark.parametrize("factory,scale", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-@pytest.mark.parametrize("shape", [(4, 6, 5, 3), (6, 5, 3)], ids=["batch", "single"])
+@pytest.mark.parametrize("shape", [pytest.param((4, 6, 5, 3), id="batch"),
+                                   pytest.param((6, 5, 3), id="single", marks=pytest.mark.slow)])
 def test_color_layers_match_keras(keras, factory, scale, shape):
     x = (np.random.default_rng(0).uniform(0, 1, size=shape) * scale).astype("float32")
     e, k = factory(E), factory(keras.layers)

@@ -25,7 +25,8 @@ SEEDED = [
 
 
 @pytest.mark.parametrize("factory", [c[1] for c in SEEDED], ids=[c[0] for c in SEEDED])
-@pytest.mark.parametrize("shape", [(4, 12, 10, 3), (12, 10, 3)], ids=["batch", "single"])
+@pytest.mark.parametrize("shape", [pytest.param((4, 12, 10, 3), id="batch"),
+                                   pytest.param((12, 10, 3), id="single", marks=pytest.mark.slow)])
 def test_seeded_mixing_layers_match_keras(keras, factory, shape):
     x = np.random.default_rng(0).uniform(0, 255, size=shape).astype("float32")
     e, k = factory(E), factory(keras.layers)

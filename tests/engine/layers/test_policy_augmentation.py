@@ -21,7 +21,8 @@ AUGMIX = [
 ]
 
 
-@pytest.mark.parametrize("factory", [c[1] for c in AUGMIX], ids=[c[0] for c in AUGMIX])
+@pytest.mark.parametrize("factory", [pytest.param(c[1], id=c[0], marks=() if c[0] == "default" else pytest.mark.slow)
+                                     for c in AUGMIX])
 def test_augmix_matches_keras_on_batches(keras, factory):
     scale = 1 if factory(E).value_range == (0, 1) else 255
     x = (np.random.default_rng(0).uniform(0, 1, size=(3, 12, 10, 3)) * scale).astype("float32")
