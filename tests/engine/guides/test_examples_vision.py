@@ -4,6 +4,7 @@ classification from scratch" (image_classification_from_scratch: augmentation la
 Xception-like network, at a smaller image size and width). Shapes, parameter counts, outputs on the same
 weights, and a couple of training steps from the same weights giving the same losses."""
 import numpy as np
+import pytest
 
 import engine
 
@@ -84,6 +85,7 @@ def test_image_classification_from_scratch_model(keras):
     same(ours.predict(images, verbose=0), theirs.predict(images, verbose=0))
 
 
+@pytest.mark.slow  # 0.3 s alone, 2-13 s on the shared loaded machine: a 30-layer network trained twice
 def test_image_classification_from_scratch_trains_alike(keras):
     # Random augmentation and dropout draw from different streams in the two libraries: training is
     # compared on the same network without them.
