@@ -646,11 +646,13 @@ class Trainer:
                     if custom_train and ctx is None:
                         self._custom_step("train_step", xb, yb, swb)
                     elif custom_train:
-                        # Each process runs the step on its share; optimizer.apply averages the gradients
-                        # and BatchNormalization uses the global batch. The logs are this process's.
+                        # Each process runs the step on its share; optimizer.apply averages the gradients,
+                        # BatchNormalization uses the global batch, and the logs are averaged by share.
+                        share = train.local_size / train.global_size
                         with distribute.sync_batch_statistics(1.0 if train.local_size else 0.0), \
-                                distribute.sync_custom_step_gradients(ctx, train.local_size / train.global_size):
+                                distribute.sync_custom_step_gradients(ctx, share):
                             self._custom_step("train_step", xb, yb, swb)
+                        self._custom_logs = _global_logs(self._custom_logs, ctx, share)
                     elif ctx is None:
                         self._train_step(xb, yb, swb, params)
                     else:
@@ -1097,6 +1099,19 @@ def _as_list(s):
     if s is None:
         return []
     return list(s) if isinstance(s, (list, tuple)) else [s]
+
+
+def _global_logs(logs, ctx, share):
+    """A custom train_step's logs under torchrun: each number the average over the processes, weighted by
+    their shares of the global batch (exact for per-batch means and for running means of equal shares)."""
+    if not logs:
+        return logs
+    keys = sorted(k for k, v in logs.items() if isinstance(v, float))
+    if not keys:
+        return logs
+    local = torch.tensor([logs[k] * share if share else 0.0 for k in keys], dtype=torch.float64)
+    summed = ctx.all_reduce_sum(local).tolist()
+    return {**logs, **dict(zip(keys, summed))}
 
 
 def _pythonify(logs):

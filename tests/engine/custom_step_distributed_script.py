@@ -3,6 +3,7 @@
 in fit() with PyTorch" pattern: zero_grad, backward, optimizer.apply, a Mean tracker) and a
 BatchNormalization layer, trained by fit; rank 0 writes the final weights to OUT/weights.npz, each
 process a line to OUT/process_<rank>.txt."""
+import json
 import os
 import sys
 
@@ -54,6 +55,9 @@ def main(out):
     # One file per process (the processes' stdout lines can interleave on one line).
     with open(os.path.join(out, f"process_{distribute.rank()}.txt"), "w") as f:
         f.write(f"PROCESS rank={distribute.rank()} world={distribute.world_size()} epochs={len(history['loss'])}")
+    if distribute.rank() == 0:
+        with open(os.path.join(out, "history.json"), "w") as f:
+            json.dump(history, f)
 
 
 if __name__ == "__main__":
