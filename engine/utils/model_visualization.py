@@ -1,12 +1,31 @@
-"""``plot_model``: Keras's model diagram, drawn by visualkeras-app's exporter.
+"""``plot_model``: Keras's model diagram.
 
-The exporter renders with Graphviz's ``dot`` when it is installed, else with the app's own renderer
-(Qt, offscreen), so neither pydot nor ``dot`` is needed. The app and Qt are imported only when
-``plot_model`` runs: importing ``engine`` never loads them.
+A package installed beside the engine may draw it: the first ``engine.plot_model`` entry point (its
+``render(model, to_file, **options)``). visualkeras-app registers its diagram exporter there, which
+renders with Graphviz's ``dot`` when it is installed, else with the app's own renderer (Qt, offscreen),
+so neither pydot nor ``dot`` is needed. Without such a package the engine writes ``model_to_dot``'s graph
+through Graphviz. The engine never imports the app.
 """
 from __future__ import annotations
 
 import os
+from importlib import metadata
+
+RENDERER_GROUP = "engine.plot_model"
+
+
+def _renderer():
+    """The ``render`` function of the first installed ``engine.plot_model`` entry point, or None."""
+    try:
+        points = sorted(metadata.entry_points(group=RENDERER_GROUP), key=lambda p: p.name)
+    except Exception:  # broken package metadata: draw with Graphviz instead
+        return None
+    for point in points:
+        try:
+            return point.load()
+        except ImportError:
+            continue  # that package is installed without what it needs: try the next, then Graphviz
+    return None
 
 
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=False,
@@ -29,8 +48,8 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         **kwargs: Keras's ``splines`` and other pydot styling, accepted and not used.
 
     Raises:
-        ImportError: visualkeras-app's exporter (or PySide6, its renderer when ``dot`` is missing) is
-            not installed.
+        ImportError: no renderer can make the picture (neither Graphviz's ``dot`` nor, with visualkeras-app,
+            PySide6).
         ValueError: the model cannot be drawn (subclassed, nested models, shared layers) or an
             argument is invalid.
     """
@@ -39,44 +58,22 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
         raise TypeError(f"plot_model() got unexpected keyword argument(s) {sorted(unknown)}.")
     if kwargs.get("layer_range") is not None:
         raise ValueError("plot_model(layer_range=...) is not supported: plot the whole model.")
-    if show_trainable or (expand_nested and _has_nested_model(model)):
-        # Frozen/trainable marks and expanded nested models: drawn from engine.utils.model_to_dot's graph
-        # (Graphviz's dot makes the picture; a .dot file needs nothing).
+    ext = os.path.splitext(os.fspath(to_file))[1].lower()
+    if ext not in (".png", ".svg", ".pdf", ".dot"):
+        raise ValueError(f"plot_model writes .png, .svg, .pdf or .dot files. Received: to_file={to_file!r}")
+    render = None if show_trainable or (expand_nested and _has_nested_model(model)) else _renderer()
+    if render is None:
+        # Frozen/trainable marks, expanded nested models, or no renderer installed: model_to_dot's graph,
+        # drawn by Graphviz's dot (a .dot file needs nothing).
         from engine.utils.model_dot import model_to_dot, write_picture
 
-        ext = os.path.splitext(os.fspath(to_file))[1].lower()
-        if ext not in (".png", ".svg", ".pdf", ".dot"):
-            raise ValueError(f"plot_model writes .png, .svg, .pdf or .dot files. Received: to_file={to_file!r}")
         dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
                            show_layer_names=show_layer_names, rankdir=rankdir, expand_nested=expand_nested, dpi=dpi,
                            show_layer_activations=show_layer_activations, show_trainable=show_trainable, **kwargs)
         write_picture(dot, to_file, dpi=dpi)
         return None
-    try:
-        from visualkeras_app.export.core import ExportError, export_model
-    except ImportError as e:
-        raise ImportError("plot_model draws with visualkeras-app's diagram exporter, which could not be "
-                          f"imported ({e}). Install it with `pip install visualkeras-app`.") from e
-    from visualkeras_app.export import diagram
-
-    ext = os.path.splitext(os.fspath(to_file))[1].lower()
-    if ext not in (".png", ".svg", ".pdf", ".dot"):
-        raise ValueError(f"plot_model writes .png, .svg, .pdf or .dot files. Received: to_file={to_file!r}")
-    if ext != ".dot" and not diagram.graphviz_available():
-        try:
-            import PySide6  # noqa: F401  (the built-in renderer paints with Qt)
-        except ImportError as e:
-            raise ImportError("plot_model needs either Graphviz's 'dot' program or PySide6 (the app's own "
-                              "renderer) to write a picture; neither is installed. Install one (`pip "
-                              "install PySide6`, or Graphviz), or write the graph as .dot.") from e
-    from visualkeras_app.document.convert import ConversionError
-
-    try:
-        export_model(model, to_file, style="graph", rankdir=rankdir, dpi=dpi, show_shapes=show_shapes,
-                     show_dtype=show_dtype, show_layer_names=show_layer_names,
-                     show_layer_activations=show_layer_activations, show_params=False, legend=False)
-    except (ExportError, ConversionError) as e:
-        raise ValueError(f"plot_model cannot draw model {getattr(model, 'name', model)!r}: {e}") from e
+    render(model, to_file, rankdir=rankdir, dpi=dpi, show_shapes=show_shapes, show_dtype=show_dtype,
+           show_layer_names=show_layer_names, show_layer_activations=show_layer_activations)
     return None
 
 
