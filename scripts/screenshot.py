@@ -4,7 +4,7 @@
     python scripts/screenshot.py --template residual_block --out /tmp/shot.png
     QT_QPA_PLATFORM=xcb xvfb-run -a python scripts/screenshot.py   # under a real (virtual) X server
 
-The window is 1400x900, the graph fitted to the view (zoomed to at least 70%, from its top, when it is
+The window is 1366x768 (a laptop's screen), the graph fitted to the view (zoomed to at least 70%, from its top, when it is
 too tall to read whole), one layer selected so that the inspector shows its settings. Settings and the recovery file live in a temporary folder: the user's are left alone.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ def main(argv=None):
     ap.add_argument("--template", help="template key (default: the small residual block)")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "screenshot-editor.png"))
     ap.add_argument("--select", help="name of the layer to select (default: the first Conv2D, else the second layer)")
-    ap.add_argument("--size", default="1400x900")
+    ap.add_argument("--size", default="1366x768", help="the window (default: a laptop's screen)")
     ap.add_argument("--min-zoom", type=float, default=0.7,
                     help="zoom in to at least this when the fitted graph would be smaller (default 0.7)")
     args = ap.parse_args(argv)

@@ -4,9 +4,9 @@
     python scripts/screenshot_training.py --samples 12000 --at 0.5
     QT_QPA_PLATFORM=xcb xvfb-run -a python scripts/screenshot_training.py
 
-It opens the window (1400x900), presses "Train on MNIST" on an empty document (the fast MNIST template with
+It opens the window (1366x768, a laptop's screen), presses "Train on MNIST" on an empty document (the fast MNIST template with
 the one-click recipe), grabs the window once ``--at`` of the batches are done (live plots, progress bar),
-waits for the end, then shows the Results dock (confusion matrix, misclassified digits) and grabs again.
+waits for the end, then shows the Results dock (confusion matrix, misclassified digits, the first one enlarged) and grabs again.
 Settings and the recovery file live in a temporary folder: the user's are left alone.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ def main(argv=None):
     ap.add_argument("--at", type=float, default=0.6, help="grab the training shot at this fraction of the run")
     ap.add_argument("--out-training", default=os.path.join(ROOT, "docs", "screenshot-training.png"))
     ap.add_argument("--out-results", default=os.path.join(ROOT, "docs", "screenshot-results.png"))
-    ap.add_argument("--size", default="1400x900")
+    ap.add_argument("--size", default="1366x768", help="the window (default: a laptop's screen)")
     ap.add_argument("--min-zoom", type=float, default=0.6, help="zoom the canvas to at least this")
     args = ap.parse_args(argv)
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
@@ -97,6 +97,11 @@ def main(argv=None):
     for _ in range(10):
         app.processEvents()
         time.sleep(0.02)
+    view = tr.results_view
+    if view is not None and view.grid.count():
+        view.grid.setCurrentRow(0)  # the first misclassified digit, enlarged beside the matrix
+    for _ in range(5):
+        app.processEvents()
     win.view.show_graph(args.min_zoom)
     app.processEvents()
     if not win.grab().save(args.out_results):

@@ -330,6 +330,8 @@ class ResultsView(QWidget):
         row.setStretchFactor(1, 1)
         row.setCollapsible(1, False)
         self._row = row
+        self._user_row = False
+        row.splitterMoved.connect(lambda *_: setattr(self, "_user_row", True))
         lay = QVBoxLayout(self)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.summary)
@@ -348,7 +350,14 @@ class ResultsView(QWidget):
         if not self._user_split and h > 0:
             # The matrix is a square as tall as its half, and its counts need cells of 20 px or more: the
             # larger share goes to it (the splitter's own split follows the size hints, about half).
-            self._split.setSizes([int(h * 0.6), h - int(h * 0.6)])
+            self._split.setSizes([int(h * 0.68), h - int(h * 0.68)])
+        w = self._row.width()
+        if not self._user_row and w > 0:
+            # The enlarged image gets PREVIEW_SIDE (8 px per MNIST pixel) when the matrix keeps its least width.
+            side = PREVIEW_SIDE + 12
+            if w - side < self._split.minimumSizeHint().width():
+                side = max(self.preview.minimumSizeHint().width(), w // 3)
+            self._row.setSizes([w - side, side])
 
     # -- API ------------------------------------------------------------------------------------
 

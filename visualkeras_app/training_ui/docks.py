@@ -82,6 +82,7 @@ class TrainingDocks:
             (self.training_dock if self._shown_training else w.code_dock).raise_()
             w.inspector_dock.raise_()
         QTimer.singleShot(0, lambda: hide_orphan_tab_bars(w))
+        QTimer.singleShot(0, lambda: fit_to_screen(w))
 
     def _dock(self, title, name, tip, widget):
         d = QDockWidget(title, self.window)
@@ -681,3 +682,22 @@ def _scrolling(widget):
     area.setWidgetResizable(True)
     area.setFrameShape(QFrame.NoFrame)
     return area
+
+
+def fit_to_screen(window) -> bool:
+    """Shrink ``window`` back onto its screen: shown before the docks were tabified, the stacked docks' minimum
+    heights grew it past a 768-px screen (1366x821), and tabified they no longer need that. True if resized."""
+    screen = window.screen()
+    if screen is None or window.isMaximized() or window.isFullScreen():
+        return False
+    avail = screen.availableGeometry()
+    frame_extra = max(window.frameGeometry().height() - window.height(), 0)
+    least = window.minimumSizeHint()
+    if least.width() > avail.width() or least.height() > avail.height() - frame_extra:
+        return False  # it cannot fit this screen anyway (a small test screen): leave it as it is
+    w = min(window.width(), avail.width())
+    h = min(window.height(), avail.height() - frame_extra)
+    if (w, h) == (window.width(), window.height()):
+        return False
+    window.resize(w, h)
+    return True
