@@ -49,8 +49,10 @@ def test_a_file_argument_opens_it_in_the_window(fake_app, tmp_path):
 def test_templates_lists_keys_and_titles(capsys):
     assert main(["templates"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert [line.split()[0] for line in lines] == ["seed_mlp", "seed_cnn", "mnist_fast_cnn", "text_lstm",
-                                                   "residual_block"]
+    keys = [line.split()[0] for line in lines]
+    assert keys[:5] == ["seed_mlp", "seed_cnn", "mnist_fast_cnn", "text_lstm", "residual_block"]
+    # Then the transfer-learning classifiers and every keras.applications architecture.
+    assert "classifier_from_MobileNetV2" in keys and "DenseNet201" in keys and len(keys) == 5 + 3 + 36
     assert "Fast MNIST CNN" in lines[2]
 
 
