@@ -52,7 +52,7 @@ def test_templates_lists_keys_and_titles(capsys):
     keys = [line.split()[0] for line in lines]
     assert keys[:5] == ["seed_mlp", "seed_cnn", "mnist_fast_cnn", "text_lstm", "residual_block"]
     # Then the transfer-learning classifiers and every keras.applications architecture.
-    assert "classifier_from_MobileNetV2" in keys and "DenseNet201" in keys and len(keys) == 5 + 3 + 36
+    assert "classifier_from_MobileNetV2" in keys and "DenseNet201" in keys and len(keys) == 5 + 3 + 40
     assert "Fast MNIST CNN" in lines[2]
 
 
