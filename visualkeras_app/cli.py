@@ -63,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _template_keys() -> list:
-    from visualkeras_app.document.templates import list_templates
+    from visualkeras_app.document.templates import all_templates
 
-    return [t.key for t in list_templates()]
+    return [t.key for t in all_templates()]
 
 
 def unknown_target_message(target, commands=False) -> str:
@@ -136,7 +136,7 @@ def _train_parser():
 def _open_target(target):
     """(document, name) for a file or a template key; prints the problem and returns None otherwise."""
     from visualkeras_app.document.project import ProjectError, open_any
-    from visualkeras_app.document.templates import list_templates, load_template
+    from visualkeras_app.document.templates import all_templates, load_template
 
     if os.path.exists(target):
         try:
@@ -144,7 +144,7 @@ def _open_target(target):
         except ProjectError as e:
             print(f"visualkeras-app: {e}", file=sys.stderr)
             return None
-    if target in {t.key for t in list_templates()}:
+    if target in {t.key for t in all_templates()}:
         return load_template(target), target
     print(f"visualkeras-app: {unknown_target_message(target)}", file=sys.stderr)
     return None
@@ -285,7 +285,7 @@ def plain_progress_line(p) -> str:
 def _summary(args) -> int:
     from visualkeras_app.document.project import ProjectError, open_any
     from visualkeras_app.document.summary import summary_text
-    from visualkeras_app.document.templates import list_templates, load_template
+    from visualkeras_app.document.templates import all_templates, load_template
 
     target = args.target
     if os.path.exists(target):
@@ -295,7 +295,7 @@ def _summary(args) -> int:
             print(f"visualkeras-app: {e}", file=sys.stderr)
             return 2
         name = os.path.splitext(os.path.basename(target))[0]
-    elif target in {t.key for t in list_templates()}:
+    elif target in {t.key for t in all_templates()}:
         doc = load_template(target)
         name = target
     else:
@@ -315,9 +315,9 @@ def _summary(args) -> int:
 
 
 def _templates(args) -> int:
-    from visualkeras_app.document.templates import list_templates
+    from visualkeras_app.document.templates import all_templates
 
-    items = list_templates()
+    items = all_templates()
     width = max((len(t.key) for t in items), default=0)
     for t in items:
         print(f"{t.key.ljust(width)}  {t.title}")

@@ -651,9 +651,9 @@ class MainWindow(QMainWindow):
         menu = self.template_menu
         menu.clear()
         try:
-            from visualkeras_app.document.templates import list_templates
+            from visualkeras_app.document.templates import all_templates
 
-            templates = list_templates()
+            templates = all_templates()
         except Exception as exc:  # unreadable templates: the menu says so, the editor still starts
             menu.addAction(f"Templates unavailable: {exc}").setEnabled(False)
             return

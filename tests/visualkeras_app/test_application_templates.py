@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 
 from visualkeras_app.document import app_templates
-from visualkeras_app.document.templates import list_templates, load_template
+from visualkeras_app.document.templates import all_templates, load_template
 
 
 def test_every_application_is_a_template_in_its_group():
     from engine import applications
 
     assert app_templates.APPLICATIONS == applications.names()
-    by_key = {t.key: t for t in list_templates()}
+    by_key = {t.key: t for t in all_templates()}
     for name in applications.names():
         assert by_key[name].group == "Applications"
     for base in ("MobileNetV2", "EfficientNetB0", "ResNet50"):

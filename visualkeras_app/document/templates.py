@@ -38,7 +38,8 @@ _ORDER = ["seed_mlp", "seed_cnn", "mnist_fast_cnn", "text_lstm", "residual_block
 
 
 def list_templates() -> list[Template]:
-    """Every template shipped in ``resources/templates`` (the known ones first, in a teaching order)."""
+    """Every template shipped in ``resources/templates`` (the known ones first, in a teaching order); with
+    the engine-built application templates: ``all_templates``."""
     folder = templates_dir()
     out = []
     for fname in sorted(os.listdir(folder)) if os.path.isdir(folder) else []:
@@ -46,16 +47,22 @@ def list_templates() -> list[Template]:
             data = _read(os.path.join(folder, fname))
             out.append(Template(data["key"], data["title"], data.get("description", "")))
     rank = {k: i for i, k in enumerate(_ORDER)}
-    out = sorted(out, key=lambda t: (rank.get(t.key, len(rank)), t.key))
-    # Then the keras.applications architectures and the transfer-learning classifiers, built by the engine.
+    return sorted(out, key=lambda t: (rank.get(t.key, len(rank)), t.key))
+
+
+def all_templates() -> list[Template]:
+    """``list_templates()`` and then the templates built by the engine, in their menu groups: the
+    transfer-learning classifiers and every keras.applications architecture (File > New from Template,
+    ``visualkeras-app templates``; their keys go wherever a template key does)."""
     from visualkeras_app.document import app_templates
 
-    return out + [Template(*t) for t in app_templates.transfer_templates() + app_templates.application_templates()]
+    grouped = app_templates.transfer_templates() + app_templates.application_templates()
+    return list_templates() + [Template(*t) for t in grouped]
 
 
 def template_title(key: str) -> str:
     """The menu title of template ``key`` (the key itself when unknown)."""
-    return next((t.title for t in list_templates() if t.key == key), key)
+    return next((t.title for t in all_templates() if t.key == key), key)
 
 
 def load_template(key: str, direction="TB") -> Document:
@@ -69,7 +76,7 @@ def load_template(key: str, direction="TB") -> Document:
         return app_templates.load_application_template(key, direction)
     path = os.path.join(templates_dir(), f"{key}.json")
     if not key or os.sep in key or "/" in key or not os.path.isfile(path):
-        known = ", ".join(t.key for t in list_templates())
+        known = ", ".join(t.key for t in list_templates()) + ", or an application (DenseNet201, ...)"
         raise KeyError(f"No template {key!r}. Templates: {known}.")
     data = _read(path)
     doc = Document()

@@ -66,14 +66,14 @@ _TRAINING_FLAGS = (
 def open_model_or_template(target):
     """A Document for a file or template key; (None, message) when it is neither."""
     from visualkeras_app.document.project import ProjectError, open_any
-    from visualkeras_app.document.templates import list_templates, load_template
+    from visualkeras_app.document.templates import all_templates, load_template
 
     if os.path.exists(target):
         try:
             return open_any(target), None
         except ProjectError as e:
             return None, str(e)
-    keys = [t.key for t in list_templates()]
+    keys = [t.key for t in all_templates()]
     if target in keys:
         return load_template(target), None
     return None, f"{target!r} is neither a file nor a template. Templates: {', '.join(keys)}."
