@@ -131,6 +131,28 @@ class SummaryPanel(QWidget):
         rows = [r for r in rows if not (sequential and r["is_input"])]
         self.sequential = sequential
         self.table.setColumnHidden(3, sequential)
+        # Columns sized to their contents would measure every row again at each new item (a 5,000-layer
+        # model took minutes): fill with fixed sizes and the updates off, then size the columns once.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.Interactive)
+        self.table.setUpdatesEnabled(False)
+        try:
+            self._fill(doc, rows)
+        finally:
+            header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+            header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+            self.table.setUpdatesEnabled(True)
+        kind = "Sequential" if sequential else "Functional"
+        self.title.setText(f"No summary: {error}" if error else
+                           f"<b>{kind}</b> model · {len(doc.nodes)} layers" if doc.nodes else "Empty model")
+        (_, total, total_size), (_, trainable, _), (_, frozen, _) = _totals(doc)
+        self.totals.setText(f"Total params: <b>{total:,}</b> ({readable_size(total_size)}) &nbsp;·&nbsp; "
+                            f"Trainable: {trainable:,} &nbsp;·&nbsp; Non-trainable: {frozen:,}")
+        self.totals.setToolTip("<br>".join(f"{label}: {n:,} ({readable_size(size)})"
+                                           for label, n, size in _totals(doc)))
+
+    def _fill(self, doc, rows):
         self.table.setRowCount(len(rows))
         problem_nodes = set()
         if doc.result is not None:
@@ -149,14 +171,6 @@ class SummaryPanel(QWidget):
                     item.setForeground(QColor("#b02020"))
                     item.setToolTip("\n".join(p.message for p in doc.result.node_problems[r["id"]]))
                 self.table.setItem(i, j, item)
-        kind = "Sequential" if sequential else "Functional"
-        self.title.setText(f"No summary: {error}" if error else
-                           f"<b>{kind}</b> model · {len(doc.nodes)} layers" if doc.nodes else "Empty model")
-        (_, total, total_size), (_, trainable, _), (_, frozen, _) = _totals(doc)
-        self.totals.setText(f"Total params: <b>{total:,}</b> ({readable_size(total_size)}) &nbsp;·&nbsp; "
-                            f"Trainable: {trainable:,} &nbsp;·&nbsp; Non-trainable: {frozen:,}")
-        self.totals.setToolTip("<br>".join(f"{label}: {n:,} ({readable_size(size)})"
-                                           for label, n, size in _totals(doc)))
 
     def row_texts(self):
         """The visible table as lists of cell texts (tests)."""
