@@ -19,8 +19,9 @@ from engine.utils.progress_utils import LoadCancelled, reporting
 
 __all__ = ["run_in_background", "LoadCancelled", "BACKGROUND_BYTES"]
 
-# Files at least this big open in the background with a progress dialog; smaller ones open at once.
-BACKGROUND_BYTES = 200_000
+# Files at least this big (about 1,000 layers, or any model with real weights) open in the background
+# with a progress dialog; smaller ones open at once.
+BACKGROUND_BYTES = 64_000
 
 
 class _Worker(QThread):
