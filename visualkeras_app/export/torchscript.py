@@ -19,6 +19,7 @@ import os
 import numpy as np
 
 from visualkeras_app.document.pysource import as_identifier, doc_text, literal
+from engine.layers.convolution import _transpose_crops
 from visualkeras_app.export.core import ExportError, atomic_write_text
 
 _HELPERS = '''
@@ -159,303 +160,446 @@ class _Layer:
         self.state = {}
 
 
+class _Call:
+    """One layer being emitted: its class, config, weights and variables (``x`` the first input, ``ins``
+    all of them, ``out`` the result), ``where`` (the layer named, for errors), and what the emitter adds:
+    ``L`` (a _Layer) and ``fw`` (forward lines)."""
+
+    def __init__(self, cls, config, weights, attr, ins, out, in_shapes, out_shape):
+        self.cls, self.config, self.weights, self.attr = cls, config, weights, attr
+        self.ins, self.out, self.in_shapes, self.out_shape = ins, out, in_shapes, out_shape
+        self.x = ins[0] if ins else None
+        self.where = f"layer {config.get('name')!r:.80} ({cls})"
+        self.act = config.get("activation", "linear")
+        self.L = _Layer(attr)
+        self.fw = []
+
+    def finish(self, expr):
+        """``out = activation(expr)`` with the layer's own activation."""
+        self.fw.append(f"{self.out} = {_act(self.act, expr, self.where)}")
+
+    def channels_last(self):
+        if self.config.get("data_format", "channels_last") != "channels_last":
+            raise _Unsupported(f"{self.where}: only data_format='channels_last' is exported.")
+
+
+def _permutes(nd):
+    """(to channels-first, back to channels-last) permutations of a rank-``nd`` spatial tensor."""
+    return ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
+
+
+def _dense(c):
+    w = c.weights
+    c.L.init.append(f"self.{c.attr} = nn.Linear({w[0].shape[0]}, {w[0].shape[1]}, bias={bool(c.config['use_bias'])})")
+    c.L.state[f"{c.attr}.weight"] = w[0].T
+    if c.config["use_bias"]:
+        c.L.state[f"{c.attr}.bias"] = w[1]
+    c.finish(f"self.{c.attr}({c.x})")
+
+
+def _conv(c):
+    """Conv1D, Conv2D, DepthwiseConv2D."""
+    config, attr = c.config, c.attr
+    nd = 1 if c.cls == "Conv1D" else 2
+    c.channels_last()
+    k = c.weights[0]
+    kernel = tuple(k.shape[:nd])
+    strides, dil = _tuple(config["strides"], nd), _tuple(config["dilation_rate"], nd)
+    use_bias = bool(config["use_bias"])
+    if c.cls == "DepthwiseConv2D":
+        cin, mult = k.shape[2], k.shape[3]
+        cout, groups = cin * mult, cin
+        tk = k.reshape(kernel + (1, cout)).transpose(3, 2, 0, 1)
+    else:
+        groups = int(config.get("groups", 1))
+        cin, cout = k.shape[-2] * groups, k.shape[-1]
+        tk = k.transpose((2, 1, 0) if nd == 1 else (3, 2, 0, 1))
+    c.L.init.append(f"self.{attr} = nn.Conv{nd}d({cin}, {cout}, {kernel}, stride={strides}, dilation={dil}, "
+                    f"groups={groups}, bias={use_bias})")
+    c.L.state[f"{attr}.weight"] = tk
+    if use_bias:
+        c.L.state[f"{attr}.bias"] = c.weights[1].reshape(-1)
+    to_cf, to_cl = _permutes(nd)
+    y = f"{c.x}.permute{to_cf}"
+    if config["padding"] == "same":
+        y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
+    elif config["padding"] == "causal":
+        y = f"F.pad({y}, ({(kernel[0] - 1) * dil[0]}, 0))"
+    c.finish(f"self.{attr}({y}).permute{to_cl}")
+
+
+def _separable_conv(c):
+    config, attr, weights = c.config, c.attr, c.weights
+    c.channels_last()
+    dk, pk = weights[0], weights[1]  # (kh, kw, C, M), (1, 1, C*M, filters)
+    kernel = tuple(dk.shape[:2])
+    cin, mult = dk.shape[2], dk.shape[3]
+    filters = pk.shape[-1]
+    strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
+    use_bias = bool(config["use_bias"])
+    # Depthwise output channel c*M + m, as Keras orders them, then a 1x1 convolution mixing them.
+    c.L.init.append(f"self.{attr} = nn.Sequential(nn.Conv2d({cin}, {cin * mult}, {kernel}, stride={strides}, "
+                    f"dilation={dil}, groups={cin}, bias=False), nn.Conv2d({cin * mult}, {filters}, 1, "
+                    f"bias={use_bias}))")
+    c.L.state[f"{attr}.0.weight"] = dk.reshape(kernel + (1, cin * mult)).transpose(3, 2, 0, 1)
+    c.L.state[f"{attr}.1.weight"] = pk.transpose(3, 2, 0, 1)
+    if use_bias:
+        c.L.state[f"{attr}.1.bias"] = weights[2]
+    y = f"{c.x}.permute(0, 3, 1, 2)"
+    if config["padding"] == "same":
+        y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
+    c.finish(f"self.{attr}({y}).permute(0, 2, 3, 1)")
+
+
+def _conv_transpose(c):
+    config, attr = c.config, c.attr
+    c.channels_last()
+    k = c.weights[0]  # (kh, kw, filters, in)
+    kernel, cout, cin = tuple(k.shape[:2]), k.shape[2], k.shape[3]
+    strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
+    ops = _tuple(config.get("output_padding") or (None, None), 2)
+    use_bias = bool(config["use_bias"])
+    # As the engine: torch's full output (length (n-1)*s + (k-1)*d + 1) is cut by Keras's crops;
+    # torch's ``padding`` cuts min(start, end) from both sides, ``output_padding`` adds computed rows
+    # at the end, and a slice takes what remains.
+    padding, out_padding, crop = [], [], []
+    for ks, s, d, op in zip(kernel, strides, dil, ops):
+        lo, hi = _transpose_crops(ks, s, d, config["padding"], op)
+        p = max(0, min(lo, hi))
+        lo, hi = lo - p, hi - p
+        extra = 0
+        if hi < 0 and -hi < max(s, d):
+            extra, hi = -hi, 0
+        if lo < 0 or hi < 0:  # the engine then pads zeros plus bias; no valid Keras setting gets here
+            raise _Unsupported(f"{c.where}: this kernel/strides/output_padding combination is not exported.")
+        padding.append(p)
+        out_padding.append(extra)
+        crop.append(f"{lo or ''}:{-hi if hi else ''}")
+    c.L.init.append(f"self.{attr} = nn.ConvTranspose2d({cin}, {cout}, {kernel}, stride={strides}, "
+                    f"padding={tuple(padding)}, output_padding={tuple(out_padding)}, dilation={dil}, "
+                    f"bias={use_bias})")
+    c.L.state[f"{attr}.weight"] = k.transpose(3, 2, 0, 1)
+    if use_bias:
+        c.L.state[f"{attr}.bias"] = c.weights[1]
+    y = f"self.{attr}({c.x}.permute(0, 3, 1, 2))"
+    if crop != [":", ":"]:
+        y += f"[:, :, {crop[0]}, {crop[1]}]"
+    c.finish(f"{y}.permute(0, 2, 3, 1)")
+
+
+def _pooling(c):
+    """MaxPooling1D/2D, AveragePooling1D/2D."""
+    config = c.config
+    nd = 1 if c.cls.endswith("1D") else 2
+    c.channels_last()
+    pool = _tuple(config["pool_size"], nd)
+    strides = _tuple(config["strides"] if config.get("strides") is not None else pool, nd)
+    to_cf, to_cl = _permutes(nd)
+    y = f"{c.x}.permute{to_cf}"
+    if c.cls.startswith("Max"):
+        if config["padding"] == "same":
+            y = f"_same_pad({y}, {pool}, {strides}, {(1,) * nd}, value=float('-inf'))"
+        y = f"F.max_pool{nd}d({y}, {pool}, {strides})"
+    elif config["padding"] == "same":
+        y = f"_avg_pool_same({y}, {pool}, {strides})"
+    else:
+        y = f"F.avg_pool{nd}d({y}, {pool}, {strides})"
+    c.fw.append(f"{c.out} = {y}.permute{to_cl}")
+
+
+def _global_pooling(c):
+    """GlobalAveragePooling1D/2D, GlobalMaxPooling1D/2D."""
+    c.channels_last()
+    dims = "1" if c.cls.endswith("1D") else "(1, 2)"
+    keep = bool(c.config.get("keepdims", False))
+    reduce = "mean" if "Average" in c.cls else "amax"
+    c.fw.append(f"{c.out} = {c.x}.{reduce}(dim={dims}, keepdim={keep})")
+
+
+def _flatten(c):
+    c.fw.append(f"{c.out} = {c.x}.reshape({c.x}.shape[0], -1)")
+
+
+def _reshape(c):
+    c.fw.append(f"{c.out} = {c.x}.reshape({c.x}.shape[0], *{_tuple(c.config['target_shape'], 1)})")
+
+
+def _permute(c):
+    c.fw.append(f"{c.out} = {c.x}.permute(0, *{_tuple(c.config['dims'], 1)})")
+
+
+def _repeat_vector(c):
+    c.fw.append(f"{c.out} = {c.x}.unsqueeze(1).expand(-1, {int(c.config['n'])}, -1)")
+
+
+def _rescaling(c):
+    scale, offset, x = c.config["scale"], c.config["offset"], c.x
+    if isinstance(scale, (list, tuple)) or isinstance(offset, (list, tuple)):
+        c.fw.append(f"{c.out} = {x} * torch.tensor({list(np.ravel(scale))}) + torch.tensor({list(np.ravel(offset))})")
+    else:
+        c.fw.append(f"{c.out} = {x} * {float(scale)!r} + {float(offset)!r}")
+
+
+def _activation(c):
+    c.finish(c.x)
+
+
+def _relu_layer(c):
+    config, x = c.config, c.x
+    ms, mv, th = float(config.get("negative_slope") or 0.0), config.get("max_value"), float(config.get("threshold") or 0.0)
+    if ms == 0.0 and mv is None and th == 0.0:
+        c.fw.append(f"{c.out} = torch.relu({x})")
+    else:
+        c.fw.append(f"{c.out} = _relu({x}, {ms!r}, {None if mv is None else float(mv)!r}, {th!r})")
+
+
+def _leaky_relu(c):
+    c.fw.append(f"{c.out} = F.leaky_relu({c.x}, {float(c.config.get('negative_slope', 0.3))!r})")
+
+
+def _elu(c):
+    c.fw.append(f"{c.out} = F.elu({c.x}, {float(c.config.get('alpha', 1.0))!r})")
+
+
+def _softmax(c):
+    axis = c.config.get("axis", -1)
+    if isinstance(axis, (list, tuple)):
+        if len(axis) != 1:
+            raise _Unsupported(f"{c.where}: a softmax over several axes is not exported.")
+        axis = axis[0]
+    c.fw.append(f"{c.out} = torch.softmax({c.x}, dim={int(axis)})")
+
+
+def _prelu(c):
+    attr, x = c.attr, c.x
+    c.L.init.append(f"self.{attr} = nn.ParameterDict({{'alpha': nn.Parameter(torch.zeros({tuple(c.weights[0].shape)}))}})")
+    c.L.state[f"{attr}.alpha"] = c.weights[0]
+    c.fw.append(f"{c.out} = torch.relu({x}) - self.{attr}['alpha'] * torch.relu(-{x})")
+
+
+def _dropout(c):
+    """Dropout, SpatialDropout1D/2D."""
+    if c.config.get("noise_shape") is not None:
+        raise _Unsupported(f"{c.where}: Dropout with a noise_shape is not exported.")
+    rate = float(c.config["rate"])
+    if c.cls == "Dropout":
+        c.L.init.append(f"self.{c.attr} = nn.Dropout({rate!r})")
+        c.fw.append(f"{c.out} = self.{c.attr}({c.x})")
+    else:
+        nd = 1 if c.cls.endswith("1D") else 2
+        to_cf, to_cl = _permutes(nd)
+        c.L.init.append(f"self.{c.attr} = nn.Dropout{nd}d({rate!r})")
+        c.fw.append(f"{c.out} = self.{c.attr}({c.x}.permute{to_cf}).permute{to_cl}")
+
+
+def _identity_at_inference(c):
+    """GaussianNoise, GaussianDropout, ActivityRegularization."""
+    c.fw.append(f"{c.out} = {c.x}  # {c.cls}: identity at inference")
+
+
+def _single_axis(axis):
+    return axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
+
+
+def _batch_norm(c):
+    config, attr = c.config, c.attr
+    axis = _single_axis(config["axis"])
+    if not isinstance(axis, int):
+        raise _Unsupported(f"{c.where}: BatchNormalization over several axes is not exported.")
+    axis = axis % len(c.out_shape)
+    scale, center = bool(config["scale"]), bool(config["center"])
+    n = c.weights[-1].shape[0]
+    c.L.init.append(f"self.{attr} = _BatchNorm({n}, {axis}, {float(config['momentum'])!r}, "
+                    f"{float(config['epsilon'])!r}, center={center}, scale={scale})")
+    w = list(c.weights)
+    if scale:
+        c.L.state[f"{attr}.weight"] = w.pop(0)
+    if center:
+        c.L.state[f"{attr}.bias"] = w.pop(0)
+    c.L.state[f"{attr}.running_mean"], c.L.state[f"{attr}.running_var"] = w
+    c.fw.append(f"{c.out} = self.{attr}({c.x})")
+
+
+def _layer_norm(c):
+    config, attr, rank = c.config, c.attr, len(c.out_shape)
+    axis = _single_axis(config["axis"])
+    if not isinstance(axis, int) or axis % rank != rank - 1 or config.get("rms_scaling"):
+        raise _Unsupported(f"{c.where}: only LayerNormalization over the last axis is exported.")
+    scale, center = bool(config["scale"]), bool(config["center"])
+    c.L.init.append(f"self.{attr} = _LayerNorm({c.out_shape[-1]}, {float(config['epsilon'])!r}, center={center}, "
+                    f"scale={scale})")
+    w = list(c.weights)
+    if scale:
+        c.L.state[f"{attr}.weight"] = w.pop(0)
+    if center:
+        c.L.state[f"{attr}.bias"] = w.pop(0)
+    c.fw.append(f"{c.out} = self.{attr}({c.x})")
+
+
+def _embedding(c):
+    if c.config.get("mask_zero"):
+        raise _Unsupported(f"{c.where}: Embedding(mask_zero=True) masks later layers, which the PyTorch export "
+                           "does not reproduce. Use mask_zero=False to export.")
+    e = c.weights[0]
+    c.L.init.append(f"self.{c.attr} = nn.Embedding({e.shape[0]}, {e.shape[1]})")
+    c.L.state[f"{c.attr}.weight"] = e
+    c.fw.append(f"{c.out} = self.{c.attr}({c.x}.long())")
+
+
+def _recurrent(c):
+    """LSTM, GRU, SimpleRNN."""
+    c.fw.append(f"{c.out} = {_rnn(c.L, c.cls, c.config, c.weights, c.attr, c.x, c.where)}")
+
+
+def _bidirectional(c):
+    config, attr, weights, where, x = c.config, c.attr, c.weights, c.where, c.x
+    if config.get("merge_mode") not in ("concat", "sum", "mul", "ave"):
+        raise _Unsupported(f"{where}: merge_mode={config.get('merge_mode')!r} gives two outputs; the PyTorch "
+                           "export takes one output per layer. Use 'concat', 'sum', 'mul' or 'ave'.")
+    forward_spec = config["layer"]
+    backward_spec = config.get("backward_layer")
+    if backward_spec is None:  # Keras's default: a copy of ``layer`` running the other way
+        backward_spec = {"class_name": forward_spec["class_name"],
+                         "config": {**forward_spec["config"],
+                                    "go_backwards": not forward_spec["config"].get("go_backwards", False)}}
+    n_forward = 3 if forward_spec["config"].get("use_bias", True) else 2
+    c.L.init.append(f"self.{attr} = nn.ModuleDict()")
+    y_f, y_b = (_rnn(c.L, spec["class_name"], spec["config"], w, f"{attr}.{key}", x,
+                     f"{where}, its {spec['class_name']} {spec['config'].get('name')!r}")
+                for spec, w, key in ((forward_spec, weights[:n_forward], "fw"),
+                                     (backward_spec, weights[n_forward:], "bw")))
+    if config["layer"]["config"].get("return_sequences"):
+        y_b = f"{y_b}.flip(1)"  # the backward layer's steps back in input order, as Keras
+    c.fw.append(f"{c.out} = " + {"concat": f"torch.cat([{y_f}, {y_b}], dim=-1)", "sum": f"{y_f} + {y_b}",
+                                 "mul": f"{y_f} * {y_b}", "ave": f"({y_f} + {y_b}) / 2"}[config["merge_mode"]])
+
+
+def _time_distributed(c):
+    x, out = c.x, c.out
+    inner_cls, inner_config = c.config["layer"]["class_name"], c.config["layer"]["config"]
+    if inner_cls == "TimeDistributed":
+        raise _Unsupported(f"{c.where}: a TimeDistributed inside a TimeDistributed is not exported.")
+    # The inner layer's own code on (B*T, ...), with ``out`` as its input and output variable.
+    fold = [None if s is None else (s[0],) + tuple(s[2:]) for s in (c.in_shapes[0], c.out_shape)]
+    try:
+        inner, lines = _emit(inner_cls, inner_config, c.weights, c.attr, [out], out, [fold[0]], fold[1])
+    except _Unsupported as e:
+        raise _Unsupported(f"{c.where} wraps {e}") from None
+    c.L.init, c.L.state = inner.init, inner.state
+    c.fw.append(f"{out} = {x}.reshape(-1, *{x}.shape[2:])  # (B, T, ...) -> (B*T, ...)")
+    c.fw += lines
+    c.fw.append(f"{out} = {out}.reshape({x}.shape[0], {x}.shape[1], *{out}.shape[1:])")
+
+
+def _dot_layer(c):
+    ranks = [len(shape) for shape in c.in_shapes]
+    axes = c.config["axes"]
+    axes = _int(axes) if not isinstance(axes, (list, tuple)) else list(_tuple(axes, 2))
+    if isinstance(axes, int):
+        axes = [axes % ranks[0], axes % ranks[1]] if axes < 0 else [axes, axes]
+    else:
+        axes = [a % r if a < 0 else a for a, r in zip(axes, ranks)]
+    eps = _epsilon() if c.config.get("normalize") else None
+    c.fw.append(f"{c.out} = _dot({c.ins[0]}, {c.ins[1]}, {axes[0]}, {axes[1]}, {eps!r})")
+
+
+def _add(c):
+    c.fw.append(f"{c.out} = {' + '.join(c.ins)}")
+
+
+def _subtract(c):
+    c.fw.append(f"{c.out} = {c.ins[0]} - {c.ins[1]}")
+
+
+def _multiply(c):
+    c.fw.append(f"{c.out} = {' * '.join(c.ins)}")
+
+
+def _average(c):
+    c.fw.append(f"{c.out} = ({' + '.join(c.ins)}) / {len(c.ins)}")
+
+
+def _extremum(c):
+    """Maximum, Minimum."""
+    fn = "torch.maximum" if c.cls == "Maximum" else "torch.minimum"
+    expr = c.ins[0]
+    for other in c.ins[1:]:
+        expr = f"{fn}({expr}, {other})"
+    c.fw.append(f"{c.out} = {expr}")
+
+
+def _concatenate(c):
+    c.fw.append(f"{c.out} = torch.cat([{', '.join(c.ins)}], dim={int(c.config.get('axis', -1))})")
+
+
+def _zero_padding(c):
+    (t, b), (l, r) = (_tuple(p, 2) for p in c.config["padding"])
+    c.fw.append(f"{c.out} = F.pad({c.x}, (0, 0, {l}, {r}, {t}, {b}))")
+
+
+def _cropping(c):
+    x = c.x
+    (t, b), (l, r) = (_tuple(p, 2) for p in c.config["cropping"])
+    c.fw.append(f"{c.out} = {x}[:, {t}:{x}.shape[1] - {b}, {l}:{x}.shape[2] - {r}, :]")
+
+
+def _upsampling(c):
+    if c.config.get("interpolation", "nearest") != "nearest":
+        raise _Unsupported(f"{c.where}: only interpolation='nearest' is exported.")
+    sh, sw = _tuple(c.config["size"], 2)
+    c.fw.append(f"{c.out} = {c.x}.repeat_interleave({sh}, dim=1).repeat_interleave({sw}, dim=2)")
+
+
+# Keras layer class name -> its emitter; a class not here is refused, naming the layer.
+EMITTERS = {
+    "Dense": _dense,
+    "Conv1D": _conv, "Conv2D": _conv, "DepthwiseConv2D": _conv,
+    "SeparableConv2D": _separable_conv,
+    "Conv2DTranspose": _conv_transpose,
+    "MaxPooling1D": _pooling, "MaxPooling2D": _pooling, "AveragePooling1D": _pooling, "AveragePooling2D": _pooling,
+    "GlobalAveragePooling1D": _global_pooling, "GlobalAveragePooling2D": _global_pooling,
+    "GlobalMaxPooling1D": _global_pooling, "GlobalMaxPooling2D": _global_pooling,
+    "Flatten": _flatten,
+    "Reshape": _reshape,
+    "Permute": _permute,
+    "RepeatVector": _repeat_vector,
+    "Rescaling": _rescaling,
+    "Activation": _activation,
+    "ReLU": _relu_layer,
+    "LeakyReLU": _leaky_relu,
+    "ELU": _elu,
+    "Softmax": _softmax,
+    "PReLU": _prelu,
+    "Dropout": _dropout, "SpatialDropout1D": _dropout, "SpatialDropout2D": _dropout,
+    "GaussianNoise": _identity_at_inference, "GaussianDropout": _identity_at_inference,
+    "ActivityRegularization": _identity_at_inference,
+    "BatchNormalization": _batch_norm,
+    "LayerNormalization": _layer_norm,
+    "Embedding": _embedding,
+    "LSTM": _recurrent, "GRU": _recurrent, "SimpleRNN": _recurrent,
+    "Bidirectional": _bidirectional,
+    "TimeDistributed": _time_distributed,
+    "Dot": _dot_layer,
+    "Add": _add,
+    "Subtract": _subtract,
+    "Multiply": _multiply,
+    "Average": _average,
+    "Maximum": _extremum, "Minimum": _extremum,
+    "Concatenate": _concatenate,
+    "ZeroPadding2D": _zero_padding,
+    "Cropping2D": _cropping,
+    "UpSampling2D": _upsampling,
+}
+
+
 def _emit(cls, config, weights, attr, ins, out, in_shapes, out_shape):
     """(_Layer, forward lines) for one layer; raises _Unsupported."""
-    L = _Layer(attr)
-    x = ins[0] if ins else None
-    where = f"layer {config.get('name')!r:.80} ({cls})"
-    fw = []
-    act = config.get("activation", "linear")
-
-    def finish(expr):
-        fw.append(f"{out} = {_act(act, expr, where)}")
-
-    if cls in ("Dense",):
-        w = weights
-        L.init.append(f"self.{attr} = nn.Linear({w[0].shape[0]}, {w[0].shape[1]}, bias={bool(config['use_bias'])})")
-        L.state[f"{attr}.weight"] = w[0].T
-        if config["use_bias"]:
-            L.state[f"{attr}.bias"] = w[1]
-        finish(f"self.{attr}({x})")
-    elif cls in ("Conv1D", "Conv2D", "DepthwiseConv2D"):
-        nd = 1 if cls == "Conv1D" else 2
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
-        k = weights[0]
-        kernel = tuple(k.shape[:nd])
-        strides, dil = _tuple(config["strides"], nd), _tuple(config["dilation_rate"], nd)
-        use_bias = bool(config["use_bias"])
-        if cls == "DepthwiseConv2D":
-            cin, mult = k.shape[2], k.shape[3]
-            cout, groups = cin * mult, cin
-            tk = k.reshape(kernel + (1, cout)).transpose(3, 2, 0, 1)
-        else:
-            groups = int(config.get("groups", 1))
-            cin, cout = k.shape[-2] * groups, k.shape[-1]
-            tk = k.transpose((2, 1, 0) if nd == 1 else (3, 2, 0, 1))
-        L.init.append(f"self.{attr} = nn.Conv{nd}d({cin}, {cout}, {kernel}, stride={strides}, dilation={dil}, "
-                      f"groups={groups}, bias={use_bias})")
-        L.state[f"{attr}.weight"] = tk
-        if use_bias:
-            L.state[f"{attr}.bias"] = weights[1].reshape(-1)
-        to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
-        y = f"{x}.permute{to_cf}"
-        if config["padding"] == "same":
-            y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
-        elif config["padding"] == "causal":
-            y = f"F.pad({y}, ({(kernel[0] - 1) * dil[0]}, 0))"
-        finish(f"self.{attr}({y}).permute{to_cl}")
-    elif cls == "SeparableConv2D":
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
-        dk, pk = weights[0], weights[1]  # (kh, kw, C, M), (1, 1, C*M, filters)
-        kernel = tuple(dk.shape[:2])
-        cin, mult = dk.shape[2], dk.shape[3]
-        filters = pk.shape[-1]
-        strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
-        use_bias = bool(config["use_bias"])
-        # Depthwise output channel c*M + m, as Keras orders them, then a 1x1 convolution mixing them.
-        L.init.append(f"self.{attr} = nn.Sequential(nn.Conv2d({cin}, {cin * mult}, {kernel}, stride={strides}, "
-                      f"dilation={dil}, groups={cin}, bias=False), nn.Conv2d({cin * mult}, {filters}, 1, "
-                      f"bias={use_bias}))")
-        L.state[f"{attr}.0.weight"] = dk.reshape(kernel + (1, cin * mult)).transpose(3, 2, 0, 1)
-        L.state[f"{attr}.1.weight"] = pk.transpose(3, 2, 0, 1)
-        if use_bias:
-            L.state[f"{attr}.1.bias"] = weights[2]
-        y = f"{x}.permute(0, 3, 1, 2)"
-        if config["padding"] == "same":
-            y = f"_same_pad({y}, {kernel}, {strides}, {dil})"
-        finish(f"self.{attr}({y}).permute(0, 2, 3, 1)")
-    elif cls == "Conv2DTranspose":
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
-        k = weights[0]  # (kh, kw, filters, in)
-        kernel, cout, cin = tuple(k.shape[:2]), k.shape[2], k.shape[3]
-        strides, dil = _tuple(config["strides"], 2), _tuple(config["dilation_rate"], 2)
-        ops = _tuple(config.get("output_padding") or (None, None), 2)
-        use_bias = bool(config["use_bias"])
-        from engine.layers.convolution import _transpose_crops
-
-        # As the engine: torch's full output (length (n-1)*s + (k-1)*d + 1) is cut by Keras's crops;
-        # torch's ``padding`` cuts min(start, end) from both sides, ``output_padding`` adds computed rows
-        # at the end, and a slice takes what remains.
-        padding, out_padding, crop = [], [], []
-        for ks, s, d, op in zip(kernel, strides, dil, ops):
-            lo, hi = _transpose_crops(ks, s, d, config["padding"], op)
-            p = max(0, min(lo, hi))
-            lo, hi = lo - p, hi - p
-            extra = 0
-            if hi < 0 and -hi < max(s, d):
-                extra, hi = -hi, 0
-            if lo < 0 or hi < 0:  # the engine then pads zeros plus bias; no valid Keras setting gets here
-                raise _Unsupported(f"{where}: this kernel/strides/output_padding combination is not exported.")
-            padding.append(p)
-            out_padding.append(extra)
-            crop.append(f"{lo or ''}:{-hi if hi else ''}")
-        L.init.append(f"self.{attr} = nn.ConvTranspose2d({cin}, {cout}, {kernel}, stride={strides}, "
-                      f"padding={tuple(padding)}, output_padding={tuple(out_padding)}, dilation={dil}, "
-                      f"bias={use_bias})")
-        L.state[f"{attr}.weight"] = k.transpose(3, 2, 0, 1)
-        if use_bias:
-            L.state[f"{attr}.bias"] = weights[1]
-        y = f"self.{attr}({x}.permute(0, 3, 1, 2))"
-        if crop != [":", ":"]:
-            y += f"[:, :, {crop[0]}, {crop[1]}]"
-        finish(f"{y}.permute(0, 2, 3, 1)")
-    elif cls in ("MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D"):
-        nd = 1 if cls.endswith("1D") else 2
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
-        pool = _tuple(config["pool_size"], nd)
-        strides = _tuple(config["strides"] if config.get("strides") is not None else pool, nd)
-        to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
-        y = f"{x}.permute{to_cf}"
-        if cls.startswith("Max"):
-            if config["padding"] == "same":
-                y = f"_same_pad({y}, {pool}, {strides}, {(1,) * nd}, value=float('-inf'))"
-            y = f"F.max_pool{nd}d({y}, {pool}, {strides})"
-        elif config["padding"] == "same":
-            y = f"_avg_pool_same({y}, {pool}, {strides})"
-        else:
-            y = f"F.avg_pool{nd}d({y}, {pool}, {strides})"
-        fw.append(f"{out} = {y}.permute{to_cl}")
-    elif cls in ("GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D"):
-        if config.get("data_format", "channels_last") != "channels_last":
-            raise _Unsupported(f"{where}: only data_format='channels_last' is exported.")
-        dims = "1" if cls.endswith("1D") else "(1, 2)"
-        keep = bool(config.get("keepdims", False))
-        if "Average" in cls:
-            fw.append(f"{out} = {x}.mean(dim={dims}, keepdim={keep})")
-        else:
-            fw.append(f"{out} = {x}.amax(dim={dims}, keepdim={keep})")
-    elif cls == "Flatten":
-        fw.append(f"{out} = {x}.reshape({x}.shape[0], -1)")
-    elif cls == "Reshape":
-        fw.append(f"{out} = {x}.reshape({x}.shape[0], *{_tuple(config['target_shape'], 1)})")
-    elif cls == "Permute":
-        fw.append(f"{out} = {x}.permute(0, *{_tuple(config['dims'], 1)})")
-    elif cls == "RepeatVector":
-        fw.append(f"{out} = {x}.unsqueeze(1).expand(-1, {int(config['n'])}, -1)")
-    elif cls == "Rescaling":
-        scale, offset = config["scale"], config["offset"]
-        if isinstance(scale, (list, tuple)) or isinstance(offset, (list, tuple)):
-            fw.append(f"{out} = {x} * torch.tensor({list(np.ravel(scale))}) + torch.tensor({list(np.ravel(offset))})")
-        else:
-            fw.append(f"{out} = {x} * {float(scale)!r} + {float(offset)!r}")
-    elif cls == "Activation":
-        finish(x)
-    elif cls == "ReLU":
-        ms, mv, th = float(config.get("negative_slope") or 0.0), config.get("max_value"), float(config.get("threshold") or 0.0)
-        if ms == 0.0 and mv is None and th == 0.0:
-            fw.append(f"{out} = torch.relu({x})")
-        else:
-            fw.append(f"{out} = _relu({x}, {ms!r}, {None if mv is None else float(mv)!r}, {th!r})")
-    elif cls == "LeakyReLU":
-        fw.append(f"{out} = F.leaky_relu({x}, {float(config.get('negative_slope', 0.3))!r})")
-    elif cls == "ELU":
-        fw.append(f"{out} = F.elu({x}, {float(config.get('alpha', 1.0))!r})")
-    elif cls == "Softmax":
-        axis = config.get("axis", -1)
-        if isinstance(axis, (list, tuple)):
-            if len(axis) != 1:
-                raise _Unsupported(f"{where}: a softmax over several axes is not exported.")
-            axis = axis[0]
-        fw.append(f"{out} = torch.softmax({x}, dim={int(axis)})")
-    elif cls == "PReLU":
-        L.init.append(f"self.{attr} = nn.ParameterDict({{'alpha': nn.Parameter(torch.zeros({tuple(weights[0].shape)}))}})")
-        L.state[f"{attr}.alpha"] = weights[0]
-        fw.append(f"{out} = torch.relu({x}) - self.{attr}['alpha'] * torch.relu(-{x})")
-    elif cls in ("Dropout", "SpatialDropout1D", "SpatialDropout2D"):
-        if config.get("noise_shape") is not None:
-            raise _Unsupported(f"{where}: Dropout with a noise_shape is not exported.")
-        rate = float(config["rate"])
-        if cls == "Dropout":
-            L.init.append(f"self.{attr} = nn.Dropout({rate!r})")
-            fw.append(f"{out} = self.{attr}({x})")
-        else:
-            nd = 1 if cls.endswith("1D") else 2
-            to_cf, to_cl = ("(0, 2, 1)", "(0, 2, 1)") if nd == 1 else ("(0, 3, 1, 2)", "(0, 2, 3, 1)")
-            L.init.append(f"self.{attr} = nn.Dropout{nd}d({rate!r})")
-            fw.append(f"{out} = self.{attr}({x}.permute{to_cf}).permute{to_cl}")
-    elif cls in ("GaussianNoise", "GaussianDropout", "ActivityRegularization"):
-        fw.append(f"{out} = {x}  # {cls}: identity at inference")
-    elif cls == "BatchNormalization":
-        axis = config["axis"]
-        axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
-        if not isinstance(axis, int):
-            raise _Unsupported(f"{where}: BatchNormalization over several axes is not exported.")
-        rank = len(out_shape)
-        axis = axis % rank
-        scale, center = bool(config["scale"]), bool(config["center"])
-        n = weights[-1].shape[0]
-        L.init.append(f"self.{attr} = _BatchNorm({n}, {axis}, {float(config['momentum'])!r}, "
-                      f"{float(config['epsilon'])!r}, center={center}, scale={scale})")
-        w = list(weights)
-        if scale:
-            L.state[f"{attr}.weight"] = w.pop(0)
-        if center:
-            L.state[f"{attr}.bias"] = w.pop(0)
-        L.state[f"{attr}.running_mean"], L.state[f"{attr}.running_var"] = w
-        fw.append(f"{out} = self.{attr}({x})")
-    elif cls == "LayerNormalization":
-        axis = config["axis"]
-        axis = axis[0] if isinstance(axis, (list, tuple)) and len(axis) == 1 else axis
-        if not isinstance(axis, int) or axis % len(out_shape) != len(out_shape) - 1 or config.get("rms_scaling"):
-            raise _Unsupported(f"{where}: only LayerNormalization over the last axis is exported.")
-        scale, center = bool(config["scale"]), bool(config["center"])
-        n = out_shape[-1]
-        L.init.append(f"self.{attr} = _LayerNorm({n}, {float(config['epsilon'])!r}, center={center}, scale={scale})")
-        w = list(weights)
-        if scale:
-            L.state[f"{attr}.weight"] = w.pop(0)
-        if center:
-            L.state[f"{attr}.bias"] = w.pop(0)
-        fw.append(f"{out} = self.{attr}({x})")
-    elif cls == "Embedding":
-        if config.get("mask_zero"):
-            raise _Unsupported(f"{where}: Embedding(mask_zero=True) masks later layers, which the PyTorch export "
-                               "does not reproduce. Use mask_zero=False to export.")
-        e = weights[0]
-        L.init.append(f"self.{attr} = nn.Embedding({e.shape[0]}, {e.shape[1]})")
-        L.state[f"{attr}.weight"] = e
-        fw.append(f"{out} = self.{attr}({x}.long())")
-    elif cls in ("LSTM", "GRU", "SimpleRNN"):
-        fw.append(f"{out} = {_rnn(L, cls, config, weights, attr, x, where)}")
-    elif cls == "Bidirectional":
-        if config.get("merge_mode") not in ("concat", "sum", "mul", "ave"):
-            raise _Unsupported(f"{where}: merge_mode={config.get('merge_mode')!r} gives two outputs; the PyTorch "
-                               "export takes one output per layer. Use 'concat', 'sum', 'mul' or 'ave'.")
-        forward_spec = config["layer"]
-        backward_spec = config.get("backward_layer")
-        if backward_spec is None:  # Keras's default: a copy of ``layer`` running the other way
-            backward_spec = {"class_name": forward_spec["class_name"],
-                             "config": {**forward_spec["config"],
-                                        "go_backwards": not forward_spec["config"].get("go_backwards", False)}}
-        n_forward = 3 if forward_spec["config"].get("use_bias", True) else 2
-        L.init.append(f"self.{attr} = nn.ModuleDict()")
-        y_f, y_b = (_rnn(L, spec["class_name"], spec["config"], w, f"{attr}.{key}", x,
-                         f"{where}, its {spec['class_name']} {spec['config'].get('name')!r}")
-                    for spec, w, key in ((forward_spec, weights[:n_forward], "fw"),
-                                         (backward_spec, weights[n_forward:], "bw")))
-        if config["layer"]["config"].get("return_sequences"):
-            y_b = f"{y_b}.flip(1)"  # the backward layer's steps back in input order, as Keras
-        fw.append(f"{out} = " + {"concat": f"torch.cat([{y_f}, {y_b}], dim=-1)", "sum": f"{y_f} + {y_b}",
-                                 "mul": f"{y_f} * {y_b}", "ave": f"({y_f} + {y_b}) / 2"}[config["merge_mode"]])
-    elif cls == "TimeDistributed":
-        inner_cls, inner_config = config["layer"]["class_name"], config["layer"]["config"]
-        if inner_cls == "TimeDistributed":
-            raise _Unsupported(f"{where}: a TimeDistributed inside a TimeDistributed is not exported.")
-        # The inner layer's own code on (B*T, ...), with ``out`` as its input and output variable.
-        fold = [None if s is None else (s[0],) + tuple(s[2:]) for s in (in_shapes[0], out_shape)]
-        try:
-            inner, lines = _emit(inner_cls, inner_config, weights, attr, [out], out, [fold[0]], fold[1])
-        except _Unsupported as e:
-            raise _Unsupported(f"{where} wraps {e}") from None
-        L.init, L.state = inner.init, inner.state
-        fw.append(f"{out} = {x}.reshape(-1, *{x}.shape[2:])  # (B, T, ...) -> (B*T, ...)")
-        fw += lines
-        fw.append(f"{out} = {out}.reshape({x}.shape[0], {x}.shape[1], *{out}.shape[1:])")
-    elif cls == "Dot":
-        ranks = [len(shape) for shape in in_shapes]
-        axes = config["axes"]
-        axes = _int(axes) if not isinstance(axes, (list, tuple)) else list(_tuple(axes, 2))
-        if isinstance(axes, int):
-            axes = [axes % ranks[0], axes % ranks[1]] if axes < 0 else [axes, axes]
-        else:
-            axes = [a % r if a < 0 else a for a, r in zip(axes, ranks)]
-        eps = _epsilon() if config.get("normalize") else None
-        fw.append(f"{out} = _dot({ins[0]}, {ins[1]}, {axes[0]}, {axes[1]}, {eps!r})")
-    elif cls in ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"):
-        if cls == "Add":
-            expr = " + ".join(ins)
-        elif cls == "Subtract":
-            expr = f"{ins[0]} - {ins[1]}"
-        elif cls == "Multiply":
-            expr = " * ".join(ins)
-        elif cls == "Average":
-            expr = f"({' + '.join(ins)}) / {len(ins)}"
-        elif cls in ("Maximum", "Minimum"):
-            fn = "torch.maximum" if cls == "Maximum" else "torch.minimum"
-            expr = ins[0]
-            for other in ins[1:]:
-                expr = f"{fn}({expr}, {other})"
-        else:
-            expr = f"torch.cat([{', '.join(ins)}], dim={int(config.get('axis', -1))})"
-        fw.append(f"{out} = {expr}")
-    elif cls == "ZeroPadding2D":
-        (t, b), (l, r) = (_tuple(p, 2) for p in config["padding"])
-        fw.append(f"{out} = F.pad({x}, (0, 0, {l}, {r}, {t}, {b}))")
-    elif cls == "Cropping2D":
-        (t, b), (l, r) = (_tuple(p, 2) for p in config["cropping"])
-        fw.append(f"{out} = {x}[:, {t}:{x}.shape[1] - {b}, {l}:{x}.shape[2] - {r}, :]")
-    elif cls == "UpSampling2D":
-        if config.get("interpolation", "nearest") != "nearest":
-            raise _Unsupported(f"{where}: only interpolation='nearest' is exported.")
-        sh, sw = _tuple(config["size"], 2)
-        fw.append(f"{out} = {x}.repeat_interleave({sh}, dim=1).repeat_interleave({sw}, dim=2)")
-    else:
-        raise _Unsupported(f"{where}: no PyTorch translation for {cls} layers yet.")
-    return L, fw
+    call = _Call(cls, config, weights, attr, ins, out, in_shapes, out_shape)
+    emitter = EMITTERS.get(cls)
+    if emitter is None:
+        raise _Unsupported(f"{call.where}: no PyTorch translation for {cls} layers yet.")
+    emitter(call)
+    return call.L, call.fw
 
 
 def _epsilon():
