@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import collections.abc
 import csv
+import importlib.util
 import inspect
+import json
 import operator
 import os
+import shutil
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 import warnings
 from numbers import Real
 
@@ -18,7 +25,9 @@ import numpy as np
 import torch
 
 from engine import distribute
+from engine.saving import ModelFileError
 from engine.utils import io_utils
+from engine.utils.file_utils import atomic_write
 from engine.utils.progbar import Progbar
 
 __all__ = [
@@ -1139,11 +1148,6 @@ class RemoteMonitor(Callback):
         self.timeout = timeout
 
     def on_epoch_end(self, epoch, logs=None):
-        import json
-        import urllib.error
-        import urllib.parse
-        import urllib.request
-
         if not distribute.is_chief():
             return
         send = {"epoch": epoch}
@@ -1274,16 +1278,12 @@ class BackupAndRestore(Callback):
         return isinstance(self.save_freq, int) and self.save_freq is not False
 
     def on_train_begin(self, logs=None):
-        from engine.saving import ModelFileError
-
         try:
             self._load_model()
         except (OSError, ModelFileError):
             if not os.path.exists(self._prev_weights_path):
                 raise
             # The latest backup cannot be read (a damaged disk...): fall back to the one before it.
-            import shutil
-
             shutil.copyfile(self._prev_weights_path, self._weights_path)
             if os.path.exists(self._prev_training_metadata_path):
                 shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
@@ -1292,8 +1292,6 @@ class BackupAndRestore(Callback):
             self._load_model()
 
     def _load_model(self):
-        import json
-
         model = self.model
         if not model.built:
             raise ValueError("To use the BackupAndRestore callback, your model must be built before you call "
@@ -1331,11 +1329,6 @@ class BackupAndRestore(Callback):
             self._save_model()
 
     def _save_model(self):
-        import json
-        import shutil
-
-        from engine.utils.file_utils import atomic_write
-
         if not distribute.is_chief():
             return
         os.makedirs(self.backup_dir, exist_ok=True)
@@ -1363,7 +1356,6 @@ class BackupAndRestore(Callback):
 
 def _summary_writer_class():
     """``torch.utils.tensorboard.SummaryWriter``; a clear message when the tensorboard package is missing."""
-    import importlib.util
 
     if importlib.util.find_spec("tensorboard") is None:
         raise ImportError("The TensorBoard callback writes event files with torch.utils.tensorboard, which needs "
@@ -1462,20 +1454,14 @@ class TensorBoard(Callback):
                           "no graph is written.", stacklevel=3)
 
     def on_epoch_begin(self, epoch, logs=None):
-        import time
-
         self._epoch_start = time.perf_counter()
         self._epoch_start_batch = self._global_train_batch
 
     def on_train_batch_begin(self, batch, logs=None):
-        import time
-
         self._global_train_batch += 1
         self._batch_start = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
-        import time
-
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq or not distribute.is_chief():
             return
         scalars = dict(logs or {})
@@ -1484,8 +1470,6 @@ class TensorBoard(Callback):
         self._scalars("train", "batch_", scalars, self._global_train_batch)
 
     def on_epoch_end(self, epoch, logs=None):
-        import time
-
         if not distribute.is_chief():
             return
         logs = dict(logs or {})

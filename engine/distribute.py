@@ -37,17 +37,17 @@ import atexit
 import contextlib
 import datetime
 import os
+import time
 import weakref
 
 import torch
+import torch.distributed as dist
 
 _ENABLED = True
 _STARTED_HERE = False
 
 
 def _dist():
-    import torch.distributed as dist
-
     return dist
 
 
@@ -179,8 +179,6 @@ def _at_exit() -> None:
     was_used = torch.distributed.is_available() and _dist().is_initialized()
     shutdown()
     if was_used:
-        import time
-
         time.sleep(0.05)
 
 

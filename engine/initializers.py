@@ -9,9 +9,11 @@ import functools
 import inspect
 import math
 
+import numpy as np
 import torch
 
 from engine import backend
+from engine.utils import identifiers as _identifiers
 
 
 def compute_fans(shape):
@@ -225,13 +227,12 @@ _TORCH_WINDOWS = {"hann": torch.hann_window, "hanning": torch.hann_window, "hamm
 def get_window(window, length, periodic=False):
     """``scipy.signal.get_window(window, length, fftbins=periodic)`` as float64 numpy values; the common
     windows (hann, hamming, blackman, bartlett) without SciPy."""
-    import numpy as np
 
     fn = _TORCH_WINDOWS.get(window) if isinstance(window, str) else None
     if fn is not None:
         return fn(int(length), periodic=bool(periodic), dtype=torch.float64, device="cpu").numpy()
     try:
-        import scipy.signal
+        import scipy.signal  # optional dependency: SciPy, only for the windows torch lacks
     except ImportError:  # pragma: no cover - SciPy is installed with the test tools
         raise ValueError(f"The window {window!r} needs SciPy (pip install scipy); without it the engine has "
                          f"{sorted(_TORCH_WINDOWS)}, or pass the window's values as a list.") from None
@@ -262,8 +263,6 @@ class STFT(Initializer):
         self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
 
     def __call__(self, shape, dtype=None):
-        import numpy as np
-
         dtype = backend.torch_dtype(dtype)
         frame_length, _, bins = tuple(shape)
         # Keras computes in the target dtype; so does this, for the same rounding.
@@ -347,6 +346,5 @@ IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogon
 def deserialize(config, custom_objects=None):
     """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
     ``custom_objects``."""
-    from engine.utils import identifiers as _identifiers
 
     return _identifiers.deserialize(config, custom_objects, get)

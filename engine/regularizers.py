@@ -106,6 +106,5 @@ def get(identifier):
 def deserialize(config, custom_objects=None):
     """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
     ``custom_objects``."""
-    from engine.utils import identifiers as _identifiers
 
-    return _identifiers.deserialize(config, custom_objects, get)
+    return identifiers.deserialize(config, custom_objects, get)

@@ -283,7 +283,6 @@ class Concatenate(_Merge):
         # the axis, then any() over the last axis.
         if mask is None or not isinstance(mask, (list, tuple)) or all(m is None for m in mask):
             return None
-        import torch
 
         parts = []
         for x, m in zip(inputs, mask):

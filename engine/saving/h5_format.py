@@ -12,15 +12,19 @@ file's layers-with-weights with the model's by position, so we write ``model.lay
 """
 from __future__ import annotations
 
+import io
 import json
 import math
+import mmap
 import os
 import warnings
 
 import h5py
 import numpy as np
+import torch
 
 from engine.saving.serialization import ModelFileError
+from engine.utils.file_utils import open_regular
 
 # The Keras release whose file layout we write; Keras reads it back as one of its own files.
 KERAS_VERSION = "3.15.1"
@@ -77,14 +81,11 @@ def check_file_structure(buf):
 
 def open_h5(source):
     """Open HDF5 ``source`` (a path or the file's bytes) read-only, after ``check_file_structure``."""
-    import io
-    import mmap
 
     try:
         if isinstance(source, (bytes, bytearray)):
             check_file_structure(source)
             return h5py.File(io.BytesIO(source), "r")
-        from engine.utils.file_utils import open_regular
 
         with open_regular(source) as f:
             if os.fstat(f.fileno()).st_size < 8:
@@ -379,7 +380,6 @@ def read_layer_weights(group, model, skip_mismatch=False):
 
 def assign(pairs):
     """Copy numpy values into parameters (after every value was checked)."""
-    import torch
 
     with torch.no_grad():
         for p, value in pairs:

@@ -33,7 +33,7 @@ def deserialize(config, custom_objects, get):
     """Keras's ``<family>.deserialize``: the user's own class or function (registered, in a
     custom_object_scope, or in ``custom_objects``; by registered name, then class name) when the config
     names one, else the engine's own through ``get``."""
-    from engine.saving.object_registration import get_registered_object
+    from engine.saving.object_registration import get_registered_object  # engine.saving's package imports engine.layers, which imports this: cycle
 
     keys = [config] if isinstance(config, str) else \
         [config.get("registered_name"), config.get("class_name")] if isinstance(config, dict) else []
