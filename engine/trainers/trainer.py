@@ -258,10 +258,15 @@ class Trainer:
         jit = self.__dict__.get("_jit")
         if jit is None:
             reason = None
-            if layer_mod._ADD_LOSS_USED or self._overrides("train_step") or self._overrides("test_step"):
-                reason = "the model has add_loss terms or its own train/test step"
+            if self._overrides("train_step") or self._overrides("test_step"):
+                reason = "the model has its own train/test step"
             elif hasattr(self, "_needs_slow_path") and self._needs_slow_path():
                 reason = "the model has masks or activity regularizers"
+            elif layer_mod._ADD_LOSS_USED and any(
+                    not type(m).__module__.startswith("engine.") for m in self.modules() if isinstance(m, layer_mod.Layer)):
+                # add_loss has run in this process, and this model has code of the user's that may call it
+                # (the engine's own layers never do): its terms ride on side effects torch.compile drops.
+                reason = "the model has layers of your own that may add_loss terms"
             if reason is None:
                 try:
                     jit = torch.compile(self._eager_forward)

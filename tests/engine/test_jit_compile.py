@@ -2,7 +2,6 @@
 gives what eager float32 gives; models it cannot serve run eagerly after a one-line message."""
 import numpy as np
 import pytest
-import torch
 
 import engine
 
