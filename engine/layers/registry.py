@@ -78,6 +78,25 @@ def category_of(class_name: str) -> str:
     return _CATEGORY[_ALIASES.get(class_name, class_name)]
 
 
+# The palette's sections: the categories, with the layers for volumes and video (Conv3D, MaxPooling3D,
+# ZeroPadding3D, ConvLSTM3D...) gathered in a "3D" section of their own after Pooling.
+SECTIONS = CATEGORIES[:CATEGORIES.index("Pooling") + 1] + ("3D",) + CATEGORIES[CATEGORIES.index("Pooling") + 1:]
+
+
+def section_of(class_name: str) -> str:
+    """The palette section of a layer: "3D" for the 3-D variants, else its category."""
+    name = _ALIASES.get(class_name, class_name)
+    return "3D" if "3D" in name else _CATEGORY[name]
+
+
+def by_section() -> dict[str, list[str]]:
+    """``{section: [class names]}`` in palette order (see ``SECTIONS``); empty sections left out."""
+    out: dict[str, list[str]] = {c: [] for c in SECTIONS}
+    for name in _CATEGORY:
+        out[section_of(name)].append(name)
+    return {c: sorted(v) for c, v in out.items() if v}
+
+
 def by_category() -> dict[str, list[str]]:
     """``{category: [class names]}`` in palette order; categories without layers are left out."""
     out: dict[str, list[str]] = {c: [] for c in CATEGORIES}

@@ -25,6 +25,7 @@ CATEGORY_COLORS = {
     "Attention": "#C2185B",
     "Preprocessing": "#5C6BC0",
     "Audio": "#00897B",
+    "3D": "#D4572A",  # the palette section of the volume and video layers (their nodes keep their category)
     "Other": "#607D8B",
 }
 

@@ -109,7 +109,7 @@ class PalettePanel(QWidget):
 
             by_category = {cat: [(name, first_doc_line(registry.get_class(name))) for name in names
                                  if name not in _HIDDEN]
-                           for cat, names in registry.by_category().items()}
+                           for cat, names in registry.by_section().items()}
         self.tree.clear()
         for cat, layers in by_category.items():
             if not layers:

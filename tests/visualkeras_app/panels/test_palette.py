@@ -31,7 +31,11 @@ def test_categories_follow_the_registry(qtbot):
 
     panel = make(qtbot)
     assert panel.loaded and panel.search.isEnabled()
-    assert panel.categories() == [c for c in registry.CATEGORIES if c in registry.by_category()]
+    assert panel.categories() == [c for c in registry.SECTIONS if c in registry.by_section()]
+    three_d = panel.tree.topLevelItem(panel.categories().index("3D"))
+    volume = {three_d.child(i).text(0) for i in range(three_d.childCount())}
+    assert {"Conv3D", "MaxPooling3D", "ZeroPadding3D", "ConvLSTM3D", "UpSampling3D"} <= volume
+    assert "Conv3DTranspose" in volume and all("3D" in name for name in volume)
     core = panel.tree.topLevelItem(panel.categories().index("Core"))
     core_names = [core.child(i).text(0) for i in range(core.childCount())]
     assert "Dense" in core_names and "InputLayer" in core_names
