@@ -1356,7 +1356,6 @@ class BackupAndRestore(Callback):
 
 def _summary_writer_class():
     """``torch.utils.tensorboard.SummaryWriter``; a clear message when the tensorboard package is missing."""
-
     if importlib.util.find_spec("tensorboard") is None:
         raise ImportError("The TensorBoard callback writes event files with torch.utils.tensorboard, which needs "
                           "the `tensorboard` package: pip install tensorboard")

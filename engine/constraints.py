@@ -83,5 +83,4 @@ def get(identifier):
 def deserialize(config, custom_objects=None):
     """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
     ``custom_objects``."""
-
     return identifiers.deserialize(config, custom_objects, get)

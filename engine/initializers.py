@@ -227,7 +227,6 @@ _TORCH_WINDOWS = {"hann": torch.hann_window, "hanning": torch.hann_window, "hamm
 def get_window(window, length, periodic=False):
     """``scipy.signal.get_window(window, length, fftbins=periodic)`` as float64 numpy values; the common
     windows (hann, hamming, blackman, bartlett) without SciPy."""
-
     fn = _TORCH_WINDOWS.get(window) if isinstance(window, str) else None
     if fn is not None:
         return fn(int(length), periodic=bool(periodic), dtype=torch.float64, device="cpu").numpy()
@@ -346,5 +345,4 @@ IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogon
 def deserialize(config, custom_objects=None):
     """The object a ``serialize`` config (or name) describes; your own classes come from the registry or
     ``custom_objects``."""
-
     return _identifiers.deserialize(config, custom_objects, get)

@@ -23,7 +23,9 @@ import h5py
 import numpy as np
 import torch
 
-from engine.saving.serialization import ModelFileError
+from engine.models.sequential import Sequential
+from engine.saving import saving_api
+from engine.saving.serialization import loads_config, model_from_config, ModelFileError, serialize_model
 from engine.utils.file_utils import open_regular
 
 # The Keras release whose file layout we write; Keras reads it back as one of its own files.
@@ -81,7 +83,6 @@ def check_file_structure(buf):
 
 def open_h5(source):
     """Open HDF5 ``source`` (a path or the file's bytes) read-only, after ``check_file_structure``."""
-
     try:
         if isinstance(source, (bytes, bytearray)):
             check_file_structure(source)
@@ -313,8 +314,6 @@ def _weight_paths(layer, prefix=""):
 
 def write_layer_weights(group, model):
     """Write ``model.layers``' weights into ``group`` in the legacy layout (``layer_names``...)."""
-    from engine.models.sequential import Sequential
-
     layers = model.layers
     write_str_list_attr(group, "layer_names", [l.name for l in layers])
     group.attrs["backend"] = BACKEND.encode("utf-8")
@@ -380,7 +379,6 @@ def read_layer_weights(group, model, skip_mismatch=False):
 
 def assign(pairs):
     """Copy numpy values into parameters (after every value was checked)."""
-
     with torch.no_grad():
         for p, value in pairs:
             # ascontiguousarray turns a 0-d value (a scalar weight such as Normalization's count) into 1-d.
@@ -391,9 +389,6 @@ def assign(pairs):
 # ---------------------------------------------------------------------------------------------- whole model
 def save_model_h5(model, h5file, include_optimizer=True):
     """Write ``model`` into the open ``h5py.File`` in Keras's legacy ``.h5`` layout."""
-    from engine.saving import saving_api
-    from engine.saving.serialization import serialize_model
-
     config = serialize_model(model)
     config.pop("build_config", None)
     h5file.attrs["keras_version"] = KERAS_VERSION
@@ -418,9 +413,6 @@ def save_model_h5(model, h5file, include_optimizer=True):
 
 def load_model_h5(h5file, custom_objects=None, compile=True):
     """Build, fill and (when it was saved compiled) compile a model from an open legacy ``.h5`` file."""
-    from engine.saving import saving_api
-    from engine.saving.serialization import loads_config, model_from_config
-
     text = read_str_attr(h5file, "model_config")
     if text is None:
         hint = (" It holds only weights: build the model and call model.load_weights(path)."

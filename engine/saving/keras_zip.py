@@ -22,8 +22,11 @@ import h5py
 import torch
 
 from engine import backend
-from engine.saving import h5_format
-from engine.saving.serialization import ModelFileError
+from engine.layers.layer import Layer
+from engine.models import Functional, Model, Sequential
+from engine.saving import h5_format, saving_api
+from engine.saving.saving_api import restore_optimizer
+from engine.saving.serialization import loads_config, model_from_config, ModelFileError, serialize_model
 
 CONFIG_NAME = "config.json"
 METADATA_NAME = "metadata.json"
@@ -44,8 +47,6 @@ def _name_key(name):
 
 def _children(layer):
     """``[(attribute, sub-layer)]`` as Keras's ``_walk_saveable`` visits them (private names last)."""
-    from engine.layers.layer import Layer
-
     items = [(k, m) for k, m in layer._modules.items() if isinstance(m, Layer)]
     return sorted(items, key=lambda kv: _name_key(kv[0]))
 
@@ -59,8 +60,6 @@ def own_variables(layer):
 
 def walk(model):
     """``[(path, layer)]`` for the model and every layer inside it, in Keras's order and with its paths."""
-    from engine.models import Functional, Model, Sequential  # engine.models imports engine.saving: cycle
-
     out, visited = [], set()
 
     def visit(obj, path):
@@ -74,8 +73,6 @@ def walk(model):
             # A subclassed model: Keras visits its attributes by name, the `layers` list among them.
             children = sorted(_children(obj) + [("layers", obj.layers)], key=lambda kv: _name_key(kv[0]))
         else:
-            from engine.layers.layer import Layer
-
             # A layer's lists of sub-layers (StackedRNNCells.cells) are visited as Keras visits lists.
             lists = [(k, [c for c in m if isinstance(c, Layer)]) for k, m in obj._modules.items()
                      if isinstance(m, torch.nn.ModuleList)]
@@ -171,8 +168,6 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
         state_reader = (n, lambda i, shape: h5_format.read_dataset(group, str(i), expected_shape=shape))
     h5_format.assign(pairs)
     if state_reader is not None:
-        from engine.saving.saving_api import restore_optimizer
-
         restore_optimizer(model, *state_reader)
 
 
@@ -188,9 +183,6 @@ def _has_path(h5file, path):
 # ---------------------------------------------------------------------------------------------- the zip
 def save_keras(model, fileobj, include_optimizer=True):
     """Write ``model`` as a ``.keras`` archive into the binary file object ``fileobj``."""
-    from engine.saving import saving_api
-    from engine.saving.serialization import serialize_model
-
     config = serialize_model(model)
     if getattr(model, "compiled", False) and model.optimizer is not None:
         config["compile_config"] = saving_api.compile_config(model)
@@ -271,9 +263,6 @@ def open_weights_member(zf, model=None):
 
 def load_keras(fileobj, custom_objects=None, compile=True):
     """Build, fill and (when it was saved compiled) compile a model from a ``.keras`` archive."""
-    from engine.saving import saving_api
-    from engine.saving.serialization import loads_config, model_from_config
-
     with open_archive(fileobj) as zf:
         config = loads_config(read_member(zf, CONFIG_NAME, MAX_JSON_MEMBER_BYTES))
         if not isinstance(config, dict):

@@ -15,8 +15,12 @@ import os
 import warnings
 
 import numpy as np
+import torch
 
+from engine import backend, distribute, losses, metrics, optimizers
+from engine.saving.object_registration import visible_custom_objects
 from engine.saving.serialization import ConfigError, ModelFileError  # noqa: F401 - re-exported
+from engine.saving.serialization import MAX_JSON_BYTES, model_from_json
 from engine.utils.file_utils import atomic_write, open_regular, read_regular
 
 _H5_EXTENSIONS = (".h5", ".hdf5")
@@ -47,10 +51,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
     Under torchrun only rank 0 writes; the other processes return at once (their models are equal).
     """
-    import h5py
+    import h5py  # start-up time: h5py takes ~0.25 s, loaded on the first save or load
 
-    from engine import distribute
-    from engine.saving import h5_format, keras_zip
+    from engine.saving import h5_format, keras_zip  # start-up time: they import h5py
 
     if not distribute.is_chief():
         return
@@ -91,13 +94,11 @@ def _require_config(model):
 
 def save_weights(model, filepath, overwrite=True):
     """Save only the weights: ``.weights.h5`` (Keras 3 tree) or ``.h5`` (legacy layout)."""
-    from engine import distribute
-
     if not distribute.is_chief():  # under torchrun only rank 0 writes
         return
-    import h5py
+    import h5py  # start-up time: h5py takes ~0.25 s, loaded on the first save or load
 
-    from engine.saving import h5_format, keras_zip
+    from engine.saving import h5_format, keras_zip  # start-up time: they import h5py
 
     path = os.fspath(filepath)
     if path.endswith(".weights.h5"):
@@ -130,7 +131,7 @@ def _kind(path):
         raise ModelFileError(f"the file cannot be opened: {e.strerror or e}") from None
     if head.startswith(_ZIP_MAGIC) or head.startswith(b"PK\x05\x06"):
         return "keras"
-    import h5py
+    import h5py  # start-up time: h5py takes ~0.25 s, loaded on the first save or load
 
     if head == _HDF5_MAGIC or (not path.endswith(".keras") and _is_hdf5(h5py, path)):
         return "h5"
@@ -177,8 +178,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
         ModelFileError: the file is missing, malformed, truncated, hostile or holds something the engine
             cannot build; the message names the file and the problem.
     """
-    from engine.saving import h5_format, keras_zip
-    from engine.saving.serialization import model_from_json
+    from engine.saving import h5_format, keras_zip  # start-up time: they import h5py
 
     path = os.fspath(filepath)
 
@@ -188,8 +188,6 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             with open_regular(path) as f:
                 return keras_zip.load_keras(f, custom_objects=custom_objects, compile=compile)
         if kind == "json":
-            from engine.saving.serialization import MAX_JSON_BYTES
-
             return model_from_json(read_regular(path, MAX_JSON_BYTES), custom_objects=custom_objects)
         with h5_format.open_h5(path) as f:
             return h5_format.load_model_h5(f, custom_objects=custom_objects, compile=compile)
@@ -199,7 +197,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
 
 def load_weights(model, filepath, skip_mismatch=False):
     """Load weights into ``model`` from ``.weights.h5``, a full ``.h5`` model file or a ``.keras`` archive."""
-    from engine.saving import h5_format, keras_zip
+    from engine.saving import h5_format, keras_zip  # start-up time: they import h5py
 
     path = os.fspath(filepath)
 
@@ -243,8 +241,6 @@ def _map_nested(fn, value):
 
 def compile_config(model):
     """Keras's ``compile_config``: optimizer, loss, metrics... with canonical loss/metric names."""
-    from engine import losses, optimizers
-
     args = model._compile_args or {}
     return {
         "optimizer": optimizers.serialize(model.optimizer),
@@ -259,16 +255,12 @@ def compile_config(model):
 
 
 def _serialize_metric(metric):
-    from engine import metrics
-
     if isinstance(metric, str) and metric.lower() in ("accuracy", "acc", "crossentropy", "ce"):
         return metric  # resolved from the data's shapes when compiled
     return metrics.serialize(metric)
 
 
 def _optimizer_from_config(config, custom_objects):
-    from engine import optimizers
-
     if isinstance(config, str):
         return optimizers.get(config)
     if not isinstance(config, dict) or not isinstance(config.get("class_name"), str):
@@ -284,9 +276,6 @@ def _optimizer_from_config(config, custom_objects):
 
 def compile_from_config(model, config, custom_objects=None):
     """Compile ``model`` from a Keras ``compile_config`` (or a legacy ``training_config``)."""
-    from engine import losses, metrics
-    from engine.saving.object_registration import visible_custom_objects
-
     if not isinstance(config, dict):
         raise ModelFileError(f"the compile config should be a JSON object. Received: {type(config).__name__}")
     # The user's registered losses and metrics too (by "package>name", and by their own name, which is
@@ -339,10 +328,6 @@ def restore_optimizer(model, count, read):
     ``read(i, expected_shape)`` returns the i-th saved value. A file whose state does not fit the
     optimizer (another optimizer, Keras 2's slot order...) is skipped with a warning, as Keras does.
     """
-    import torch
-
-    from engine import backend
-
     opt = model.optimizer
     if opt is None:
         return

@@ -7,14 +7,19 @@ from __future__ import annotations
 
 import collections
 import contextvars
+import inspect
 import json
+import os
 
 import numpy as np
 
+from engine import backend
 from engine.layers import registry
 from engine.layers.input_layer import InputLayer
-from engine.layers.layer import Layer
+from engine.layers.layer import dtype_policy_config, Layer, WEIGHT_BUDGET
 from engine.layers.node import KerasTensor, flatten
+from engine.saving.object_registration import get_registered_name, visible_custom_objects
+from engine.utils import memory_utils
 from engine.utils.progress_utils import report
 
 
@@ -44,12 +49,10 @@ def serialize_layer(layer, with_build_config=True):
     if not cls.__module__.startswith("engine.") and not (
             registry.is_registered(cls.__name__) and registry.get_class(cls.__name__) is cls):
         # The user's own class: Keras writes its module and registered name ("package>Name").
-        from engine.saving.object_registration import get_registered_name
-
         registered = get_registered_name(cls)
         out["module"] = None if cls.__module__ == "__main__" else cls.__module__
         out["registered_name"] = registered
-    from engine.models.model import Model
+    from engine.models.model import Model  # engine.models imports engine.saving: cycle
 
     if isinstance(layer, Model):
         return serialize_model(layer)
@@ -83,8 +86,6 @@ def _called_like_an_op(config):
 def _user_class(config):
     """Whether a layer config names one of the user's own classes (registered, in a custom_object_scope or
     passed in custom_objects): Keras writes registered classes with no module, like legacy ops."""
-    from engine.saving.object_registration import visible_custom_objects
-
     custom = visible_custom_objects(_CUSTOM_OBJECTS.get())
     registered, name = config.get("registered_name"), config.get("class_name")
     return (isinstance(registered, str) and registered in custom) or (isinstance(name, str) and name in custom)
@@ -100,7 +101,7 @@ def _saved_op(config):
         module = "keras.src.ops (legacy .h5 config)"
     elif not (isinstance(module, str) and module.startswith("keras.src.ops.")):
         return None
-    from engine import backend, ops
+    from engine import ops  # start-up time: engine.ops loads on first use (engine/__init__.py)
 
     class_name = config["class_name"]
     if not isinstance(class_name, str) or not class_name.isidentifier() or not isinstance(inner, dict):
@@ -126,7 +127,6 @@ def deserialize_layer(config):
         raise ConfigError(f"The model contains a {name} layer {lname!r}, which stores Python code. Loading it "
                           "would run that code, so it is refused. Rebuild the model without Lambda layers "
                           "(write a Layer subclass and pass it in custom_objects).")
-    from engine.saving.object_registration import visible_custom_objects
 
     # The user's registered classes, custom_object_scope blocks and custom_objects: only what their code
     # put there, looked up by the file's registered name, then class name.
@@ -170,7 +170,6 @@ def _node_args(arguments):
 
 
 def model_config(model):
-    from engine.layers.layer import dtype_policy_config
     from engine.models import Functional, Sequential  # engine.models imports engine.saving: cycle
 
     if isinstance(model, Sequential):
@@ -230,7 +229,7 @@ def _node_in_model(model, node):
 
 
 def serialize_model(model):
-    from engine.models.sequential import Sequential
+    from engine.models.sequential import Sequential  # engine.models imports engine.saving: cycle
 
     if isinstance(model, Sequential):
         out = {"module": "keras", "class_name": "Sequential", "config": model_config(model), "registered_name": None}
@@ -252,10 +251,6 @@ class WeightBudget:
     MIN_PARAMS = 1 << 24  # never less than 16M weights: a small model opens even on a busy computer
 
     def __init__(self, limit=None):
-        import os
-
-        from engine.utils.memory_utils import available_memory_bytes
-
         env = os.environ.get("VISUALKERAS_MAX_PARAMS")
         self.memory = None
         if limit is not None:
@@ -268,7 +263,7 @@ class WeightBudget:
                     from None
         else:
             self.limit = self.MAX_PARAMS
-            free = available_memory_bytes()
+            free = memory_utils.available_memory_bytes()  # looked up at call time (tests replace it)
             if free is not None and int(free * 0.8) // 4 < self.limit:
                 self.limit = max(self.MIN_PARAMS, int(free * 0.8) // 4)
                 self.memory = free
@@ -294,8 +289,6 @@ def model_from_config(config, custom_objects=None):
     Classes come from the layer registry, or from ``custom_objects`` (``{name: Layer subclass}``).
     The weights the config asks for are capped (``WeightBudget``) before they are allocated.
     """
-    from engine.layers.layer import WEIGHT_BUDGET
-
     if WEIGHT_BUDGET.get() is None:
         token = WEIGHT_BUDGET.set(WeightBudget())
         try:
@@ -324,7 +317,7 @@ def model_from_config(config, custom_objects=None):
 
 
 def _sequential_from_config(cfg):
-    from engine.models.sequential import Sequential
+    from engine.models.sequential import Sequential  # engine.models imports engine.saving: cycle
 
     layer_cfgs = cfg.get("layers")
     if not isinstance(layer_cfgs, list):
@@ -339,7 +332,7 @@ def _sequential_from_config(cfg):
 
 
 def _functional_from_config(cfg):
-    from engine.models.functional import Functional
+    from engine.models.functional import Functional  # engine.models imports engine.saving: cycle
 
     layer_cfgs = cfg.get("layers")
     if not isinstance(layer_cfgs, list):
@@ -534,8 +527,6 @@ def _call_kwargs(layer, kwargs):
     time, and a ``mask`` of None (or any value given to a layer whose ``call`` has no such argument)
     means nothing. Tensor-valued kwargs (dicts/lists) cannot be restored and are dropped.
     """
-    import inspect
-
     if not kwargs:
         return {}
     params = inspect.signature(type(layer).call).parameters

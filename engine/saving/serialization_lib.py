@@ -7,12 +7,18 @@ initializers, regularizers, constraints, activations) and the user's (registered
 """
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import numpy as np
 import torch
 
+from engine import activations, losses, metrics
+from engine.layers import registry
+from engine.layers.layer import Layer
 from engine.saving.object_registration import get_registered_name, get_registered_object, visible_custom_objects
+from engine.saving.object_registration import CustomObjectScope
+from engine.saving.serialization import deserialize_layer, serialize_layer
 
 # The engine's own families, in the order an object is tried against them: (module in Keras's
 # dicts, engine module name, base class name there).
@@ -22,8 +28,6 @@ _FAMILIES = (("keras.losses", "losses", "Loss"), ("keras.metrics", "metrics", "M
 
 
 def _family(obj):
-    import importlib
-
     for keras_module, name, base in _FAMILIES:
         mod = importlib.import_module(f"engine.{name}")
         if isinstance(obj, getattr(mod, base)):
@@ -38,8 +42,6 @@ def _is_engine_class(cls):
 def serialize_keras_object(obj):
     """``obj`` as Keras 3 writes it: plain values as they are, arrays as ``__numpy__`` dicts, layers and
     models as their configs, other objects with ``get_config`` as class dicts, functions by name."""
-    from engine.layers.layer import Layer
-
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return obj
     if isinstance(obj, (np.generic,)):
@@ -54,8 +56,6 @@ def serialize_keras_object(obj):
     if isinstance(obj, dict):
         return {k: serialize_keras_object(v) for k, v in obj.items()}
     if isinstance(obj, Layer):
-        from engine.saving.serialization import serialize_layer
-
         return serialize_layer(obj)
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return {"module": "builtins", "class_name": "function", "config": get_registered_name(obj),
@@ -97,7 +97,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     if class_name == "__numpy__":
         return np.asarray(inner["value"], dtype=inner.get("dtype"))
     if class_name == "__tensor__":
-        from engine import ops
+        from engine import ops  # start-up time: engine.ops loads on first use (engine/__init__.py)
 
         return ops.convert_to_tensor(np.asarray(inner["value"], dtype=inner.get("dtype")))
     if class_name == "__tuple__":
@@ -106,8 +106,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         name = inner if isinstance(inner, str) else config.get("registered_name")
         found = get_registered_object(name, custom_objects)
         if found is None:
-            from engine import activations, losses, metrics
-
             for mod in (activations, losses, metrics):
                 fn = getattr(mod, name, None) if isinstance(name, str) and name.isidentifier() else None
                 if inspect.isfunction(fn):
@@ -122,37 +120,23 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     module = config.get("module") or ""
     if cls is None and (module.startswith("keras.layers") or module in ("keras", "keras.models")
                         or module.startswith("keras.src.models") or class_name in ("Sequential", "Functional")):
-        from engine.saving.object_registration import CustomObjectScope
-        from engine.saving.serialization import deserialize_layer
-
         with CustomObjectScope(custom_objects):
             return deserialize_layer(config)
     if cls is None:
-        import importlib
-
         for keras_module, name, _ in _FAMILIES:
             if module == keras_module or module.startswith(keras_module.replace("keras.", "keras.src.")):
                 mod = importlib.import_module(f"engine.{name}")
                 return mod.deserialize(config, custom_objects=custom_objects) if name != "initializers" \
                     and name != "regularizers" and name != "constraints" else mod.get(config)
     if cls is None:
-        from engine.layers import registry
-
         if isinstance(class_name, str) and registry.is_registered(class_name):
-            from engine.saving.object_registration import CustomObjectScope
-            from engine.saving.serialization import deserialize_layer
-
             with CustomObjectScope(custom_objects):
                 return deserialize_layer(config)
         raise ValueError(f"Could not locate class {class_name!r}. Make sure custom classes are decorated with "
                          "`@engine.saving.register_keras_serializable()` or passed in custom_objects. "
                          f"Full object config: {config!r:.300}")
-    from engine.layers.layer import Layer
 
     if isinstance(cls, type) and issubclass(cls, Layer):
-        from engine.saving.object_registration import CustomObjectScope
-        from engine.saving.serialization import deserialize_layer
-
         with CustomObjectScope(custom_objects):
             return deserialize_layer(config)
     if not hasattr(cls, "from_config"):
