@@ -290,7 +290,7 @@ def predict_images(model, files, names, top=5, pixels="auto"):
         for path in files[start:start + _CHUNK]:
             try:
                 x = read_image(path, height, width, channels, flat, scale)
-            except Exception as e:  # noqa: BLE001 (any reason a file is not a readable image)
+            except Exception as e:  # any reason a file is not a readable image
                 out.append((path, None, _why(e, path)))
                 continue
             batch.append(x[:, :, 0] if two_d else x)
