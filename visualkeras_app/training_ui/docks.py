@@ -684,9 +684,15 @@ def _scrolling(widget):
     return area
 
 
-def fit_to_screen(window) -> bool:
+def fit_to_screen(window, real_screens_only=True) -> bool:
     """Shrink ``window`` back onto its screen: shown before the docks were tabified, the stacked docks' minimum
-    heights grew it past a 768-px screen (1366x821), and tabified they no longer need that. True if resized."""
+    heights grew it past a 768-px screen (1366x821), and tabified they no longer need that. True if resized.
+    Not on the offscreen platform (tests and scripts size their windows past its 800x600 screen on purpose)
+    unless ``real_screens_only`` is False."""
+    from PySide6.QtGui import QGuiApplication
+
+    if real_screens_only and QGuiApplication.platformName() in ("offscreen", "minimal"):
+        return False
     screen = window.screen()
     if screen is None or window.isMaximized() or window.isFullScreen():
         return False
