@@ -297,7 +297,7 @@ def load_csv(path):
     return rows_as_images(x_train), y_train, rows_as_images(x_test), y_test, names
 
 
-# A folder of images, read as the app reads it (visualkeras_app/training/folder_data.py).
+# A folder of images, read as the app reads it (its training/folder_data.py).
 IMAGE_EXTENSIONS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 FOLDER_TEST_FRACTION = 0.2  # held out of each class when the folder has no test/ subfolder
 FOLDER_SEED = 1337
