@@ -156,16 +156,18 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is None:
             return []
-        stroker = QPainterPathStroker()
-        stroker.setWidth(2.0)
-        stroke = stroker.createStroke(path)
         ends = (self.src_item, self.dst_item)
-        area = stroke.boundingRect()
+        area = path.boundingRect().adjusted(-1.0, -1.0, 1.0, 1.0)  # the 2-px stroke's box
         lookup = getattr(scene, "node_items_in", None)
         near = lookup(area) if lookup is not None else [
             i for i in scene.items(area, Qt.IntersectsItemBoundingRect) if i.type() == NodeItem.Type]
-        return [i.sceneBoundingRect() for i in near
-                if i not in ends and stroke.intersects(i.sceneBoundingRect())]
+        near = [i for i in near if i not in ends]
+        if not near:
+            return []  # nothing but its own ends near it: no stroke to make (most connections)
+        stroker = QPainterPathStroker()
+        stroker.setWidth(2.0)
+        stroke = stroker.createStroke(path)
+        return [i.sceneBoundingRect() for i in near if stroke.intersects(i.sceneBoundingRect())]
 
     def _route(self, p1, p2, flow):
         """The plain curve, or, when it would run behind other layers (a skip connection past a

@@ -224,37 +224,44 @@ def _var_names(doc):
 
 def generate_code(doc) -> str:
     """Runnable Python for ``doc`` (with a comment listing the problems when the graph has some)."""
+    return "\n".join(iter_code(doc))
+
+
+def iter_code(doc):
+    """``generate_code``'s lines one at a time, so that a big model's code can be made in slices (the
+    Code dock does) while the window keeps answering."""
     if not doc.nodes:
-        return ("# An empty model: drag an Input and some layers onto the canvas.\n"
-                "import engine\nfrom engine import layers\n")
+        yield from ("# An empty model: drag an Input and some layers onto the canvas.", "import engine",
+                    "from engine import layers", "")
+        return
     from visualkeras_app.document.convert import chain_order
     from visualkeras_app.document.inference import infer
 
     result = infer(doc)
-    lines = []
     if result.errors:
-        lines.append("# The graph has problems; this code will not run until they are fixed:")
-        lines += [f"#  - {doc_text(line, quotes=False)}" for p in result.errors for line in p.message.splitlines()[:1]]
-        lines.append("")
-    lines += ["import engine", "from engine import layers", ""]
+        yield "# The graph has problems; this code will not run until they are fixed:"
+        for p in result.errors:
+            for line in p.message.splitlines()[:1]:
+                yield f"#  - {doc_text(line, quotes=False)}"
+        yield ""
+    yield from ("import engine", "from engine import layers", "")
     namer = _Namer()
     chain = chain_order(doc, result) if result.ok else None
     if chain is not None:
-        lines.append("model = engine.Sequential(")
-        lines.append("    [")
+        yield "model = engine.Sequential("
+        yield "    ["
         for nid in chain:
             node = doc.nodes[nid]
             if node.is_input:
                 expr = _input_expr(node.config, node.name, namer)
             else:
                 expr = layer_expr(node.class_name, node.config, node.name, namer, indent="        ")
-            lines.append(f"        {expr},")
-        lines.append("    ]")
-        lines.append(")")
+            yield f"        {expr},"
+        yield "    ]"
+        yield ")"
     else:
-        lines += _functional_lines(doc, result, namer)
-    lines += ["model.summary()", ""]
-    return "\n".join(lines)
+        yield from _functional_lines(doc, result, namer)
+    yield from ("model.summary()", "")
 
 
 def _functional_lines(doc, result, namer):
@@ -264,23 +271,23 @@ def _functional_lines(doc, result, namer):
     incoming = {nid: [] for nid in doc.nodes}
     for e in doc.edges:
         incoming[e.dst].append(e)
-    lines = []
-    order = list(result.order) + [nid for nid in doc.nodes if nid not in result.order]
+    ordered = set(result.order)
+    order = list(result.order) + [nid for nid in doc.nodes if nid not in ordered]
     for nid in order:
         node = doc.nodes[nid]
         if node.is_input:
-            lines.append(f"{var[nid]} = {_input_expr(node.config, node.name, namer)}")
+            yield f"{var[nid]} = {_input_expr(node.config, node.name, namer)}"
             continue
         ins = sorted(incoming[nid], key=lambda e: e.dst_port)
         refs = [_ref(var[e.src], result.shapes.get(e.src), e.src_port) for e in ins]
         around = len(var[nid]) + 3 + sum(len(r) + 2 for r in refs) + 2
         expr = layer_expr(node.class_name, node.config, node.name, namer, indent="", extra=around)
         if not refs:
-            lines.append(f"{var[nid]} = {expr}  # not connected yet")
+            yield f"{var[nid]} = {expr}  # not connected yet"
         elif accepts_many_inputs(node.class_name):
-            lines.append(f"{var[nid]} = {expr}([{', '.join(refs)}])")
+            yield f"{var[nid]} = {expr}([{', '.join(refs)}])"
         else:
-            lines.append(f"{var[nid]} = {expr}({refs[0]})")
+            yield f"{var[nid]} = {expr}({refs[0]})"
     ins = [var[nid] for nid, n in doc.nodes.items() if n.is_input]
     outs = []
     for nid in output_nodes(doc):
@@ -289,9 +296,8 @@ def _functional_lines(doc, result, namer):
             outs += [f"{var[nid]}[{i}]" for i in range(len(shape))]
         else:
             outs.append(var[nid])
-    lines.append("")
-    lines.append(f"model = engine.Model(inputs={_listing(ins)}, outputs={_listing(outs)})")
-    return lines
+    yield ""
+    yield f"model = engine.Model(inputs={_listing(ins)}, outputs={_listing(outs)})"
 
 
 def _ref(name, shape, port):

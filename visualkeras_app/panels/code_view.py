@@ -1,15 +1,20 @@
 """The code dock: the document as Keras-style Python using ``engine``, kept up to date as it changes.
 
 Regeneration is coalesced on a zero-delay timer, so a batch of edits (a paste, an auto-layout, an
-undo of many steps) costs one ``generate_code`` call.
+undo of many steps) costs one ``generate_code`` call. A big model's code (``INCREMENTAL_NODES`` layers and
+more) is written in slices of about 20 ms, so opening a 1,000-layer application leaves the window answering.
 """
 from __future__ import annotations
 
 import keyword
+import time
 
 from PySide6.QtCore import QRegularExpression, QTimer
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+# From this many layers the code is written in slices, with the window answering in between.
+INCREMENTAL_NODES = 300
 
 
 def _fmt(color, bold=False, italic=False):
@@ -77,6 +82,11 @@ class CodePanel(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
+        self._slice_timer = QTimer(self)  # the slices of a big model's code (see refresh)
+        self._slice_timer.setSingleShot(True)
+        self._slice_timer.setInterval(0)
+        self._slice_timer.timeout.connect(self._next_slice)
+        self._job = None
         self._doc = None
         controller.document_replaced.connect(self._on_document_replaced)
         self._attach(controller.document)
@@ -97,20 +107,69 @@ class CodePanel(QWidget):
         self._timer.start()
 
     def text(self) -> str:
+        if self._job is not None:  # a big model's code still being made: finish it now for the reader
+            self._finish_job()
         return self.editor.toPlainText()
 
     def refresh(self):
-        """Regenerate now (the timer calls this; tests may too)."""
+        """Regenerate now (the timer calls this; tests may too). A big model's code is made in slices of
+        about 20 ms between which the window paints and answers (``busy`` until it is done)."""
         self._timer.stop()
+        self._job = None
         doc = self.controller.document
         if not doc.nodes:
             self._set_text("")
             self.status.setText("Empty model")
             return
-        try:
-            from visualkeras_app.document.codegen import generate_code
+        from visualkeras_app.document.codegen import iter_code
 
-            code = generate_code(doc)
+        lines = iter_code(doc)
+        if len(doc.nodes) < INCREMENTAL_NODES:
+            self._run(lambda: list(lines))
+            return
+        self._job = (doc, lines, [])
+        self.status.setText(f"Writing the code of {len(doc.nodes):,} layers…")
+        self._slice_timer.start()
+
+    @property
+    def busy(self) -> bool:
+        return self._job is not None
+
+    def _next_slice(self):
+        if self._job is None:
+            return
+        doc, lines, done = self._job
+        if doc is not self.controller.document:
+            self._job = None
+            return
+        end = time.perf_counter() + 0.02
+        try:
+            for line in lines:
+                done.append(line)
+                if len(done) % 32 == 0 and time.perf_counter() > end:
+                    self._slice_timer.start()
+                    return
+        except Exception as exc:  # the generator failed part-way: shown as a whole run shows it
+            self._job = None
+            error = exc
+
+            def fail():
+                raise error
+
+            self._run(fail)
+            return
+        self._job = None
+        self._run(lambda: done)
+
+    def _finish_job(self):
+        doc, lines, done = self._job
+        self._job = None
+        self._run(lambda: done + list(lines))
+
+    def _run(self, make_lines):
+        doc = self.controller.document
+        try:
+            code = "\n".join(make_lines())
             self.status.setText("Python using engine (the Keras 3 API)" if not _problems(doc)
                                 else "The graph has problems: the code will not run until they are fixed")
         except Exception as exc:  # the dock shows why instead of going stale

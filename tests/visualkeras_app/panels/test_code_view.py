@@ -45,8 +45,8 @@ def test_many_edits_regenerate_once(qtbot, panel, chain, controller, monkeypatch
     import visualkeras_app.document.codegen as codegen
 
     calls = []
-    real = codegen.generate_code
-    monkeypatch.setattr(codegen, "generate_code", lambda doc: calls.append(1) or real(doc))
+    real = codegen.iter_code
+    monkeypatch.setattr(codegen, "iter_code", lambda doc: calls.append(1) or real(doc))
     chain("Flatten", "Dense", "Dropout", "Dense")
     settle(qtbot, panel)
     assert len(calls) == 1
@@ -70,3 +70,25 @@ def test_copy_button(qtbot, panel, chain):
     settle(qtbot, panel)
     panel.copy_button.click()
     assert QGuiApplication.clipboard().text() == panel.text() != ""
+
+
+@pytest.mark.slow
+def test_a_big_models_code_is_written_in_slices_while_the_window_answers(qtbot, panel, controller):
+    from visualkeras_app.document.codegen import generate_code
+    from visualkeras_app.document.graph import Document, Edge, LayerNode
+    from visualkeras_app.panels import code_view
+
+    doc = Document()
+    prev = doc.add_node(LayerNode(doc.new_id(), "InputLayer", "input", {"batch_shape": [None, 8]}, (0, 0))).id
+    for i in range(code_view.INCREMENTAL_NODES + 20):
+        nid = doc.add_node(LayerNode(doc.new_id(), "Dense", f"d{i}", {"units": 8 + i % 3}, (0, 100 * i))).id
+        doc.add_edge(Edge(prev, nid))
+        prev = nid
+    controller.replace_document(doc)
+    panel.refresh()
+    assert panel.busy and "Writing the code" in panel.status.text()  # not made in one go on the GUI thread
+    qtbot.waitUntil(lambda: not panel.busy, timeout=20000)
+    assert panel.editor.toPlainText() == generate_code(doc)
+    # text() while a slice job runs finishes it at once.
+    panel.refresh()
+    assert panel.busy and panel.text() == generate_code(doc) and not panel.busy
