@@ -5,6 +5,8 @@ Tutorial code written for Keras runs with ``keras`` renamed ``engine``::
     from engine.models import Sequential
     from engine.layers import Dense
 """
+import importlib
+
 __version__ = "0.1.0"
 
 from engine import backend, activations, initializers  # noqa: E402
@@ -23,7 +25,5 @@ __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "ac
 def __getattr__(name):
     # engine.ops and engine.random are loaded on first use: they are large and the app rarely needs them.
     if name in ("ops", "random"):
-        import importlib
-
         return importlib.import_module(f"engine.{name}")
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -213,8 +213,8 @@ def get(identifier):
 def _custom_function(name):
     """The user's own activation registered under ``name`` (register_keras_serializable, a
     custom_object_scope, or the custom_objects of the load in progress); None if there is none."""
-    from engine.saving.object_registration import get_registered_object
-    from engine.saving.serialization import _CUSTOM_OBJECTS
+    from engine.saving.object_registration import get_registered_object  # engine.saving imports engine.activations: cycle
+    from engine.saving.serialization import _CUSTOM_OBJECTS  # engine.saving imports engine.activations: cycle
 
     fn = get_registered_object(name, _CUSTOM_OBJECTS.get())
     return fn if callable(fn) else None
@@ -239,7 +239,7 @@ def serialize(fn):
     if hasattr(fn, "get_config"):  # an activation layer instance
         return fn.get_config()
     if inspect.isfunction(fn):  # the user's own function, by its registered name, as Keras writes it
-        from engine.saving.object_registration import get_registered_name
+        from engine.saving.object_registration import get_registered_name  # engine.saving imports engine.activations: cycle
 
         return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
                 "registered_name": "function"}

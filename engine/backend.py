@@ -14,6 +14,8 @@ import sys
 import numpy as np
 import torch
 
+from engine import distribute
+
 _EPSILON = 1e-7
 _FLOATX = "float32"
 _IMAGE_DATA_FORMAT = "channels_last"
@@ -114,8 +116,6 @@ def _default_device() -> torch.device:
     if env:
         return torch.device(env)
     if torch.cuda.is_available():
-        from engine import distribute
-
         return distribute.default_cuda_device() or torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
@@ -181,21 +181,21 @@ def get_uid(prefix: str = "") -> int:
 
 def is_keras_tensor(x) -> bool:
     """Whether ``x`` is a symbolic tensor (from ``Input`` or a layer called on one)."""
-    from engine.layers.node import KerasTensor
+    from engine.layers.node import KerasTensor  # engine.layers imports engine.backend: cycle
 
     return isinstance(x, KerasTensor)
 
 
 def standardize_dtype(dtype) -> str:
     """A dtype's Keras name (``torch.float32``, ``np.int32``, ``int`` -> ``"float32"``, ``"int32"``...)."""
-    from engine.ops._dispatch import standardize_dtype as _standardize
+    from engine.ops._dispatch import standardize_dtype as _standardize  # engine.ops imports engine.backend: cycle
 
     return _standardize(dtype)
 
 
 def result_type(*dtypes) -> str:
     """The dtype Keras's type promotion gives for ``dtypes``."""
-    from engine.ops._dispatch import result_type as _result_type
+    from engine.ops._dispatch import result_type as _result_type  # engine.ops imports engine.backend: cycle
 
     return _result_type(*dtypes)
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import torch
 
+from engine import backend
+
 _VALID = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
 _GLOBAL = None  # None: backend.floatx()
 
@@ -27,8 +29,6 @@ class DTypePolicy:
     """
 
     def __init__(self, name=None):
-        from engine import backend
-
         if isinstance(name, DTypePolicy):
             name = name.name
         name = backend.floatx() if name is None else str(name)
@@ -107,7 +107,7 @@ def policy_name(dtype):
 
 def autocast_dtype(model):
     """The dtype to autocast a model's forward pass to (None when no layer has a mixed policy)."""
-    from engine.layers.layer import Layer
+    from engine.layers.layer import Layer  # engine.layers.layer imports this module: cycle
 
     found = None
     for module in model.modules():

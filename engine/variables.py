@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import backend
+from engine import backend, initializers
 
 
 class Variable(nn.Parameter):
@@ -171,7 +171,6 @@ def _initial_value(initializer, shape, dtype):
     if shape is None:
         raise ValueError(f"When creating a Variable from an initializer, the `shape` argument must be specified. "
                          f"Received: initializer={initializer!r} and shape={shape}")
-    from engine import initializers
 
     init = initializers.get(initializer) if isinstance(initializer, (str, dict)) else initializer
     value = init(tuple(shape), dtype=dtype or backend.floatx())

@@ -10,6 +10,7 @@ turned off.
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import zipfile
@@ -80,7 +81,7 @@ def find_or_download(path, remote_name, file_hash, data_name):
     """A local path for the file Keras downloads as ``ORIGIN + remote_name``: ``path`` under
     ``$VISUALKERAS_DATA/<data_name>/`` or ``$VISUALKERAS_DATA/`` when there, else ``engine.utils.get_file``'s
     copy named ``path`` in Keras's cache (downloaded once, checked against ``file_hash``)."""
-    from engine.utils.download_utils import get_file
+    from engine.utils.download_utils import get_file  # start-up time: import engine does not load it otherwise
 
     root = os.environ.get(_loader.DATA_ENV)
     if root:
@@ -143,7 +144,5 @@ def ragged(sequences):
 
 def word_index(path, remote_name, md5, data_name):
     """The JSON word -> index dict Keras's ``get_word_index`` returns."""
-    import json
-
     with open(find_or_download(path, remote_name, md5, data_name), encoding="utf-8") as f:
         return json.load(f)

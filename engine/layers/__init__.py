@@ -36,15 +36,15 @@ def get(class_name):
 
 def serialize(layer):
     """A layer as Keras's config dict (``{"module", "class_name", "config", "registered_name"}``)."""
-    from engine.saving.serialization_lib import serialize_keras_object
+    from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.layers: cycle
 
     return serialize_keras_object(layer)
 
 
 def deserialize(config, custom_objects=None):
     """A new layer from ``serialize``'s dict; your own classes come from the registry or ``custom_objects``."""
-    from engine.saving.object_registration import CustomObjectScope
-    from engine.saving.serialization import deserialize_layer
+    from engine.saving.object_registration import CustomObjectScope  # engine.saving imports engine.layers: cycle
+    from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
 
     with CustomObjectScope(custom_objects):
         return deserialize_layer(config)

@@ -248,7 +248,7 @@ class MelSpectrogram(Layer):
                              f"Received: input shape {tuple(input_shape)}")
 
     def call(self, inputs):
-        from engine.ops import math as math_ops
+        from engine.ops import math as math_ops  # engine.ops imports engine.layers: cycle
 
         self._check(inputs.shape)
         compute = backend.torch_dtype(self._dtype)

@@ -9,6 +9,7 @@ and ``affine_transform``, so a seeded layer produces what Keras's produces.
 from __future__ import annotations
 
 import math
+import random as py_random
 
 import numpy as np
 import torch
@@ -102,7 +103,7 @@ class _Geometric(_Augmentation):
         single = images.dim() == 3
         batch = images[None] if single else images
         matrix = self._matrix(batch.shape[0], batch.shape[1], batch.shape[2]).to(batch.device)
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         out = image_ops.affine_transform(batch, matrix, interpolation=self.interpolation, fill_mode=self.fill_mode,
                                          fill_value=self.fill_value, data_format=self.data_format)
@@ -406,8 +407,6 @@ class RandomCrop(_Augmentation):
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
         if seed is None:
-            import random as py_random
-
             self.seed = py_random.randint(1, int(1e9))  # written in the config, as Keras does
         for arg, value in (("height", height), ("width", width)):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
@@ -431,7 +430,7 @@ class RandomCrop(_Augmentation):
         # edges, so a small image keeps everything from the start on) and resizes what remains.
         out = images[..., top:top + self.height, left:left + self.width, :]
         if tuple(out.shape[-3:-1]) != (self.height, self.width):
-            from engine.ops import image as image_ops
+            from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
             out = image_ops.resize(out, (self.height, self.width), data_format=self.data_format)
         return out
@@ -521,7 +520,7 @@ class RandomGrayscale(_Augmentation):
         apply = apply.view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
         if not training:
             return inputs
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         gray = image_ops.rgb_to_grayscale(inputs, data_format=self.data_format)
         return torch.where(apply, gray, inputs)
@@ -723,7 +722,7 @@ class RandomColorDegeneration(_Augmentation):
         factor = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1]).to(inputs.device)
         if not training:
             return inputs
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         images = self._float(inputs)
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from engine import backend
 from engine.layers.core import describe
 from engine.layers.layer import Layer, _to_tensor
 from engine.layers.registry import register
@@ -25,8 +26,6 @@ class MaxNumBoundingBoxes(Layer):
     """
 
     def __init__(self, max_number, fill_value=-1, bounding_box_format=None, data_format=None, **kwargs):
-        from engine import backend
-
         super().__init__(**kwargs)
         self.bounding_box_format = bounding_box_format
         self.data_format = backend.standardize_data_format(data_format)

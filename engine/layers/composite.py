@@ -2,17 +2,19 @@
 (Keras's base class of layers that wrap one layer)."""
 from __future__ import annotations
 
+import inspect
+
 import torch
 
 from engine.layers.core import describe
-from engine.layers.layer import Layer
+from engine.layers.layer import Layer, _make_outputs
 from engine.layers.registry import register
 
 __all__ = ["Pipeline", "Wrapper", "Lambda"]
 
 
 def _serialize(layer):
-    from engine.saving.serialization_lib import serialize_keras_object
+    from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.layers: cycle
 
     return serialize_keras_object(layer)
 
@@ -20,7 +22,7 @@ def _serialize(layer):
 def _deserialize(config):
     if isinstance(config, Layer):
         return config
-    from engine.layers import deserialize
+    from engine.layers import deserialize  # engine.layers imports this module: cycle
 
     return deserialize(config)
 
@@ -146,7 +148,7 @@ class Wrapper(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        from engine.saving.object_registration import CustomObjectScope
+        from engine.saving.object_registration import CustomObjectScope  # engine.saving imports engine.layers: cycle
 
         with CustomObjectScope(custom_objects):
             layer = _deserialize(config.pop("layer"))
@@ -176,7 +178,6 @@ class Lambda(Layer):
         self._output_shape = output_shape
         self.mask = mask
         self.supports_masking = mask is not None
-        import inspect
 
         try:
             params = inspect.signature(function).parameters
@@ -196,8 +197,6 @@ class Lambda(Layer):
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
-            from engine.layers.layer import _make_outputs
-
             spec = self._call_spec((_make_outputs(input_shape, "float32"),), {})
             shapes = [tuple(t.shape) for t in (spec if isinstance(spec, (list, tuple)) else [spec])]
             return shapes[0] if len(shapes) == 1 else shapes

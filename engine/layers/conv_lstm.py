@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import torch
 
-from engine import activations, constraints, initializers, regularizers
+from engine import activations, backend, constraints, initializers, regularizers
 from engine.layers.convolution import conv_output_length, normalize_padding, normalize_tuple
 from engine.layers.core import activity_regularizer_config, describe, positive_int
 from engine.layers.layer import Layer
@@ -85,7 +85,7 @@ class _ConvLSTMCell(Layer):
         return m.bernoulli_(keep, generator=generator).div_(keep)
 
     def call(self, inputs, states, training=False, masks=None):
-        from engine.ops import nn as nn_ops
+        from engine.ops import nn as nn_ops  # engine.ops imports engine.layers: cycle
 
         h, c = states
         dp, rdp = masks if masks is not None else (None, None)
@@ -119,8 +119,6 @@ class _ConvLSTM(Layer):
                  activity_regularizer=None, kernel_constraint=None, recurrent_constraint=None, bias_constraint=None,
                  dropout=0.0, recurrent_dropout=0.0, seed=None, return_sequences=False, return_state=False,
                  go_backwards=False, stateful=False, unroll=False, zero_output_for_mask=False, **kwargs):
-        from engine import backend
-
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self.data_format = backend.standardize_data_format(data_format)
         self.cell = _ConvLSTMCell(self.rank, filters, kernel_size, strides, padding, dilation_rate, activation,

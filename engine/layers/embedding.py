@@ -5,7 +5,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from engine import constraints, initializers, regularizers
+from engine import backend, constraints, initializers, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 
@@ -179,8 +179,6 @@ class ReversibleEmbedding(Embedding):
             return super().call(inputs)
         kernel = self.embeddings.t() if self.tie_weights else self.reverse_embeddings
         if self.reverse_dtype is not None:
-            from engine import backend
-
             dtype = backend.torch_dtype(self.reverse_dtype)
             inputs, kernel = inputs.to(dtype), kernel.to(dtype)
         logits = torch.matmul(inputs, kernel)

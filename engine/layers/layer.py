@@ -14,7 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from engine import backend, constraints, initializers, regularizers
+from engine import backend, constraints, initializers, mixed_precision, regularizers
+from engine.mixed_precision import DTypePolicy
 from engine.variables import Variable
 from engine.layers.node import KerasTensor, Node, flatten, is_symbolic
 
@@ -105,7 +106,6 @@ class Layer(nn.Module):
         elif not isinstance(name, str) or not name:
             raise ValueError(f"A layer name must be a non-empty string. Received: name={name!r}")
         self.name = name
-        from engine import mixed_precision
 
         # a name, a DTypePolicy or its config; None: the global policy (mixed_precision.set_global_policy)
         dtype = mixed_precision.policy_name(dtype)
@@ -150,8 +150,6 @@ class Layer(nn.Module):
 
     @property
     def dtype_policy(self):
-        from engine.mixed_precision import DTypePolicy
-
         return DTypePolicy(self._dtype)
 
     @property
@@ -365,7 +363,7 @@ class Layer(nn.Module):
     def _call_spec(self, args, kwargs):
         """The output KerasTensors of ``call(*args, **kwargs)`` run on placeholders, or an error naming
         this layer and the cause."""
-        from engine.ops._dispatch import compute_output_spec
+        from engine.ops._dispatch import compute_output_spec  # engine.ops imports engine.layers: cycle
 
         def run(*a, **k):
             if self._takes_training() and "training" not in k:

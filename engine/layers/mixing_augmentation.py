@@ -18,7 +18,7 @@ __all__ = ["MixUp", "CutMix", "RandomErasing", "RandomPerspective", "RandomElast
 
 
 def _random():
-    from engine import random as engine_random
+    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
 
     return engine_random
 
@@ -284,7 +284,7 @@ class RandomPerspective(_BoxMixin, _DictAugmentation):
         start = torch.tensor([[[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]]],
                              dtype=moves.dtype).repeat(batch, 1, 1)
         end = start + start * moves
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         x = images[None] if images.dim() == 3 else images
         warped = image_ops.perspective_transform(x, start.to(x.device), end.to(x.device),
@@ -352,7 +352,7 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
         height, width = images.shape[-3], images.shape[-2]
         alpha = max(height, width) * 0.1 * strength
         sigma = min(height, width) * 0.05 * strength
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         warped = image_ops.elastic_transform(images, alpha=alpha, sigma=sigma, interpolation=self.interpolation,
                                              fill_mode=self.fill_mode, fill_value=self.fill_value,

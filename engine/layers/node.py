@@ -11,7 +11,7 @@ def _op_method(name, reflected=False):
     """A KerasTensor operator that calls ``engine.ops.<name>`` (a node in the graph, as in Keras)."""
 
     def method(self, *args):
-        from engine import ops
+        from engine import ops  # engine.ops imports engine.layers: cycle
 
         fn = getattr(ops, name)
         return fn(args[0], self) if reflected else fn(self, *args)
@@ -44,7 +44,7 @@ class KerasTensor:
         when no mask reaches it."""
         if "_mask_override" in self.__dict__:
             return self.__dict__["_mask_override"]
-        from engine.layers.layer import _has_symbolic_mask
+        from engine.layers.layer import _has_symbolic_mask  # engine.layers.layer imports this module: cycle
 
         return KerasTensor(self.shape[:-1], dtype="bool") if _has_symbolic_mask(self) else None
 
@@ -82,17 +82,17 @@ class KerasTensor:
     __getitem__ = _op_method("get_item")
 
     def __round__(self, ndigits=None):
-        from engine import ops
+        from engine import ops  # engine.ops imports engine.layers: cycle
 
         return ops.round(self, decimals=ndigits or 0)
 
     def reshape(self, newshape):
-        from engine import ops
+        from engine import ops  # engine.ops imports engine.layers: cycle
 
         return ops.reshape(self, newshape)
 
     def squeeze(self, axis=None):
-        from engine import ops
+        from engine import ops  # engine.ops imports engine.layers: cycle
 
         return ops.squeeze(self, axis=axis)
 

@@ -604,7 +604,7 @@ class SpectralNormalization(Layer):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         if isinstance(layer, dict):
-            from engine.saving.serialization import deserialize_layer
+            from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
 
             layer = deserialize_layer(layer)
         if not isinstance(layer, Layer):

@@ -20,7 +20,7 @@ __all__ = ["RandAugment", "AugMix"]
 
 
 def _random():
-    from engine import random as engine_random
+    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
 
     return engine_random
 

@@ -362,7 +362,7 @@ class Resizing(Layer):
         self.built = True
 
     def call(self, inputs):
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         out = image_ops.resize(inputs, (self.height, self.width), interpolation=self.interpolation,
                                antialias=self.antialias, crop_to_aspect_ratio=self.crop_to_aspect_ratio,
@@ -416,7 +416,7 @@ class CenterCrop(Layer):
         if dh >= 0 and dw >= 0:
             top, left = dh // 2, dw // 2
             return x.narrow(h_axis, top, self.height).narrow(w_axis, left, self.width)
-        from engine.ops import image as image_ops
+        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         return image_ops.resize(x, (self.height, self.width), interpolation="bilinear", crop_to_aspect_ratio=True)
 

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import activations, constraints, initializers, regularizers
+from engine.layers import registry
 from engine.layers.layer import Layer
 from engine.layers.node import is_symbolic
 from engine.layers.registry import get_class, register
@@ -82,8 +83,6 @@ def _serialize_layer(layer, build_shape=None):
 
 
 def _is_builtin(layer):
-    from engine.layers import registry
-
     name = type(layer).__name__
     return registry.is_registered(name) and registry.get_class(name) is type(layer)
 
@@ -1280,7 +1279,7 @@ def _deserialize_cell(obj):
     """A cell from its config, through the model loader (registry, then the caller's custom_objects)."""
     if isinstance(obj, Layer):
         return obj
-    from engine.saving.serialization import deserialize_layer
+    from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
 
     return deserialize_layer(obj)
 

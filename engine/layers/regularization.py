@@ -232,7 +232,7 @@ class ActivityRegularization(Layer):
 
 def _keras_seed_generator(seed):
     """An ``engine.random.SeedGenerator``: the same draws as Keras's layer for the same seed."""
-    from engine import random as engine_random
+    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
 
     return engine_random.SeedGenerator(seed)
 
@@ -269,7 +269,7 @@ class AlphaDropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        from engine import random as engine_random
+        from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
 
         shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
             s if d is None else d for d, s in zip(self.noise_shape, inputs.shape))
@@ -310,7 +310,7 @@ class _SpatialDropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        from engine import random as engine_random
+        from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
 
         noise_shape = (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
         return engine_random.dropout(inputs, self.rate, noise_shape=noise_shape, seed=self.seed_generator)

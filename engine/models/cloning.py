@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from engine.layers.input_layer import Input, InputLayer
 from engine.layers.node import KerasTensor, flatten
+from engine.models.functional import Functional, map_graph
+from engine.models.sequential import Sequential
 
 
 def _default_clone(layer):
@@ -24,9 +26,6 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             (functional models); by default ``layer(*args, **kwargs)``.
         recursive: also clone the layers of nested Sequential/functional models.
     """
-    from engine.models.functional import Functional, map_graph
-    from engine.models.sequential import Sequential
-
     if kwargs:
         raise TypeError(f"clone_model() got unexpected keyword argument(s) {sorted(kwargs)}.")
     clone_function = clone_function or _default_clone

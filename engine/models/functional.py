@@ -4,6 +4,7 @@ from __future__ import annotations
 import collections
 
 from engine.layers.input_layer import InputLayer
+from engine.layers.layer import _make_outputs
 from engine.layers.node import KerasTensor, flatten, pack_like
 from engine.models.model import Model
 
@@ -287,8 +288,6 @@ class _SeveralArguments:
         return None
 
     def compute_output_shape(self, input_shape):
-        from engine.layers.layer import _make_outputs
-
         args = _make_outputs(list(input_shape["args"]), "float32")
         kwargs = {k: _make_outputs(v, "float32") for k, v in input_shape["kwargs"].items()}
         spec = self.layer._call_spec(tuple(args), kwargs)

@@ -26,7 +26,7 @@ class Model(Trainer, Layer):
             return super().__new__(Functional)
         if _functional_arguments(args, kwargs) and _symbolic_inputs(args, kwargs):
             from engine.models.functional import Functional  # subclasses of Model: cycle
-            from engine.models.sequential import Sequential
+            from engine.models.sequential import Sequential  # subclasses of Model: cycle
 
             if not issubclass(cls, (Functional, Sequential)):
                 # `class M(Model)` built as M(inputs, outputs) is a functional model that keeps M's methods

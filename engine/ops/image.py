@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from engine import backend
 from engine.ops._dispatch import keras_op
 from engine.ops.core import convert_to_tensor
+from engine.ops.nn import conv
 
 _t = convert_to_tensor
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
@@ -185,8 +186,6 @@ def crop_images(images, top_cropping=None, left_cropping=None, bottom_cropping=N
 @keras_op
 def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
     """Patches of ``size`` flattened into the channel axis, in (row, column, channel) order."""
-    from engine.ops.nn import conv
-
     x = _t(images)
     _check_rank(x)
     single = x.ndim == 3
@@ -204,8 +203,6 @@ def extract_patches(images, size, strides=None, dilation_rate=1, padding="valid"
 @keras_op
 def extract_patches_3d(volumes, size, strides=None, dilation_rate=1, padding="valid", data_format=None):
     """3-d patches of ``(batch, depth, height, width, channels)`` volumes flattened into the channel axis."""
-    from engine.ops.nn import conv
-
     x = _t(volumes)
     single = x.ndim == 4
     if single:
@@ -484,7 +481,7 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", f
     """Random elastic distortion: each pixel samples the input at a displacement drawn from a normal
     distribution, smoothed by a Gaussian of ``sigma`` and scaled by ``alpha``. ``seed`` as in
     ``engine.random`` (an int repeats the same distortion)."""
-    from engine.random import _generator
+    from engine.random import _generator  # engine.random imports engine.ops: cycle
 
     backend.standardize_data_format(data_format)
     if interpolation not in ("nearest", "bilinear"):

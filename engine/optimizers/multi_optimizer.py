@@ -70,14 +70,14 @@ class OptimizerMap(MutableMapping):
         return self[_path(variable)]
 
     def get_config(self):
-        from engine.optimizers import serialize
+        from engine.optimizers import serialize  # engine.optimizers imports this module: cycle
 
         return {"default_optimizer": serialize(self._default_optimizer),
                 "optimizer_map": {k: serialize(v) for k, v in self._optimizer_map.items()}}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from engine.optimizers import deserialize
+        from engine.optimizers import deserialize  # engine.optimizers imports this module: cycle
 
         def opt(value):
             return value if isinstance(value, Optimizer) else deserialize(value, custom_objects=custom_objects)
@@ -211,7 +211,7 @@ class MultiOptimizer(Optimizer):
                 k += n
 
     def get_config(self):
-        from engine.saving.serialization_lib import serialize_keras_object
+        from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.optimizers: cycle
 
         mapping = self._optimizer_map
         mapping = {"module": "keras.optimizers", "class_name": "OptimizerMap", "config": mapping.get_config(),

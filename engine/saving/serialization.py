@@ -19,7 +19,6 @@ from engine.layers.input_layer import InputLayer
 from engine.layers.layer import dtype_policy_config, Layer, WEIGHT_BUDGET
 from engine.layers.node import KerasTensor, flatten
 from engine.saving.object_registration import get_registered_name, visible_custom_objects
-from engine.utils import memory_utils
 from engine.utils.progress_utils import report
 
 
@@ -263,7 +262,9 @@ class WeightBudget:
                     from None
         else:
             self.limit = self.MAX_PARAMS
-            free = memory_utils.available_memory_bytes()  # looked up at call time (tests replace it)
+            from engine.utils import memory_utils  # start-up time: import engine does not load it otherwise
+
+            free = memory_utils.available_memory_bytes()
             if free is not None and int(free * 0.8) // 4 < self.limit:
                 self.limit = max(self.MIN_PARAMS, int(free * 0.8) // 4)
                 self.memory = free

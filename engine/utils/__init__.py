@@ -1,5 +1,7 @@
 """Utilities (``keras.utils``): one-hot labels, batch datasets, image and text folders, image files, the
 progress bar, seeding."""
+import importlib
+
 from engine.utils.io_utils import (  # noqa: F401
     disable_interactive_logging,
     enable_interactive_logging,
@@ -45,7 +47,6 @@ def __getattr__(name):
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'engine.utils' has no attribute {name!r}")
-    import importlib
 
     value = getattr(importlib.import_module(module if "." in module else f"engine.utils.{module}"), name)
     globals()[name] = value

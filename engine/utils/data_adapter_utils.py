@@ -1,6 +1,8 @@
 """``pack_x_y_sample_weight``/``unpack_x_y_sample_weight``: the batch tuples custom train steps handle."""
 from __future__ import annotations
 
+from engine.layers.input_layer import InputLayer
+
 
 def pack_x_y_sample_weight(x, y=None, sample_weight=None):
     """``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` as Keras packs them (a lone list or tuple ``x``
@@ -31,8 +33,6 @@ def unpack_x_y_sample_weight(data):
 def get_source_inputs(tensor):
     """The ``Input`` tensors a symbolic tensor is computed from, in the order a walk back finds them
     (Keras's ``get_source_inputs``)."""
-    from engine.layers.input_layer import InputLayer
-
     history = getattr(tensor, "_keras_history", None)
     if history is None:
         return [tensor]

@@ -13,7 +13,9 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import torch
 
+from engine import distribute
 from engine.utils import io_utils
 from engine.utils.sequence import PyDataset
 
@@ -143,13 +145,10 @@ def draw_seed():
     of every global batch), so all of them take rank 0's draw.
     """
     seed = int(np.random.randint(1e6))
-    from engine import distribute
 
     if distribute.launched():
         ctx = distribute.context()
         if ctx is not None:
-            import torch
-
             seed = int(ctx.broadcast(torch.tensor([seed], dtype=torch.int64))[0])
     return seed
 

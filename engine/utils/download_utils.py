@@ -5,6 +5,7 @@ import hashlib
 import os
 import tarfile
 import urllib.parse
+import warnings
 import zipfile
 
 from engine.utils import io_utils
@@ -101,7 +102,7 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         cache_dir: the cache's root (``$KERAS_HOME`` or ``~/.keras`` when None).
         force_download: download even if the file is in the cache.
     """
-    from engine.datasets import _loader
+    from engine.datasets import _loader  # engine.datasets imports this module (through _npz): cycle
 
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
@@ -154,8 +155,6 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
                              f"provided value of {file_hash}.")
     if extract or untar:
         if not extract_archive(target, extraction_dir, "tar" if untar else archive_format):
-            import warnings
-
             warnings.warn("Could not extract archive.", stacklevel=2)
         return extraction_dir
     return target

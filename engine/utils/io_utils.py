@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from engine import distribute
+
 _INTERACTIVE_LOGGING = True
 _logger = logging.getLogger("engine")
 
@@ -36,8 +38,6 @@ def print_msg(message, line_break: bool = True, file=None) -> None:
 
     Under torchrun only rank 0 prints (see ``engine.distribute``).
     """
-    from engine import distribute
-
     if not distribute.is_chief():
         return
     message = str(message)

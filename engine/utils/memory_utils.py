@@ -1,6 +1,7 @@
 """How much memory this computer can give now, for budgets that refuse a file before allocating for it."""
 from __future__ import annotations
 
+import ctypes
 import os
 
 
@@ -16,8 +17,6 @@ def available_memory_bytes():
         pass
     if os.name == "nt":
         try:
-            import ctypes
-
             class _Status(ctypes.Structure):
                 _fields_ = [("dwLength", ctypes.c_ulong), ("dwMemoryLoad", ctypes.c_ulong),
                             ("ullTotalPhys", ctypes.c_ulonglong), ("ullAvailPhys", ctypes.c_ulonglong),

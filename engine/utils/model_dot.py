@@ -12,6 +12,10 @@ import os
 import shutil
 import subprocess
 
+from engine.models.functional import Functional
+from engine.models.model import Model
+from engine.models.sequential import Sequential
+
 
 class DotGraph:
     """DOT text with pydot's everyday methods: ``to_string()``, ``write(path, format="raw")`` and
@@ -56,8 +60,6 @@ def _shape_text(tensors):
 
 
 def _is_model(layer):
-    from engine.models.model import Model
-
     return isinstance(layer, Model)
 
 
@@ -191,8 +193,6 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
         raise ValueError(f"rankdir must be 'TB' or 'LR'. Received: rankdir={rankdir!r}")
     if not _is_model(model):
         raise ValueError(f"model_to_dot draws a Model; received {type(model).__name__}.")
-    from engine.models.functional import Functional
-    from engine.models.sequential import Sequential
 
     if not isinstance(model, (Functional, Sequential)) and not getattr(model, "outputs", None):
         raise ValueError(f"model_to_dot cannot draw the subclassed model {model.name!r}: its layers are connected "
@@ -207,7 +207,7 @@ def model_to_dot(model, show_shapes=False, show_dtype=False, show_layer_names=Tr
         head.append(f"  splines={kwargs['splines']};")
     source = "\n".join(head + writer.lines + ["}"]) + "\n"
     try:
-        import pydot
+        import pydot  # optional dependency: pydot
     except ImportError:
         return DotGraph(source)
     return pydot.graph_from_dot_data(source)[0]

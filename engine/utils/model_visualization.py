@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 from importlib import metadata
 
+from engine.models.model import Model
+from engine.utils.model_dot import model_to_dot, write_picture
+
 RENDERER_GROUP = "engine.plot_model"
 
 
@@ -65,7 +68,6 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
     if render is None:
         # Frozen/trainable marks, expanded nested models, or no renderer installed: model_to_dot's graph,
         # drawn by Graphviz's dot (a .dot file needs nothing).
-        from engine.utils.model_dot import model_to_dot, write_picture
 
         dot = model_to_dot(model, show_shapes=show_shapes, show_dtype=show_dtype,
                            show_layer_names=show_layer_names, rankdir=rankdir, expand_nested=expand_nested, dpi=dpi,
@@ -78,6 +80,4 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, 
 
 
 def _has_nested_model(model):
-    from engine.models.model import Model
-
     return any(isinstance(layer, Model) for layer in getattr(model, "layers", []))

@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from engine import backend
+
 
 def to_categorical(x, num_classes=None, dtype="float32"):
     """Converts a class vector (integers) to a one-hot class matrix.
@@ -38,7 +40,6 @@ def to_categorical(x, num_classes=None, dtype="float32"):
             num_classes = int(x.max().item()) + 1 if x.numel() else 0
         _check_range(int(x.min().item()) if x.numel() else 0, int(x.max().item()) if x.numel() else 0,
                      num_classes)
-        from engine import backend
 
         return torch.nn.functional.one_hot(x, int(num_classes)).to(backend.torch_dtype(dtype))
 
@@ -90,7 +91,6 @@ def normalize(x, axis=-1, order=2):
     if isinstance(x, torch.Tensor):
         if not isinstance(order, int) or order < 1:
             raise ValueError(f"Argument `order` must be an int >= 1. Received: order={order}")
-        from engine import backend
 
         if x.ndim == 0:
             x = x.unsqueeze(0)
