@@ -1359,7 +1359,7 @@ def _summary_writer_class():
     if importlib.util.find_spec("tensorboard") is None:
         raise ImportError("The TensorBoard callback writes event files with torch.utils.tensorboard, which needs "
                           "the `tensorboard` package: pip install tensorboard")
-    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard import SummaryWriter  # optional dependency: tensorboard
 
     return SummaryWriter
 

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch.utils.data import Dataset, Subset, TensorDataset
 
 
 def _as_torch_dataset(dataset):
-    from torch.utils.data import Dataset, TensorDataset
-
     if isinstance(dataset, Dataset):
         return dataset
     if isinstance(dataset, np.ndarray):
@@ -68,8 +67,6 @@ def split_dataset(dataset, left_size=None, right_size=None, shuffle=False, seed=
         seed: the shuffling seed.
         preferred_backend: accepted for Keras's signature; only ``None`` or ``"torch"``.
     """
-    from torch.utils.data import Subset
-
     if preferred_backend not in (None, "torch"):
         raise ValueError(f"The engine's datasets are torch datasets: preferred_backend must be None or 'torch'. "
                          f"Received: preferred_backend={preferred_backend!r}")
