@@ -155,6 +155,13 @@ class TrainingDocks:
             settings, self._pending = self._pending, None
             QTimer.singleShot(0, lambda: self._train_with(settings))
 
+    def current_results_view(self):
+        """The view in front in the Results dock (Test results, Draw a digit, Feature maps, ...), or None."""
+        if self.results_tabs is None:
+            return None
+        page = self.results_tabs.currentWidget()
+        return page_view(page) if page is not None else None
+
     def _build_results(self):
         tabs = QTabWidget()
         tabs.setDocumentMode(True)
@@ -163,18 +170,22 @@ class TrainingDocks:
         from visualkeras_app.results_ui.feature_maps import FeatureMapView
         from visualkeras_app.results_ui.results_view import ResultsView
 
+        # Each view scrolls when the dock is narrower than it needs: its minimum width (the matrix, the bars
+        # and the enlarged digit side by side) would otherwise hold the whole right-hand dock column, the
+        # Inspector's too, that wide and leave the canvas a third of a 1366-px screen.
         self.results_view = ResultsView()
-        tabs.addTab(self.results_view, "Test results")
+        tabs.addTab(_scrolling(self.results_view), "Test results")
         self.draw_pad = DrawPad()
         # The pad's 280-px canvas and its bars would hold the dock (and the window) 460 px tall: in a
         # short dock it scrolls instead.
         tabs.addTab(_scrolling(self.draw_pad), "Draw a digit")
         self.feature_view = FeatureMapView()
-        tabs.addTab(self.feature_view, "Feature maps")
+        feature_page = _scrolling(self.feature_view)
+        tabs.addTab(feature_page, "Feature maps")
 
         def show_maps(i):
             self.feature_view.show_index(i)
-            tabs.setCurrentWidget(self.feature_view)
+            tabs.setCurrentWidget(feature_page)
 
         self.results_view.image_chosen.connect(show_maps)
         self.results_tabs = tabs
@@ -670,6 +681,13 @@ def _resize_docks(window, docks, heights):
     QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
     window.resizeDocks(docks, [2 * h - d.height() for h, d in zip(heights, docks)], Qt.Vertical)
     QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+
+
+def page_view(page):
+    """The view a Results tab shows (the widget inside its scroll area)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    return page.widget() if isinstance(page, QScrollArea) else page
 
 
 def _scrolling(widget):

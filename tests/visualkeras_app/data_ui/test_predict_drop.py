@@ -44,7 +44,7 @@ def test_dropped_images_get_the_clis_top_five(qtbot, main_window, tmp_path, caps
     assert not drop(dock, [tmp_path / "notes.txt"])  # not an image: refused
     assert drop(dock, [folder])
     view = win.dataset_menu.predict_drop.view
-    assert win.training.results_tabs.currentWidget() is view
+    assert win.training.current_results_view() is view
     got = {r[0]: r[1] for r in view.results}
     assert len(view.results) == 4 and got[str(folder / "broken.png")] is None
     assert "no trained weights" not in view.note.text()

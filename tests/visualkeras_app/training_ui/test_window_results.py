@@ -51,7 +51,7 @@ def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
     wrong = [int(r[0]) for r in results.misclassified]
     assert wrong and view.shown_indices()[:5] == wrong[:5]
     assert not view.grid.item(0).icon().isNull()
-    assert tr.results_tabs.currentWidget() is view and tr.results_dock.isVisible()
+    assert tr.current_results_view() is view and tr.results_dock.isVisible()
     # The run gave the Results dock room for the matrix's counts, as far as the Training panel's plots (in
     # front at the bottom since the run started) could spare.
     want = min(tr.RESULTS_HEIGHT, int(window.height() * 0.6))
@@ -83,7 +83,7 @@ def test_a_run_in_the_window_fills_every_results_view(qtbot, window):
     assert sum(1 for _, cls, kind in maps.sections() if cls == "Conv2D" and kind == "channels") == 3
     assert "True:" in maps.caption.text() and maps.next_mistake.isEnabled()
     view.image_chosen.emit(wrong[0])  # double-click on a misclassified digit
-    assert maps.current_index() == wrong[0] and tr.results_tabs.currentWidget() is maps
+    assert maps.current_index() == wrong[0] and tr.current_results_view() is maps
 
 
 @pytest.mark.slow
