@@ -433,6 +433,7 @@ class TrainingDocks:
     # matrix's cells then fit their counts); the bottom docks give way to the Results only down to
     # BOTTOM_KEEPS. Taller docks, later runs and a layout restored from the user's settings are left alone.
     TRAINING_HEIGHT = 360
+    CANVAS_KEEPS = 420  # px of canvas width the Results dock leaves when it widens for its views
     RESULTS_HEIGHT = 480
     BOTTOM_KEEPS = 280
 
@@ -462,6 +463,15 @@ class TrainingDocks:
         w, dock = self.window, self.results_dock
         # Lay out the raised tab first: until then a dock that was behind a tab reports an old size.
         QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
+        # Wide enough for the matrix, the bars and the enlarged digit side by side (the views scroll in a
+        # narrower dock), as far as the canvas keeps CANVAS_KEEPS px.
+        need = self.results_view.minimumSizeHint().width() + 24 if self.results_view is not None else 0
+        if not dock.isFloating() and need > dock.width() and w.dockWidgetArea(dock) in (
+                Qt.LeftDockWidgetArea, Qt.RightDockWidgetArea):
+            room = dock.width() + max(0, w.view.width() - self.CANVAS_KEEPS)
+            if min(need, room) > dock.width():
+                w.resizeDocks([dock], [min(need, room)], Qt.Horizontal)
+                QCoreApplication.sendPostedEvents(None, QEvent.LayoutRequest)
         want = min(self.RESULTS_HEIGHT, int(w.height() * 0.6))
         short = want - dock.height()
         if dock.isFloating() or short <= 0 or w.dockWidgetArea(dock) not in (Qt.LeftDockWidgetArea,
