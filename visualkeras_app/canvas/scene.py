@@ -440,6 +440,24 @@ class EditorScene(QGraphicsScene):
             return
         super().keyPressEvent(event)
 
+    def _problem_fixes(self, nid):
+        """(text, slot, tooltip) for each problem of layer ``nid`` whose fix is one layer put into a
+        connection (``Problem.insert``): the same edit as dropping that layer on the connection, undoable."""
+        result = self._doc.result
+        out = []
+        for p in (result.node_problems.get(nid, ()) if result is not None and result.node_problems else ()):
+            edge = getattr(p, "insert", None) and p.edge
+            if not edge or edge not in self._doc.edges:
+                continue
+            src, dst = self._doc.nodes[edge.src], self._doc.nodes[edge.dst]
+            between = ((src.pos[0] + dst.pos[0]) / 2, (src.pos[1] + dst.pos[1]) / 2)
+
+            def apply(_=False, cls=p.insert, e=edge, at=between):
+                self.controller.insert_into_edge(cls, e, at)
+
+            out.append((f"Fix: insert {p.insert} before {dst.name}", apply, p.message))
+        return out
+
     def contextMenuEvent(self, event):
         item = next((i for i in self.items(event.scenePos()) if isinstance(i, (NodeItem, EdgeItem))), None)
         view = next((v for v in self.views() if hasattr(v, "ask_layer")), None)
@@ -461,8 +479,14 @@ class EditorScene(QGraphicsScene):
             act = QAction("Disconnect", menu, triggered=lambda: c.remove_items((), touching))
             act.setEnabled(bool(touching))
             menu.addAction(act)
-            # One-click fixes others know for this layer (the Training panel's "does it fit the data set"
-            # check): each provider gives (text, slot, tooltip) for a node id.
+            # One-click fixes the layer's problems name (shape inference's "Add a Flatten before it"), then
+            # those others know (the Training panel's "does it fit the data set" check): each provider gives
+            # (text, slot, tooltip) for a node id.
+            for text, slot, tip in self._problem_fixes(nid):
+                fix = QAction(text, menu, triggered=slot)
+                fix.setToolTip(tip)
+                fix.setStatusTip(tip)
+                menu.addAction(fix)
             for provider in getattr(self, "node_menu_providers", ()):
                 for text, slot, tip in provider(nid):
                     fix = QAction(text, menu, triggered=slot)

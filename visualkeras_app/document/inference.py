@@ -46,6 +46,9 @@ class Problem:
     node_id: str | None = None
     edge: Edge | None = None
     severity: str = "error"
+    # The fix the message names, when it is one layer put into ``edge`` (e.g. "Flatten"): the canvas
+    # offers it in the layer's context menu.
+    insert: str | None = None
 
 
 @dataclass
@@ -415,6 +418,7 @@ def infer(doc) -> InferenceResult:
             add(Problem("shape", f"{node.name} ({node.class_name}) outputs {format_shape(shape)}: it acts on the "
                                  f"last axis only, so the model's output is still {rank}-D. Add a Flatten (or a "
                                  f"global pooling layer) before it to get one vector per sample.",
-                        nid, incoming[nid][0] if incoming[nid] else None, severity="warning"), incoming[nid])
+                        nid, incoming[nid][0] if incoming[nid] else None, severity="warning",
+                        insert="Flatten" if incoming[nid] else None), incoming[nid])
     cache.trim(used, len(nodes))
     return result
