@@ -19,11 +19,12 @@ from engine.variables import Variable  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
            "layers", "models", "optimizers", "losses", "metrics", "callbacks", "utils", "datasets", "saving",
-           "distribute", "ops", "random", "Variable"]
+           "distribute", "ops", "random", "applications", "Variable"]
 
 
 def __getattr__(name):
-    # engine.ops and engine.random are loaded on first use: they are large and the app rarely needs them.
-    if name in ("ops", "random"):
+    # engine.ops, engine.random and engine.applications are loaded on first use: they are large and the app
+    # rarely needs them (``engine.applications.ResNet50(...)`` works as ``keras.applications.ResNet50`` does).
+    if name in ("ops", "random", "applications"):
         return importlib.import_module(f"engine.{name}")
     raise AttributeError(f"module 'engine' has no attribute {name!r}")
