@@ -70,6 +70,11 @@ class TrainingDocks:
                                      "Stop the run before the next batch", S.SP_MediaStop)
         self.act_evaluate = w.add_action("&Evaluate on the Test Set", self.evaluate, None,
                                          "Evaluate the model's trained weights on the test set, without training")
+        self.act_fine_tune = w.add_action(
+            "&Fine-tune the Top Layers", self.fine_tune, None,
+            "After a first run of a model with a frozen base: unfreeze the top 20 frozen layers (BatchNormalization "
+            "stays frozen), lower the learning rate tenfold and train on from the current weights")
+        self._continue_from_weights = False  # the next run starts from the document's weights (fine-tuning)
         self._run_signature = None  # the document's architecture when the last run started
         self._update_actions()
 
@@ -107,6 +112,7 @@ class TrainingDocks:
         menu.addAction(self.act_stop)
         menu.addSeparator()
         menu.addAction(self.act_evaluate)
+        menu.addAction(self.act_fine_tune)
         menu.addSeparator()
         menu.addAction(self.training_dock.toggleViewAction())
         menu.addAction(self.results_dock.toggleViewAction())
@@ -278,21 +284,54 @@ class TrainingDocks:
         self.act_train.setEnabled(not busy)
         self.act_stop.setEnabled(busy)
         self.act_pause.setEnabled(busy)
-        self.act_evaluate.setEnabled(not busy and has_trained_weights(self.window.controller.document))
+        doc = self.window.controller.document
+        self.act_evaluate.setEnabled(not busy and has_trained_weights(doc))
+        from visualkeras_app.document.blocks import fine_tune_candidates
+
+        self.act_fine_tune.setEnabled(not busy and bool(doc.runs) and bool(fine_tune_candidates(doc)))
 
     # ------------------------------------------------------------------ model and document
+    def fine_tune(self):
+        """One click after a first run of a model with a frozen base: unfreeze the top frozen layers (one undo
+        step), lower the learning rate tenfold, and train on from the document's current weights."""
+        from visualkeras_app.document.blocks import unfreeze_top
+
+        w = self.window
+        doc = w.controller.document
+        if self.panel is None or self.panel.worker.is_running():
+            return False
+        if not doc.runs or not has_trained_weights(doc):
+            w.show_message("Fine-tuning continues a trained model: train it first (its head learns on the frozen "
+                           "base), then fine-tune.")
+            return False
+        ids = unfreeze_top(w.controller)
+        if not ids:
+            w.show_message("There are no frozen layers to unfreeze.")
+            return False
+        settings = self.panel.settings()
+        settings.learning_rate = max(settings.learning_rate / 10.0, 1e-6)
+        self.panel.set_settings({"learning_rate": settings.learning_rate})
+        self._continue_from_weights = True
+        w.show_message(f"Fine-tuning: unfroze the top {len(ids)} frozen layers (BatchNormalization stays frozen); "
+                       f"learning rate {settings.learning_rate:g}. Edit ▸ Undo freezes them again.")
+        return self._train_with(settings)
+
     def _build_model(self):
-        """A fresh model for the document (new weights: "Train" starts over; "more epochs" continues)."""
+        """A fresh model for the document (new weights: "Train" starts over; "more epochs" continues).
+        Frozen layers keep their weights (a transfer-learning base's, loaded or trained), and fine-tuning
+        (``fine_tune``) keeps every layer's."""
         from engine import backend
 
         from visualkeras_app.document.convert import document_to_model
 
         doc = self.window.controller.document
         backend.set_seed(int(self.panel.seed_spin.value()))
+        keep_all, self._continue_from_weights = self._continue_from_weights, False
         saved = {nid: n.weights for nid, n in doc.nodes.items()}
         try:
             for n in doc.nodes.values():
-                n.weights = None
+                if not keep_all and n.config.get("trainable", True) is not False:
+                    n.weights = None
             model = document_to_model(doc)
         finally:
             for nid, wts in saved.items():
