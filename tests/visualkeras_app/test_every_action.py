@@ -159,10 +159,15 @@ def test_every_menu_and_toolbar_action_runs_without_an_exception(qtbot, main_win
     monkeypatch.setattr(QFileDialog, "getExistingDirectory", dialogs.directory)
     closer = ModalCloser()
     triggered, quit_action = [], None
+    applications = 0
     for label, act in every_action(win):
         if act is win.act_quit:
             quit_action = act
             continue
+        if " > Applications > " in label:
+            applications += 1
+            if choose and applications > 1:
+                continue  # no file dialog in them: the other run opens all 40 (each builds a network)
         load_model(win)
         guard.current = label
         if act in (win.training.act_pause, win.training.act_stop):
@@ -172,6 +177,12 @@ def test_every_menu_and_toolbar_action_runs_without_an_exception(qtbot, main_win
             win.act_undo.trigger()
         if act is win.training.act_evaluate:
             win.training.act_train.trigger()  # it evaluates trained weights
+            qtbot.waitUntil(lambda: act.isEnabled(), timeout=RUN_MS)
+        if act is win.training.act_fine_tune:  # it unfreezes frozen layers of a trained model
+            doc = win.controller.document
+            first = next(nid for nid, n in doc.nodes.items() if n.class_name in ("Conv2D", "Dense"))
+            win.controller.set_param(first, "trainable", False)
+            win.training.act_train.trigger()
             qtbot.waitUntil(lambda: act.isEnabled(), timeout=RUN_MS)
         assert act.isEnabled() or label.endswith("No recent files"), label
         times = 2 if act.isCheckable() or act is win.training.act_pause else 1  # on and back off
