@@ -31,6 +31,7 @@ def _offers(dialogs):
     return [c for c in dialogs.of("question") if c[1] == "Recover unsaved work"]
 
 
+@pytest.mark.slow  # several windows (about a second)
 def test_a_starting_window_leaves_living_windows_autosaves_alone(make_window, dialogs):
     a, b = make_window(), make_window()
     a.controller.add_layer("Dense")
@@ -41,6 +42,7 @@ def test_a_starting_window_leaves_living_windows_autosaves_alone(make_window, di
     assert os.path.exists(a.recovery_path) and os.path.exists(b.recovery_path)
 
 
+@pytest.mark.slow  # several windows (about a second)
 def test_the_work_of_the_window_that_crashed_is_offered_whichever_it_was(make_window, dialogs):
     a, b = make_window(), make_window()
     a.controller.add_layer("Dense")
@@ -58,6 +60,7 @@ def test_the_work_of_the_window_that_crashed_is_offered_whichever_it_was(make_wi
     assert os.path.exists(a.recovery_path)
 
 
+@pytest.mark.slow  # several windows (about a second)
 def test_two_crashed_windows_are_offered_one_per_starting_window_newest_first(make_window, dialogs):
     old, new = make_window(), make_window()
     old.controller.add_layer("Dense")

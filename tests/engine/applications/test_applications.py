@@ -176,6 +176,7 @@ def test_imagenet_weights_come_from_the_cache_checked_against_keras_hash(offline
         resnet.ResNet50(weights="imagenet", include_top=False, input_shape=(32, 32, 3))
 
 
+@pytest.mark.slow  # Keras's applications load (seconds)
 def test_preprocess_input_modes_match_keras(keras):
     x = images(8, n=3)
     for module in ("vgg16", "resnet", "resnet_v2", "inception_v3", "xception", "mobilenet", "mobilenet_v2",
