@@ -7,12 +7,14 @@ column), anything else like a functional one.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
 from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
+                               QVBoxLayout, QWidget)
 
 NODE_ROLE = Qt.UserRole + 1
+HEADERS = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
+_PROBLEM_COLOR = QColor("#b02020")
 
 
 def readable_size(nbytes: float) -> str:
@@ -29,6 +31,11 @@ def summary_rows(doc):
     layer order), or ``(False, [])`` for an empty document (which must not load the engine)."""
     if not doc.nodes:
         return False, []
+    from visualkeras_app.document.prepared import prepared
+
+    ready = prepared(doc, "summary")  # made on the worker thread that opened the document
+    if ready is not None:
+        return ready
     from visualkeras_app.document.summary import summary_rows as rows_of
 
     return rows_of(doc, doc.result)
@@ -52,6 +59,65 @@ def _totals(doc):
             ("Non-trainable params", r.non_trainable_params, nb)]
 
 
+class SummaryModel(QAbstractTableModel):
+    """The rows as a table model: the view asks for the cells it paints, so showing a 20,000-layer summary
+    costs what showing a 20-layer one does (a ``QTableWidget`` made four items per row on the GUI thread)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows = []
+        self.problems = {}  # node id -> the problems of the last inference about it
+        self.mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+
+    def set_rows(self, rows, problems):
+        self.beginResetModel()
+        self.rows, self.problems = rows, problems
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()):
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        if orientation == Qt.Horizontal and role == Qt.TextAlignmentRole:
+            return int(Qt.AlignLeft | Qt.AlignVCenter)
+        return None
+
+    def text(self, row, column):
+        r = self.rows[row]
+        if column == 0:
+            return f"{r['name']} ({r['class_name']})"
+        if column == 1:
+            return r["output_shape"]
+        if column == 2:
+            return r["params"]
+        return ", ".join(r["connected_to"]) or "-"
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
+            return None
+        row, col = index.row(), index.column()
+        if role == Qt.DisplayRole:
+            return self.text(row, col)
+        if role == NODE_ROLE:
+            return self.rows[row]["id"]
+        if role == Qt.FontRole and col in (1, 2):
+            return self.mono
+        if role == Qt.TextAlignmentRole and col == 2:
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        problems = self.problems.get(self.rows[row]["id"])
+        if problems:
+            if role == Qt.ForegroundRole:
+                return _PROBLEM_COLOR
+            if role == Qt.ToolTipRole:
+                return "\n".join(p.message for p in problems)
+        return None
+
+
 class SummaryPanel(QWidget):
     """The table, the totals and a "Copy as text" button. A click on a row selects its node."""
 
@@ -59,8 +125,9 @@ class SummaryPanel(QWidget):
         super().__init__(parent)
         self.controller = controller
         self.title = QLabel(self)
-        self.table = QTableWidget(0, 4, self)
-        self.table.setHorizontalHeaderLabels(["Layer (type)", "Output Shape", "Param #", "Connected to"])
+        self.model = SummaryModel(self)
+        self.table = QTableView(self)
+        self.table.setModel(self.model)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
@@ -78,7 +145,9 @@ class SummaryPanel(QWidget):
         header.setSectionResizeMode(3, QHeaderView.Stretch)
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-        self.mono = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+        # Columns sized to their contents measure the rows on screen and a few hundred more, not all of them.
+        header.setResizeContentsPrecision(200)
+        self.mono = self.model.mono
         self.totals = QLabel(self)
         self.totals.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.totals.setWordWrap(True)
@@ -100,7 +169,7 @@ class SummaryPanel(QWidget):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.refresh)
         self._doc = None
-        self.table.itemClicked.connect(self._on_clicked)
+        self.table.clicked.connect(self._on_clicked)
         controller.document_replaced.connect(self._on_document_replaced)
         self._attach(controller.document)
         self.refresh()
@@ -131,18 +200,10 @@ class SummaryPanel(QWidget):
         rows = [r for r in rows if not (sequential and r["is_input"])]
         self.sequential = sequential
         self.table.setColumnHidden(3, sequential)
-        # Columns sized to their contents would measure every row again at each new item (a 5,000-layer
-        # model took minutes): fill with fixed sizes and the updates off, then size the columns once.
-        header = self.table.horizontalHeader()
-        header.setSectionResizeMode(1, QHeaderView.Interactive)
-        header.setSectionResizeMode(2, QHeaderView.Interactive)
-        self.table.setUpdatesEnabled(False)
-        try:
-            self._fill(doc, rows)
-        finally:
-            header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
-            header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
-            self.table.setUpdatesEnabled(True)
+        problems = {}
+        if doc.result is not None:
+            problems = {nid: ps for nid, ps in (doc.result.node_problems or {}).items() if ps}
+        self.model.set_rows(rows, problems)
         kind = "Sequential" if sequential else "Functional"
         self.title.setText(f"No summary: {error}" if error else
                            f"<b>{kind}</b> model · {len(doc.nodes)} layers" if doc.nodes else "Empty model")
@@ -152,33 +213,16 @@ class SummaryPanel(QWidget):
         self.totals.setToolTip("<br>".join(f"{label}: {n:,} ({readable_size(size)})"
                                            for label, n, size in _totals(doc)))
 
-    def _fill(self, doc, rows):
-        self.table.setRowCount(len(rows))
-        problem_nodes = set()
-        if doc.result is not None:
-            problem_nodes = {nid for nid, ps in (doc.result.node_problems or {}).items() if ps}
-        for i, r in enumerate(rows):
-            values = [f"{r['name']} ({r['class_name']})", r["output_shape"], r["params"],
-                      ", ".join(r["connected_to"]) or "-"]
-            for j, text in enumerate(values):
-                item = QTableWidgetItem(text)
-                item.setData(NODE_ROLE, r["id"])
-                if j in (1, 2):
-                    item.setFont(self.mono)
-                if j == 2:
-                    item.setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-                if r["id"] in problem_nodes:
-                    item.setForeground(QColor("#b02020"))
-                    item.setToolTip("\n".join(p.message for p in doc.result.node_problems[r["id"]]))
-                self.table.setItem(i, j, item)
-
     def row_texts(self):
         """The visible table as lists of cell texts (tests)."""
-        return [[self.table.item(i, j).text() for j in range(4) if not self.table.isColumnHidden(j)]
-                for i in range(self.table.rowCount())]
+        return [[self.model.text(i, j) for j in range(4) if not self.table.isColumnHidden(j)]
+                for i in range(self.model.rowCount())]
 
-    def _on_clicked(self, item):
-        nid = item.data(NODE_ROLE)
+    def row_count(self) -> int:
+        return self.model.rowCount()
+
+    def _on_clicked(self, index):
+        nid = index.data(NODE_ROLE)
         if nid:
             self.controller.set_selection([nid])
 

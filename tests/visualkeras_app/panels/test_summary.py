@@ -56,8 +56,7 @@ def test_functional_table_shows_connections_and_totals(qtbot, panel, chain, cont
 def test_click_selects_and_copy_as_text(qtbot, panel, chain, controller):
     ids = chain("Flatten", ("Dense", {"units": 10}))
     settle(qtbot, panel)
-    item = panel.table.item(1, 0)
-    rect = panel.table.visualItemRect(item)
+    rect = panel.table.visualRect(panel.model.index(1, 0))
     qtbot.mouseClick(panel.table.viewport(), Qt.LeftButton, pos=rect.center())
     assert controller.selection() == [ids[2]]
     panel.copy_button.click()
@@ -68,7 +67,7 @@ def test_click_selects_and_copy_as_text(qtbot, panel, chain, controller):
 
 
 def test_empty_and_unknown_shapes(qtbot, panel, controller):
-    assert panel.table.rowCount() == 0 and "Empty" in panel.title.text()
+    assert panel.row_count() == 0 and "Empty" in panel.title.text()
     controller.add_layer("Dense")  # no input: its shape is unknown
     settle(qtbot, panel)
     assert panel.row_texts()[0][1] == "?"

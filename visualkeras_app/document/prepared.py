@@ -1,0 +1,75 @@
+"""What the window's docks show of a document, computed before the document reaches the window.
+
+Opening a big model (a 20,000-layer file, a 700-layer application) must leave the window answering. The
+document is read on a worker thread (``visualkeras_app.background``); :func:`prepare` runs there too, right
+after, and keeps on the document what the docks would otherwise compute on the GUI thread: the summary's
+rows and the code dock's text. The document is not shared yet while it is prepared (no other thread sees
+it), so nothing here needs a lock.
+
+What is kept is valid for one inference result: any edit re-runs inference (``Document._edited``), which
+makes a new ``InferenceResult``, and :func:`prepared` then returns None, so the docks compute afresh.
+Nothing here imports Qt.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.utils.progress_utils import report
+
+# Code lines between two progress reports (each report is also where Cancel takes effect).
+_REPORT_EVERY = 256
+
+
+@dataclass
+class Prepared:
+    """The docks' contents for ``result`` (the document's inference result when they were made)."""
+
+    result: object
+    summary: tuple | None = None  # (sequential_like, rows) as ``document.summary.summary_rows`` gives them
+    code: list | None = None  # the code dock's lines (``codegen.iter_code``), or None when it failed
+
+
+def prepare(doc, code=True):
+    """Infer ``doc`` when needed, then keep its summary rows and (``code=True``) its code lines on it.
+
+    Reports progress (``engine.utils.progress_utils.report``), so a Cancel in the window stops it.
+    Failures are not raised: the dock that needed the failed part computes it again and shows the error.
+    Returns the :class:`Prepared`.
+    """
+    result = doc.result if doc.result is not None else doc.infer()
+    ready = Prepared(result)
+    if not doc.nodes:
+        doc.prepared = ready
+        return ready
+    report("Preparing the summary", 0, 1)
+    try:
+        from visualkeras_app.document.summary import summary_rows
+
+        ready.summary = summary_rows(doc, result)
+    except Exception:  # the summary dock computes it again and shows why
+        ready.summary = None
+    if code:
+        from visualkeras_app.document.codegen import iter_code
+
+        lines = []
+        total = len(doc.nodes)
+        try:
+            for line in iter_code(doc):
+                lines.append(line)
+                if len(lines) % _REPORT_EVERY == 0:
+                    report("Writing the code", min(len(lines), total), total)
+            ready.code = lines
+        except Exception:  # the code dock runs the generator again and shows the error
+            ready.code = None
+    doc.prepared = ready
+    return ready
+
+
+def prepared(doc, what):
+    """The kept ``what`` ("summary" or "code") of ``doc`` while its inference result is the one it was made
+    for; None when there is none (not prepared, edited since, or that part failed)."""
+    ready = getattr(doc, "prepared", None)
+    if ready is None or ready.result is not doc.result or doc.result is None:
+        return None
+    return getattr(ready, what)
+
