@@ -2,7 +2,11 @@
 
 Regeneration is coalesced on a zero-delay timer, so a batch of edits (a paste, an auto-layout, an
 undo of many steps) costs one ``generate_code`` call. A big model's code (``INCREMENTAL_NODES`` layers and
-more) is written in slices of about 20 ms, so opening a 1,000-layer application leaves the window answering.
+more) is written in slices of about 20 ms, so opening a 1,000-layer application leaves the window answering;
+a document opened on a worker thread brings its code with it (``document.prepared``). The editor then
+changes only the lines that differ from what it shows (an edit of one layer replaces one line), and a
+long run of new lines goes in a few hundred at a time between which the window paints and answers (the
+syntax highlighter colours only the lines that go in).
 """
 from __future__ import annotations
 
@@ -10,11 +14,14 @@ import keyword
 import time
 
 from PySide6.QtCore import QRegularExpression, QTimer
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat
+from PySide6.QtGui import (QColor, QFont, QFontDatabase, QGuiApplication, QSyntaxHighlighter, QTextCharFormat,
+                           QTextCursor)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 # From this many layers the code is written in slices, with the window answering in between.
 INCREMENTAL_NODES = 300
+# At most this many lines go into the editor at once; more are put in over several turns of the event loop.
+INSERT_LINES = 400
 
 
 def _fmt(color, bold=False, italic=False):
@@ -63,6 +70,7 @@ class CodePanel(QWidget):
         self.editor.setFont(font)
         self.editor.setTabStopDistance(4 * self.editor.fontMetrics().horizontalAdvance(" "))
         self.editor.setPlaceholderText("The model's code appears here as you build it.")
+        self.editor.document().setUndoRedoEnabled(False)  # read-only: an undo history would only take memory
         self.highlighter = PythonHighlighter(self.editor.document())
         self.copy_button = QPushButton("Copy", self)
         self.copy_button.setToolTip("Copy the code to the clipboard")
@@ -86,7 +94,13 @@ class CodePanel(QWidget):
         self._slice_timer.setSingleShot(True)
         self._slice_timer.setInterval(0)
         self._slice_timer.timeout.connect(self._next_slice)
+        self._insert_timer = QTimer(self)  # the slices of a long run of new lines (see _apply_lines)
+        self._insert_timer.setSingleShot(True)
+        self._insert_timer.setInterval(0)
+        self._insert_timer.timeout.connect(self._insert_slice)
         self._job = None
+        self._insert = None  # (first line, lines still to put in) while a long run goes into the editor
+        self._shown = []  # the lines the editor holds: its text is "\n".join(self._shown)
         self._doc = None
         controller.document_replaced.connect(self._on_document_replaced)
         self._attach(controller.document)
@@ -109,6 +123,7 @@ class CodePanel(QWidget):
     def text(self) -> str:
         if self._job is not None:  # a big model's code still being made: finish it now for the reader
             self._finish_job()
+        self._finish_insert()
         return self.editor.toPlainText()
 
     def refresh(self):
@@ -120,6 +135,12 @@ class CodePanel(QWidget):
         if not doc.nodes:
             self._set_text("")
             self.status.setText("Empty model")
+            return
+        from visualkeras_app.document.prepared import prepared
+
+        ready = prepared(doc, "code")  # written on the worker thread that opened the document
+        if ready is not None:
+            self._run(lambda: ready)
             return
         from visualkeras_app.document.codegen import iter_code
 
@@ -133,7 +154,7 @@ class CodePanel(QWidget):
 
     @property
     def busy(self) -> bool:
-        return self._job is not None
+        return self._job is not None or self._insert is not None
 
     def _next_slice(self):
         if self._job is None:
@@ -169,29 +190,87 @@ class CodePanel(QWidget):
     def _run(self, make_lines):
         doc = self.controller.document
         try:
-            code = "\n".join(make_lines())
+            lines = list(make_lines())
             self.status.setText("Python using engine (the Keras 3 API)" if not _problems(doc)
                                 else "The graph has problems: the code will not run until they are fixed")
         except Exception as exc:  # the dock shows why instead of going stale
             problems = _problems(doc)
             lines = [f"# No code while the graph has problems: {exc}"] if not problems else \
                 ["# No code while the graph has problems:"] + [f"#  - {p.message}" for p in problems]
-            code = "\n".join(lines) + "\n"
+            lines.append("")
             self.status.setText("Fix the problems to see the code")
-        self._set_text(code)
+        self._apply_lines(lines)
 
     def _set_text(self, code):
-        if code == self.editor.toPlainText():
+        self._apply_lines(code.split("\n") if code else [])
+
+    def _apply_lines(self, lines):
+        """Make the editor show ``lines``: only the lines between the common beginning and end of what it
+        shows and ``lines`` are replaced; more than ``INSERT_LINES`` new ones go in over several slices."""
+        self._insert_timer.stop()
+        self._insert = None
+        old = self._shown
+        if old == lines:
             return
-        # Keep the reader's place while the code changes under them.
+        p, most = 0, min(len(old), len(lines))
+        while p < most and old[p] == lines[p]:
+            p += 1
+        s = 0
+        while s < most - p and old[-1 - s] == lines[-1 - s]:
+            s += 1
+        middle = lines[p:len(lines) - s]
+        if len(middle) <= INSERT_LINES:
+            self._replace(p, len(old) - s, middle)
+            return
+        self._replace(p, len(old) - s, middle[:INSERT_LINES])
+        self._insert = (p + INSERT_LINES, middle[INSERT_LINES:])
+        self._insert_timer.start()
+
+    def _insert_slice(self):
+        if self._insert is None:
+            return
+        at, rest = self._insert
+        end = time.perf_counter() + 0.02
+        while rest and time.perf_counter() < end:
+            self._replace(at, at, rest[:INSERT_LINES])
+            at, rest = at + len(rest[:INSERT_LINES]), rest[INSERT_LINES:]
+        self._insert = (at, rest) if rest else None
+        if rest:
+            self._insert_timer.start()
+
+    def _finish_insert(self):
+        if self._insert is not None:
+            at, rest = self._insert
+            self._insert = None
+            self._insert_timer.stop()
+            self._replace(at, at, rest)
+
+    def _replace(self, a, b, new):
+        """Replace the editor's lines ``a`` to ``b`` (exclusive) by ``new``, keeping the reader's place."""
+        shown = self._shown
+        doc = self.editor.document()
+        if b < len(shown):  # lines follow the range: replace whole lines, each with its line break
+            start, stop = doc.findBlockByNumber(a).position(), doc.findBlockByNumber(b).position()
+            text = "".join(line + "\n" for line in new)
+        elif a > 0:  # the range runs to the end: from the end of the line before it
+            before = doc.findBlockByNumber(a - 1)
+            start, stop = before.position() + before.length() - 1, doc.characterCount() - 1
+            text = "".join("\n" + line for line in new)
+        else:
+            start, stop = 0, doc.characterCount() - 1
+            text = "\n".join(new)
         vbar, hbar = self.editor.verticalScrollBar(), self.editor.horizontalScrollBar()
         v, h = vbar.value(), hbar.value()
-        self.editor.setPlainText(code)
+        cursor = QTextCursor(doc)
+        cursor.setPosition(start)
+        cursor.setPosition(stop, QTextCursor.KeepAnchor)
+        cursor.insertText(text)
+        shown[a:b] = new
         vbar.setValue(v)
         hbar.setValue(h)
 
     def copy_to_clipboard(self):
-        QGuiApplication.clipboard().setText(self.editor.toPlainText())
+        QGuiApplication.clipboard().setText(self.text())
         self.status.setText("Copied to the clipboard")
 
 

@@ -92,3 +92,42 @@ def test_a_big_models_code_is_written_in_slices_while_the_window_answers(qtbot, 
     # text() while a slice job runs finishes it at once.
     panel.refresh()
     assert panel.busy and panel.text() == generate_code(doc) and not panel.busy
+
+
+def test_only_the_changed_lines_are_replaced_and_the_text_is_always_exact(qtbot, panel, monkeypatch):
+    """Edits in the middle, at either end, growing, shrinking, emptying, and lines with characters outside
+    the BMP (two UTF-16 units in the editor): the editor's text is "\\n".join(lines) after each."""
+    import random
+
+    from visualkeras_app.panels import code_view
+
+    monkeypatch.setattr(code_view, "INSERT_LINES", 7)  # long runs go in slices: exercised with small lists
+    rng = random.Random(5)
+    words = ["a", "bb", "", "dense(4)", "\U0001F600 x", "é"]
+    lines = []
+    for _ in range(60):
+        new = list(lines)
+        for _ in range(rng.randint(1, 4)):
+            i = rng.randint(0, len(new))
+            if new and rng.random() < 0.4:
+                del new[i - 1: i - 1 + rng.randint(1, 5)]
+            else:
+                new[i:i] = [rng.choice(words) + str(rng.randint(0, 9)) for _ in range(rng.randint(1, 20))]
+        if rng.random() < 0.1:
+            new = []
+        panel._apply_lines(new)
+        assert panel.text() == "\n".join(new) and not panel.busy
+        lines = new
+
+
+def test_one_changed_layer_replaces_one_line_of_a_long_text(qtbot, panel):
+    lines = [f"line {i}" for i in range(3000)]
+    panel._apply_lines(lines)
+    qtbot.waitUntil(lambda: not panel.busy, timeout=5000)  # 3,000 new lines go in over several slices
+    assert panel.editor.toPlainText() == "\n".join(lines)
+    changes = []
+    panel.editor.document().contentsChange.connect(lambda pos, removed, added: changes.append((removed, added)))
+    lines[1500] = "line 1500 changed"
+    panel._apply_lines(lines)
+    assert changes == [(len("line 1500\n"), len("line 1500 changed\n"))]
+    assert panel.text() == "\n".join(lines)
