@@ -1,9 +1,10 @@
 """The main window: the canvas in the middle, the docks around it, menus, files, autosave and recovery.
 
 Start-up order matters: this module and everything it imports at module level stay free of ``engine``
-(and so torch, about two seconds to import). The window paints first; then :meth:`MainWindow.start`
-imports the engine, fills the palette, opens the file given on the command line and offers a
-recovered document back after a crash.
+(and so torch, about two seconds to import). The window paints first, its palette already filled from
+the shipped manifest; the engine then imports on a background thread (:mod:`visualkeras_app.startup`), and
+:meth:`MainWindow.start` checks the palette against it, opens the file given on the command line and
+offers a recovered document back after a crash.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from visualkeras_app.panels.inspector import InspectorPanel
 from visualkeras_app.panels.palette import PalettePanel
 from visualkeras_app.panels.problems import ProblemsPanel
 from visualkeras_app.panels.summary import SummaryPanel
+from visualkeras_app.startup import EngineStart
 from visualkeras_app.training_ui.docks import TrainingDocks
 
 APP_NAME = "visualkeras-app"
@@ -123,6 +125,7 @@ class MainWindow(QMainWindow):
         self._trained_unsaved = False  # trained weights went into the nodes: unsaved, though no edit was made
         self._started = False
         self._paint_seen = False
+        self._closing = False  # closed: a load still under way is cancelled and its document dropped
 
         self.controller = EditorController(Document(), self)
         self.view = EditorView(self.controller, self)
@@ -139,6 +142,9 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
 
         self.palette_panel = PalettePanel(self)
+        # Listed from the shipped manifest: usable before the engine (torch) has loaded (start-up time).
+        self.palette_panel.populate_from_manifest()
+        self._engine_start = EngineStart(self)
         self.inspector = InspectorPanel(self.controller, self)
         self.code_panel = CodePanel(self.controller, self)
         self.summary_panel = SummaryPanel(self.controller, self)
@@ -371,34 +377,37 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ start-up (after the first paint)
     def event(self, ev):
-        # The engine (torch) loads only once the window is on screen; the first paint proves it.
+        # The engine (torch) loads only once the window is on screen (the first paint proves it), on a
+        # background thread: the window, the Layers panel first, stays usable meanwhile.
         if ev.type() == QEvent.Paint and not self._paint_seen and self.isVisible():
             self._paint_seen = True
-            QTimer.singleShot(0, self.start)
+            QTimer.singleShot(0, self._engine_start.begin)
         return super().event(ev)
 
     def showEvent(self, ev):
         super().showEvent(ev)
         # A fallback where no paint arrives (a minimised start, a platform that paints late).
-        QTimer.singleShot(1500, self.start)
+        QTimer.singleShot(1500, self._engine_start.begin)
 
     @property
     def is_started(self) -> bool:
         return self._started
 
     def start(self):
-        """Load the engine, fill the palette, open the start-up file, offer recovery. Runs once."""
+        """Finish loading the engine (waiting for its background import, under a busy cursor, only when called
+        before it is done), check the palette against the registry, build the training panel, offer recovery,
+        open the start-up file. Runs once; anything that needs the engine before then calls it."""
         if self._started:
             return
         self._started = True
         self.statusBar().showMessage("Loading the engine…")
-        QApplication.setOverrideCursor(Qt.BusyCursor)
+        error = self._engine_start.finish()
         try:
-            self.palette_panel.populate()
+            if error is not None:
+                raise error
+            self.palette_panel.sync_with_registry()
         except Exception as exc:  # a broken install says so instead of dying
-            self._error("The layer library could not be loaded", str(exc))
-        finally:
-            QApplication.restoreOverrideCursor()
+            self._error("The layer library could not be loaded", f"{type(exc).__name__}: {exc}")
         try:
             self.training.build()
         except Exception as exc:  # the editor works without the training panel
@@ -515,12 +524,26 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         try:
+            from visualkeras_app.background import LoadCancelled, cancel_running, run_in_background
+            from visualkeras_app.document.app_templates import is_application_key
+            from visualkeras_app.document.prepared import template_prepared
             from visualkeras_app.document.templates import load_template, template_title
 
-            doc = load_template(key)
             title = template_title(key)
+            cancel_running(self)  # a load still under way gives way to this one
+            if is_application_key(key):  # hundreds of layers built by the engine: off the GUI thread
+                doc = run_in_background(self, f"Building {title}…", lambda: template_prepared(key),
+                                        title="New from Template")
+            else:
+                doc = load_template(key)
+        except LoadCancelled:
+            if not self._closing:
+                self.show_message(f"Building {key} was cancelled; nothing changed.")
+            return False
         except Exception as exc:  # a broken template file: a dialog, the current document stays
             self._error("Could not load the template", str(exc))
+            return False
+        if self._closing:  # the window was closed while the template was built
             return False
         self._set_document(doc, None, title)
         self._clear_recovery()
@@ -541,25 +564,32 @@ class MainWindow(QMainWindow):
             return False
         path = os.path.abspath(os.fspath(path))
         try:
-            from visualkeras_app.background import BACKGROUND_BYTES, LoadCancelled, run_in_background
+            from visualkeras_app import background
+            from visualkeras_app.background import LoadCancelled, cancel_running, run_in_background
+            from visualkeras_app.document.prepared import open_prepared
             from visualkeras_app.document.project import open_any
 
+            cancel_running(self)  # a load still under way gives way to this one
             try:
-                big = os.path.isfile(path) and os.path.getsize(path) >= BACKGROUND_BYTES
+                big = os.path.isfile(path) and os.path.getsize(path) >= background.BACKGROUND_BYTES
             except OSError:
                 big = False
-            if big:  # a big file: the window keeps answering, with progress and Cancel
-                doc = run_in_background(self, f"Opening {os.path.basename(path)}…", lambda: open_any(path))
+            if big:  # a big file: the window keeps answering, with progress and Cancel; the docks'
+                # summary and code are made on the worker too (document.prepared)
+                doc = run_in_background(self, f"Opening {os.path.basename(path)}…", lambda: open_prepared(path))
             else:
                 doc = open_any(path)
         except LoadCancelled:
-            self.show_message(f"Opening {path} was cancelled; nothing changed.")
+            if not self._closing:
+                self.show_message(f"Opening {path} was cancelled; nothing changed.")
             return False
         except Exception as exc:  # ProjectError names the file; anything else gets named here
             msg = str(exc) or type(exc).__name__
             if path not in msg:
                 msg = f"{path} could not be opened: {msg}"
             self._error("Could not open the file", msg)
+            return False
+        if self._closing:  # the window was closed while the file loaded
             return False
         if is_project_file(path):
             self._set_document(doc, path)
@@ -802,6 +832,7 @@ class MainWindow(QMainWindow):
 
     def add_layer_at_center(self, class_name):
         """Add a layer as a palette double-click does (see ``EditorView.add_layer_at_center``)."""
+        self.start()  # a double-click while the engine loads waits for it
         nid = self.view.add_layer_at_center(class_name)
         if nid is not None:
             self.view.setFocus()
@@ -842,6 +873,10 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self._closing = True
+        from visualkeras_app.background import cancel_running
+
+        cancel_running(self)  # a file or template still loading: its worker stops at its next report
         self.training.shutdown()
         self.autosave_timer.stop()
         if self._recovery is not None:

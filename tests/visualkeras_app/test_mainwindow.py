@@ -104,12 +104,15 @@ def canonical(doc):
 
 
 # ---------------------------------------------------------------------------------------------- start-up
-def test_palette_placeholder_then_filled(qtbot, tmp_path, dialogs):
+def test_palette_filled_from_the_manifest_then_started(qtbot, tmp_path, dialogs):
+    # Without torch imported first, tests/visualkeras_app/test_startup.py checks the same in a fresh process.
+    from visualkeras_app.panels.palette_manifest import load_manifest
+
     settings = QSettings(str(tmp_path / "s.ini"), QSettings.IniFormat)
     win = MainWindow(settings=settings, offer_recovery=False)
     qtbot.addWidget(win)
-    assert not win.palette_panel.loaded
-    assert win.palette_panel.tree.topLevelItem(0).text(0) == "Loading layers…"
+    assert win.palette_panel.loaded and not win.is_started  # listed before the window is even shown
+    assert win.palette_panel.listing() == load_manifest() and "Dense" in win.palette_panel.visible_layers()
     with qtbot.waitSignal(win.started, timeout=10000):
         win.show()
     assert win.palette_panel.loaded and "Dense" in win.palette_panel.visible_layers()

@@ -1,7 +1,9 @@
 """The layer palette: the engine's layer registry by category, a search box, drag or double-click to add.
 
-The tree shows "Loading layers…" until :meth:`PalettePanel.populate` runs; the window calls it after it
-has appeared, because reading the registry imports ``engine`` and so torch (about two seconds).
+The window fills it at launch from the shipped manifest (``resources/palette.json``, see
+:mod:`visualkeras_app.panels.palette_manifest`), which needs no engine: the layers are listed, searchable and
+draggable before torch has loaded. Once the engine has loaded, :meth:`PalettePanel.sync_with_registry` checks
+the list against the registry itself. Without a usable manifest the tree shows "Loading layers…" until then.
 """
 from __future__ import annotations
 
@@ -11,21 +13,12 @@ from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QTreeWidget,
 
 # The canvas colours its node boxes by category; the palette's swatches match them.
 from visualkeras_app.document.style import category_color
+# first_doc_line: the tooltip rule, also imported from here.
+from visualkeras_app.panels.palette_manifest import (PaletteManifestError, drift, first_doc_line,  # noqa: F401
+                                                     load_manifest, registry_listing)
 
 LAYER_MIME = "application/x-visualkeras-layer"
 CLASS_ROLE = Qt.UserRole + 1
-
-# Layers that exist for the RNN wrappers only; they cannot sit on the canvas by themselves.
-_HIDDEN = {"GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells", "Wrapper"}  # Wrapper: a base class
-
-
-def first_doc_line(cls) -> str:
-    """The first non-empty line of a class's docstring (the palette tooltip)."""
-    for line in (cls.__doc__ or "").splitlines():
-        line = line.strip()
-        if line:
-            return line.replace("``", "")
-    return cls.__name__
 
 
 def category_icon(category: str, size: int = 12) -> QIcon:
@@ -85,6 +78,7 @@ class PalettePanel(QWidget):
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.hint)
         self._loaded = False
+        self._listing = {}
         self._show_placeholder()
         self.search.textChanged.connect(self._filter)
         self.search.returnPressed.connect(self._activate_first)
@@ -103,13 +97,11 @@ class PalettePanel(QWidget):
         self.search.setEnabled(False)
 
     def populate(self, by_category=None):
-        """Fill the tree from the registry (imports engine), or from ``{category: [(name, tooltip)]}``."""
+        """Fill the tree from ``{category: [(name, tooltip)]}``, or by default from the shipped manifest (no
+        engine import; PaletteManifestError when the file is missing or unreadable)."""
         if by_category is None:
-            from engine.layers import registry
-
-            by_category = {cat: [(name, first_doc_line(registry.get_class(name))) for name in names
-                                 if name not in _HIDDEN]
-                           for cat, names in registry.by_section().items()}
+            by_category = load_manifest()
+        self._listing = {cat: list(layers) for cat, layers in by_category.items() if layers}
         self.tree.clear()
         for cat, layers in by_category.items():
             if not layers:
@@ -132,6 +124,27 @@ class PalettePanel(QWidget):
         self.search.setEnabled(True)
         self._loaded = True
         self._filter(self.search.text())
+
+    def populate_from_manifest(self) -> bool:
+        """Fill the tree from the shipped manifest; False (the placeholder stays) when it cannot be read."""
+        try:
+            self.populate()
+        except PaletteManifestError:
+            return False
+        return True
+
+    def sync_with_registry(self) -> bool:
+        """Once the engine is loaded: make the tree match the layer registry (it already does when the manifest
+        is up to date). True when the tree had to change; the search text stays applied."""
+        listing = registry_listing()
+        if self._loaded and not drift(self._listing, listing):
+            return False
+        self.populate(listing)
+        return True
+
+    def listing(self) -> dict:
+        """What the tree shows: ``{category: [(name, tooltip)]}`` ({} before it is filled)."""
+        return {cat: list(layers) for cat, layers in self._listing.items()} if self._loaded else {}
 
     # ------------------------------------------------------------------ queries (tests, the window)
     def layer_items(self):
