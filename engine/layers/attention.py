@@ -250,7 +250,7 @@ class MultiHeadAttention(Layer):
 
     # Keras writes mha(query, value, key=...) as positional args [query, value] (and a `key` kwarg),
     # not as one list: the model config writer and reader spread/gather the node's tensors.
-    _positional_inputs = ("query", "value", "key")
+    positional_inputs = ("query", "value", "key")
 
     def __init__(self, num_heads, key_dim, value_dim=None, dropout=0.0, use_bias=True, use_gate=False,
                  output_shape=None, attention_axes=None, flash_attention=None, sliding_window=None,
@@ -505,7 +505,7 @@ class GroupedQueryAttention(MultiHeadAttention):
 
     # Keras's class is GroupedQueryAttention (its weights live under grouped_query_attention/_query_dense/...)
     # but files name it by its export, GroupQueryAttention.
-    _keras_class_name = "GroupQueryAttention"
+    keras_class_name = "GroupQueryAttention"
 
     def __init__(self, head_dim, num_query_heads, num_key_value_heads, dropout=0.0, use_bias=True,
                  sliding_window=None, flash_attention=None, kernel_initializer="glorot_uniform",

@@ -589,7 +589,7 @@ class LayerScale(Layer):
         Same as the input.
     """
 
-    _keras_module = "keras.src.applications.convnext"  # where Keras 3 defines it (for files Keras loads)
+    keras_module = "keras.src.applications.convnext"  # where Keras 3 defines it (for files Keras loads)
 
     def __init__(self, init_values, projection_dim, **kwargs):
         super().__init__(**kwargs)
@@ -631,7 +631,7 @@ class CustomScaleLayer(Layer):
         The inputs' shape.
     """
 
-    _keras_module = "keras.src.applications.inception_resnet_v2"  # where Keras 3 defines it
+    keras_module = "keras.src.applications.inception_resnet_v2"  # where Keras 3 defines it
 
     def __init__(self, scale, **kwargs):
         super().__init__(**kwargs)

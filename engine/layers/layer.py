@@ -93,6 +93,15 @@ class Layer(nn.Module):
             Sequential model (they create its Input).
     """
 
+    # Facts the file formats read (engine.saving), set by the classes that differ from the default:
+    # keras_module: where Keras 3 defines the class (the applications' LayerScale lives outside keras.layers);
+    # keras_class_name: the name Keras exports it under, when not the class's own;
+    # positional_inputs: Keras calls the layer as call(query, value, key=...): a model config writes the
+    # tensors of such a call as separate arguments, not as one list.
+    keras_module = "keras.layers"
+    keras_class_name = None
+    positional_inputs = None
+
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
         super().__init__()
         unknown = set(kwargs) - _BASE_KWARGS
@@ -171,6 +180,55 @@ class Layer(nn.Module):
 
     def _sublayers(self):
         return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    def sublayers(self):
+        """The layers inside this one whose weights are part of its ``weights`` (an RNN's cell, a
+        Bidirectional's two RNNs, a model's layers)."""
+        return self._sublayers()
+
+    def saveable_children(self):
+        """``[(attribute, sub-layer or list of sub-layers)]`` in the order Keras's saving visits them
+        (``_walk_saveable``: by attribute name, private names last): the paths of the ``.keras`` weights
+        tree (``layers/lstm/cell``). A list of sub-layers (``StackedRNNCells.cells``) is one entry."""
+        items = [(k, m) for k, m in self._modules.items() if isinstance(m, Layer)]
+        items += [(k, [c for c in m if isinstance(c, Layer)]) for k, m in self._modules.items()
+                  if isinstance(m, nn.ModuleList)]
+        return sorted(items, key=lambda kv: _saveable_key(kv[0]))
+
+    def own_variables(self):
+        """This layer's own weights (not its sub-layers'), trainable ones first, then non-trainable ones:
+        the order Keras stores them in a weights file (``<path>/vars/0, 1...``)."""
+        flags = self._own_weight_trainable
+        return ([p for p, t in zip(self._own_weights, flags) if t]
+                + [p for p, t in zip(self._own_weights, flags) if not t])
+
+    def save_own_variables(self, store):
+        """Write this layer's own weights into ``store`` (a dict-like) under "0", "1"... as Keras does."""
+        for i, p in enumerate(self.own_variables()):
+            store[str(i)] = p.detach().cpu().numpy()
+
+    def load_own_variables(self, store):
+        """Read the weights ``save_own_variables`` wrote (or Keras's) back, checking their count and shapes
+        before any weight changes."""
+        params = self.own_variables()
+        if len(store.keys()) != len(params):
+            raise ValueError(f"Layer {self.name!r} expects {len(params)} variables, the store has "
+                             f"{len(store.keys())}.")
+        values = [np.asarray(store[str(i)]) for i in range(len(params))]
+        for p, v in zip(params, values):
+            if tuple(v.shape) != tuple(p.shape):
+                raise ValueError(f"Layer {self.name!r}: variable {p.path!r} has shape {tuple(p.shape)}, the "
+                                 f"stored value {tuple(v.shape)}.")
+        with torch.no_grad():
+            for p, v in zip(params, values):
+                v = np.ascontiguousarray(v).reshape(v.shape)  # (a 0-d value stays 0-d)
+                p.copy_(torch.as_tensor(v).to(dtype=p.dtype, device=p.device))
+
+    @property
+    def inbound_nodes(self):
+        """The calls of this layer on symbolic tensors, in order (Keras's ``layer.inbound_nodes``): each
+        node has ``arguments``, ``call_kwargs``, ``input_tensors``, ``outputs`` and ``is_input``."""
+        return list(self._inbound_nodes)
 
     @property
     def weights(self):
@@ -591,6 +649,10 @@ class Layer(nn.Module):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
     # nn.Module defines __setstate__ etc.; keep hashing by identity (nn.Module already does).
+
+
+def _saveable_key(attribute):
+    return f"~{attribute}" if attribute.startswith("_") else attribute
 
 
 def _fmt(shape):

@@ -38,6 +38,12 @@ class KerasTensor:
         return len(self.shape)
 
     @property
+    def keras_history(self):
+        """Where this tensor came from: ``(operation, node_index, tensor_index)`` (a ``KerasHistory``), or
+        None for a tensor no layer made. ``keras_history.operation`` is the layer whose call made it."""
+        return self._keras_history
+
+    @property
     def _keras_mask(self):
         """The mask this tensor will carry when the model runs, as a symbolic bool tensor of its shape
         without the last axis (Keras's ``x._keras_mask`` after ``Embedding(mask_zero=True)``); None

@@ -7,6 +7,7 @@ from engine.layers.input_layer import InputLayer
 from engine.layers.layer import _make_outputs
 from engine.layers.node import KerasTensor, flatten, pack_like
 from engine.models.model import Model
+from engine.saving.serialization import register_model_class, serialize_layer
 
 
 def map_graph(inputs, outputs):
@@ -105,6 +106,11 @@ def map_graph(inputs, outputs):
 
 class Functional(Model):
     """A model defined by ``Model(inputs, outputs)`` over tensors from ``Input``."""
+
+    # How a file names the class.
+    keras_module = "keras.src.models.functional"
+    keras_class_name = "Functional"
+    keras_registered_name = "Functional"
 
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -256,6 +262,57 @@ class Functional(Model):
         outs = [slots[s] for s in self._output_slots]
         return outs[0] if isinstance(self._outputs_struct, KerasTensor) else outs
 
+    # ------------------------------------------------------------------ saving
+    def get_config(self):
+        """Keras 3's functional config: each layer's config with its calls (``inbound_nodes``, counting only
+        the calls that belong to this model), and the input and output tensors' references."""
+        layers_cfg = []
+        for layer in self.layers:
+            cfg = serialize_layer(layer)
+            cfg["name"] = layer.name
+            nodes = []
+            for node in layer.inbound_nodes:
+                if node.is_input or id(node) not in self._node_ids:
+                    continue
+                if layer.positional_inputs and isinstance(node.arguments, (list, tuple)):
+                    # Keras's call(query, value, key=...): the tensors are separate arguments.
+                    args = [_node_args(a) for a in node.arguments[:2]]
+                    kwargs = dict(node.call_kwargs)
+                    if len(node.arguments) > 2:
+                        kwargs["key"] = _node_args(node.arguments[2])
+                    nodes.append({"args": args, "kwargs": kwargs})
+                    continue
+                if getattr(node, "several_arguments", False):  # layer(a, b, key=c): Keras writes each argument
+                    tensor_kwargs = {k: _node_args(v) for k, v in node.arguments["kwargs"].items()}
+                    nodes.append({"args": [_node_args(a) for a in node.arguments["args"]],
+                                  "kwargs": {**tensor_kwargs, **node.call_kwargs}})
+                    continue
+                nodes.append({"args": [_node_args(node.arguments)], "kwargs": dict(node.call_kwargs)})
+            cfg["inbound_nodes"] = nodes
+            layers_cfg.append(cfg)
+
+        def refs(struct, tensors):
+            r = [_tensor_ref(t) for t in tensors]
+            return r[0] if isinstance(struct, KerasTensor) else r
+
+        return {"name": self.name, "trainable": self.trainable, "layers": layers_cfg,
+                "input_layers": refs(self._inputs_struct, self.inputs),
+                "output_layers": refs(self._outputs_struct, self.outputs)}
+
+    def saveable_children(self):
+        """The weights tree holds the layers, under ``layers/``."""
+        return [("layers", self.layers)]
+
+    @property
+    def inputs_structure(self):
+        """The ``inputs`` as given to ``Model(inputs, outputs)`` (a tensor, a list or a dict)."""
+        return self._inputs_struct
+
+    @property
+    def outputs_structure(self):
+        """The ``outputs`` as given to ``Model(inputs, outputs)``."""
+        return self._outputs_struct
+
     @property
     def input_shape(self):
         s = [t.shape for t in self.inputs]
@@ -265,6 +322,22 @@ class Functional(Model):
     def output_shape(self):
         s = [t.shape for t in self.outputs]
         return s[0] if len(s) == 1 else s
+
+
+def _tensor_ref(t):
+    h = t.keras_history
+    return [h.operation.name, h.node_index, h.tensor_index]
+
+
+def _node_args(arguments):
+    """A call's arguments as Keras 3 writes them: each tensor a ``__keras_tensor__`` reference."""
+    if isinstance(arguments, KerasTensor):
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(arguments.shape), "dtype": arguments.dtype,
+                           "keras_history": _tensor_ref(arguments)}}
+    if isinstance(arguments, (list, tuple)):
+        return [_node_args(a) for a in arguments]
+    return arguments
 
 
 class _SeveralArguments:
@@ -293,3 +366,6 @@ class _SeveralArguments:
         spec = self.layer._call_spec(tuple(args), kwargs)
         shapes = [tuple(t.shape) for t in flatten(spec)]
         return shapes[0] if len(shapes) == 1 else shapes
+
+
+register_model_class("Functional", Functional)

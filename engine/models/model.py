@@ -10,25 +10,24 @@ import json
 import numpy as np
 import torch
 
-from engine.layers.layer import Layer, _to_tensor
+from engine import losses, optimizers
+from engine.layers.layer import Layer, _saveable_key, _to_tensor
 from engine.layers.node import is_symbolic
+from engine.saving import saving_api, serialization
 from engine.trainers.trainer import Trainer
+from engine.utils.summary_utils import print_summary
 
-# The imports left inside functions below close cycles: functional.py and sequential.py subclass Model,
-# summary_utils imports those classes, and engine.saving imports engine.models.
+# functional.py and sequential.py subclass Model, so this module cannot import them: they register their
+# classes with engine.saving when they load (serialization.model_class("Functional") finds them), and
+# engine.saving never imports engine.models.
 
 
 class Model(Trainer, Layer):
     def __new__(cls, *args, **kwargs):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from engine.models.functional import Functional  # a subclass of Model: cycle
-
-            return super().__new__(Functional)
+            return super().__new__(serialization.model_class("Functional"))
         if _functional_arguments(args, kwargs) and _symbolic_inputs(args, kwargs):
-            from engine.models.functional import Functional  # subclasses of Model: cycle
-            from engine.models.sequential import Sequential  # subclasses of Model: cycle
-
-            if not issubclass(cls, (Functional, Sequential)):
+            if not issubclass(cls, tuple(serialization.MODEL_CLASSES.values())):
                 # `class M(Model)` built as M(inputs, outputs) is a functional model that keeps M's methods
                 # (train_step, ...), as Keras makes it: M placed in front of Functional.
                 return super().__new__(_functional_subclass(cls))
@@ -74,8 +73,6 @@ class Model(Trainer, Layer):
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Print Keras's summary table: layer (type), output shape, params (and connections) and totals."""
-        from engine.utils.summary_utils import print_summary  # it imports the model classes: cycle
-
         print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
 
     def get_weights(self):
@@ -114,26 +111,45 @@ class Model(Trainer, Layer):
         return None
 
     def get_config(self):
-        from engine.saving.serialization import model_config  # engine.saving imports engine.models: cycle
+        """A subclassed model's architecture is its Python code: Sequential and functional models have
+        a config (they override this)."""
+        raise NotImplementedError(
+            f"Model {self.name!r} is a subclassed Model; its architecture is Python code and has no config. "
+            "Use save_weights() or build it as Sequential/functional.")
 
-        return model_config(self)
+    def get_build_config(self):
+        """``{"input_shape": ...}`` of a built model with inputs (what Keras writes beside its config)."""
+        if not (self.built and getattr(self, "inputs", None)):
+            return None
+        shapes = [list(t.shape) for t in self.inputs]
+        return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+
+    def saveable_children(self):
+        """A subclassed model: Keras visits its attributes by name, the ``layers`` list among them
+        (Sequential and functional models override this: their layers only)."""
+        items = [(k, m) for k, m in super().saveable_children() if isinstance(m, Layer)]
+        return sorted(items + [("layers", self.layers)], key=lambda kv: _saveable_key(kv[0]))
+
+    @property
+    def variable_path_prefix(self):
+        """What Keras 3 puts before a layer's name in its weights' paths (``w.path``) when the layer is
+        built by this model: nothing for a functional model, whose layers are built outside it."""
+        return ""
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """A model from ``get_config()``'s dict; ``custom_objects`` maps names to the caller's own classes."""
-        from engine.models.functional import Functional  # a subclass of Model: cycle
-        from engine.saving.serialization import model_from_config  # cycle, as in get_config
-
         if isinstance(config, dict) and "class_name" not in config:
             if "input_layers" in config:
                 config = {"class_name": "Functional", "config": config}
             elif "layers" in config:
                 config = {"class_name": "Sequential", "config": config}
-        model = model_from_config(config, custom_objects=custom_objects)
-        if cls not in (Model,) and not isinstance(model, cls) and isinstance(model, Functional):
+        model = serialization.model_from_config(config, custom_objects=custom_objects)
+        if cls not in (Model,) and not isinstance(model, cls) \
+                and isinstance(model, serialization.model_class("Functional")):
             # M.from_config(M(inputs, outputs).get_config()) is an M again, as in Keras.
             new = cls.__new__(cls, model.inputs, model.outputs)
-            new.__init__(model._inputs_struct, model._outputs_struct, name=model.name)
+            new.__init__(model.inputs_structure, model.outputs_structure, name=model.name)
             return new
         return model
 
@@ -146,17 +162,13 @@ class Model(Trainer, Layer):
             overwrite: whether to replace an existing file.
             include_optimizer: (keyword) whether to save the compile configuration and optimizer state.
         """
-        from engine.saving.saving_api import save_model  # cycle, as in get_config
-
-        save_model(self, filepath, overwrite=overwrite, **kwargs)
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath, overwrite=True, max_shard_size=None):
         """Save the weights to ``.weights.h5`` (Keras 3 layout) or ``.h5`` (Keras 2's legacy layout)."""
-        from engine.saving.saving_api import save_weights  # cycle, as in get_config
-
         if max_shard_size is not None:
             raise ValueError("Sharded weights files are not supported; leave max_shard_size=None.")
-        save_weights(self, filepath, overwrite=overwrite)
+        saving_api.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
         """Load weights from ``.weights.h5``, a full ``.h5`` model file or a ``.keras`` archive.
@@ -165,28 +177,30 @@ class Model(Trainer, Layer):
         warning) layers whose weights are missing or have another shape instead of failing.
         Raises ``engine.saving.ModelFileError`` for a file that does not fit or cannot be read.
         """
-        from engine.saving.saving_api import load_weights  # cycle, as in get_config
-
-        load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch)
 
     def get_compile_config(self):
         """The arguments of ``compile()`` as Keras saves them (None when not compiled)."""
         if not self.compiled or self.optimizer is None:
             return None
-        from engine.saving.saving_api import compile_config  # cycle, as in get_config
-
-        return compile_config(self)
+        args = self._compile_args or {}
+        return {
+            "optimizer": optimizers.serialize(self.optimizer),
+            "loss": saving_api.map_nested(losses.serialize, args.get("loss")),
+            "loss_weights": args.get("loss_weights"),
+            "metrics": saving_api.map_nested(saving_api.serialize_metric, args.get("metrics")),
+            "weighted_metrics": saving_api.map_nested(saving_api.serialize_metric, args.get("weighted_metrics")),
+            "run_eagerly": False,
+            "steps_per_execution": 1,
+            "jit_compile": False,
+        }
 
     def compile_from_config(self, config):
         """Compile with a ``get_compile_config()`` dict (as Keras does when loading a file)."""
-        from engine.saving.saving_api import compile_from_config  # cycle, as in get_config
-
-        compile_from_config(self, config)
+        saving_api.compile_from_config(self, config)
 
     def to_json(self, **kwargs):
-        from engine.saving.serialization import serialize_model  # cycle, as in get_config
-
-        return json.dumps(serialize_model(self), **kwargs)
+        return json.dumps(serialization.serialize_model(self), **kwargs)
 
 
 _FUNCTIONAL_SUBCLASSES: dict = {}
@@ -205,8 +219,7 @@ def _symbolic_inputs(args, kwargs):
 
 def _functional_subclass(cls):
     """``cls`` with ``Functional`` behind it in the method order (made once per class)."""
-    from engine.models.functional import Functional  # a subclass of Model: cycle
-
+    Functional = serialization.model_class("Functional")
     made = _FUNCTIONAL_SUBCLASSES.get(cls)
     if made is None:
         made = type(cls.__name__, (cls, Functional), {"__module__": cls.__module__,

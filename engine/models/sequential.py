@@ -4,9 +4,10 @@ from __future__ import annotations
 import torch
 
 from engine.layers.input_layer import InputLayer
-from engine.layers.layer import Layer
+from engine.layers.layer import Layer, dtype_policy_config
 from engine.layers.node import KerasTensor
 from engine.models.model import Model
+from engine.saving.serialization import register_model_class, serialize_layer
 
 
 class Sequential(Model):
@@ -15,6 +16,11 @@ class Sequential(Model):
     The input shape comes from an ``Input``/``InputLayer`` first item or from the first layer's
     ``input_shape``/``input_dim``; without one the model builds on the first data it sees.
     """
+
+    # How a file names the class (Keras 3's Sequential is exported from keras itself).
+    keras_module = "keras"
+    keras_class_name = "Sequential"
+    keras_registered_name = None
 
     def __init__(self, layers=None, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
@@ -145,3 +151,33 @@ class Sequential(Model):
         if self._output_tensor is None:
             raise AttributeError(f"Sequential model {self.name!r} has no output shape yet: it is not built.")
         return self._output_tensor.shape
+
+    @property
+    def input_layer(self):
+        """The model's ``InputLayer`` (None until it has an input shape)."""
+        return self._input_layer
+
+    # ------------------------------------------------------------------ saving
+    def get_config(self):
+        """Keras 3's Sequential config: the InputLayer (when the model has one) and each layer's config."""
+        layers = []
+        if self._input_layer is not None:
+            layers.append({"module": "keras.layers", "class_name": "InputLayer",
+                           "config": self._input_layer.get_config(), "registered_name": None})
+        layers += [serialize_layer(l) for l in self.layers]
+        cfg = {"name": self.name, "trainable": self.trainable, "dtype": dtype_policy_config(), "layers": layers}
+        if self._input_layer is not None:
+            cfg["build_input_shape"] = list(self._input_layer.batch_shape)
+        return cfg
+
+    def saveable_children(self):
+        """The weights tree holds the layers, under ``layers/``."""
+        return [("layers", self.layers)]
+
+    @property
+    def variable_path_prefix(self):
+        """Keras 3 builds a Sequential's layers inside the model's name scope: ``sequential/dense/kernel``."""
+        return f"{self.name}/"
+
+
+register_model_class("Sequential", Sequential)

@@ -648,7 +648,9 @@ class Optimizer:
                 raise ValueError(f"Optimizer variable {self.variable_names[n_head + i]!r} has shape {shape}, "
                                  f"not compatible with the provided value of shape {tuple(a.shape)}.")
         self._iterations = int(arrays[0])
-        if n_head == 2:
+        # A file holds the rate as float32: when it is the configured rate rounded, the exact Python float
+        # stays, so that a resumed run computes exactly what the original would.
+        if n_head == 2 and np.float32(arrays[1]) != np.float32(self._learning_rate):
             self._learning_rate = float(arrays[1])
         with torch.no_grad():
             for i, v in enumerate(self._variables):

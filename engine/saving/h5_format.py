@@ -23,7 +23,6 @@ import h5py
 import numpy as np
 import torch
 
-from engine.models.sequential import Sequential
 from engine.saving import saving_api
 from engine.saving.serialization import loads_config, model_from_config, ModelFileError, serialize_model
 from engine.utils.file_utils import open_regular
@@ -304,9 +303,9 @@ def _weight_paths(layer, prefix=""):
     """``{id(param): "prefix/layer/sub/kernel"}``: the names Keras 3 gives the variables (``w.path``)."""
     out = {}
     base = f"{prefix}{layer.name}/"
-    for p in layer._own_weights:
+    for p in layer.own_variables():
         out.setdefault(id(p), base + getattr(p, "keras_name", "variable"))
-    for sub in layer._sublayers():
+    for sub in layer.sublayers():
         for k, v in _weight_paths(sub, base).items():
             out.setdefault(k, v)
     return out
@@ -318,7 +317,7 @@ def write_layer_weights(group, model):
     write_str_list_attr(group, "layer_names", [l.name for l in layers])
     group.attrs["backend"] = BACKEND.encode("utf-8")
     group.attrs["keras_version"] = KERAS_VERSION.encode("utf-8")
-    prefix = f"{model.name}/" if isinstance(model, Sequential) else ""
+    prefix = model.variable_path_prefix
     for layer in sorted(layers, key=lambda l: l.name):
         _write_subset(group.create_group(layer.name), legacy_weights(layer), _weight_paths(layer, prefix))
     _write_subset(group.create_group("top_level_model_weights"), [], {})
@@ -396,7 +395,7 @@ def save_model_h5(model, h5file, include_optimizer=True):
     h5file.attrs["model_config"] = json.dumps(config).encode("utf-8")
     compiled = getattr(model, "compiled", False) and getattr(model, "optimizer", None) is not None
     if compiled and include_optimizer:
-        training = saving_api.compile_config(model)
+        training = model.get_compile_config()
         optimizer = training.pop("optimizer")
         training["optimizer_config"] = {"class_name": optimizer["class_name"], "config": optimizer["config"]}
         h5file.attrs["training_config"] = json.dumps(training).encode("utf-8")

@@ -19,11 +19,8 @@ import warnings
 import zipfile
 
 import h5py
-import torch
 
 from engine import backend
-from engine.layers.layer import Layer
-from engine.models import Functional, Model, Sequential
 from engine.saving import h5_format, saving_api
 from engine.saving.saving_api import restore_optimizer
 from engine.saving.serialization import loads_config, model_from_config, ModelFileError, serialize_model
@@ -41,25 +38,9 @@ _RATIO_FLOOR_BYTES = 1 << 20
 
 
 # ---------------------------------------------------------------------------------------------- the tree
-def _name_key(name):
-    return f"~{name}" if name.startswith("_") else name
-
-
-def _children(layer):
-    """``[(attribute, sub-layer)]`` as Keras's ``_walk_saveable`` visits them (private names last)."""
-    items = [(k, m) for k, m in layer._modules.items() if isinstance(m, Layer)]
-    return sorted(items, key=lambda kv: _name_key(kv[0]))
-
-
-def own_variables(layer):
-    """A layer's own variables as Keras stores them: trainable ones, then non-trainable ones."""
-    flags = layer._own_weight_trainable
-    return ([p for p, t in zip(layer._own_weights, flags) if t]
-            + [p for p, t in zip(layer._own_weights, flags) if not t])
-
-
 def walk(model):
-    """``[(path, layer)]`` for the model and every layer inside it, in Keras's order and with its paths."""
+    """``[(path, layer)]`` for the model and every layer inside it, in Keras's order and with its paths
+    (each object names its children: ``saveable_children``)."""
     out, visited = [], set()
 
     def visit(obj, path):
@@ -67,17 +48,7 @@ def walk(model):
             return
         visited.add(id(obj))
         out.append((path, obj))
-        if isinstance(obj, (Functional, Sequential)):
-            children = [("layers", obj.layers)]  # Sequential/Functional: their layers, first
-        elif isinstance(obj, Model):
-            # A subclassed model: Keras visits its attributes by name, the `layers` list among them.
-            children = sorted(_children(obj) + [("layers", obj.layers)], key=lambda kv: _name_key(kv[0]))
-        else:
-            # A layer's lists of sub-layers (StackedRNNCells.cells) are visited as Keras visits lists.
-            lists = [(k, [c for c in m if isinstance(c, Layer)]) for k, m in obj._modules.items()
-                     if isinstance(m, torch.nn.ModuleList)]
-            children = sorted(_children(obj) + lists, key=lambda kv: _name_key(kv[0]))
-        for attr, child in children:
+        for attr, child in obj.saveable_children():
             if isinstance(child, list):
                 used = {}
                 for layer in child:
@@ -104,8 +75,10 @@ def write_weights(model, h5file, include_optimizer=True):
     for path, layer in walk(model):
         group = h5file.create_group(_join(path, "vars"))
         group.attrs["name"] = layer.name
-        for i, p in enumerate(own_variables(layer)):
-            group.create_dataset(str(i), data=p.detach().cpu().numpy())
+        store = {}
+        layer.save_own_variables(store)
+        for key, value in store.items():
+            group.create_dataset(key, data=value)
     opt = getattr(model, "optimizer", None)
     if include_optimizer and opt is not None and getattr(model, "compiled", False):
         group = h5file.create_group("optimizer/vars")
@@ -129,7 +102,7 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
     """
     pairs = []
     for path, layer in walk(model):
-        params = own_variables(layer)
+        params = layer.own_variables()
         if not params:
             continue
         vars_path = _join(path, "vars")
@@ -184,8 +157,9 @@ def _has_path(h5file, path):
 def save_keras(model, fileobj, include_optimizer=True):
     """Write ``model`` as a ``.keras`` archive into the binary file object ``fileobj``."""
     config = serialize_model(model)
-    if getattr(model, "compiled", False) and model.optimizer is not None:
-        config["compile_config"] = saving_api.compile_config(model)
+    compile_config = model.get_compile_config()
+    if compile_config is not None:
+        config["compile_config"] = compile_config
     metadata = {"keras_version": h5_format.KERAS_VERSION,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
     weights = io.BytesIO()

@@ -17,10 +17,10 @@ import warnings
 import numpy as np
 import torch
 
-from engine import backend, distribute, losses, metrics, optimizers
+from engine import distribute, losses, metrics, optimizers
 from engine.saving.object_registration import visible_custom_objects
 from engine.saving.serialization import ConfigError, ModelFileError  # noqa: F401 - re-exported
-from engine.saving.serialization import MAX_JSON_BYTES, model_from_json
+from engine.saving.serialization import MAX_JSON_BYTES, config_kind, model_from_json
 from engine.utils.file_utils import atomic_write, open_regular, read_regular
 
 _H5_EXTENSIONS = (".h5", ".hdf5")
@@ -81,9 +81,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True, **kwargs
 
 
 def _require_config(model):
-    from engine.models import Functional, Sequential  # engine.models imports engine.saving: cycle
-
-    if not isinstance(model, (Functional, Sequential)):
+    if config_kind(model) is None:
         raise NotImplementedError(
             f"Model {model.name!r} is a subclassed Model: its architecture is Python code and cannot be saved "
             "in a file. Use model.save_weights('x.weights.h5'), or build it as Sequential/functional.")
@@ -229,32 +227,19 @@ def load_weights(model, filepath, skip_mismatch=False):
 
 
 # ---------------------------------------------------------------------------------------------- compile config
-def _map_nested(fn, value):
+def map_nested(fn, value):
+    """``fn`` over the leaves of nested lists and dicts (a dict with a 'class_name' is a leaf)."""
     if value is None:
         return None
     if isinstance(value, (list, tuple)):
-        return [_map_nested(fn, v) for v in value]
+        return [map_nested(fn, v) for v in value]
     if isinstance(value, dict) and "class_name" not in value:
-        return {k: _map_nested(fn, v) for k, v in value.items()}
+        return {k: map_nested(fn, v) for k, v in value.items()}
     return fn(value)
 
 
-def compile_config(model):
-    """Keras's ``compile_config``: optimizer, loss, metrics... with canonical loss/metric names."""
-    args = model._compile_args or {}
-    return {
-        "optimizer": optimizers.serialize(model.optimizer),
-        "loss": _map_nested(losses.serialize, args.get("loss")),
-        "loss_weights": args.get("loss_weights"),
-        "metrics": _map_nested(_serialize_metric, args.get("metrics")),
-        "weighted_metrics": _map_nested(_serialize_metric, args.get("weighted_metrics")),
-        "run_eagerly": False,
-        "steps_per_execution": 1,
-        "jit_compile": False,
-    }
-
-
-def _serialize_metric(metric):
+def serialize_metric(metric):
+    """A metric as a compile config holds it (the names resolved from the data's shapes stay names)."""
     if isinstance(metric, str) and metric.lower() in ("accuracy", "acc", "crossentropy", "ce"):
         return metric  # resolved from the data's shapes when compiled
     return metrics.serialize(metric)
@@ -305,9 +290,9 @@ def compile_from_config(model, config, custom_objects=None):
 
     try:
         optimizer = _optimizer_from_config(config.get("optimizer"), custom_objects)
-        loss = _map_nested(loss_of, config.get("loss"))
-        metric_specs = _map_nested(metric_of, config.get("metrics"))
-        weighted = _map_nested(metric_of, config.get("weighted_metrics"))
+        loss = map_nested(loss_of, config.get("loss"))
+        metric_specs = map_nested(metric_of, config.get("metrics"))
+        weighted = map_nested(metric_of, config.get("weighted_metrics"))
         loss_weights = config.get("loss_weights")
         if loss_weights is not None and not isinstance(loss_weights, (list, dict, int, float)):
             raise ModelFileError(f"unreadable loss_weights {loss_weights!r:.80}")
@@ -332,12 +317,9 @@ def restore_optimizer(model, count, read):
     if opt is None:
         return
     if not opt.built:
-        head = 2 if opt._lr_is_variable() else 1
-        if count <= head:
-            return  # saved before the first step: nothing to resume
-        # Build on the device training will use: the optimizer's slots live beside the weights.
-        model.to(backend.get_device())
-        opt.build(model._trainable_params())
+        if count <= len(opt.variable_names):  # only the iteration (and learning rate): saved before a first step
+            return
+        model.build_optimizer()  # on the device training will use: the optimizer's slots live beside the weights
     expected = opt.get_state()
     if count != len(expected):
         warnings.warn(f"Skipping the optimizer state in the file: optimizer {opt.name!r} has {len(expected)} "
@@ -345,13 +327,8 @@ def restore_optimizer(model, count, read):
                       stacklevel=3)
         return
     values = [read(i, tuple(np.shape(e))) for i, e in enumerate(expected)]
-    lr_before = opt._learning_rate
     with torch.no_grad():
         opt.set_state(values)
-    # The file holds the rate as float32; when it is the configured rate rounded, keep the exact
-    # Python float from the config so that a resumed run computes exactly what the original would.
-    if opt._lr_is_variable() and type(lr_before) is float and np.float32(lr_before) == np.float32(opt._learning_rate):
-        opt._learning_rate = lr_before
 
 
 __all__ = ["save_model", "load_model", "save_weights", "load_weights", "ModelFileError", "ConfigError"]

@@ -16,7 +16,7 @@ import numpy as np
 from engine import backend
 from engine.layers import registry
 from engine.layers.input_layer import InputLayer
-from engine.layers.layer import dtype_policy_config, Layer, WEIGHT_BUDGET
+from engine.layers.layer import Layer, WEIGHT_BUDGET
 from engine.layers.node import KerasTensor, flatten
 from engine.saving.object_registration import get_registered_name, visible_custom_objects
 from engine.utils.progress_utils import report
@@ -38,23 +38,48 @@ class ConfigError(ModelFileError):
     """A model config that cannot be turned into a model (unknown class, broken graph, bad values)."""
 
 
+# The model classes a config names ("Sequential", "Functional"): engine.models registers them when it loads
+# (engine.models imports engine.saving, never the other way round). A model config is read into these.
+MODEL_CLASSES: dict = {}
+
+
+def register_model_class(name, cls):
+    """Make ``cls`` the class a model config naming ``name`` is built as (``engine.models`` calls it)."""
+    MODEL_CLASSES[name] = cls
+    return cls
+
+
+def model_class(name):
+    """The registered model class for ``name`` ("Sequential" or "Functional")."""
+    try:
+        return MODEL_CLASSES[name]
+    except KeyError:
+        raise ConfigError(f"No model class {name!r} is registered: import engine.models first.") from None
+
+
+def config_kind(obj):
+    """The registered model class ``obj`` is an instance of (a file holds its config), or None: a layer,
+    or a subclassed Model whose architecture is Python code."""
+    for cls in MODEL_CLASSES.values():
+        if isinstance(obj, cls):
+            return cls
+    return None
+
+
 def serialize_layer(layer, with_build_config=True):
-    # (_keras_class_name: where Keras exports a class under another name than its own; _keras_module: where
-    # Keras's class lives outside keras.layers, e.g. the applications' LayerScale, so that Keras finds it.)
-    out = {"module": getattr(type(layer), "_keras_module", "keras.layers"),
-           "class_name": getattr(type(layer), "_keras_class_name", type(layer).__name__),
-           "config": layer.get_config(), "registered_name": None}
+    if config_kind(layer) is not None:
+        return serialize_model(layer)
     cls = type(layer)
+    # (keras_class_name: where Keras exports a class under another name than its own; keras_module: where
+    # Keras's class lives outside keras.layers, e.g. the applications' LayerScale, so that Keras finds it.)
+    out = {"module": cls.keras_module, "class_name": cls.keras_class_name or cls.__name__,
+           "config": layer.get_config(), "registered_name": None}
     if not cls.__module__.startswith("engine.") and not (
             registry.is_registered(cls.__name__) and registry.get_class(cls.__name__) is cls):
         # The user's own class: Keras writes its module and registered name ("package>Name").
         registered = get_registered_name(cls)
         out["module"] = None if cls.__module__ == "__main__" else cls.__module__
         out["registered_name"] = registered
-    from engine.models.model import Model  # engine.models imports engine.saving: cycle
-
-    if isinstance(layer, Model):
-        return serialize_model(layer)
     if with_build_config and not isinstance(layer, InputLayer):
         bc = layer.get_build_config()
         if bc is not None:
@@ -152,92 +177,20 @@ def deserialize_layer(config):
         raise ConfigError(f"Cannot create layer {name!r} from its config: {e}") from None
 
 
-def _tensor_ref(t):
-    h = t._keras_history
-    return [h.operation.name, h.node_index, h.tensor_index]
-
-
-def _node_args(arguments):
-    if isinstance(arguments, KerasTensor):
-        h = arguments._keras_history
-        return {"class_name": "__keras_tensor__",
-                "config": {"shape": list(arguments.shape), "dtype": arguments.dtype,
-                           "keras_history": [h.operation.name, h.node_index, h.tensor_index]}}
-    if isinstance(arguments, (list, tuple)):
-        return [_node_args(a) for a in arguments]
-    return arguments
-
-
-def model_config(model):
-    from engine.models import Functional, Sequential  # engine.models imports engine.saving: cycle
-
-    if isinstance(model, Sequential):
-        layers = []
-        if model._input_layer is not None:
-            il = model._input_layer
-            layers.append({"module": "keras.layers", "class_name": "InputLayer", "config": il.get_config(),
-                           "registered_name": None})
-        layers += [serialize_layer(l) for l in model.layers]
-        cfg = {"name": model.name, "trainable": model.trainable, "dtype": dtype_policy_config(), "layers": layers}
-        if model._input_layer is not None:
-            cfg["build_input_shape"] = list(model._input_layer.batch_shape)
-        return cfg
-    if not isinstance(model, Functional):
+def serialize_model(model):
+    """A Sequential or functional model as Keras 3 writes it: the class's header (module, class name,
+    registered name), the config its class makes (``get_config``) and the build config."""
+    cls = config_kind(model)
+    if cls is None:
         raise NotImplementedError(
             f"Model {model.name!r} is a subclassed Model; its architecture is Python code and has no config. "
             "Use save_weights() or build it as Sequential/functional.")
-    # Node indices in a file count only the calls that belong to this model.
-    layers_cfg = []
-    for layer in model.layers:
-        cfg = serialize_layer(layer)
-        cfg["name"] = layer.name
-        nodes = []
-        for node in layer._inbound_nodes:
-            if node.is_input:
-                continue
-            if not _node_in_model(model, node):
-                continue
-            if getattr(layer, "_positional_inputs", None) and isinstance(node.arguments, (list, tuple)):
-                # Keras's call(query, value, key=...): the tensors are separate arguments.
-                args = [_node_args(a) for a in node.arguments[:2]]
-                kwargs = dict(node.call_kwargs)
-                if len(node.arguments) > 2:
-                    kwargs["key"] = _node_args(node.arguments[2])
-                nodes.append({"args": args, "kwargs": kwargs})
-                continue
-            if getattr(node, "several_arguments", False):  # layer(a, b, key=c): Keras writes each argument
-                tensor_kwargs = {k: _node_args(v) for k, v in node.arguments["kwargs"].items()}
-                nodes.append({"args": [_node_args(a) for a in node.arguments["args"]],
-                              "kwargs": {**tensor_kwargs, **node.call_kwargs}})
-                continue
-            nodes.append({"args": [_node_args(node.arguments)], "kwargs": dict(node.call_kwargs)})
-        cfg["inbound_nodes"] = nodes
-        layers_cfg.append(cfg)
-
-    def refs(struct, tensors):
-        r = [_tensor_ref(t) for t in tensors]
-        return r[0] if isinstance(struct, KerasTensor) else r
-
-    return {"name": model.name, "trainable": model.trainable, "layers": layers_cfg,
-            "input_layers": refs(model._inputs_struct, model.inputs),
-            "output_layers": refs(model._outputs_struct, model.outputs)}
-
-
-def _node_in_model(model, node):
-    return id(node) in model._node_ids
-
-
-def serialize_model(model):
-    from engine.models.sequential import Sequential  # engine.models imports engine.saving: cycle
-
-    if isinstance(model, Sequential):
-        out = {"module": "keras", "class_name": "Sequential", "config": model_config(model), "registered_name": None}
-    else:
-        out = {"module": "keras.src.models.functional", "class_name": "Functional", "config": model_config(model),
-               "registered_name": "Functional"}
-    if model.built and getattr(model, "inputs", None):
-        shapes = [list(t.shape) for t in model.inputs]
-        out["build_config"] = {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+    # The registered class's config, even for a subclass that overrides get_config (the file is Keras's).
+    out = {"module": cls.keras_module, "class_name": cls.keras_class_name, "config": cls.get_config(model),
+           "registered_name": cls.keras_registered_name}
+    bc = model.get_build_config()
+    if bc is not None:
+        out["build_config"] = bc
     return out
 
 
@@ -318,8 +271,7 @@ def model_from_config(config, custom_objects=None):
 
 
 def _sequential_from_config(cfg):
-    from engine.models.sequential import Sequential  # engine.models imports engine.saving: cycle
-
+    Sequential = model_class("Sequential")
     layer_cfgs = cfg.get("layers")
     if not isinstance(layer_cfgs, list):
         raise ConfigError("A Sequential config needs a 'layers' list.")
@@ -333,8 +285,7 @@ def _sequential_from_config(cfg):
 
 
 def _functional_from_config(cfg):
-    from engine.models.functional import Functional  # engine.models imports engine.saving: cycle
-
+    Functional = model_class("Functional")
     layer_cfgs = cfg.get("layers")
     if not isinstance(layer_cfgs, list):
         raise ConfigError("A functional model config needs a 'layers' list.")
@@ -419,8 +370,8 @@ def _functional_from_config(cfg):
                 except (TypeError, ValueError) as e:
                     raise ConfigError(f"Cannot rebuild the operation {name!r}: {e}") from None
                 for t in flatten(out):
-                    if isinstance(t, KerasTensor) and t._keras_history is not None:
-                        t._keras_history.operation.name = name  # the file's name, as in Keras
+                    if isinstance(t, KerasTensor) and t.keras_history is not None:
+                        t.keras_history.operation.name = name  # the file's name, as in Keras
                 tensors[(name, idx)] = flatten(out)
                 done[i] += 1
                 made((name, idx))
@@ -444,7 +395,7 @@ def _functional_from_config(cfg):
                 made((name, idx))
                 continue
             inputs, kwargs = node_inputs(nodes[idx])
-            spread = getattr(layer, "_positional_inputs", None)
+            spread = getattr(layer, "positional_inputs", None)  # (an operation from the file has none)
             if spread and isinstance(nodes[idx], dict):
                 # Gather call(query, value, key=...) back into the one list the layer records.
                 raw_kwargs = dict(kwargs)
@@ -457,7 +408,7 @@ def _functional_from_config(cfg):
             if inputs is None or any(t is None for t in flatten(inputs)):
                 break
             out = layer(inputs, **kwargs)
-            node_index = len(layer._inbound_nodes) - 1
+            node_index = len(layer.inbound_nodes) - 1
             tensors[(name, node_index if not isinstance(layer, InputLayer) else idx)] = flatten(out)
             tensors[(name, idx)] = flatten(out)
             done[i] += 1

@@ -479,6 +479,12 @@ class Trainer:
                 yield l
             stack.extend(l._sublayers())
 
+    def build_optimizer(self):
+        """Build the optimizer on the weights training updates, on the device training uses (what the first
+        step of ``fit`` does), so that a saved optimizer state has somewhere to go."""
+        self.to(backend.get_device())
+        self.optimizer.build(self._trainable_params())
+
     def _trainable_params(self):
         seen, out = set(), []
         for p in self.trainable_weights:

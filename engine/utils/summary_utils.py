@@ -9,8 +9,11 @@ import shutil
 import textwrap
 
 from engine.layers.input_layer import InputLayer
-from engine.models.functional import Functional
-from engine.models.sequential import Sequential
+
+
+def _file_class(model):
+    """The class a file names the model by: "Sequential", "Functional" (their subclasses too) or None."""
+    return getattr(type(model), "keras_class_name", None)
 
 
 def _fmt_shape(shape):
@@ -35,22 +38,22 @@ def _weights_size(weights):
 
 
 def _layer_output_shape(layer):
-    nodes = layer._inbound_nodes
+    nodes = layer.inbound_nodes
     if not nodes:
         return "?"
-    node = nodes[-1] if not getattr(layer, "_summary_node", None) else layer._summary_node
+    node = nodes[-1]
     shapes = [t.shape for t in node.outputs]
     return _fmt_shape(shapes[0]) if len(shapes) == 1 else _fmt_shape(shapes)
 
 
 def _is_sequential_like(model):
-    if isinstance(model, Sequential):
+    if _file_class(model) == "Sequential":
         return True
     layers = model.layers
     for layer in layers:
-        if len(layer._inbound_nodes) > 1:
+        if len(layer.inbound_nodes) > 1:
             return False
-        for node in layer._inbound_nodes:
+        for node in layer.inbound_nodes:
             if len(node.input_tensors) > 1:
                 return False
     non_input = [l for l in layers if not isinstance(l, InputLayer)]
@@ -61,17 +64,17 @@ def summary_rows(model):
     """One dict per layer: name, class_name, output_shape (text), params, trainable, connected_to."""
     rows = []
     graph_nodes = None
-    if isinstance(model, Functional):
+    if _file_class(model) == "Functional":
         graph_nodes = set()
         for layer in model.layers:
-            graph_nodes.update(id(n) for n in layer._inbound_nodes)
+            graph_nodes.update(id(n) for n in layer.inbound_nodes)
     for layer in model.layers:
         conns = []
-        for node in layer._inbound_nodes:
+        for node in layer.inbound_nodes:
             if graph_nodes is not None and id(node) not in graph_nodes:
                 continue
             for t in node.input_tensors:
-                h = t._keras_history
+                h = t.keras_history
                 conns.append(f"{h.operation.name}[{h.node_index}][{h.tensor_index}]")
         params = layer.count_params() if layer.built else 0
         rows.append({
