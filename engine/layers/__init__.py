@@ -24,6 +24,7 @@ from engine.layers.mixing_augmentation import *  # noqa: F401,F403,E402
 from engine.layers.policy_augmentation import *  # noqa: F401,F403,E402
 from engine.layers.bounding_boxes import *  # noqa: F401,F403,E402
 from engine.layers.lookup import *  # noqa: F401,F403,E402
+from engine.layers.hashing import *  # noqa: F401,F403,E402
 from engine.layers.audio import *  # noqa: F401,F403,E402
 from engine.layers.composite import *  # noqa: F401,F403,E402
 from engine.layers.input_spec import InputSpec  # noqa: F401,E402

@@ -36,10 +36,6 @@ _STRINGS = ("the engine's tensors are torch tensors, which hold no strings; map 
 UNSUPPORTED = {
     "TextVectorization": _STRINGS,
     "StringLookup": _STRINGS,
-    "Hashing": "Keras's Hashing uses FarmHash/SipHash, whose values the engine cannot reproduce; hash ids "
-               "before the model and feed the integer ids to an Embedding or CategoryEncoding",
-    "HashedCrossing": "it hashes feature crosses with Keras's FarmHash, whose values the engine cannot "
-                      "reproduce; build the crossed ids before the model",
     "JaxLayer": "it runs JAX code, and the engine runs on PyTorch; rewrite the layer as an engine Layer",
     "FlaxLayer": "it runs Flax (JAX) code, and the engine runs on PyTorch; rewrite the layer as an engine Layer",
     "TFSMLayer": "it runs a TensorFlow SavedModel, and the engine has no TensorFlow; export the model as .keras "
