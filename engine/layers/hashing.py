@@ -70,9 +70,10 @@ def _int_values(layer, x, what="inputs"):
 
 @register("Preprocessing")
 class Hashing(Layer):
-    """Hashes integers into ``num_bins`` bins, with Keras's ids: FarmHash ``Fingerprint64`` of each
-    value's decimal string modulo the bins, or SipHash-2-4 keyed by ``salt``. With ``mask_value``,
-    that value gets bin 0 and the others ``1 + hash % (num_bins - 1)``.
+    """Hashes integers into ``num_bins`` bins, giving each value the bin Keras gives it.
+
+    The bin is FarmHash ``Fingerprint64`` of the value's decimal string modulo the bins, or SipHash-2-4
+    keyed by ``salt``. With ``mask_value``, that value gets bin 0 and the others ``1 + hash % (num_bins - 1)``.
 
     Args:
         num_bins: the number of bins, the mask's bin included.
@@ -191,9 +192,10 @@ class Hashing(Layer):
 
 @register("Preprocessing")
 class HashedCrossing(Layer):
-    """Crosses integer features with the hashing trick, with Keras's ids: TensorFlow's
-    ``tf.sparse.cross_hashed`` (``FingerprintCat64`` of the features' values in order, from its default
-    key) modulo ``num_bins``.
+    """Crosses integer features into ``num_bins`` bins (the hashing trick), with the bins Keras gives.
+
+    The bin is TensorFlow's ``tf.sparse.cross_hashed`` (``FingerprintCat64`` of the features' values in
+    order, from its default key) modulo ``num_bins``.
 
     Args:
         num_bins: the number of bins.
