@@ -83,6 +83,8 @@ _FILL = {
     "RandomSaturation": {"factor": [0.4, 0.6]},  # 0.5 keeps the saturation
     "RandomSharpness": {"factor": [0.4, 0.6]},  # 0.5 keeps the image
     "MaxNumBoundingBoxes": {"max_number": 100},
+    "Hashing": {"num_bins": 16},
+    "HashedCrossing": {"num_bins": 16},
 }
 # Wrappers take a layer instance: the palette wraps a small one, named as Keras would.
 _WRAPPED = {"Bidirectional": ("LSTM", {"units": 64}, "lstm"), "TimeDistributed": ("Dense", {"units": 64}, "dense"),

@@ -57,7 +57,9 @@ class Edge:
 # Layers that take a list of tensors: any number of input ports (at least two).
 MERGE_LAYERS = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate", "Dot",
                 # Attention layers take [query, value(, key)] in that order of the incoming edges.
-                "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention"}
+                "MultiHeadAttention", "GroupedQueryAttention", "Attention", "AdditiveAttention",
+                # HashedCrossing crosses the features of its incoming edges, in their order.
+                "HashedCrossing"}
 
 
 def accepts_many_inputs(class_name: str) -> bool:

@@ -57,9 +57,28 @@ def _static_paddings(model):
     return patched
 
 
+# Layers whose call leaves torch (NumPy hashing): the tracer would record their outputs for the example
+# input as constants, and the file would give those ids for every input.
+_UNTRACEABLE = {
+    "Hashing": "it hashes with FarmHash/SipHash of decimal strings in NumPy, which ONNX has no operators for",
+    "HashedCrossing": "it crosses features with TensorFlow's FingerprintCat64 in NumPy, which ONNX has no "
+                      "operators for",
+}
+
+
+def _refuse_untraceable(model):
+    for layer in model.modules():
+        why = _UNTRACEABLE.get(type(layer).__name__)
+        if why:
+            raise ExportError(f"Layer {layer.name!r} ({type(layer).__name__}) cannot be exported to ONNX: {why}. "
+                              "Export the model as .keras or engine Python code instead, or compute the ids "
+                              "before the model and start it after this layer.")
+
+
 def export_onnx(model, path, report, opset=None):
     import torch
 
+    _refuse_untraceable(model)
     _require_onnx()
     if not getattr(model, "inputs", None):
         raise ExportError(f"Model {model.name!r} has no inputs yet: build it (give it an Input) before exporting.")
