@@ -103,6 +103,8 @@ _INITIALIZERS = ["glorot_uniform", "glorot_normal", "he_uniform", "he_normal", "
                  "orthogonal", "random_normal", "random_uniform", "truncated_normal", "zeros", "ones", "identity"]
 _REGULARIZERS = [None, "l1", "l2", "l1_l2"]
 _CONSTRAINTS = [None, "max_norm", "non_neg", "unit_norm", "min_max_norm"]
+# The output modes of the layers that encode ids (the rest are typed as text).
+_OUTPUT_MODES = {"Hashing": ("int", "one_hot", "multi_hot", "count"), "HashedCrossing": ("int", "one_hot")}
 _DTYPES = ["float32", "float64", "float16", "bfloat16", "int32", "int64", "uint8", "bool"]
 
 _TOOLTIPS = {
@@ -281,6 +283,10 @@ def _spec_for(class_name, key, value):
         return ParamSpec(key, "choice", value, choices=["channels_last", "channels_first"], tooltip=tip)
     if key == "interpolation":
         return ParamSpec(key, "choice", value, choices=["nearest", "bilinear"], tooltip="How pixels are filled in.")
+    if key == "output_mode" and class_name in _OUTPUT_MODES:
+        return ParamSpec(key, "choice", value, choices=list(_OUTPUT_MODES[class_name]), tooltip=tip)
+    if key == "num_bins" and class_name in _OUTPUT_MODES:
+        return ParamSpec(key, "int", value, minimum=1, tooltip=tip)
     if key == "merge_mode":
         return ParamSpec(key, "choice", value, choices=["concat", "sum", "mul", "ave", None], tooltip=tip)
     if key == "layer":

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from visualkeras_app.document.convert import document_to_model
+from visualkeras_app.document.defaults import param_spec, validate_param
 from visualkeras_app.document.graph import Document, Edge
 from visualkeras_app.export import ExportError, export_model
 
@@ -67,3 +68,17 @@ def test_pytorch_script_and_onnx_refuse_hashing_by_name(tmp_path, suffix, kwargs
         export_model(model, tmp_path / suffix, **kwargs)
     assert "'cross' (HashedCrossing)" in str(info.value), str(info.value)
     assert not (tmp_path / suffix).exists()
+
+
+def test_inspector_offers_the_output_modes_and_refuses_bad_values():
+    specs = {s.name: s for s in param_spec("Hashing")}
+    assert specs["output_mode"].kind == "choice" and specs["output_mode"].choices == ["int", "one_hot", "multi_hot",
+                                                                                      "count"]
+    assert specs["num_bins"].minimum == 1 and specs["salt"].kind == "json"
+    assert {s.name: s for s in param_spec("HashedCrossing")}["output_mode"].choices == ["int", "one_hot"]
+    assert validate_param("HashedCrossing", "output_mode", "multi_hot")[0] is False
+    ok, why = validate_param("Hashing", "mask_value", "")
+    assert not ok and "string" in why
+    ok, why = validate_param("Hashing", "salt", [1, 2, 3])
+    assert not ok and "tuple of size 2" in why
+    assert validate_param("Hashing", "salt", [1, 2]) == (True, "")
