@@ -7,9 +7,15 @@ Cancel makes the next report raise ``LoadCancelled``, which this function raises
 other exception from ``fn`` is raised here, in the GUI thread, as if ``fn`` had run here.
 
 ``fn`` must not touch Qt widgets: it runs in another thread (documents and engine models are Qt-free).
+Its torch work runs on ``WORKER_TORCH_THREADS`` intra-op thread(s), so a load next to a training run does
+not take the training thread's cores. ``cancel_running(parent)`` cancels the loads a window started (a
+second open, closing the window): each raises ``LoadCancelled`` to its caller as soon as ``fn`` reports.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
+import sys
 import threading
 
 from PySide6.QtCore import QEventLoop, QThread, Qt, Signal
@@ -17,11 +23,34 @@ from PySide6.QtWidgets import QProgressDialog
 
 from engine.utils.progress_utils import LoadCancelled, reporting
 
-__all__ = ["run_in_background", "LoadCancelled", "BACKGROUND_BYTES"]
+__all__ = ["run_in_background", "cancel_running", "LoadCancelled", "BACKGROUND_BYTES"]
 
 # Files at least this big (about 1,000 layers, or any model with real weights) open in the background
 # with a progress dialog; smaller ones open at once.
 BACKGROUND_BYTES = 64_000
+# Torch intra-op threads of a worker: building a model is many small ops, and the cores belong to training.
+WORKER_TORCH_THREADS = 1
+
+_running = []  # (parent, worker) of each load under way
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Python's cycle collector off while a load runs. It holds the interpreter lock for as long as it walks
+    the objects, so a load that makes a million of them (a 20,000-layer file) froze the window for up to a
+    second at each full collection, though the load ran on another thread. What existed before is frozen
+    (``gc.freeze``: not walked again), and the loaders free what they drop by reference counting
+    (``convert.release_model``), so little is left for the collector once it is back on."""
+    if _running or not gc.isenabled():  # already paused by an outer load, or off by the program's choice
+        yield
+        return
+    gc.disable()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.enable()
 
 
 class _Worker(QThread):
@@ -40,6 +69,9 @@ class _Worker(QThread):
         self.progressed.emit(stage, done, total)
 
     def run(self):
+        torch = sys.modules.get("torch")  # not imported here: a worker that needs torch has it loaded
+        if torch is not None and torch.get_num_threads() != WORKER_TORCH_THREADS:
+            torch.set_num_threads(WORKER_TORCH_THREADS)  # this thread's OpenMP team only
         try:
             with reporting(self._progress):
                 self.result = self._fn()
@@ -47,11 +79,11 @@ class _Worker(QThread):
             self.error = exc
 
 
-def run_in_background(parent, label, fn):
+def run_in_background(parent, label, fn, title="Opening"):
     """``fn()`` in a worker thread behind a window-modal progress dialog with Cancel; its result."""
     worker = _Worker(fn)
     dialog = QProgressDialog(label, "Cancel", 0, 0, parent)
-    dialog.setWindowTitle("Opening")
+    dialog.setWindowTitle(title)
     dialog.setWindowModality(Qt.WindowModal)
     dialog.setMinimumDuration(0)
     dialog.setAutoClose(False)
@@ -71,13 +103,33 @@ def run_in_background(parent, label, fn):
     worker.finished.connect(loop.quit, Qt.QueuedConnection)
     dialog.canceled.connect(cancel)
     dialog.show()
-    worker.start()
-    if not worker.isFinished():
-        loop.exec()
-    worker.wait()
+    entry = (parent, worker)
+    with _collector_paused():
+        _running.append(entry)
+        worker.start()
+        try:
+            if not worker.isFinished():
+                loop.exec()
+            worker.wait()
+        finally:
+            _running.remove(entry)
     dialog.canceled.disconnect(cancel)
     dialog.close()
     dialog.deleteLater()
     if worker.error is not None:
         raise worker.error
     return worker.result
+
+
+def cancel_running(parent) -> int:
+    """Cancel every load ``parent`` started that is still under way; how many there were."""
+    count = 0
+    for owner, worker in list(_running):
+        if owner is parent and not worker.cancel_requested.is_set():
+            worker.cancel_requested.set()
+            count += 1
+    return count
+
+
+def is_running(parent) -> bool:
+    return any(owner is parent for owner, _ in _running)

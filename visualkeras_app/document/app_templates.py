@@ -111,7 +111,7 @@ def load_application_template(key, direction="TB"):
     from engine.applications.imagenet_utils import ops_as_layers
     from engine.layers.layer import shapes_only
 
-    from visualkeras_app.document.convert import model_to_document
+    from visualkeras_app.document.convert import model_to_document, release_model
 
     with shapes_only(), ops_as_layers(), _fresh_layer_names():
         if key in APPLICATIONS:
@@ -119,6 +119,7 @@ def load_application_template(key, direction="TB"):
         else:
             model = transfer_model(key[len(TRANSFER_PREFIX):])
     doc = model_to_document(model, layout_direction=direction, with_weights=False)
+    release_model(model)  # freed now, not left to the cycle collector
     if key not in APPLICATIONS:
         # Fine-tuning settings: a small constant rate; the data set is the user's (32x32 RGB images or larger).
         doc.training = {"optimizer": "adam", "learning_rate": 0.001, "schedule": "constant", "epochs": 1,

@@ -73,3 +73,22 @@ def prepared(doc, what):
         return None
     return getattr(ready, what)
 
+
+
+def open_prepared(path):
+    """``project.open_any(path)``, prepared for the window (for a worker thread)."""
+    from visualkeras_app.document.project import open_any
+
+    doc = open_any(path)
+    prepare(doc)
+    return doc
+
+
+def template_prepared(key):
+    """``templates.load_template(key)``, prepared for the window (for a worker thread)."""
+    from visualkeras_app.document.templates import load_template
+
+    report("Building the template", 0, 1)
+    doc = load_template(key)
+    prepare(doc)
+    return doc

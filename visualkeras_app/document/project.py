@@ -365,7 +365,7 @@ def _check_model_config(config):
 
 
 def _document_from_data(data):
-    from visualkeras_app.document.convert import model_to_document
+    from visualkeras_app.document.convert import model_to_document, release_model
 
     if data.get("model") is not None:
         from engine.saving import model_from_config
@@ -373,6 +373,7 @@ def _document_from_data(data):
         _check_model_config(data["model"])
         model = model_from_config(data["model"])
         base = model_to_document(model, with_weights=False)
+        release_model(model)
         layers = [(n.name, n.class_name, n.config) for n in base.nodes.values()]
     else:
         graph = data.get("graph")
@@ -446,7 +447,7 @@ def _valid_pos(pos):
 def open_any(path) -> Document:
     """A document from a project file, a Keras model JSON (``model.to_json()``), or a ``.h5``/``.keras``
     model file (weights kept). ``ProjectError`` naming the file and the problem otherwise."""
-    from visualkeras_app.document.convert import ConversionError, model_to_document
+    from visualkeras_app.document.convert import ConversionError, model_to_document, release_model
 
     if not os.path.exists(path):
         raise ProjectError(f"Cannot open {path}: no such file.")
@@ -461,7 +462,9 @@ def open_any(path) -> Document:
             if load_model is None:
                 raise ProjectError(f"Cannot open {path}: this build of the engine cannot read {ext} files yet.")
             model = load_model(path, compile=False)
-            return check_document(model_to_document(model))
+            doc = model_to_document(model)  # the weights are copied into the nodes
+            release_model(model)
+            return check_document(doc)
         data = _read_json(path)
         if isinstance(data, dict) and data.get("format") == FORMAT:
             return load_project(path)
@@ -471,7 +474,9 @@ def open_any(path) -> Document:
 
             with shapes_only():  # a config has no weights to keep: none are drawn or allocated
                 model = model_from_config(data)
-            return check_document(model_to_document(model, with_weights=False))
+            doc = model_to_document(model, with_weights=False)
+            release_model(model)
+            return check_document(doc)
         raise ProjectError(f"Cannot open {path}: it is neither a visualkeras project nor a Keras model file "
                            "(.vkproj, .json, .h5, .keras).")
     except ProjectError:

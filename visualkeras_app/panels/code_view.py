@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, 
 # From this many layers the code is written in slices, with the window answering in between.
 INCREMENTAL_NODES = 300
 # At most this many lines go into the editor at once; more are put in over several turns of the event loop.
-INSERT_LINES = 400
+INSERT_LINES = 200
 
 
 def _fmt(color, bold=False, italic=False):

@@ -8,9 +8,9 @@ column), anything else like a functional one.
 from __future__ import annotations
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer
-from PySide6.QtGui import QColor, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QColor, QFontDatabase, QFontMetrics, QGuiApplication
+from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QPushButton, QStyle,
+                               QTableView, QVBoxLayout, QWidget)
 
 NODE_ROLE = Qt.UserRole + 1
 HEADERS = ["Layer (type)", "Output Shape", "Param #", "Connected to"]
@@ -139,14 +139,14 @@ class SummaryPanel(QWidget):
         header = self.table.horizontalHeader()
         # Shapes and counts take what they need; names and connections share the rest, so that no
         # column hides behind a horizontal scroll bar in a narrow dock.
+        # (Shapes and counts are sized from their longest text in the fixed font, see _size_columns: sized to
+        # contents, the view would ask the model for every cell's text and font.)
         header.setSectionResizeMode(0, QHeaderView.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.Interactive)
+        header.setSectionResizeMode(2, QHeaderView.Interactive)
         header.setSectionResizeMode(3, QHeaderView.Stretch)
         header.setStretchLastSection(False)
         header.setDefaultAlignment(Qt.AlignLeft | Qt.AlignVCenter)
-        # Columns sized to their contents measure the rows on screen and a few hundred more, not all of them.
-        header.setResizeContentsPrecision(200)
         self.mono = self.model.mono
         self.totals = QLabel(self)
         self.totals.setTextInteractionFlags(Qt.TextSelectableByMouse)
@@ -204,6 +204,7 @@ class SummaryPanel(QWidget):
         if doc.result is not None:
             problems = {nid: ps for nid, ps in (doc.result.node_problems or {}).items() if ps}
         self.model.set_rows(rows, problems)
+        self._size_columns(rows)
         kind = "Sequential" if sequential else "Functional"
         self.title.setText(f"No summary: {error}" if error else
                            f"<b>{kind}</b> model · {len(doc.nodes)} layers" if doc.nodes else "Empty model")
@@ -212,6 +213,16 @@ class SummaryPanel(QWidget):
                             f"Trainable: {trainable:,} &nbsp;·&nbsp; Non-trainable: {frozen:,}")
         self.totals.setToolTip("<br>".join(f"{label}: {n:,} ({readable_size(size)})"
                                            for label, n, size in _totals(doc)))
+
+    def _size_columns(self, rows):
+        """Shapes and counts as wide as their longest text (in the fixed font) or their title."""
+        header = self.table.horizontalHeader()
+        mono = QFontMetrics(self.mono)
+        pad = 2 * self.table.style().pixelMetric(QStyle.PM_FocusFrameHMargin, None, self.table) + 12
+        for col, key in ((1, "output_shape"), (2, "params")):
+            longest = max((r[key] for r in rows), key=len, default="")
+            title = header.fontMetrics().horizontalAdvance(HEADERS[col]) + 16
+            header.resizeSection(col, max(title, mono.horizontalAdvance(longest) + pad))
 
     def row_texts(self):
         """The visible table as lists of cell texts (tests)."""
