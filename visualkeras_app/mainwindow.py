@@ -386,6 +386,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, ev):
         super().showEvent(ev)
+        self._closing = False
         # A fallback where no paint arrives (a minimised start, a platform that paints late).
         QTimer.singleShot(1500, self._engine_start.begin)
 
