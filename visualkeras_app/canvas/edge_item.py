@@ -156,18 +156,24 @@ class EdgeItem(QGraphicsItem):
         scene = self.scene()
         if scene is None:
             return []
-        ends = (self.src_item, self.dst_item)
         area = path.boundingRect().adjusted(-1.0, -1.0, 1.0, 1.0)  # the 2-px stroke's box
-        lookup = getattr(scene, "node_items_in", None)
-        near = lookup(area) if lookup is not None else [
-            i for i in scene.items(area, Qt.IntersectsItemBoundingRect) if i.type() == NodeItem.Type]
-        near = [i for i in near if i not in ends]
+        near = self._layer_rects(scene, area, (self.src_item, self.dst_item))
         if not near:
             return []  # nothing but its own ends near it: no stroke to make (most connections)
         stroker = QPainterPathStroker()
         stroker.setWidth(2.0)
         stroke = stroker.createStroke(path)
-        return [i.sceneBoundingRect() for i in near if stroke.intersects(i.sceneBoundingRect())]
+        return [r for r in near if stroke.intersects(r)]
+
+    @staticmethod
+    def _layer_rects(scene, area, ends=()):
+        """Scene rectangles of the layers (other than ``ends``) whose boxes meet ``area``: every layer of the
+        document, from the scene's grid (a big document has items only near the view), else Qt's index."""
+        lookup = getattr(scene, "layer_rects_in", None)
+        if lookup is not None:
+            return lookup(area, exclude={i.node_id for i in ends})
+        return [i.sceneBoundingRect() for i in scene.items(area, Qt.IntersectsItemBoundingRect)
+                if i.type() == NodeItem.Type and i not in ends]
 
     def _route(self, p1, p2, flow):
         """The plain curve, or, when it would run behind other layers (a skip connection past a
@@ -223,8 +229,7 @@ class EdgeItem(QGraphicsItem):
             first = first or rect
             if any(rect.intersects(r) for r in ends):
                 continue
-            if scene is not None and any(i.type() == NodeItem.Type for i in
-                                         scene.items(rect, Qt.IntersectsItemBoundingRect, Qt.AscendingOrder)):
+            if scene is not None and self._layer_rects(scene, rect):
                 continue
             self._label_rect, self._label_fits = rect, True
             return

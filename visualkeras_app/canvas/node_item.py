@@ -40,6 +40,32 @@ def _font(pixels, bold=False, mono=False):
     return f
 
 
+def input_port_indices(class_name, connected_ports) -> list:
+    """The input ports a layer shows: none for an Input, one per connected input plus one free port for a
+    merge layer, else port 0 (and any connected one)."""
+    connected = set(connected_ports)
+    if class_name == "InputLayer":
+        return []
+    if accepts_many_inputs(class_name):
+        free = 0
+        while free in connected:
+            free += 1
+        return sorted(connected | {free})
+    return sorted(connected | {0})
+
+
+def box_height(n_inputs, flow) -> float:
+    """A layer box's height: many merge inputs on the left edge need a taller box; on the top edge they fit
+    the width."""
+    return max(NODE_HEIGHT, PORT_SPACING * n_inputs + 16) if flow == "LR" else NODE_HEIGHT
+
+
+def box_bounds(x, y, height) -> tuple:
+    """(left, top, right, bottom) of the scene rectangle a layer at (x, y) covers: its
+    ``sceneBoundingRect()``, selection halo and shadow included."""
+    return (x - 5.0, y - 5.0, x + NODE_WIDTH + 5.0, y + height + 6.0)
+
+
 class NodeItem(QGraphicsItem):
     """The canvas item of one document node (``node_id``). ``pos()`` is the node's top-left corner,
     the same point as ``LayerNode.pos``."""
@@ -170,15 +196,7 @@ class NodeItem(QGraphicsItem):
         """Show the input ports: one for a plain layer, none for an Input, and for a merge layer one
         per connected input (``connected_ports``: their dst_port numbers) plus one free port."""
         connected = set(connected_ports)
-        if self._class_name == "InputLayer":
-            wanted = []
-        elif accepts_many_inputs(self._class_name):
-            free = 0
-            while free in connected:
-                free += 1
-            wanted = sorted(connected | {free})
-        else:
-            wanted = sorted(connected | {0})
+        wanted = input_port_indices(self._class_name, connected)
         for index in list(self.input_ports):
             if index not in wanted:
                 port = self.input_ports.pop(index)
@@ -201,8 +219,7 @@ class NodeItem(QGraphicsItem):
     def _place_ports(self):
         ports = [self.input_ports[i] for i in sorted(self.input_ports)]
         n = len(ports)
-        # Many merge inputs on the left edge need a taller box; on the top edge they fit the width.
-        height = max(NODE_HEIGHT, PORT_SPACING * n + 16) if self.flow == "LR" else NODE_HEIGHT
+        height = box_height(n, self.flow)
         if height != self._height:
             self.prepareGeometryChange()
             self._set_height(height)

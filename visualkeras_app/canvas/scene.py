@@ -10,6 +10,15 @@ disconnect, duplicate, copy, delete).
 Connections go round the layers they would run behind (a skip connection past a chain). Working out
 a detour asks the scene's index, so when many items change at once (an undo, an auto-layout, a big
 drag) the edges keep their plain curves until the change is over and are routed together then.
+
+A big document (``virtual_from`` layers or more, 1,000 by default) gets items only where the view looks:
+the scene files every layer's box and every connection's reach in a grid (from the document, without
+items), and makes the items of what the view shows plus half a view around it, nearest first in slices of
+about 30 ms, as the view scrolls, zooms or resizes; items far out of view are dropped again. Opening
+20,000 layers so makes a few dozen items instead of 60,000. What users see and do is the same:
+``node_item(id)`` makes a layer's item when asked for it (a layer chosen in the Problems panel is made and
+scrolled to), the selection is the controller's (Select All selects layers without items, and a drag moves
+them too), edges route round every layer of the document, and ``realize_all()`` makes everything (exports).
 """
 from __future__ import annotations
 
@@ -23,8 +32,9 @@ from PySide6.QtWidgets import QGraphicsScene, QMenu
 
 from visualkeras_app.canvas.edge_item import EdgeItem
 from visualkeras_app.canvas.interactions import ConnectInteraction
-from visualkeras_app.canvas.node_item import NodeItem
+from visualkeras_app.canvas.node_item import NodeItem, box_bounds, box_height, input_port_indices
 from visualkeras_app.canvas.port_item import PortItem
+from visualkeras_app.document.style import NODE_WIDTH
 
 # The scene is "infinite": panning never hits an edge.
 SCENE_EXTENT = 50000.0
@@ -33,20 +43,39 @@ BIG_DRAG = 12
 
 
 
+# Documents with at least this many layers get items only near the view (see the module's docstring).
+VIRTUAL_FROM = 1000
+
 _CELL = 256.0  # side of a square of the layer grid (about one layer's width)
 _CELL_SLACK = 128.0  # a layer whose height changed since it was filed is still found
+_EDGE_CELL = 1024.0  # the connections' grid is coarser: a connection covers more than a layer
+_LONG_EDGE = 64  # a connection over more squares than this is kept in a plain list instead
+# How far a connection's curve may go beyond its two layers' boxes: a detour passes beside up to two
+# layers' widths of obstacles (26 units out), its label half its width further.
+_EDGE_REACH = 2 * NODE_WIDTH + 80.0
+_SLICE = 0.03  # seconds of item making per turn of the event loop (a big view fills over a few turns)
 
 
-def _cells_of(rect):
-    """The grid squares a scene rectangle covers, or None when it is not a finite rectangle."""
-    vals = (rect.left(), rect.top(), rect.right(), rect.bottom())
+def _cells_of(rect, size=_CELL, limit=1_000_000):
+    """The grid squares a scene rectangle (QRectF or (left, top, right, bottom)) covers, or None when it is
+    not a finite rectangle or covers more than ``limit`` squares."""
+    vals = (rect.left(), rect.top(), rect.right(), rect.bottom()) if isinstance(rect, QRectF) else rect
     if not all(math.isfinite(v) and abs(v) < 1e12 for v in vals):
         return None
-    c0, r0 = math.floor(vals[0] / _CELL), math.floor(vals[1] / _CELL)
-    c1, r1 = math.floor(vals[2] / _CELL), math.floor(vals[3] / _CELL)
-    if (c1 - c0 + 1) * (r1 - r0 + 1) > 1_000_000:
+    c0, r0 = math.floor(vals[0] / size), math.floor(vals[1] / size)
+    c1, r1 = math.floor(vals[2] / size), math.floor(vals[3] / size)
+    if (c1 - c0 + 1) * (r1 - r0 + 1) > limit:
         return None
     return [(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
+
+
+def _meets(a, b):
+    """Whether two (left, top, right, bottom) rectangles overlap (as QRectF.intersects)."""
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _box(rect: QRectF):
+    return (rect.left(), rect.top(), rect.right(), rect.bottom())
 
 
 class _Pulse:
@@ -93,13 +122,28 @@ class EditorScene(QGraphicsScene):
         self._interaction = None
         self._defer_depth = 0
         self._route_pending = set()
-        self._last_rects = {}  # NodeItem -> where it was, for reroute_around
-        self._cells = {}  # (column, row) of a _CELL-sized square -> the NodeItems over it (see node_items_in)
+        self._rects = {}  # node id -> (left, top, right, bottom) of its box as filed in _cells
+        self._cells = {}  # (column, row) of a _CELL-sized square -> the ids of the layers over it
         self._binding = False
+        # Big documents (``virtual``): items only near the view.
+        self.virtual_from = VIRTUAL_FROM
+        self.virtual = False
+        self._edge_rects = {}  # Edge -> (left, top, right, bottom) its curve may cover
+        self._edge_cells = {}  # (column, row) of an _EDGE_CELL square -> the Edges that may cross it
+        self._long_edges = set()  # Edges over too many squares for the grid
+        self._region = None  # the scene rectangle whose items exist (or are queued), QRectF
+        self._queue = []  # (distance, kind, n, node id or Edge) still to make for the region, nearest last
+        self._selected = set()  # the controller's selection (ids), layers with or without items
+        self._extending = False  # a canvas gesture that adds to the selection (Ctrl) is under way
+        self._drag_delta = None  # how far a drag of layers has moved them (scene units)
         self._route_timer = QTimer(self)
         self._route_timer.setSingleShot(True)
         self._route_timer.setInterval(0)
         self._route_timer.timeout.connect(self.flush_routes)
+        self._region_timer = QTimer(self)
+        self._region_timer.setSingleShot(True)
+        self._region_timer.setInterval(0)
+        self._region_timer.timeout.connect(self._on_region_timer)
         self.flow = controller.flow
         controller.document_replaced.connect(self._bind)
         controller.flow_changed.connect(self.set_flow)
@@ -109,9 +153,14 @@ class EditorScene(QGraphicsScene):
 
     # ------------------------------------------------------------------ queries
     def node_item(self, node_id) -> NodeItem | None:
-        return self._nodes.get(node_id)
+        """The item of layer ``node_id`` (made now if the document is big and the layer had none yet)."""
+        item = self._nodes.get(node_id)
+        if item is None and self.virtual and self._doc is not None and node_id in self._doc.nodes:
+            item = self._make_node(self._doc.nodes[node_id])
+        return item
 
     def node_items(self) -> list:
+        """The layers' items: every layer's, or in a big document those near the view (and selected)."""
         return list(self._nodes.values())
 
     def edge_item(self, edge) -> EdgeItem | None:
@@ -120,36 +169,343 @@ class EditorScene(QGraphicsScene):
     def edge_items(self) -> list:
         return list(self._edges.values())
 
-    def node_items_in(self, rect) -> list:
-        """The layers whose boxes meet ``rect``, from a grid of the layers' places: a look-up costs
-        what is near ``rect``, not what is in the scene (20,000 layers route as fast as 20)."""
-        cells = _cells_of(rect.adjusted(-_CELL_SLACK, -_CELL_SLACK, _CELL_SLACK, _CELL_SLACK))
-        if cells is None or len(cells) > 4 * len(self._nodes) + 64:  # a vast rectangle: ask Qt's index
-            return [i for i in self.items(rect, Qt.IntersectsItemBoundingRect) if isinstance(i, NodeItem)]
-        found = {}
-        for cell in cells:
-            for item in self._cells.get(cell, ()):
-                found[id(item)] = item
-        return [i for i in found.values() if i.sceneBoundingRect().intersects(rect)]
+    def _live_box(self, nid):
+        item = self._nodes.get(nid)
+        return _box(item.sceneBoundingRect()) if item is not None else self._rects.get(nid)
 
-    def _index(self, node_item, old, new):
-        for cell in (_cells_of(old) or ()) if old is not None else ():
-            members = self._cells.get(cell)
-            if members is not None:
-                members.discard(node_item)
-                if not members:
-                    del self._cells[cell]
-        for cell in (_cells_of(new) or ()) if new is not None else ():
-            self._cells.setdefault(cell, set()).add(node_item)
+    def node_ids_in(self, rect) -> list:
+        """The ids of the layers (with an item or not) whose boxes meet ``rect``, from a grid of the layers'
+        places: a look-up costs what is near ``rect``, not what is in the scene (20,000 layers route as fast
+        as 20)."""
+        want = _box(rect) if isinstance(rect, QRectF) else tuple(rect)
+        cells = _cells_of((want[0] - _CELL_SLACK, want[1] - _CELL_SLACK, want[2] + _CELL_SLACK,
+                           want[3] + _CELL_SLACK))
+        if cells is None or len(cells) > 4 * len(self._rects) + 64:  # a vast rectangle: look at every layer
+            candidates = list(self._rects)
+        else:
+            found = {}
+            for cell in cells:
+                for nid in self._cells.get(cell, ()):
+                    found[nid] = None
+            candidates = list(found)
+        out = []
+        for nid in candidates:
+            box = self._live_box(nid)
+            if box is not None and _meets(box, want):
+                out.append(nid)
+        return out
+
+    def node_items_in(self, rect) -> list:
+        """The items of the layers whose boxes meet ``rect`` (in a big document, of those that have items)."""
+        return [self._nodes[nid] for nid in self.node_ids_in(rect) if nid in self._nodes]
+
+    def layer_rects_in(self, rect, exclude=()) -> list:
+        """Scene rectangles (QRectF) of the document's layers whose boxes meet ``rect``, with an item or not,
+        less those in ``exclude`` (ids): what edge routing goes round."""
+        out = []
+        for nid in self.node_ids_in(rect):
+            if nid not in exclude:
+                box = self._live_box(nid)
+                out.append(QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]))
+        return out
+
+    def edges_in(self, rect) -> list:
+        """In a big document: the connections whose curves may cross ``rect`` (a generous reach)."""
+        want = _box(rect) if isinstance(rect, QRectF) else tuple(rect)
+        cells = _cells_of(want, _EDGE_CELL)
+        if cells is None or len(cells) > 4 * len(self._edge_rects) + 64:
+            candidates = list(self._edge_rects)
+        else:
+            found = {e: None for e in self._long_edges}
+            for cell in cells:
+                for e in self._edge_cells.get(cell, ()):
+                    found[e] = None
+            candidates = list(found)
+        return [e for e in candidates if _meets(self._edge_rects[e], want)]
 
     def nodes_rect(self) -> QRectF:
-        """The bounding rectangle of all layers and connections (null when empty)."""
+        """The bounding rectangle of all layers and connections (null when empty). In a big document the
+        connections without items count by the box of their plain curve's control points."""
         rect = QRectF()
-        for item in self._nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
+        if self.virtual:
+            boxes = [b for b in self._rects.values()]
+            for edge, reach in self._edge_rects.items():
+                if edge not in self._edges:
+                    boxes.append(self._curve_box(edge))
+            boxes = [b for b in boxes if b is not None]
+            if boxes:
+                rect = QRectF(min(b[0] for b in boxes), min(b[1] for b in boxes), 0, 0)
+                rect.setRight(max(b[2] for b in boxes))
+                rect.setBottom(max(b[3] for b in boxes))
+            for nid, item in self._nodes.items():
+                rect = rect.united(item.sceneBoundingRect())
+        else:
+            for item in self._nodes.values():
+                rect = rect.united(item.sceneBoundingRect())
         for item in self._edges.values():
             rect = rect.united(item.sceneBoundingRect())
         return rect
+
+    # ------------------------------------------------------------------ the grids
+    def _doc_box(self, node):
+        ports = input_port_indices(node.class_name, [e.dst_port for e in self._doc.inputs_of(node.id)])
+        x, y = node.pos
+        return box_bounds(x, y, box_height(len(ports), self.flow))
+
+    def _file(self, nid):
+        """File layer ``nid``'s box (its item's, else the document's) in the grid; returns (old, new)."""
+        item = self._nodes.get(nid)
+        if item is not None:
+            new = _box(item.sceneBoundingRect())
+        else:
+            node = self._doc.nodes.get(nid) if self._doc is not None else None
+            new = self._doc_box(node) if node is not None else None
+        old = self._rects.get(nid)
+        if new == old:
+            return old, new
+        for cell in (_cells_of(old) or ()) if old is not None else ():
+            members = self._cells.get(cell)
+            if members is not None:
+                members.discard(nid)
+                if not members:
+                    del self._cells[cell]
+        if new is None:
+            self._rects.pop(nid, None)
+        else:
+            self._rects[nid] = new
+            for cell in _cells_of(new) or ():
+                self._cells.setdefault(cell, set()).add(nid)
+            self._grow_scene(new)
+        if self.virtual and not self._binding and self._doc is not None and nid in self._doc.nodes:
+            for e in self._doc.inputs_of(nid) + self._doc.outputs_of(nid):
+                self._file_edge(e)
+        return old, new
+
+    def _grow_scene(self, box):
+        # The scene reaches SCENE_EXTENT past every layer, so that the view scrolls to all of a long chain.
+        rect = self.sceneRect()
+        if rect.left() + SCENE_EXTENT <= box[0] and box[2] <= rect.right() - SCENE_EXTENT and \
+                rect.top() + SCENE_EXTENT <= box[1] and box[3] <= rect.bottom() - SCENE_EXTENT:
+            return
+        if all(math.isfinite(v) and abs(v) < 1e9 for v in box):
+            grown = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]).adjusted(
+                -SCENE_EXTENT, -SCENE_EXTENT, SCENE_EXTENT, SCENE_EXTENT)
+            self.setSceneRect(rect.united(grown))
+
+    def _curve_box(self, edge):
+        """(left, top, right, bottom) of the control points of ``edge``'s plain curve, from its layers' boxes."""
+        a, b = self._rects.get(edge.src), self._rects.get(edge.dst)
+        if a is None or b is None:
+            return None
+        if self.flow == "TB":
+            p1, p2 = ((a[0] + a[2]) / 2, a[3] - 6.0), ((b[0] + b[2]) / 2, b[1] + 5.0)
+            d = max(abs(p2[1] - p1[1]) * 0.5, 40.0)
+            ys = (p1[1], p1[1] + d, p2[1] - d, p2[1])
+            xs = (p1[0], p2[0])
+        else:
+            p1, p2 = (a[2] - 5.0, (a[1] + a[3]) / 2), (b[0] + 5.0, (b[1] + b[3]) / 2)
+            d = max(abs(p2[0] - p1[0]) * 0.5, 50.0)
+            xs = (p1[0], p1[0] + d, p2[0] - d, p2[0])
+            ys = (p1[1], p2[1])
+        return (min(xs) - 12.0, min(ys) - 12.0, max(xs) + 12.0, max(ys) + 12.0)
+
+    def _file_edge(self, edge, remove=False):
+        old = self._edge_rects.pop(edge, None)
+        if old is not None:
+            if edge in self._long_edges:
+                self._long_edges.discard(edge)
+            else:
+                for cell in _cells_of(old, _EDGE_CELL) or ():
+                    members = self._edge_cells.get(cell)
+                    if members is not None:
+                        members.discard(edge)
+                        if not members:
+                            del self._edge_cells[cell]
+        if remove:
+            return
+        a, b = self._rects.get(edge.src), self._rects.get(edge.dst)
+        if a is None or b is None:
+            return
+        curve = self._curve_box(edge)
+        r = _EDGE_REACH
+        reach = (min(a[0], b[0], curve[0]) - r, min(a[1], b[1], curve[1]) - r,
+                 max(a[2], b[2], curve[2]) + r, max(a[3], b[3], curve[3]) + r)
+        self._edge_rects[edge] = reach
+        cells = _cells_of(reach, _EDGE_CELL, _LONG_EDGE)
+        if cells is None:
+            self._long_edges.add(edge)
+        else:
+            for cell in cells:
+                self._edge_cells.setdefault(cell, set()).add(edge)
+
+    # ------------------------------------------------------------------ items near the view (big documents)
+    def _visible_rect(self):
+        rect = None
+        for view in self.views():
+            seen = view.mapToScene(view.viewport().rect()).boundingRect()
+            rect = seen if rect is None else rect.united(seen)
+        return rect
+
+    def region_covers(self, rect) -> bool:
+        """Whether the items of ``rect`` (a scene rectangle) exist or are being made."""
+        return not self.virtual or (self._region is not None and self._region.contains(rect))
+
+    def update_region(self):
+        """A big document: make the items of what the views show plus half a view around it (nearest first,
+        a slice at a time) and drop those more than a view and a half away. Called by the view when it
+        scrolls, zooms or resizes; does nothing while the view still shows made (or queued) items."""
+        if not self.virtual or self._binding or self._doc is None:
+            return
+        vis = self._visible_rect()
+        if vis is None or not vis.isValid():
+            return
+        if self._region is not None:
+            # Make more before the view's edge reaches the end of what exists.
+            mx, my = self._region.width() / 8, self._region.height() / 8
+            if self._region.adjusted(mx, my, -mx, -my).contains(vis):
+                return
+        if self.mouseGrabberItem() is not None or self._interaction is not None:
+            self._region_timer.start(50)  # not while a drag holds items: once it is let go
+            return
+        mx, my = max(vis.width() / 2, 200.0), max(vis.height() / 2, 200.0)
+        want = vis.adjusted(-mx, -my, mx, my)
+        self._prune(vis.adjusted(-3 * mx, -3 * my, 3 * mx, 3 * my))
+        self._region = want
+        c = want.center()
+        cx, cy = c.x(), c.y()
+        todo = []
+        for nid in self.node_ids_in(want):
+            if nid not in self._nodes:
+                b = self._rects[nid]
+                todo.append((abs((b[0] + b[2]) / 2 - cx) + abs((b[1] + b[3]) / 2 - cy), 0, len(todo), nid))
+        for edge in self.edges_in(want):
+            if edge not in self._edges:
+                b = self._edge_rects[edge]
+                d = max(0.0, b[0] - cx, cx - b[2]) + max(0.0, b[1] - cy, cy - b[3])
+                todo.append((d, 1, len(todo), edge))
+        todo.sort(reverse=True)  # popped from the end: nearest first, a layer before the connections at its distance
+        self._queue = todo
+        self._realize_step()
+
+    def _realize_step(self):
+        """Make queued items for a slice of time; the rest on the next turn of the event loop."""
+        if self._binding or self._doc is None:
+            return
+        if self.mouseGrabberItem() is not None or self._interaction is not None:
+            self._region_timer.start(50)  # not while a drag holds items: once it is let go
+            return
+        deadline = time.perf_counter() + _SLICE
+        doc = self._doc
+        while self._queue:
+            _, kind, _, what = self._queue.pop()
+            if kind == 0:
+                if what not in self._nodes and what in doc.nodes:
+                    self._make_node(doc.nodes[what])
+            elif what not in self._edges and what in self._edge_rects:
+                self._make_edge(what)
+            if time.perf_counter() > deadline:
+                break
+        if self._queue:
+            self._region_timer.start(0)
+
+    def schedule_region(self):
+        """Update the items near the view on the next turn of the event loop (the view asks when it
+        paints an area whose items do not exist: a change of view no hook saw)."""
+        if self.virtual and not self._region_timer.isActive():
+            self._region_timer.start(0)
+
+    def _on_region_timer(self):
+        self.update_region()
+        if self._queue and not self._region_timer.isActive():
+            self._realize_step()
+
+    def realize_pending(self) -> bool:
+        """Whether items for the view are still being made (a slice per turn of the event loop)."""
+        return bool(self._queue)
+
+    def finish_region(self):
+        """Make now every item still queued for the view (tests, and before a picture of the view)."""
+        self.update_region()
+        while self._queue:
+            self._realize_step()
+
+    def realize_all(self):
+        """Make the items of every layer and connection (an export of the whole canvas draws them all)."""
+        if not self.virtual or self._doc is None:
+            return
+        pulse = _Pulse()
+        for nid, node in list(self._doc.nodes.items()):
+            if nid not in self._nodes:
+                self._make_node(node)
+                pulse()
+        for edge in list(self._doc.edges):
+            if edge not in self._edges:
+                self._make_edge(edge)
+                pulse()
+        self._queue = []
+        self._region = QRectF(self.sceneRect())
+
+    def _prune(self, keep: QRectF):
+        """Drop the items outside ``keep`` (not selected connections, nor what a gesture holds)."""
+        if not self._nodes and not self._edges:
+            return
+        keep_edges = set(self.edges_in(keep))
+        keep_ids = set(self.node_ids_in(keep))
+        for edge in keep_edges:
+            keep_ids.add(edge.src)
+            keep_ids.add(edge.dst)
+        for edge, item in self._edges.items():
+            if edge not in keep_edges and item.isSelected():
+                keep_edges.add(edge)
+                keep_ids.update((edge.src, edge.dst))
+        syncing, self._syncing = self._syncing, True  # dropping a selected item is no change of selection
+        try:
+            for edge in [e for e in self._edges if e not in keep_edges]:
+                item = self._edges.pop(edge)
+                self._route_pending.discard(item)
+                item.detach()
+                self.removeItem(item)
+            for nid in [n for n in self._nodes if n not in keep_ids]:
+                item = self._nodes.pop(nid)
+                for edge_item in list(item.edges):  # a connection to a layer kept for a selected one
+                    self._edges.pop(edge_item.edge, None)
+                    self._route_pending.discard(edge_item)
+                    edge_item.detach()
+                    self.removeItem(edge_item)
+                self.removeItem(item)
+        finally:
+            self._syncing = syncing
+
+    def _make_node(self, node):
+        item = NodeItem(node, self.flow)
+        self._nodes[node.id] = item
+        self.addItem(item)
+        item.set_inputs(self._connected_ports(node.id))
+        result = self._doc.result
+        if result is not None and node.id in getattr(result, "shape_text", {}):
+            self._apply_node_result(item, result)
+        if node.id in self._selected:
+            syncing, self._syncing = self._syncing, True
+            try:
+                item.setSelected(True)
+            finally:
+                self._syncing = syncing
+        self._file(node.id)
+        return item
+
+    def _make_edge(self, edge):
+        src, dst = self.node_item(edge.src), self.node_item(edge.dst)
+        if src is None or dst is None:
+            return None
+        item = EdgeItem(edge, src, dst)
+        self._edges[edge] = item
+        self.addItem(item)
+        item.adjust()  # routed now that it is in the scene
+        result = self._doc.result
+        if result is not None:
+            item.set_inference(getattr(result, "edge_shape_text", {}).get(edge, ""),
+                               getattr(result, "edge_problems", {}).get(edge, []))
+        return item
 
     # ------------------------------------------------------------------ edge routing
     @property
@@ -175,18 +531,20 @@ class EditorScene(QGraphicsScene):
     def reroute_around(self, node_item):
         """A layer moved: connections that now run behind it, or went round where it was, take a
         new path."""
-        rect = node_item.sceneBoundingRect()
-        old = self._last_rects.get(node_item)
-        self._last_rects[node_item] = rect
-        if old != rect:
-            self._index(node_item, old, rect)
+        old, new = self._file(node_item.node_id)
         if self._binding:
             return  # a whole document arriving: its edges come after its layers and route then
+        self._reroute_near(new, old, node_item.edges)
+
+    def _reroute_near(self, new, old, own=()):
         seen = set()
-        for area in (rect,) if old is None or old == rect else (rect, old):
+        for box in (new,) if old is None or old == new else (new, old):
+            if box is None:
+                continue
+            area = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1])
             # The margin reaches the detours that go round the layer's old place.
             for item in self.items(area.adjusted(-40, -40, 40, 40), Qt.IntersectsItemBoundingRect):
-                if isinstance(item, EdgeItem) and item not in node_item.edges and item not in seen:
+                if isinstance(item, EdgeItem) and item not in own and item not in seen:
                     seen.add(item)
                     if self.routing_deferred:
                         self.route_later(item)
@@ -207,13 +565,22 @@ class EditorScene(QGraphicsScene):
     def _bind(self):
         self.detach()
         self._route_pending.clear()
-        self._last_rects.clear()
         self._cells.clear()
+        self._rects.clear()
+        self._edge_rects.clear()
+        self._edge_cells.clear()
+        self._long_edges.clear()
+        self._queue = []
+        self._region = None
+        self._region_timer.stop()
+        self._selected = set()
         self.clear()  # deletes every item
         self._nodes.clear()
         self._edges.clear()
+        self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
         doc = self._doc = self.controller.document
         self.flow = self.controller.flow
+        self.virtual = len(doc.nodes) >= self.virtual_from
         for signal, slot in ((doc.node_added, self._on_node_added), (doc.node_removed, self._on_node_removed),
                              (doc.node_changed, self._on_node_changed), (doc.node_moved, self._on_node_moved),
                              (doc.edge_added, self._on_edge_added), (doc.edge_removed, self._on_edge_removed),
@@ -221,9 +588,22 @@ class EditorScene(QGraphicsScene):
             slot = self._deferring(slot)
             signal.connect(slot)
             self._slots.append((signal, slot))
+        pulse = _Pulse()
+        if self.virtual:  # no items yet: the grids, then the items the view shows
+            self._binding = True
+            try:
+                for nid in doc.nodes:
+                    self._file(nid)
+                    pulse()
+                for edge in doc.edges:
+                    self._file_edge(edge)
+                    pulse()
+            finally:
+                self._binding = False
+            self.update_region()
+            return
         with self.deferred_routing():
             self._binding = True
-            pulse = _Pulse()
             try:
                 for node in doc.nodes.values():
                     self._on_node_added(node)
@@ -259,6 +639,7 @@ class EditorScene(QGraphicsScene):
             item.set_inputs(self._connected_ports(node_id))
             for edge in item.edges:
                 edge.adjust()
+        self._file(node_id)  # its height follows its input ports
 
     def set_flow(self, flow):
         """Put the ports on the left/right (``"LR"``) or top/bottom (``"TB"``) edges of every node."""
@@ -268,28 +649,50 @@ class EditorScene(QGraphicsScene):
         with self.deferred_routing():
             for item in self._nodes.values():
                 item.set_flow(flow)
+            if self._doc is not None:
+                for nid in list(self._rects):
+                    self._file(nid)
             for item in self._edges.values():
                 item.adjust()
+        if self.virtual:
+            self._region = None
+            self.update_region()
+
+    def _in_region(self, box):
+        return box is not None and self._region is not None and _meets(box, _box(self._region))
 
     def _on_node_added(self, node):
+        if self.virtual:
+            _, box = self._file(node.id)
+            if not (node.id in self._selected or self._in_region(box)):
+                self._reroute_near(box, None)  # a layer dropped onto a connection pushes it aside
+                return
+        item = self._make_node(node) if self.virtual else self._add_node_item(node)
+        self.reroute_around(item)  # a layer dropped onto a connection pushes it aside
+
+    def _add_node_item(self, node):
         item = NodeItem(node, self.flow)
         self._nodes[node.id] = item
         self.addItem(item)
-        self.reroute_around(item)  # a layer dropped onto a connection pushes it aside
         item.set_inputs(self._connected_ports(node.id))
         result = self._doc.result
         if result is not None and node.id in getattr(result, "shape_text", {}):
             self._apply_node_result(item, result)
+        return item
 
     def _on_node_removed(self, node):
+        self._selected.discard(node.id)
         item = self._nodes.pop(node.id, None)
+        old = self._rects.get(node.id)
+        self._file(node.id)  # no longer in the document: out of the grid
         if item is None:
+            self._reroute_near(old, None)
             return
         for edge_item in list(item.edges):  # normally gone already: the document removes edges first
             self._on_edge_removed(edge_item.edge)
         rect = item.sceneBoundingRect()
-        self._index(item, self._last_rects.pop(item, None), None)
-        self.removeItem(item)
+        with self.extending(True):  # the other selected layers stay selected, with items or not
+            self.removeItem(item)
         # Connections that went round the layer, or put their label beside it, take their plain
         # curve and their label again (an undone paste removes layers that lay on connections).
         for other in self.items(rect.adjusted(-40, -40, 40, 40), Qt.IntersectsItemBoundingRect):
@@ -306,14 +709,31 @@ class EditorScene(QGraphicsScene):
             item.update_node(node)
             if old_class != node.class_name:
                 self._refresh_inputs(node.id)
+        elif self.virtual:
+            self._file(node.id)  # a merge layer and a plain one differ in height
 
     def _on_node_moved(self, node):
         item = self._nodes.get(node.id)
-        if item is not None and (item.x(), item.y()) != tuple(node.pos):
-            item.setPos(QPointF(*node.pos))
+        if item is not None:
+            if (item.x(), item.y()) != tuple(node.pos):
+                item.setPos(QPointF(*node.pos))
+            return
+        if self.virtual:
+            old, new = self._file(node.id)
+            self._reroute_near(new, old)
+            if self._in_region(new):
+                self._make_node(node)
 
     def _on_edge_added(self, edge):
+        if self.virtual:
+            self._file_edge(edge)
+            self._refresh_inputs(edge.dst)  # refiles the layer whose input it is (and so the connection)
+            reach = self._edge_rects.get(edge)
+            if not self._in_region(reach) or edge in self._edges:
+                return
         src, dst = self._nodes.get(edge.src), self._nodes.get(edge.dst)
+        if self.virtual:
+            src, dst = self.node_item(edge.src), self.node_item(edge.dst)
         if src is None or dst is None:
             return
         dst.set_inputs(self._connected_ports(edge.dst))  # the port must exist before the edge attaches
@@ -324,12 +744,17 @@ class EditorScene(QGraphicsScene):
             other.adjust()
 
     def _on_edge_removed(self, edge):
+        if self.virtual:
+            self._file_edge(edge, remove=True)
         item = self._edges.pop(edge, None)
         if item is None:
+            if self.virtual:
+                self._refresh_inputs(edge.dst)
             return
         self._route_pending.discard(item)
         item.detach()
-        self.removeItem(item)
+        with self.extending(True):
+            self.removeItem(item)
         self._refresh_inputs(edge.dst)
 
     def _apply_node_result(self, item, result):
@@ -354,6 +779,16 @@ class EditorScene(QGraphicsScene):
         """True while a selection made on the canvas is being passed to the controller."""
         return self._syncing
 
+    @contextlib.contextmanager
+    def extending(self, on=True):
+        """While a canvas gesture adds to (or takes from) the selection instead of replacing it (Ctrl+click,
+        Ctrl+rubber band, a removed item): selected layers without items stay selected."""
+        was, self._extending = self._extending, bool(on)
+        try:
+            yield
+        finally:
+            self._extending = was
+
     def _selection_to_controller(self):
         if self._syncing:
             return
@@ -361,6 +796,9 @@ class EditorScene(QGraphicsScene):
         self._syncing = True
         try:
             chosen = {i.node_id for i in selected if isinstance(i, NodeItem)}
+            if self.virtual and self._extending:
+                chosen |= {nid for nid in self._selected if nid not in self._nodes}
+            self._selected = chosen
             # In document order: selectedItems() has none, and copy/paste keeps the order it gets.
             self.controller.set_selection([nid for nid in self._doc.nodes if nid in chosen])
             self.controller.set_selected_edges([i.edge for i in selected if isinstance(i, EdgeItem)])
@@ -370,7 +808,7 @@ class EditorScene(QGraphicsScene):
     def _select_from_controller(self, ids):
         if self._syncing:
             return
-        wanted = set(ids)
+        wanted = self._selected = set(ids)
         self._syncing = True
         try:
             for nid, item in self._nodes.items():
@@ -388,19 +826,24 @@ class EditorScene(QGraphicsScene):
         return None
 
     def mousePressEvent(self, event):
+        self._drag_delta = None
         if event.button() == Qt.LeftButton and self._interaction is None:
             port = self._port_at(event.scenePos())
             if port is not None:
                 self._interaction = ConnectInteraction(self, port)
                 event.accept()
                 return
-        super().mousePressEvent(event)
+        with self.extending(event.modifiers() & Qt.ControlModifier):
+            super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event):
         if self._interaction is not None:
             self._interaction.move(event.scenePos())
             event.accept()
             return
+        if event.buttons() & Qt.LeftButton and isinstance(self.mouseGrabberItem(), NodeItem):
+            # Qt moves each selected item by this much; selected layers without items follow on release.
+            self._drag_delta = event.scenePos() - event.buttonDownScenePos(Qt.LeftButton)
         if event.buttons() & Qt.LeftButton and len(self.selectedItems()) > BIG_DRAG:
             with self.deferred_routing():  # a big selection drags with plain curves; detours on release
                 super().mouseMoveEvent(event)
@@ -414,11 +857,13 @@ class EditorScene(QGraphicsScene):
             interaction.release(event.scenePos())
             event.accept()
             return
-        super().mouseReleaseEvent(event)
+        with self.extending(event.modifiers() & Qt.ControlModifier):
+            super().mouseReleaseEvent(event)
         if event.button() == Qt.LeftButton:
             self.commit_moves()
             if self._route_pending:
                 self._route_timer.start()
+            self.schedule_region()
 
     def cancel_interaction(self):
         if self._interaction is not None:
@@ -430,6 +875,14 @@ class EditorScene(QGraphicsScene):
         nodes = self._doc.nodes
         moved = {nid: (item.x(), item.y()) for nid, item in self._nodes.items()
                  if nid in nodes and (item.x(), item.y()) != tuple(nodes[nid].pos)}
+        delta, self._drag_delta = self._drag_delta, None
+        if moved and delta is not None and self.virtual:
+            # Selected layers without items (a big document's Select All) move as Qt moved the others.
+            grid = self.grid_size if self.snap_to_grid else 0
+            for nid in self._selected:
+                if nid not in self._nodes and nid in nodes:
+                    x, y = nodes[nid].pos[0] + delta.x(), nodes[nid].pos[1] + delta.y()
+                    moved[nid] = (round(x / grid) * grid, round(y / grid) * grid) if grid else (x, y)
         if moved:
             self.controller.move_nodes(moved)
 

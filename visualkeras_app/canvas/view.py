@@ -89,6 +89,7 @@ class EditorView(QGraphicsView):
             after = self.mapFromScene(anchor)
             self._scroll_by(after - before)
             self.setTransformationAnchor(old)
+        self.editor_scene.update_region()
         self.zoom_changed.emit(self.zoom())
 
     def zoom_in(self):
@@ -106,6 +107,7 @@ class EditorView(QGraphicsView):
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
+            self.editor_scene.update_region()
             self.zoom_changed.emit(1.0)
             return
         rect = rect.adjusted(-margin, -margin, margin, margin)
@@ -115,6 +117,7 @@ class EditorView(QGraphicsView):
         factor = min(max(factor, MIN_ZOOM), MAX_ZOOM)
         self.scale(factor, factor)
         self.centerOn(rect.center())
+        self.editor_scene.update_region()
         self.zoom_changed.emit(self.zoom())
 
     fit = fit_to_view
@@ -134,6 +137,7 @@ class EditorView(QGraphicsView):
         cx = rect.center().x() if rect.width() <= vw else rect.left() + vw / 2
         cy = rect.center().y() if rect.height() <= vh else rect.top() + vh / 2
         self.centerOn(cx, cy)
+        self.editor_scene.update_region()
         self.zoom_changed.emit(self.zoom())
 
     def center_scene_pos(self) -> QPointF:
@@ -230,6 +234,18 @@ class EditorView(QGraphicsView):
                 return item
         return None
 
+    def scrollContentsBy(self, dx, dy):
+        super().scrollContentsBy(dx, dy)
+        self.editor_scene.update_region()  # a big document: the items of what comes into view
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.editor_scene.update_region()
+
+    def showEvent(self, event):
+        super().showEvent(event)
+        self.editor_scene.update_region()
+
     def _scroll_by(self, delta: QPoint):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
@@ -269,6 +285,8 @@ class EditorView(QGraphicsView):
             self.viewport().setCursor(Qt.ClosedHandCursor)
             event.accept()
             return
+        # A rubber band started with Ctrl adds to the selection (Qt decides so at the press).
+        self._band_extends = bool(event.modifiers() & Qt.ControlModifier)
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event):
@@ -278,7 +296,8 @@ class EditorView(QGraphicsView):
             self._pan_from = now
             event.accept()
             return
-        super().mouseMoveEvent(event)
+        with self.editor_scene.extending(getattr(self, "_band_extends", False)):
+            super().mouseMoveEvent(event)
 
     def mouseReleaseEvent(self, event):
         if self._pan_from is not None and event.button() in (Qt.MiddleButton, Qt.LeftButton):
@@ -388,6 +407,9 @@ class EditorView(QGraphicsView):
 
     # ------------------------------------------------------------------ background
     def drawBackground(self, painter, rect: QRectF):
+        scene = self.editor_scene
+        if scene.virtual and not scene.region_covers(self.mapToScene(self.viewport().rect()).boundingRect()):
+            scene.schedule_region()  # the view changed in a way no hook saw: its items come next turn
         painter.fillRect(rect, _BACKGROUND)
         step = float(self.editor_scene.grid_size)
         while step * self.zoom() < 16:  # lines closer than 16 px are noise: coarsen the grid
