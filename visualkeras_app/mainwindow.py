@@ -437,6 +437,9 @@ class MainWindow(QMainWindow):
         self._attach(self.controller.document)
         self._trained_unsaved = False
         self.training.document_replaced()
+        from visualkeras_app.document.prepared import forget_model
+
+        forget_model(self.controller.document)  # the model a file was read into: the draw pad took it, or none
         self._update_params()
         self._update_title()
         QTimer.singleShot(0, lambda: self._view_call("show_graph"))

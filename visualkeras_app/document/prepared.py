@@ -27,6 +27,7 @@ class Prepared:
     result: object
     summary: tuple | None = None  # (sequential_like, rows) as ``document.summary.summary_rows`` gives them
     code: list | None = None  # the code dock's lines (``codegen.iter_code``), or None when it failed
+    model: object = None  # the engine model the document was read from, with its weights (a .keras/.h5 file)
 
 
 def prepare(doc, code=True):
@@ -37,7 +38,7 @@ def prepare(doc, code=True):
     Returns the :class:`Prepared`.
     """
     result = doc.result if doc.result is not None else doc.infer()
-    ready = Prepared(result)
+    ready = Prepared(result, model=doc.__dict__.pop("loaded_model", None))
     if not doc.nodes:
         doc.prepared = ready
         return ready
@@ -75,11 +76,30 @@ def prepared(doc, what):
 
 
 
+def take_model(doc):
+    """The engine model ``doc`` was read from (weights included), once, while ``doc`` is unedited; else None.
+    It is the model ``convert.document_to_model(doc)`` would build (the same layers, names and weights),
+    without building it again: for NASNetLarge that took 3 to 8 seconds of the GUI thread (every weight
+    drawn by its initializer, then overwritten)."""
+    ready = getattr(doc, "prepared", None)
+    if ready is None or ready.model is None:
+        return None
+    model, ready.model = ready.model, None
+    return model if ready.result is doc.result else None
+
+
+def forget_model(doc):
+    """Drop the kept model (the window calls it once the document is shown): its memory goes back."""
+    ready = getattr(doc, "prepared", None)
+    if ready is not None:
+        ready.model = None
+
+
 def open_prepared(path):
     """``project.open_any(path)``, prepared for the window (for a worker thread)."""
     from visualkeras_app.document.project import open_any
 
-    doc = open_any(path)
+    doc = open_any(path, keep_model=True)
     prepare(doc)
     return doc
 

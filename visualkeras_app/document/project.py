@@ -444,9 +444,13 @@ def _valid_pos(pos):
 
 
 # ----------------------------------------------------------------------------------------- open any
-def open_any(path) -> Document:
+def open_any(path, keep_model=False) -> Document:
     """A document from a project file, a Keras model JSON (``model.to_json()``), or a ``.h5``/``.keras``
-    model file (weights kept). ``ProjectError`` naming the file and the problem otherwise."""
+    model file (weights kept). ``ProjectError`` naming the file and the problem otherwise.
+
+    ``keep_model=True``: the engine model read from a ``.h5``/``.keras`` file stays on the document as
+    ``loaded_model`` (``document.prepared.take_model`` hands it on once), so that the window need not
+    build it a second time for the draw pad."""
     from visualkeras_app.document.convert import ConversionError, model_to_document, release_model
 
     if not os.path.exists(path):
@@ -462,9 +466,12 @@ def open_any(path) -> Document:
             if load_model is None:
                 raise ProjectError(f"Cannot open {path}: this build of the engine cannot read {ext} files yet.")
             model = load_model(path, compile=False)
-            doc = model_to_document(model)  # the weights are copied into the nodes
-            release_model(model)
-            return check_document(doc)
+            doc = check_document(model_to_document(model))  # the weights are copied into the nodes
+            if keep_model:
+                doc.loaded_model = model
+            else:
+                release_model(model)
+            return doc
         data = _read_json(path)
         if isinstance(data, dict) and data.get("format") == FORMAT:
             return load_project(path)

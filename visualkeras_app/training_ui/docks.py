@@ -613,8 +613,10 @@ class TrainingDocks:
             # Opened with trained weights: drawing works at once (the test results wait for Evaluate).
             try:
                 from visualkeras_app.document.convert import document_to_model
+                from visualkeras_app.document.prepared import take_model
 
-                self.draw_pad.set_model(document_to_model(doc))
+                # The model the file was read into, when the window opened it on a worker (not built again).
+                self.draw_pad.set_model(take_model(doc) or document_to_model(doc))
             except Exception:  # the draw pad stays off; Evaluate reports the problem
                 self.draw_pad.set_model(None)
         w.statusBar().clearMessage()  # "Training finished: …" was about the previous model
