@@ -34,7 +34,11 @@ def _random():
 
 
 class _Augmentation(Layer):
-    """Shared by the augmentation layers: the seed generator, training-only transforms, shapes."""
+    """Shared by the augmentation layers: the seed generator, training-only transforms, shapes, the
+    checks of ``value_range`` and of the images' rank, and the config: Keras's layer keys, then
+    ``data_format`` and each attribute named in ``_config_keys``."""
+
+    _config_keys = ()  # the layer's own config keys, each the attribute of that name
 
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
@@ -59,12 +63,40 @@ class _Augmentation(Layer):
             raise ValueError(f"{describe(layer)} expects images (batch, height, width, channels) or (height, width, "
                              f"channels). Received: input shape {tuple(shape)}")
 
+    def _batch_size(self, images):
+        """How many images ``images`` holds (1 for a single image), after checking its rank."""
+        self._check_rank(self, tuple(images.shape))
+        return 1 if images.dim() == 3 else images.shape[0]
+
+    def _draw_shape(self, images):
+        """One draw per image, shaped to broadcast over it: ``(batch, 1, 1, 1)``, or ``(1, 1, 1)``."""
+        batch = self._batch_size(images)
+        return (1, 1, 1) if images.dim() == 3 else (batch, 1, 1, 1)
+
+    @staticmethod
+    def _per_image(values, images):
+        """Per-image ``values`` (one per image of the batch) shaped to broadcast over ``images``."""
+        return values.to(images.device).view((-1, 1, 1, 1) if images.dim() == 4 else (1, 1, 1))
+
+    def _value_range(self, value_range):
+        """Keras's check of ``value_range`` (two numbers); the pair, sorted, as a list."""
+        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
+            raise ValueError(f"{type(self).__name__}: the `value_range` argument should be a list of two numbers. "
+                             f"Received: value_range={value_range!r}")
+        return sorted(value_range)
+
     def compute_output_shape(self, input_shape):
         self._check_rank(self, input_shape)
         return tuple(input_shape)
 
     def _uniform(self, shape, minval, maxval):
         return _random().uniform(shape, minval=minval, maxval=maxval, seed=self.generator)
+
+    def get_config(self):
+        config = super().get_config()
+        config["data_format"] = self.data_format
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        return config
 
 
 def _symmetric_factor(layer, factor, name, bounds=(-1.0, 1.0)):
@@ -109,12 +141,6 @@ class _Geometric(_Augmentation):
                                          fill_value=self.fill_value, data_format=self.data_format)
         return out[0] if single else out
 
-    def _config(self, **values):
-        config = super().get_config()
-        config["data_format"] = self.data_format
-        config.update(values)
-        return config
-
 
 @register("Preprocessing")
 class RandomFlip(_Augmentation):
@@ -135,6 +161,7 @@ class RandomFlip(_Augmentation):
     """
 
     _MODES = ("horizontal", "vertical", "horizontal_and_vertical")
+    _config_keys = ("seed", "mode")
 
     def __init__(self, mode="horizontal_and_vertical", seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -156,11 +183,6 @@ class RandomFlip(_Augmentation):
         if self.mode in ("vertical", "horizontal_and_vertical"):
             batch = torch.where(flips, batch.flip(-3), batch)
         return batch[0] if single else batch
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "seed": self.seed, "mode": self.mode})
-        return config
 
 
 @register("Preprocessing")
@@ -184,6 +206,8 @@ class RandomRotation(_Geometric):
         Same as the input.
     """
 
+    _config_keys = ("factor", "fill_mode", "fill_value", "interpolation", "seed")
+
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None, fill_value=0.0,
                  data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
@@ -200,10 +224,6 @@ class RandomRotation(_Geometric):
         b2 = cy - cx * b0 - cy * b1
         zeros = torch.zeros_like(angle)
         return torch.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], dim=1)
-
-    def get_config(self):
-        return self._config(factor=self.factor, fill_mode=self.fill_mode, fill_value=self.fill_value,
-                            interpolation=self.interpolation, seed=self.seed)
 
 
 def _zoom_or_shift_factor(layer, factor, name):
@@ -241,6 +261,8 @@ class RandomZoom(_Geometric):
         Same as the input.
     """
 
+    _config_keys = ("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value")
+
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
@@ -260,11 +282,6 @@ class RandomZoom(_Geometric):
         y_offset = (height - 1.0) / 2.0 * (1.0 - hz)
         return torch.cat([wz, zeros, x_offset, zeros, hz, y_offset, zeros, zeros], dim=1)
 
-    def get_config(self):
-        return self._config(height_factor=self.height_factor, width_factor=self.width_factor,
-                            fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
-                            fill_value=self.fill_value)
-
 
 @register("Preprocessing")
 class RandomTranslation(_Geometric):
@@ -283,6 +300,8 @@ class RandomTranslation(_Geometric):
         Same as the input.
     """
 
+    _config_keys = ("height_factor", "width_factor", "fill_mode", "interpolation", "seed", "fill_value")
+
     def __init__(self, height_factor, width_factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, data_format=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
@@ -297,11 +316,6 @@ class RandomTranslation(_Geometric):
         dx = self._uniform((batch, 1), self.width_lower, self.width_upper) * width
         ones, zeros = torch.ones_like(dx), torch.zeros_like(dx)
         return torch.cat([ones, zeros, -dx, zeros, ones, -dy, zeros, zeros], dim=1)
-
-    def get_config(self):
-        return self._config(height_factor=self.height_factor, width_factor=self.width_factor,
-                            fill_mode=self.fill_mode, interpolation=self.interpolation, seed=self.seed,
-                            fill_value=self.fill_value)
 
 
 @register("Preprocessing")
@@ -322,6 +336,8 @@ class RandomContrast(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "value_range", "seed")
+
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor", bounds=(0.0, 1.0))
@@ -330,19 +346,12 @@ class RandomContrast(_Augmentation):
     def call(self, inputs, training=False):
         if not training:
             return inputs
-        self._check_rank(self, tuple(inputs.shape))
-        shape = (1, 1, 1) if inputs.dim() == 3 else (inputs.shape[0], 1, 1, 1)
+        shape = self._draw_shape(inputs)
         factor = self._uniform(shape, 1.0 - self.factor[0], 1.0 + self.factor[1]).to(inputs.device)
         images = self._float(inputs)
         mean = images.mean(dim=-3, keepdim=True).mean(dim=-2, keepdim=True)
         out = (images - mean) * factor + mean
         return torch.clamp(out, self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -362,28 +371,20 @@ class RandomBrightness(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "value_range", "seed")
+
     def __init__(self, factor, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor")
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError(f"RandomBrightness: the `value_range` argument should be a list of two numbers. "
-                             f"Received: value_range={value_range!r}")
-        self.value_range = sorted(value_range)
+        self.value_range = self._value_range(value_range)
 
     def call(self, inputs, training=False):
         if not training:
             return inputs
-        self._check_rank(self, tuple(inputs.shape))
-        shape = (1, 1, 1) if inputs.dim() == 3 else (inputs.shape[0], 1, 1, 1)
+        shape = self._draw_shape(inputs)
         delta = self._uniform(shape, self.factor[0], self.factor[1]) * (self.value_range[1] - self.value_range[0])
         images = inputs + delta.to(inputs.dtype).to(inputs.device)
         return torch.clamp(images, self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -403,6 +404,8 @@ class RandomCrop(_Augmentation):
     Output shape:
         ``(..., height, width, channels)`` in training.
     """
+
+    _config_keys = ("height", "width", "seed")
 
     def __init__(self, height, width, seed=None, data_format=None, name=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, name=name, **kwargs)
@@ -441,12 +444,6 @@ class RandomCrop(_Augmentation):
         shape[-3], shape[-2] = self.height, self.width
         return tuple(shape)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "height": self.height, "width": self.width,
-                       "seed": self.seed})
-        return config
-
 
 @register("Preprocessing")
 class RandomInvert(_Augmentation):
@@ -466,6 +463,8 @@ class RandomInvert(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "value_range", "seed")
+
     def __init__(self, factor=1.0, value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
@@ -474,19 +473,12 @@ class RandomInvert(_Augmentation):
     def call(self, inputs, training=False):
         if not training:
             return inputs
-        self._check_rank(self, tuple(inputs.shape))
-        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        batch = self._batch_size(inputs)
         probability = self._uniform((batch,), self.factor[0], self.factor[1])
         threshold = self._uniform((batch,), 0.0, 1.0)
-        apply = (threshold < probability).to(inputs.device).view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        apply = self._per_image(threshold < probability, inputs)
         images = self._float(inputs)
         return torch.where(apply, self.value_range[1] - images, images)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -506,6 +498,8 @@ class RandomGrayscale(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor",)
+
     def __init__(self, factor=0.5, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 <= factor <= 1:
@@ -513,22 +507,15 @@ class RandomGrayscale(_Augmentation):
         self.factor = factor
 
     def call(self, inputs, training=False):
-        self._check_rank(self, tuple(inputs.shape))
-        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        batch = self._batch_size(inputs)
         # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
-        apply = (self._uniform((batch,), 0.0, 1.0) < self.factor).to(inputs.device)
-        apply = apply.view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        apply = self._per_image(self._uniform((batch,), 0.0, 1.0) < self.factor, inputs)
         if not training:
             return inputs
         from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
 
         gray = image_ops.rgb_to_grayscale(inputs, data_format=self.data_format)
         return torch.where(apply, gray, inputs)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor})
-        return config
 
 
 @register("Preprocessing")
@@ -546,12 +533,11 @@ class AutoContrast(_Augmentation):
         Same as the input (integer images are rounded back to their dtype).
     """
 
+    _config_keys = ("value_range",)
+
     def __init__(self, value_range=(0, 255), **kwargs):
         super().__init__(**kwargs)
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError(f"AutoContrast: the `value_range` argument should be a list of two numbers. "
-                             f"Received: value_range={value_range!r}")
-        self.value_range = sorted(value_range)
+        self.value_range = self._value_range(value_range)
 
     @staticmethod
     def _rescale(images, source, target):
@@ -572,11 +558,6 @@ class AutoContrast(_Augmentation):
             return out
         info = torch.iinfo(inputs.dtype)
         return torch.clamp(torch.round(out), info.min, info.max).to(inputs.dtype)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "value_range": self.value_range})
-        return config
 
 
 def _unit_pair(layer, factor, name):
@@ -610,34 +591,25 @@ class Solarization(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("value_range", "addition_factor", "threshold_factor", "seed")
+
     def __init__(self, addition_factor=0.0, threshold_factor=0.0, value_range=(0, 255), seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.addition_factor = _unit_pair(self, addition_factor, "addition_factor")
         self.threshold_factor = _unit_pair(self, threshold_factor, "threshold_factor")
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError(f"Solarization: the `value_range` argument should be a list of two numbers. "
-                             f"Received: value_range={value_range!r}")
-        self.value_range = sorted(value_range)
+        self.value_range = self._value_range(value_range)
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
         if not training:
             return images
-        self._check_rank(self, tuple(images.shape))
-        shape = (images.shape[0], 1, 1, 1) if images.dim() == 4 else (1, 1, 1)
+        shape = self._draw_shape(images)
         additions = self._uniform(shape, self.addition_factor[0], self.addition_factor[1] * 255).to(images.device)
         thresholds = self._uniform(shape, self.threshold_factor[0], self.threshold_factor[1] * 255).to(images.device)
         x = AutoContrast._rescale(images, self.value_range, (0, 255))
         x = torch.clamp(x + additions, 0, 255)
         x = torch.where(x < thresholds, x, 255 - x)
         return AutoContrast._rescale(x, (0, 255), self.value_range)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "value_range": self.value_range,
-                       "addition_factor": self.addition_factor,
-                       "threshold_factor": self.threshold_factor, "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -658,17 +630,15 @@ class RandomPosterization(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "value_range", "seed")
+
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor", bounds=(1, 8))
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError(f"RandomPosterization: the `value_range` argument should be a list of two numbers. "
-                             f"Received: value_range={value_range!r}")
-        self.value_range = sorted(value_range)
+        self.value_range = self._value_range(value_range)
 
     def call(self, inputs, training=False):
-        self._check_rank(self, tuple(inputs.shape))
-        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        batch = self._batch_size(inputs)
         # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
         if self.factor[0] != self.factor[1]:
             bits = _random().randint((batch,), self.factor[0], self.factor[1], dtype="uint8", seed=self.generator)
@@ -676,16 +646,10 @@ class RandomPosterization(_Augmentation):
             bits = torch.full((batch,), int(self.factor[0]), dtype=torch.uint8)
         if not training:
             return inputs
-        shift = (8 - bits.to(torch.int64)).to(inputs.device).view((-1, 1, 1, 1) if inputs.dim() == 4 else (1, 1, 1))
+        shift = self._per_image(8 - bits.to(torch.int64), inputs)
         images = AutoContrast._rescale(self._float(inputs), self.value_range, (0, 255)).to(torch.uint8).to(torch.int64)
         images = ((images >> shift) << shift).to(backend.torch_dtype(self._dtype))
         return AutoContrast._rescale(images, (0, 255), self.value_range)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -707,17 +671,15 @@ class RandomColorDegeneration(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "value_range", "seed")
+
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor")
-        if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-            raise ValueError(f"RandomColorDegeneration: the `value_range` argument should be a list of two numbers. "
-                             f"Received: value_range={value_range!r}")
-        self.value_range = sorted(value_range)
+        self.value_range = self._value_range(value_range)
 
     def call(self, inputs, training=False):
-        self._check_rank(self, tuple(inputs.shape))
-        batch = 1 if inputs.dim() == 3 else inputs.shape[0]
+        batch = self._batch_size(inputs)
         # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
         factor = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1]).to(inputs.device)
         if not training:
@@ -727,12 +689,6 @@ class RandomColorDegeneration(_Augmentation):
         images = self._float(inputs)
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         return torch.clamp(images + factor * (gray - images), self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 def _shear_factor(layer, factor, name):
@@ -768,6 +724,8 @@ class RandomShear(_Geometric):
         Same as the input.
     """
 
+    _config_keys = ("x_factor", "y_factor", "fill_mode", "interpolation", "seed", "fill_value")
+
     def __init__(self, x_factor=0.0, y_factor=0.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                  data_format=None, seed=None, **kwargs):
         super().__init__(fill_mode=fill_mode, interpolation=interpolation, seed=seed, fill_value=fill_value,
@@ -784,6 +742,3 @@ class RandomShear(_Geometric):
         ones, zeros = torch.ones(batch), torch.zeros(batch)
         return torch.stack([ones, factors[:, 0], zeros, factors[:, 1], ones, zeros, zeros, zeros], dim=1)
 
-    def get_config(self):
-        return self._config(x_factor=self.x_factor, y_factor=self.y_factor, fill_mode=self.fill_mode,
-                            interpolation=self.interpolation, seed=self.seed, fill_value=self.fill_value)

@@ -20,20 +20,6 @@ __all__ = ["RandomHue", "RandomSaturation", "RandomSharpness", "RandomColorJitte
            "Equalization", "ContrastLimitedAdaptiveHistogramEqualization"]
 
 
-def _value_range(layer, value_range):
-    if not isinstance(value_range, (tuple, list)) or len(value_range) != 2:
-        raise ValueError(f"{type(layer).__name__}: the `value_range` argument should be a list of two numbers. "
-                         f"Received: value_range={value_range!r}")
-    return sorted(value_range)
-
-
-def _batch_size(layer, images):
-    if images.dim() not in (3, 4):
-        raise ValueError(f"{describe(layer)} expects images (batch, height, width, channels) or (height, width, "
-                         f"channels). Received: input shape {tuple(images.shape)}")
-    return 1 if images.dim() == 3 else images.shape[0]
-
-
 def _batched(images):
     """``(images as a batch, whether it was one image)``."""
     return (images[None], True) if images.dim() == 3 else (images, False)
@@ -50,10 +36,11 @@ class _ColorLayer(_Augmentation):
     (``_transform``) a batch; ``_always_draws`` when Keras draws in inference too."""
 
     _always_draws = True
+    _config_keys = ("factor", "value_range", "seed")
 
     def call(self, inputs, training=False):
         images = inputs if inputs.is_floating_point() else self._float(inputs)
-        batch = _batch_size(self, images)
+        batch = self._batch_size(images)
         if not training and not self._always_draws:
             return images
         drawn = self._draw(batch)
@@ -62,12 +49,6 @@ class _ColorLayer(_Augmentation):
         x, single = _batched(self._float(images))
         out = self._transform(x, drawn)
         return out[0] if single else out
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "value_range": self.value_range,
-                       "seed": self.seed})
-        return config
 
 
 @register("Preprocessing")
@@ -136,7 +117,7 @@ class RandomSaturation(_ColorLayer):
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor")
-        self.value_range = _value_range(self, value_range)
+        self.value_range = self._value_range(value_range)
 
     def _draw(self, batch):
         factor = self._uniform((batch,), self.factor[0], self.factor[1])
@@ -174,7 +155,7 @@ class RandomSharpness(_ColorLayer):
     def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
-        self.value_range = _value_range(self, value_range)
+        self.value_range = self._value_range(value_range)
 
     def _draw(self, batch):
         return self._uniform((batch,), self.factor[0], self.factor[1])
@@ -212,6 +193,8 @@ class RandomColorJitter(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("value_range", "brightness_factor", "contrast_factor", "saturation_factor", "hue_factor", "seed")
+
     def __init__(self, value_range=(0, 255), brightness_factor=None, contrast_factor=None, saturation_factor=None,
                  hue_factor=None, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -235,7 +218,7 @@ class RandomColorJitter(_Augmentation):
         images = self._float(inputs)
         if not training:
             return images
-        _batch_size(self, images)
+        self._batch_size(images)
         for part in self._parts:
             own = part.generator
             part.generator = self.generator
@@ -244,14 +227,6 @@ class RandomColorJitter(_Augmentation):
             finally:
                 part.generator = own
         return images
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "value_range": self.value_range,
-                       "brightness_factor": self.brightness_factor,
-                       "contrast_factor": self.contrast_factor, "saturation_factor": self.saturation_factor,
-                       "hue_factor": self.hue_factor, "seed": self.seed})
-        return config
 
 
 def _odd_pair(value, name):
@@ -288,6 +263,8 @@ class RandomGaussianBlur(_Augmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "kernel_size", "sigma", "value_range", "seed")
+
     def __init__(self, factor=1.0, kernel_size=3, sigma=1.0, value_range=(0, 255), data_format=None, seed=None,
                  **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -300,7 +277,7 @@ class RandomGaussianBlur(_Augmentation):
         images = self._float(inputs)
         if not training:
             return images
-        batch = _batch_size(self, images)
+        batch = self._batch_size(images)
         if self.kernel_size[0] != self.kernel_size[1]:
             raise ValueError(f"{describe(self)}: kernel_size={tuple(self.kernel_size)} is not square. Keras's blur "
                              "pads both axes by kernel_size[0] // 2, so only a square kernel keeps the image size; "
@@ -315,12 +292,6 @@ class RandomGaussianBlur(_Augmentation):
         blurred = image_ops.gaussian_blur(x, kernel_size=self.kernel_size, sigma=[float(s) for s in sigma])
         out = torch.clamp(torch.where(apply.view(-1, 1, 1, 1), blurred, x), self.value_range[0], self.value_range[1])
         return out[0] if single else out
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"data_format": self.data_format, "factor": self.factor, "kernel_size": self.kernel_size,
-                       "sigma": self.sigma, "value_range": self.value_range, "seed": self.seed})
-        return config
 
 
 def _random_uniform_dtype(layer, shape, low, high):
@@ -347,10 +318,12 @@ class Equalization(_Augmentation):
         Same as the input, in the layer's float dtype.
     """
 
+    _config_keys = ("bins", "value_range")
+
     def __init__(self, value_range=(0, 255), bins=256, data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.bins = bins
-        self.value_range = _value_range(self, value_range)
+        self.value_range = self._value_range(value_range)
 
     @staticmethod
     def _scale(values, source, target):
@@ -378,13 +351,8 @@ class Equalization(_Augmentation):
         images = self._float(inputs)
         if not training:
             return inputs
-        _batch_size(self, images)
+        self._batch_size(images)
         return torch.stack([self._equalize_channel(images[..., i]) for i in range(images.shape[-1])], dim=-1)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"bins": self.bins, "value_range": self.value_range, "data_format": self.data_format})
-        return config
 
 
 @register("Preprocessing")
@@ -406,6 +374,8 @@ class ContrastLimitedAdaptiveHistogramEqualization(_Augmentation):
         Same as the input, in the input's dtype.
     """
 
+    _config_keys = ("value_range", "clip_limit", "tile_grid_size")
+
     def __init__(self, value_range=(0, 255), clip_limit=4.0, tile_grid_size=(8, 8), data_format=None, **kwargs):
         super().__init__(data_format=data_format, **kwargs)
         self.value_range = value_range
@@ -417,7 +387,7 @@ class ContrastLimitedAdaptiveHistogramEqualization(_Augmentation):
         self.tile_grid_size = tile_grid_size
 
     def call(self, inputs, training=False):
-        _batch_size(self, inputs)
+        self._batch_size(inputs)
         dtype = inputs.dtype
         x = AutoContrast._rescale(inputs.to(torch.float32), self.value_range, (0, 255))
         single = x.dim() == 3
@@ -475,9 +445,3 @@ class ContrastLimitedAdaptiveHistogramEqualization(_Augmentation):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"value_range": self.value_range, "clip_limit": self.clip_limit,
-                       "tile_grid_size": self.tile_grid_size, "data_format": self.data_format})
-        return config

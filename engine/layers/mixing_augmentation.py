@@ -48,12 +48,6 @@ class _DictAugmentation(_Augmentation):
     def _mix_labels(self, labels, draw):
         return labels
 
-    def _check(self, images):
-        if images.dim() not in (3, 4):
-            raise ValueError(f"{describe(self)} expects images (batch, height, width, channels) or (height, width, "
-                             f"channels). Received: input shape {tuple(images.shape)}")
-        return 1 if images.dim() == 3 else images.shape[0]
-
 
 @register("Preprocessing")
 class MixUp(_DictAugmentation):
@@ -73,13 +67,15 @@ class MixUp(_DictAugmentation):
         Same as the input.
     """
 
+    _config_keys = ("alpha", "seed")
+
     def __init__(self, alpha=0.2, data_format=None, seed=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.alpha = alpha
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        batch = self._check(images)
+        batch = self._batch_size(images)
         # Keras draws in inference too: the draws stay in step with Keras's layer.
         order = _random().shuffle(torch.arange(batch, dtype=torch.int64), seed=self.generator)
         weight = _random().beta((batch,), self.alpha, self.alpha, seed=self.generator)
@@ -96,11 +92,6 @@ class MixUp(_DictAugmentation):
         other = torch.index_select(labels, 0, order.to(labels.device))
         w = weight.to(labels.device).reshape(-1, 1)
         return w * labels + (1.0 - w) * other
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"alpha": self.alpha, "data_format": self.data_format, "seed": self.seed})
-        return config
 
 
 def _crop_bounds(layer, batch, length, ratio):
@@ -140,13 +131,15 @@ class CutMix(_BoxMixin, _DictAugmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "seed")
+
     def __init__(self, factor=1.0, seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.factor = _symmetric_factor(self, factor, "factor", bounds=(0, 1))
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        self._check(images)
+        self._batch_size(images)
         if not training or images.dim() == 3:
             return images
         batch, height, width, channels = images.shape
@@ -166,11 +159,6 @@ class CutMix(_BoxMixin, _DictAugmentation):
         other = torch.index_select(labels, 0, order.long().to(labels.device))
         w = kept.to(labels.device).reshape(-1, 1)
         return w * labels + (1.0 - w) * other
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "seed": self.seed, "data_format": self.data_format})
-        return config
 
 
 @register("Preprocessing")
@@ -195,6 +183,8 @@ class RandomErasing(_BoxMixin, _DictAugmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "scale", "fill_value", "value_range", "seed")
+
     def __init__(self, factor=1.0, scale=(0.02, 0.33), fill_value=None, value_range=(0, 255), seed=None,
                  data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -210,7 +200,7 @@ class RandomErasing(_BoxMixin, _DictAugmentation):
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        batch = self._check(images)
+        batch = self._batch_size(images)
         if not training:
             return images
         height, width, channels = images.shape[-3:]
@@ -230,12 +220,6 @@ class RandomErasing(_BoxMixin, _DictAugmentation):
         erased = torch.where(masks, fill, x)
         out = torch.where(apply.view(-1, 1, 1, 1), erased, x)
         return out[0] if images.dim() == 3 else out
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "scale": self.scale, "fill_value": self.fill_value,
-                       "value_range": self.value_range, "seed": self.seed, "data_format": self.data_format})
-        return config
 
 
 @register("Preprocessing")
@@ -259,6 +243,8 @@ class RandomPerspective(_BoxMixin, _DictAugmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "scale", "interpolation", "fill_value", "seed")
+
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_value=0.0, seed=None, data_format=None,
                  **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -273,7 +259,7 @@ class RandomPerspective(_BoxMixin, _DictAugmentation):
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        batch = self._check(images)
+        batch = self._batch_size(images)
         if not training:
             return images
         height, width = images.shape[-3], images.shape[-2]
@@ -291,12 +277,6 @@ class RandomPerspective(_BoxMixin, _DictAugmentation):
                                                  interpolation=self.interpolation, fill_value=self.fill_value)
         out = torch.where(apply.view(-1, 1, 1, 1), warped, x)
         return out[0] if images.dim() == 3 else out
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "scale": self.scale, "interpolation": self.interpolation,
-                       "fill_value": self.fill_value, "seed": self.seed, "data_format": self.data_format})
-        return config
 
 
 @register("Preprocessing")
@@ -322,6 +302,8 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
         Same as the input.
     """
 
+    _config_keys = ("factor", "scale", "interpolation", "fill_mode", "fill_value", "value_range", "seed")
+
     def __init__(self, factor=1.0, scale=1.0, interpolation="bilinear", fill_mode="reflect", fill_value=0.0,
                  value_range=(0, 255), seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -342,7 +324,7 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        batch = self._check(images)
+        batch = self._batch_size(images)
         if not training or self.scale[1] == 0 or self.factor[1] == 0:
             return images
         probability = self._uniform((batch,), self.factor[0], self.factor[1])
@@ -360,9 +342,3 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
         out = torch.where(apply.view((-1, 1, 1) if images.dim() == 3 else (-1, 1, 1, 1)), warped, images)
         return torch.clamp(out, self.value_range[0], self.value_range[1])
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"factor": self.factor, "scale": self.scale, "interpolation": self.interpolation,
-                       "fill_mode": self.fill_mode, "fill_value": self.fill_value, "value_range": self.value_range,
-                       "seed": self.seed, "data_format": self.data_format})
-        return config

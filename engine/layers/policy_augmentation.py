@@ -13,7 +13,6 @@ import torch
 from engine.layers import augmentation as aug
 from engine.layers.augmentation import _Augmentation, _symmetric_factor
 from engine.layers.color_augmentation import Equalization, RandomSharpness
-from engine.layers.core import describe
 from engine.layers.registry import register
 
 __all__ = ["RandAugment", "AugMix"]
@@ -104,11 +103,6 @@ class _Policy(_Augmentation):
     def _apply(self, name, states, images):
         return _with_generator(self._ops[name], _replayer(states), images)
 
-    def _check(self, images):
-        if images.dim() not in (3, 4):
-            raise ValueError(f"{describe(self)} expects images (batch, height, width, channels) or (height, width, "
-                             f"channels). Received: input shape {tuple(images.shape)}")
-
 
 @register("Preprocessing")
 class RandAugment(_Policy):
@@ -131,6 +125,8 @@ class RandAugment(_Policy):
         Same as the input.
     """
 
+    _config_keys = ("value_range", "num_ops", "factor", "interpolation", "seed")
+
     def __init__(self, value_range=(0, 255), num_ops=2, factor=0.5, interpolation="bilinear", seed=None,
                  data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -142,7 +138,7 @@ class RandAugment(_Policy):
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        self._check(images)
+        self._batch_size(images)
         if not training:
             return images
         picks = _random().randint((self.num_ops,), 0, len(self._ALL), seed=self.generator)
@@ -151,12 +147,6 @@ class RandAugment(_Policy):
             name = self._ALL[int(picks[i])]
             images = self._apply(name, drawn[name], images)
         return images
-
-    def get_config(self):
-        config = super().get_config()
-        config.update({"value_range": self.value_range, "num_ops": self.num_ops, "factor": self.factor,
-                       "interpolation": self.interpolation, "seed": self.seed, "data_format": self.data_format})
-        return config
 
 
 @register("Preprocessing")
@@ -190,6 +180,8 @@ class AugMix(_Policy):
             "auto_contrast", "equalization")
     _MANY = _FEW + ("random_brightness", "random_color_degeneration", "random_contrast", "random_sharpness")
 
+    _config_keys = ("value_range", "num_chains", "chain_depth", "factor", "alpha", "all_ops", "interpolation", "seed")
+
     def __init__(self, value_range=(0, 255), num_chains=3, chain_depth=3, factor=0.3, alpha=1.0, all_ops=True,
                  interpolation="bilinear", seed=None, data_format=None, **kwargs):
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -205,7 +197,7 @@ class AugMix(_Policy):
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
-        self._check(images)
+        self._batch_size(images)
         if not training:
             return images
         gamma = _random().gamma((self.num_chains,), self.alpha, seed=self.generator)
@@ -229,10 +221,3 @@ class AugMix(_Policy):
         out = blend * images + (1 - blend) * mixed
         return torch.clamp(out, self.value_range[0], self.value_range[1])
 
-    def get_config(self):
-        config = super().get_config()
-        config.update({"value_range": self.value_range, "num_chains": self.num_chains,
-                       "chain_depth": self.chain_depth, "factor": self.factor, "alpha": self.alpha,
-                       "all_ops": self.all_ops, "interpolation": self.interpolation, "seed": self.seed,
-                       "data_format": self.data_format})
-        return config
