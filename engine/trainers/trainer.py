@@ -66,6 +66,13 @@ class Trainer:
         # "auto" is eager, as Keras 3 resolves it on the torch backend; True runs the model's forward pass
         # (and so its backward) through torch.compile in fit, evaluate and predict.
         self.jit_compile = jit_compile is True
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, (int, np.integer)) \
+                or steps_per_execution < 1:
+            raise ValueError(f"compile(steps_per_execution=...) takes an integer >= 1 (the batches run between "
+                             f"two calls of the batch callbacks). Received: steps_per_execution={steps_per_execution!r}")
+        # Keras's meaning: the batch hooks (on_*_batch_begin/end) and the per-batch logs come once per
+        # `steps_per_execution` batches, numbered as Keras's EpochIterator numbers them.
+        self.steps_per_execution = int(steps_per_execution)
         self.__dict__.pop("_jit", None)
         self.compiled = True
         self._resolved = False
@@ -637,6 +644,7 @@ class Trainer:
         ddp = self._ddp(ctx, params) if ctx is not None else None
         self.stop_training = False
         custom_train = self._overrides("train_step")
+        spe = self.__dict__.get("steps_per_execution", 1)
         self.train()
         self._dist_ctx = ctx
         self._custom_logs = None
@@ -652,8 +660,12 @@ class Trainer:
                 steps_run = 0
                 for step, xb, yb, swb in train.epoch():
                     steps_run += 1
-                    if batch_logs:
-                        cbs.on_train_batch_begin(step)
+                    # Batch `step` is number `at` of its execution (steps_per_execution batches).
+                    at = (steps_run - 1) % spe
+                    if at == 0:
+                        begin = step
+                        if batch_logs:
+                            cbs.on_train_batch_begin(step)
                     if custom_train and ctx is None:
                         self._custom_step("train_step", xb, yb, swb)
                     elif custom_train:
@@ -669,12 +681,19 @@ class Trainer:
                     else:
                         self._train_step_distributed(ddp, xb, yb, swb, params, train.local_size,
                                                      train.global_size, ctx.world)
+                    if at < spe - 1:  # the execution goes on
+                        continue
                     if batch_logs:
                         cbs.on_train_batch_end(step, self._logs())
                         if ctx is not None:  # a callback's stop must stop every process at the same batch
                             self.stop_training = ctx.any(self.stop_training, self._sums.loss.device)
                     if self.stop_training:
                         break
+                else:
+                    if steps_run % spe and batch_logs:  # the epoch ended inside an execution: Keras's end number
+                        cbs.on_train_batch_end(begin + spe - 1, self._logs())
+                        if ctx is not None:
+                            self.stop_training = ctx.any(self.stop_training, self._sums.loss.device)
                 if not steps_run and not self.stop_training:
                     if epoch > initial_epoch and isinstance(train, (da.GeneratorBatches, _Prepend)):
                         # A generator used up by the earlier epochs: Keras stops training with this warning.
@@ -724,18 +743,25 @@ class Trainer:
         custom = self._overrides("test_step")
         batch_hooks = cbs is not None and bool(cbs._listeners("on_test_batch_begin")
                                                or cbs._listeners("on_test_batch_end"))
+        spe = self.__dict__.get("steps_per_execution", 1)
+        at = spe - 1
         if cbs is not None:
             cbs.on_test_begin()
         with torch.no_grad():
-            for step, xb, yb, swb in batches.epoch():
-                if batch_hooks:
-                    cbs.on_test_batch_begin(step)
+            for n, (step, xb, yb, swb) in enumerate(batches.epoch()):
+                at = n % spe
+                if at == 0:
+                    begin = step
+                    if batch_hooks:
+                        cbs.on_test_batch_begin(step)
                 if custom:
                     self._custom_step("test_step", xb, yb, swb)
                 elif not sharded or batches.local_size:
                     self._test_step(xb, yb, swb)
-                if batch_hooks:
+                if batch_hooks and at == spe - 1:
                     cbs.on_test_batch_end(step, self._logs())
+            if batch_hooks and at < spe - 1:  # the last execution was cut short by the end of the data
+                cbs.on_test_batch_end(begin + spe - 1, self._logs())
         logs = self._logs()
         self._custom_logs = None
         if cbs is not None:
@@ -765,17 +791,23 @@ class Trainer:
             self._reset_metrics()
             self.eval()
             steps_run = 0
+            spe = self.__dict__.get("steps_per_execution", 1)
             with torch.no_grad():
                 for step, xb, yb, swb in batches.epoch():
                     steps_run += 1
-                    if batch_logs:
-                        cbs.on_test_batch_begin(step)
+                    at = (steps_run - 1) % spe
+                    if at == 0:
+                        begin = step
+                        if batch_logs:
+                            cbs.on_test_batch_begin(step)
                     if custom:
                         self._custom_step("test_step", xb, yb, swb)
                     elif ctx is None or batches.local_size:
                         self._test_step(xb, yb, swb)
-                    if batch_logs:
+                    if batch_logs and at == spe - 1:
                         cbs.on_test_batch_end(step, self._logs())
+                if batch_logs and steps_run % spe:  # the last execution was cut short by the end of the data
+                    cbs.on_test_batch_end(begin + spe - 1, self._logs())
             if not steps_run:  # a loss and an accuracy of 0 would read as a result
                 raise DataError("evaluate() received no data: the test set is empty (0 samples or 0 steps).")
             logs = self._logs()
@@ -817,12 +849,17 @@ class Trainer:
         rows = min(batches.n, batches.steps * batches.batch_size) \
             if isinstance(batches, da.ArrayBatches) and ctx is None else None
         stream, filled = None, 0
+        spe = self.__dict__.get("steps_per_execution", 1)
+        execution = []  # the outputs of the batches of this execution (steps_per_execution batches)
         self.eval()
         with torch.no_grad():
-            for step, xb, _, _ in batches.epoch():
+            for n_run, (step, xb, _, _) in enumerate(batches.epoch()):
                 if dev is None:
                     dev = self._prepare(xb)
-                cbs.on_predict_batch_begin(step)
+                at = n_run % spe
+                if at == 0:
+                    begin, execution = step, []
+                    cbs.on_predict_batch_begin(step)
                 if self._overrides("predict_step"):
                     y = self.predict_step((da.move(xb, dev),))
                 else:
@@ -847,7 +884,14 @@ class Trainer:
                     outs.append(parts)
                 if ctx is not None:
                     sizes.append(batches.global_size)
-                cbs.on_predict_batch_end(step, {"outputs": y})
+                if spe == 1:
+                    cbs.on_predict_batch_end(step, {"outputs": y})
+                    continue
+                execution.append(y)
+                if at == spe - 1:  # as Keras, the callbacks get the execution's outputs joined
+                    cbs.on_predict_batch_end(step, {"outputs": _join_outputs(execution)})
+            if spe > 1 and execution and at < spe - 1:  # the data ended inside an execution
+                cbs.on_predict_batch_end(begin + spe - 1, {"outputs": _join_outputs(execution)})
         cbs.on_predict_end()
         if not outs and stream is None:
             raise DataError("predict() received no data.")
@@ -1048,6 +1092,18 @@ def _on_device(batches, dev):
     else:
         batches.device = dev
     return batches
+
+
+def _join_outputs(outputs):
+    """The outputs of several predict batches (tensors, or lists/tuples/dicts of them) joined on the batch axis."""
+    first = outputs[0]
+    if len(outputs) == 1:
+        return first
+    if isinstance(first, dict):
+        return {k: _join_outputs([o[k] for o in outputs]) for k in first}
+    if isinstance(first, (list, tuple)):
+        return type(first)(_join_outputs(list(parts)) for parts in zip(*outputs))
+    return torch.cat(outputs)
 
 
 def _flat_targets(y, model):
