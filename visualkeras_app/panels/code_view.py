@@ -121,6 +121,10 @@ class CodePanel(QWidget):
         self._timer.start()
 
     def text(self) -> str:
+        """The code of the current document (a refresh still waiting on its timer, a slice job or lines
+        still going into the editor are finished first)."""
+        if self._timer.isActive():
+            self.refresh()
         if self._job is not None:  # a big model's code still being made: finish it now for the reader
             self._finish_job()
         self._finish_insert()

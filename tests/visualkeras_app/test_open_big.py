@@ -1,0 +1,198 @@
+"""Big models open without freezing the window: the worker thread that reads the file also makes the
+summary rows and the code, the cycle collector waits until the load is over, and a second open or closing
+the window during a load cancels it safely."""
+import gc
+import json
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtCore import QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication, QProgressDialog  # noqa: E402
+
+from tests.visualkeras_app.test_mainwindow import dialogs, make_window, window  # noqa: E402,F401
+import visualkeras_app.background as background  # noqa: E402
+
+
+def _chain_file(tmp_path, n, units=4, name="chain"):
+    layers = [{"class_name": "InputLayer", "config": {"batch_shape": [None, 4], "name": "in"}}]
+    layers += [{"class_name": "Dense", "config": {"units": units, "name": f"d{i}"}} for i in range(n)]
+    path = tmp_path / f"{name}{n}.json"
+    path.write_text(json.dumps({"class_name": "Sequential", "config": {"name": "chain", "layers": layers}}))
+    return path
+
+
+def _during_load(action):
+    """Runs ``action(dialog)`` once, the first time a progress dialog is up."""
+    done = []
+
+    def poll():
+        if done:
+            return
+        for w in QApplication.topLevelWidgets():
+            if isinstance(w, QProgressDialog) and w.isVisible():
+                done.append(w.labelText())
+                action(w)
+                return
+
+    timer = QTimer()
+    timer.timeout.connect(poll)
+    timer.start(2)
+    return timer, done
+
+
+def _no_progress_dialog():
+    return not any(isinstance(w, QProgressDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def test_the_worker_makes_the_summary_and_code_and_the_gui_thread_only_shows_them(window, tmp_path,
+                                                                                  monkeypatch, qtbot):
+    import visualkeras_app.document.codegen as codegen
+    import visualkeras_app.document.summary as summary
+    from visualkeras_app.panels import code_view
+
+    monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    threads = {"rows": [], "code": []}
+    rows_of, iter_code = summary.summary_rows, codegen.iter_code
+    monkeypatch.setattr(summary, "summary_rows",
+                        lambda *a, **k: threads["rows"].append(threading.get_ident()) or rows_of(*a, **k))
+    monkeypatch.setattr(codegen, "iter_code",
+                        lambda doc: threads["code"].append(threading.get_ident()) or iter_code(doc))
+    n = code_view.INCREMENTAL_NODES + 50
+    path = _chain_file(tmp_path, n)
+    ticks = []
+    beat = QTimer()
+    beat.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    beat.start(5)
+    gc_on_during_load = []
+    timer, seen = _during_load(lambda dialog: gc_on_during_load.append(gc.isenabled()))
+    assert window.open_file(path, ask=False) is True
+    timer.stop()
+    doc = window.controller.document
+    # Shown at once, computed on the worker: no summary row and no line of code was made on the GUI thread.
+    assert window.summary_panel.row_count() == n
+    main = threading.get_ident()
+    assert threads["rows"] and main not in threads["rows"]
+    assert threads["code"] and main not in threads["code"]
+    qtbot.waitUntil(lambda: not window.code_panel.busy, timeout=10000)
+    beat.stop()
+    assert window.code_panel.text() == codegen.generate_code(doc)
+    assert f"{doc.result.total_params:,}" in window.summary_panel.totals.text()
+    assert len(ticks) >= 3  # the event loop ran while the file loaded
+    assert seen and gc_on_during_load == [False] and gc.isenabled()  # the collector is back on
+    assert main not in threads["rows"][1:]
+
+    # An edit: the prepared rows and code no longer apply; the docks compute them again (on the GUI thread).
+    first = next(nid for nid, node in doc.nodes.items() if node.name == "d0")
+    window.controller.set_param(first, "units", 9)
+    qtbot.waitUntil(lambda: not window.summary_panel._timer.isActive() and not window.code_panel.busy
+                    and not window.code_panel._timer.isActive(), timeout=10000)
+    assert window.summary_panel.row_texts()[0][1] == "(None, 9)"
+    assert "Dense(9" in window.code_panel.text() and window.code_panel.text() == codegen.generate_code(doc)
+    assert main in threads["rows"]
+
+
+def test_closing_the_window_during_a_load_cancels_it_safely(make_window, tmp_path, monkeypatch):
+    monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    win = make_window()
+    before = dict(win.controller.document.nodes)
+    timer, seen = _during_load(lambda dialog: win.close())
+    assert win.open_file(_chain_file(tmp_path, 1500), ask=False) is False
+    timer.stop()
+    assert seen and not win.isVisible()
+    assert win.controller.document.nodes == before  # the loaded document was dropped, not shown
+    assert _no_progress_dialog() and not background._running and gc.isenabled()
+
+
+def test_a_second_open_cancels_the_first(window, tmp_path, monkeypatch):
+    monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    first, second = _chain_file(tmp_path, 1500, name="first"), _chain_file(tmp_path, 20, units=3, name="second")
+    results = []
+    timer, seen = _during_load(lambda dialog: results.append(window.open_file(second, ask=False)))
+    assert window.open_file(first, ask=False) is False  # cancelled by the second open
+    timer.stop()
+    assert results == [True]
+    assert len(window.controller.document.nodes) == 21  # the second file's model, not the first's
+    assert "second20.json" in window.windowTitle()
+    assert _no_progress_dialog() and not background._running and gc.isenabled()
+
+
+def test_an_application_template_is_built_on_a_worker(window, monkeypatch, qtbot):
+    from visualkeras_app.document import app_templates
+
+    threads = []
+    real = app_templates.load_application_template
+    monkeypatch.setattr(app_templates, "load_application_template",
+                        lambda *a, **k: threads.append(threading.get_ident()) or real(*a, **k))
+    assert window.new_from_template("MobileNet") is True
+    assert threads and threads[0] != threading.get_ident()
+    doc = window.controller.document
+    panel = window.summary_panel  # the rows came with the document (a chain's summary has no Input row)
+    assert panel.row_count() == len(doc.nodes) - (1 if panel.sequential else 0) > 80
+    assert f"{doc.result.total_params:,}" in window.summary_panel.totals.text()
+    assert "MobileNet" in window.windowTitle()
+
+
+def test_cancelling_a_template_keeps_the_open_model(window, monkeypatch):
+    before = dict(window.controller.document.nodes)
+
+    def cancel(dialog):
+        dialog.canceled.emit()
+
+    timer, seen = _during_load(cancel)
+    assert window.new_from_template("MobileNet") is False
+    timer.stop()
+    assert seen and window.controller.document.nodes == before
+    assert "cancelled" in window.statusBar().currentMessage() and _no_progress_dialog()
+
+
+def _engine_garbage(fn):
+    """The engine objects (layers, nodes, tensors) that only the cycle collector would free after ``fn()``."""
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        result = fn()
+        gc.collect()
+        found = [o for o in gc.garbage if type(o).__module__.startswith("engine.")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    return result, len(found)
+
+
+def test_a_read_model_is_freed_by_reference_counting(tmp_path, monkeypatch):
+    """The engine model a file is read into leaves no cyclic garbage for the collector (which would walk a
+    big model's million objects holding the interpreter lock, freezing the window)."""
+    from visualkeras_app.document import convert
+    from visualkeras_app.document.project import open_any
+
+    path = _chain_file(tmp_path, 200)
+    open_any(path)  # imports and first-use caches
+    doc, garbage = _engine_garbage(lambda: open_any(path))
+    assert len(doc.nodes) == 201 and garbage < 10
+    monkeypatch.setattr(convert, "release_model", lambda model: None)  # as it was: left to the collector
+    _, kept = _engine_garbage(lambda: open_any(path))
+    assert kept > 600  # each Dense, its call's node and tensors
+
+
+def test_prepared_parts_apply_only_to_the_result_they_were_made_for():
+    from visualkeras_app.document.codegen import generate_code
+    from visualkeras_app.document.graph import Document, Edge, LayerNode
+    from visualkeras_app.document.prepared import prepare, prepared, take_model
+    from visualkeras_app.document.summary import summary_rows
+
+    doc = Document()
+    a = doc.add_node(LayerNode("a", "InputLayer", "inp", {"batch_shape": [None, 3]})).id
+    b = doc.add_node(LayerNode("b", "Dense", "dense", {"units": 2})).id
+    doc.add_edge(Edge(a, b))
+    prepare(doc)
+    assert prepared(doc, "summary") == summary_rows(doc, doc.result)
+    assert "\n".join(prepared(doc, "code")) == generate_code(doc)
+    assert take_model(doc) is None  # made from no file: no model to hand on
+    doc.set_param(b, "units", 5)
+    assert prepared(doc, "summary") is None and prepared(doc, "code") is None
