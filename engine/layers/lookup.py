@@ -1,6 +1,6 @@
 """``IntegerLookup``: maps integer features to contiguous indices through a vocabulary, as Keras's
-(which needs TensorFlow; the engine's runs on torch). Strings are refused (``StringLookup``), and so is
-Keras's FarmHash OOV method, whose values the engine cannot reproduce."""
+(which needs TensorFlow; the engine's runs on torch). Strings are refused (``StringLookup``). Keras's
+FarmHash OOV method gives Keras's indices (``engine.utils.hash_utils``)."""
 from __future__ import annotations
 
 import numpy as np
@@ -10,6 +10,7 @@ from engine import backend
 from engine.layers.core import describe
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine.utils.hash_utils import hash_decimal
 
 __all__ = ["IntegerLookup"]
 
@@ -42,8 +43,9 @@ class IntegerLookup(Layer):
         output_mode: ``"int"`` (default), ``"one_hot"``, ``"multi_hot"``, ``"count"`` or ``"tf_idf"``.
         sparse: only False.
         pad_to_max_tokens: make encoded outputs ``max_tokens`` wide.
-        oov_method: only ``"floormod"`` (``"farmhash"`` needs TensorFlow's hash).
-        salt: only None (it goes with ``"farmhash"``).
+        oov_method: how several OOV indices are chosen: ``"floormod"`` (``v mod num_oov_indices``) or
+            ``"farmhash"`` (FarmHash of the value's decimal string, as Keras's).
+        salt: with ``"farmhash"``, an integer or two: SipHash keyed by them instead (None: FarmHash).
 
     Input shape:
         Integers of any shape.
@@ -81,11 +83,23 @@ class IntegerLookup(Layer):
         if idf_weights is not None and output_mode != "tf_idf":
             raise ValueError("`idf_weights` should only be set if `output_mode` is `'tf_idf'`. Received: "
                              f"idf_weights={idf_weights} and output_mode={output_mode}")
-        if oov_method != "floormod":
-            raise ValueError(f"{describe(self)}: oov_method={oov_method!r} hashes with TensorFlow's FarmHash/SipHash, "
-                             "whose values the engine cannot reproduce; use oov_method='floormod'.")
+        if oov_method not in ("floormod", "farmhash"):
+            raise ValueError(f"Unknown value for `oov_method` argument of {type(self).__name__}. Allowed values are: "
+                             f"('floormod', 'farmhash'). Received: oov_method={oov_method}")
         if salt is not None:
-            raise ValueError("`salt` can only be used when `oov_method='farmhash'`. Received: oov_method=floormod")
+            if oov_method != "farmhash":
+                raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: "
+                                 f"oov_method={oov_method}")
+            if isinstance(salt, (tuple, list)) and len(salt) == 2:
+                salt = [int(v) for v in salt]
+            elif isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
+                salt = [int(salt), int(salt)]
+            else:
+                raise ValueError("The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a "
+                                 f"single integer. Received: salt={salt}.")
+            if not all(-2**63 <= v < 2**63 for v in salt):
+                raise ValueError("Each `salt` integer must fit in a signed 64-bit integer, as TensorFlow's key. "
+                                 f"Received: salt={salt}.")
         if isinstance(vocabulary, str):
             raise ValueError(f"{describe(self)}: a vocabulary file ({vocabulary!r}) would be read from outside the "
                              "model; pass the vocabulary as a list of integers.")
@@ -260,6 +274,9 @@ class IntegerLookup(Layer):
             oov = indices
         elif self.num_oov_indices == 1:
             oov = torch.full_like(x, self._oov_start_index())
+        elif self.oov_method == "farmhash":  # Keras's tf.strings.to_hash_bucket_fast/strong of as_string(x)
+            hashes = hash_decimal(x.detach().cpu().numpy(), self.salt) % np.uint64(self.num_oov_indices)
+            oov = torch.from_numpy(np.asarray(hashes).astype(np.int64)).to(x.device) + self._oov_start_index()
         else:
             oov = torch.remainder(x, self.num_oov_indices) + self._oov_start_index()
         out = torch.where(found, indices, oov)

@@ -72,9 +72,28 @@ def test_integer_lookup_config_round_trip_and_model(tmp_path):
     np.testing.assert_allclose(loaded.predict(DATA, verbose=0), model.predict(DATA, verbose=0), atol=1e-6)
 
 
+def test_integer_lookup_farmhash_oov_gives_keras_documented_indices():
+    oov_values = np.array([100, 300, 700, 1100, 1700, 2000])
+    farmhash = E.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=4, oov_method="farmhash")
+    np.testing.assert_array_equal(farmhash(oov_values).numpy(), [3, 3, 2, 2, 0, 1])  # Keras's docstring
+    np.testing.assert_array_equal(farmhash(np.array([10, 30, 100])).numpy(), [4, 6, 3])  # the vocabulary after
+    salted = E.IntegerLookup(vocabulary=[10, 20, 30], num_oov_indices=3, oov_method="farmhash", salt=[133, 137],
+                             mask_token=0)
+    # Keras's Hashing(num_bins=3, salt=[133, 137]) sends 1..4 to bins 1, 2, 0, 1 (its hashing_test)
+    np.testing.assert_array_equal(salted(np.array([1, 2, 3, 4, 0, 20])).numpy(), [2, 3, 1, 2, 0, 5])
+    config = salted.get_config()
+    assert config["oov_method"] == "farmhash" and config["salt"] == [133, 137]
+    assert E.IntegerLookup.from_config(config)(np.array([1, 2])).tolist() == [2, 3]
+    assert E.IntegerLookup(vocabulary=VOCAB, oov_method="farmhash", salt=7).salt == [7, 7]
+
+
 def test_integer_lookup_refuses_what_it_cannot_do():
-    with pytest.raises(ValueError, match="FarmHash"):
-        E.IntegerLookup(vocabulary=VOCAB, num_oov_indices=4, oov_method="farmhash")
+    with pytest.raises(ValueError, match="Allowed values are"):
+        E.IntegerLookup(vocabulary=VOCAB, num_oov_indices=4, oov_method="murmur")
+    with pytest.raises(ValueError, match="`salt` can only be used when `oov_method='farmhash'`"):
+        E.IntegerLookup(vocabulary=VOCAB, salt=3)
+    with pytest.raises(ValueError, match="tuple of 2 integers"):
+        E.IntegerLookup(vocabulary=VOCAB, oov_method="farmhash", salt=[1, 2, 3])
     with pytest.raises(ValueError, match="repeated term"):
         E.IntegerLookup(vocabulary=[1, 2, 1])
     with pytest.raises(ValueError, match="num_oov_indices=1"):
