@@ -278,9 +278,17 @@ def test_keras_files_with_hashing_layers_load_both_ways(keras_hashing, tmp_path)
     hashed = np.where(a[:, 0] == 0, 0, 1 + (H.hash_decimal(a[:, 0], [3, 4]) % np.uint64(5)).astype(int))
     np.testing.assert_array_equal(got, np.concatenate([np.eye(16)[cross], np.eye(6)[hashed]], axis=1))
 
-    _model(E, engine).save(str(tmp_path / "e.keras"))
+    e_model = _model(E, engine)
+    e_model.save(str(tmp_path / "e.keras"))
     back = keras_hashing.models.load_model(tmp_path / "e.keras")
     for name in ("cross", "hash"):
         k_cfg, e_cfg = back.get_layer(name).get_config(), k_model.get_layer(name).get_config()
         assert k_cfg == e_cfg, name
     assert back.output_shape == (None, 22)
+
+    # JSON, both ways
+    from_keras = engine.models.model_from_json(k_model.to_json())
+    np.testing.assert_array_equal(from_keras.predict([a, b], verbose=0), got)
+    from_engine = keras_hashing.models.model_from_json(e_model.to_json())
+    assert from_engine.get_layer("hash").get_config() == k_model.get_layer("hash").get_config()
+    assert from_engine.get_layer("cross").get_config() == k_model.get_layer("cross").get_config()
