@@ -45,6 +45,32 @@ def _as_tensor(x):
     return torch.as_tensor(np.asarray(x))
 
 
+def _refuse_strings(layer, args, kwargs, what):
+    if args and _has_strings(args[0]) or _has_strings(kwargs.get("inputs")):
+        raise ValueError(f"{describe(layer)} was called on strings, and Keras's {what} of strings is not supported "
+                         f"by the engine: {_STRINGS}.")
+
+
+def salt_pair(salt, owner):
+    """Keras's ``salt`` argument as the two-integer SipHash key it stores (``[s, s]`` for one integer),
+    or None; ``owner`` names the layer in Keras's message. Each integer must fit in int64, as
+    TensorFlow's key attribute."""
+    if salt is None:
+        return None
+    if isinstance(salt, (tuple, list)) and len(salt) == 2:
+        pair = list(salt)
+    elif isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
+        pair = [salt, salt]
+    else:
+        raise ValueError(f"The `salt` argument for `{owner}` can only be a tuple of size 2 integers, or a single "
+                         f"integer. Received: salt={salt}.")
+    if any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not -2**63 <= int(v) < 2**63
+           for v in pair):
+        raise ValueError(f"Each `salt` integer of `{owner}` must fit in a signed 64-bit integer, as TensorFlow's "
+                         f"key. Received: salt={salt}.")
+    return [int(v) for v in pair]
+
+
 def _check_num_bins(layer, num_bins):
     if num_bins is None or isinstance(num_bins, bool) or not isinstance(num_bins, (int, np.integer)) \
             or num_bins <= 0:
@@ -119,29 +145,14 @@ class Hashing(Layer):
             raise ValueError(f"{describe(self)}: mask_value must be a number or None. Received: "
                              f"mask_value={mask_value!r}")
         self.mask_value = mask_value.item() if isinstance(mask_value, np.generic) else mask_value
-        self.salt = None
-        if salt is not None:
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                self.salt = list(salt)
-            elif isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
-                self.salt = [int(salt), int(salt)]
-            else:
-                raise ValueError("The `salt` argument for `Hashing` can only be a tuple of size 2 integers, or a "
-                                 f"single integer. Received: salt={salt}.")
-            for v in self.salt:
-                if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not -2**63 <= int(v) < 2**63:
-                    raise ValueError("Each `salt` integer of `Hashing` must fit in a signed 64-bit integer, as "
-                                     f"TensorFlow's key. Received: salt={salt}.")
-            self.salt = [int(v) for v in self.salt]
+        self.salt = salt_pair(salt, "Hashing")
         self.strong_hash = self.salt is not None
         self.output_mode = output_mode
         self.sparse = False
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if args and _has_strings(args[0]) or _has_strings(kwargs.get("inputs")):
-            raise ValueError(f"{describe(self)} was called on strings, and Keras's Hashing of strings is not "
-                             f"supported by the engine: {_STRINGS}.")
+        _refuse_strings(self, args, kwargs, "Hashing")
         if args and not is_symbolic(args[0]):
             # A list of values is one tensor, as Keras reads it (and a scalar stays 0-d).
             args = (_as_tensor(args[0]),) + args[1:]
@@ -228,9 +239,7 @@ class HashedCrossing(Layer):
         self.built = True
 
     def __call__(self, *args, **kwargs):
-        if args and _has_strings(args[0]) or _has_strings(kwargs.get("inputs")):
-            raise ValueError(f"{describe(self)} was called on strings, and Keras's crossing of string features is "
-                             f"not supported by the engine: {_STRINGS}.")
+        _refuse_strings(self, args, kwargs, "crossing")
         if args and isinstance(args[0], (list, tuple)) and not is_symbolic(args[0]):
             args = (type(args[0])(_as_tensor(x) for x in args[0]),) + args[1:]  # scalars stay 0-d
         return super().__call__(*args, **kwargs)

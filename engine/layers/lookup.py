@@ -8,6 +8,7 @@ import torch
 
 from engine import backend
 from engine.layers.core import describe
+from engine.layers.hashing import salt_pair
 from engine.layers.layer import Layer
 from engine.layers.registry import register
 from engine.utils.hash_utils import hash_decimal
@@ -86,20 +87,9 @@ class IntegerLookup(Layer):
         if oov_method not in ("floormod", "farmhash"):
             raise ValueError(f"Unknown value for `oov_method` argument of {type(self).__name__}. Allowed values are: "
                              f"('floormod', 'farmhash'). Received: oov_method={oov_method}")
-        if salt is not None:
-            if oov_method != "farmhash":
-                raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: "
-                                 f"oov_method={oov_method}")
-            if isinstance(salt, (tuple, list)) and len(salt) == 2:
-                salt = [int(v) for v in salt]
-            elif isinstance(salt, (int, np.integer)) and not isinstance(salt, bool):
-                salt = [int(salt), int(salt)]
-            else:
-                raise ValueError("The `salt` argument for `IndexLookup` can only be a tuple of 2 integers, or a "
-                                 f"single integer. Received: salt={salt}.")
-            if not all(-2**63 <= v < 2**63 for v in salt):
-                raise ValueError("Each `salt` integer must fit in a signed 64-bit integer, as TensorFlow's key. "
-                                 f"Received: salt={salt}.")
+        if salt is not None and oov_method != "farmhash":
+            raise ValueError(f"`salt` can only be used when `oov_method='farmhash'`. Received: oov_method={oov_method}")
+        salt = salt_pair(salt, "IndexLookup")
         if isinstance(vocabulary, str):
             raise ValueError(f"{describe(self)}: a vocabulary file ({vocabulary!r}) would be read from outside the "
                              "model; pass the vocabulary as a list of integers.")

@@ -92,7 +92,7 @@ def test_integer_lookup_refuses_what_it_cannot_do():
         E.IntegerLookup(vocabulary=VOCAB, num_oov_indices=4, oov_method="murmur")
     with pytest.raises(ValueError, match="`salt` can only be used when `oov_method='farmhash'`"):
         E.IntegerLookup(vocabulary=VOCAB, salt=3)
-    with pytest.raises(ValueError, match="tuple of 2 integers"):
+    with pytest.raises(ValueError, match="tuple of size 2 integers"):
         E.IntegerLookup(vocabulary=VOCAB, oov_method="farmhash", salt=[1, 2, 3])
     with pytest.raises(ValueError, match="repeated term"):
         E.IntegerLookup(vocabulary=[1, 2, 1])
