@@ -11,6 +11,7 @@ Each family's module has its ``preprocess_input`` and ``decode_predictions``, as
 Modules are imported on first use (importing this package builds nothing).
 """
 import importlib
+import difflib
 
 # Constructor name -> module, as in keras.applications.
 _CONSTRUCTORS = {
@@ -40,8 +41,6 @@ def names():
 def module_of(name):
     """The module (e.g. ``engine.applications.resnet``) holding a constructor, with its preprocess_input."""
     if name not in _CONSTRUCTORS:
-        import difflib
-
         near = difflib.get_close_matches(name, _CONSTRUCTORS, n=1)
         hint = f" Did you mean {near[0]!r}?" if near else ""
         raise ValueError(f"Unknown application {name!r}.{hint} Known: {', '.join(_CONSTRUCTORS)}.")

@@ -1,9 +1,12 @@
 """ConvNeXt Tiny, Small, Base, Large and XLarge (Liu et al., 2022) with Keras's layer names, arguments and
 ImageNet weights. The preprocessing (ImageNet mean and variance) is inside the model: pixels in [0, 255]."""
 import numpy as np
+import torch
 
 from engine.applications import imagenet_utils
 from engine.layers.layer import Layer
+from engine import backend, layers
+from engine.models import Model, Sequential
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/convnext/"
 WEIGHTS_HASHES = {  # sha256 of Keras's files: (with the top, without)
@@ -37,8 +40,6 @@ class StochasticDepth(Layer):
 
     def call(self, x, training=None):
         if training:
-            import torch
-
             keep_prob = 1 - self.drop_path_rate
             shape = (x.shape[0],) + (1,) * (x.dim() - 1)
             mask = torch.floor(keep_prob + torch.rand(shape, dtype=x.dtype, device=x.device))
@@ -56,8 +57,6 @@ class StochasticDepth(Layer):
 
 def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-6, name=None):
     """Depthwise 7x7, LayerNorm, Dense 4x (GELU), Dense back, LayerScale, added to the input."""
-    from engine import backend, layers
-
     if name is None:
         name = f"prestem{backend.get_uid('prestem')}"
 
@@ -83,8 +82,6 @@ def ConvNeXtBlock(projection_dim, drop_path_rate=0.0, layer_scale_init_value=1e-
 
 def PreStem(name=None):
     """Normalizes pixels in [0, 255] with the ImageNet-1k mean and variance."""
-    from engine import backend, layers
-
     if name is None:
         name = f"prestem{backend.get_uid('prestem')}"
 
@@ -98,8 +95,6 @@ def PreStem(name=None):
 
 def Head(num_classes=1000, classifier_activation=None, name=None):
     """Global average pooling, LayerNorm and the Dense classifier."""
-    from engine import backend, layers
-
     if name is None:
         name = str(backend.get_uid("head"))
 
@@ -120,9 +115,6 @@ def ConvNeXt(depths, projection_dims, drop_path_rate=0.0, layer_scale_init_value
 
     ``nested_downsampling=False`` (not in Keras) puts the stem's and downsamplings' layers in the model itself
     instead of nested Sequentials: the same layers, names and weights, one level deep (for the editor)."""
-    from engine import layers
-    from engine.models import Model, Sequential
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=default_size, min_size=32,
                                                     require_flatten=include_top, weights=weights)

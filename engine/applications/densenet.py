@@ -1,5 +1,6 @@
 """DenseNet121/169/201 (Huang et al., 2017) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/densenet/"
 # Dense blocks per architecture, and the md5 of Keras's files (with the top, without).
@@ -13,8 +14,6 @@ _EPS = 1.001e-5
 
 def conv_block(x, growth_rate, name):
     """BN-ReLU-1x1 (4*growth) then BN-ReLU-3x3 (growth), concatenated to the block's input."""
-    from engine import layers
-
     x1 = layers.BatchNormalization(axis=3, epsilon=_EPS, name=f"{name}_0_bn")(x)
     x1 = layers.Activation("relu", name=f"{name}_0_relu")(x1)
     x1 = layers.Conv2D(4 * growth_rate, 1, use_bias=False, name=f"{name}_1_conv")(x1)
@@ -32,8 +31,6 @@ def dense_block(x, blocks, name):
 
 def transition_block(x, reduction, name):
     """BN-ReLU, a 1x1 convolution to ``reduction`` of the channels, 2x2 average pooling."""
-    from engine import layers
-
     x = layers.BatchNormalization(axis=3, epsilon=_EPS, name=f"{name}_bn")(x)
     x = layers.Activation("relu", name=f"{name}_relu")(x)
     x = layers.Conv2D(int(x.shape[3] * reduction), 1, use_bias=False, name=f"{name}_conv")(x)
@@ -43,8 +40,6 @@ def transition_block(x, reduction, name):
 def DenseNet(blocks, include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
              classes=1000, classifier_activation="softmax", name="densenet"):
     """A DenseNet with ``blocks`` conv blocks in each of its four dense blocks."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     require_flatten=include_top, weights=weights)

@@ -4,6 +4,7 @@ import copy
 import math
 
 from engine.applications import imagenet_utils
+from engine import layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 WEIGHTS_HASHES = {  # md5 of Keras's files: (with the top, without)
@@ -43,8 +44,6 @@ def block(inputs, activation="swish", drop_rate=0.0, name="", filters_in=32, fil
           strides=1, expand_ratio=1, se_ratio=0.0, id_skip=True):
     """The MBConv block: 1x1 expansion, depthwise convolution, squeeze-and-excitation, 1x1 projection, and
     the residual (with drop-connect) when the shapes allow."""
-    from engine import layers
-
     filters = filters_in * expand_ratio
     if expand_ratio != 1:
         x = layers.Conv2D(filters, 1, padding="same", use_bias=False, kernel_initializer=CONV_KERNEL_INITIALIZER,
@@ -86,8 +85,6 @@ def EfficientNet(width_coefficient, depth_coefficient, default_size, dropout_rat
                  weights="imagenet", input_tensor=None, input_shape=None, pooling=None, classes=1000,
                  classifier_activation="softmax", weights_name=None):
     """The EfficientNet builder: widths scale by ``width_coefficient``, repeats by ``depth_coefficient``."""
-    from engine import layers
-
     if blocks_args == "default":
         blocks_args = DEFAULT_BLOCKS_ARGS
     imagenet_utils.check_weights_argument(weights, include_top, classes)

@@ -5,6 +5,7 @@ import math
 
 from engine.applications import imagenet_utils
 from engine.applications.efficientnet import CONV_KERNEL_INITIALIZER, DENSE_KERNEL_INITIALIZER
+from engine import backend, initializers, layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/efficientnet_v2/"
 WEIGHTS_HASHES = {  # md5 of Keras's files: (with the top, without)
@@ -49,21 +50,15 @@ def round_repeats(repeats, depth_coefficient):
 
 
 def _bn(momentum, name):
-    from engine import layers
-
     return layers.BatchNormalization(axis=3, momentum=momentum, name=name)
 
 
 def _conv(filters, kernel_size, name, strides=1, activation=None):
-    from engine import layers
-
     return layers.Conv2D(filters, kernel_size=kernel_size, strides=strides, kernel_initializer=CONV_KERNEL_INITIALIZER,
                          padding="same", use_bias=activation is not None, activation=activation, name=name)
 
 
 def _squeeze_excite(x, input_filters, filters, se_ratio, activation, name):
-    from engine import layers
-
     filters_se = max(1, int(input_filters * se_ratio))
     se = layers.GlobalAveragePooling2D(name=f"{name}se_squeeze")(x)
     se = layers.Reshape((1, 1, filters), name=f"{name}se_reshape")(se)
@@ -73,8 +68,6 @@ def _squeeze_excite(x, input_filters, filters, se_ratio, activation, name):
 
 
 def _residual(x, inputs, strides, input_filters, output_filters, survival_probability, name):
-    from engine import layers
-
     if strides == 1 and input_filters == output_filters:
         if survival_probability:
             x = layers.Dropout(survival_probability, noise_shape=(None, 1, 1, 1), name=f"{name}drop")(x)
@@ -85,8 +78,6 @@ def _residual(x, inputs, strides, input_filters, output_filters, survival_probab
 def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
                 bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
     """The MBConv block (1x1 expansion, depthwise, squeeze-excite, 1x1 projection); returns a function."""
-    from engine import backend, layers
-
     name = backend.get_uid("block0") if name is None else name
 
     def apply(inputs):
@@ -113,8 +104,6 @@ def MBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, st
 def FusedMBConvBlock(input_filters, output_filters, expand_ratio=1, kernel_size=3, strides=1, se_ratio=0.0,
                      bn_momentum=0.9, activation="swish", survival_probability=0.8, name=None):
     """The Fused-MBConv block: one regular convolution in place of the expansion and depthwise pair."""
-    from engine import backend, layers
-
     name = backend.get_uid("block0") if name is None else name
 
     def apply(inputs):
@@ -143,8 +132,6 @@ def EfficientNetV2(width_coefficient, depth_coefficient, default_size, dropout_r
                    weights_name=None):
     """The EfficientNetV2 builder. ``blocks_args="default"`` takes the stages of ``name``
     (e.g. "efficientnetv2-b0"), as Keras does."""
-    from engine import initializers, layers
-
     if blocks_args == "default":
         if name not in DEFAULT_BLOCKS_ARGS:
             raise ValueError(f"blocks_args='default' needs name to be one of {sorted(DEFAULT_BLOCKS_ARGS)}; "

@@ -13,6 +13,12 @@ import warnings
 
 import numpy as np
 
+from engine import activations, backend, layers, ops
+from engine.models import Model
+from engine.utils import get_file
+from engine.utils.data_adapter_utils import get_source_inputs
+import torch
+
 _OPS_AS_LAYERS = contextvars.ContextVar("ops_as_layers", default=False)
 
 
@@ -42,8 +48,6 @@ _TORCH_STD = (0.229, 0.224, 0.225)
 
 
 def _check_data_format(data_format):
-    from engine import backend
-
     data_format = data_format or backend.image_data_format()
     if data_format != "channels_last":
         raise ValueError(f"engine.applications works on channels_last images (batch, height, width, channels); "
@@ -66,8 +70,6 @@ def preprocess_input(x, data_format=None, mode="caffe"):
     _check_data_format(data_format)
     if isinstance(x, np.ndarray):
         if not issubclass(x.dtype.type, np.floating):
-            from engine import backend
-
             x = x.astype(backend.floatx(), copy=False)
         if mode == "tf":
             x /= 127.5
@@ -81,11 +83,7 @@ def preprocess_input(x, data_format=None, mode="caffe"):
         x = x[..., ::-1]
         x -= np.asarray(_CAFFE_MEAN, dtype=x.dtype)
         return x
-    import torch
-
     if not torch.is_tensor(x):
-        from engine import ops
-
         return preprocess_input(np.array(ops.convert_to_numpy(x), dtype="float32"), data_format, mode)
     if not x.is_floating_point():
         x = x.float()
@@ -100,8 +98,6 @@ def preprocess_input(x, data_format=None, mode="caffe"):
 def _class_index():
     global CLASS_INDEX
     if CLASS_INDEX is None:
-        from engine.utils import get_file
-
         path = get_file("imagenet_class_index.json", CLASS_INDEX_PATH, cache_subdir="models",
                         file_hash=CLASS_INDEX_HASH)
         with open(path, encoding="utf-8") as f:
@@ -116,8 +112,6 @@ def decode_predictions(preds, top=5):
     ``~/.keras/models/`` with its published hash).
     """
     if not isinstance(preds, np.ndarray):
-        from engine import ops
-
         preds = np.asarray(ops.convert_to_numpy(preds))
     if len(preds.shape) != 2 or preds.shape[1] != 1000:
         raise ValueError("`decode_predictions` expects a batch of predictions (i.e. a 2D array of shape "
@@ -182,8 +176,6 @@ def validate_activation(classifier_activation, weights):
     """Pretrained weights allow only a softmax or no activation on the classifier."""
     if weights is None:
         return
-    from engine import activations
-
     act = activations.get(classifier_activation)
     if act not in {activations.get("softmax"), activations.get(None)}:
         raise ValueError("Only `None` and `softmax` activations are allowed for the `classifier_activation` "
@@ -205,8 +197,6 @@ def check_weights_argument(weights, include_top, classes, name="imagenet"):
 
 def image_input(input_tensor, input_shape):
     """The model's Input: a new one of ``input_shape``, or ``input_tensor`` when given."""
-    from engine import backend, layers
-
     if input_tensor is None:
         return layers.Input(shape=input_shape)
     if not backend.is_keras_tensor(input_tensor):
@@ -219,15 +209,11 @@ def source_inputs(img_input, input_tensor):
     """The Inputs a model built on ``input_tensor`` starts from."""
     if input_tensor is None:
         return img_input
-    from engine.utils.data_adapter_utils import get_source_inputs
-
     return get_source_inputs(input_tensor)
 
 
 def pool(x, pooling):
     """``include_top=False``'s optional global pooling ("avg", "max" or None)."""
-    from engine import layers
-
     if pooling == "avg":
         return layers.GlobalAveragePooling2D()(x)
     if pooling == "max":
@@ -247,8 +233,6 @@ def load_weights(model, weights, fname=None, origin=None, file_hash=None):
         if origin is None:
             raise ValueError(f"{model.name} has no published ImageNet weights for these arguments; "
                              "use weights=None or a local weights file.")
-        from engine.utils import get_file
-
         path = get_file(fname, origin, cache_subdir="models", file_hash=file_hash)
     else:
         path = os.fspath(weights)
@@ -261,8 +245,6 @@ def classifier(x, include_top, pooling, classes, classifier_activation, weights,
     """The usual tail: global average pooling (named ``top_pool``), optional dropout and the
     ``predictions`` Dense with the top; otherwise the optional global pooling, whose (avg, max) layers
     ``pool_names`` names."""
-    from engine import layers
-
     if include_top:
         x = layers.GlobalAveragePooling2D(name=top_pool)(x)
         if dropout:
@@ -278,6 +260,4 @@ def classifier(x, include_top, pooling, classes, classifier_activation, weights,
 
 def functional(img_input, input_tensor, outputs, name):
     """The application's functional model from its input (or ``input_tensor``'s sources) to ``outputs``."""
-    from engine.models import Model
-
     return Model(source_inputs(img_input, input_tensor), outputs, name=name)

@@ -1,5 +1,6 @@
 """InceptionResNetV2 (Szegedy et al., 2016) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 BASE_WEIGHT_URL = "https://storage.googleapis.com/tensorflow/keras-applications/inception_resnet_v2/"
 WEIGHTS_FILES = (("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", "e693bd0210a403b3192acc6073ad2e96"),
@@ -10,8 +11,6 @@ WEIGHTS_FILES = (("inception_resnet_v2_weights_tf_dim_ordering_tf_kernels.h5", "
 def conv2d_bn(x, filters, kernel_size, strides=1, padding="same", activation="relu", use_bias=False, name=None):
     """Conv2D, then BatchNormalization (no scale) when there is no bias, then the activation; ``name`` gives
     ``name``, ``name_bn`` and ``name_ac``."""
-    from engine import layers
-
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, use_bias=use_bias, name=name)(x)
     if not use_bias:
         x = layers.BatchNormalization(axis=3, scale=False, name=None if name is None else f"{name}_bn")(x)
@@ -30,8 +29,6 @@ _BRANCHES = {
 
 def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
     """``x + scale * r``, with ``r`` a 1x1 projection of the block's concatenated branches."""
-    from engine import layers
-
     if block_type not in _BRANCHES:
         raise ValueError(f'Unknown Inception-ResNet block type. Expects "block35", "block17" or "block8", but got: '
                          f"{block_type}")
@@ -53,8 +50,6 @@ def inception_resnet_block(x, scale, block_type, block_idx, activation="relu"):
 def InceptionResNetV2(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                       classes=1000, classifier_activation="softmax", name="inception_resnet_v2"):
     """InceptionResNetV2 as ``keras.applications.InceptionResNetV2`` (default 299x299, at least 75x75)."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
                                                     require_flatten=include_top, weights=weights)

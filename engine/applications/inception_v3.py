@@ -1,5 +1,6 @@
 """InceptionV3 (Szegedy et al., 2016) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 WEIGHTS_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/"
                 "inception_v3/inception_v3_weights_tf_dim_ordering_tf_kernels.h5")
@@ -11,8 +12,6 @@ WEIGHTS_HASHES = ("9a0d58056eeedaa3f26cb7ebd46da564", "bcbd6486424b2319ff4ef7d52
 def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name=None):
     """Conv2D (no bias) + BatchNormalization (no scale) + ReLU; ``name`` gives ``name_conv``, ``name_bn``
     and ``name`` (Keras's automatic names when None)."""
-    from engine import layers
-
     x = layers.Conv2D(filters, (num_row, num_col), strides=strides, padding=padding, use_bias=False,
                       name=None if name is None else f"{name}_conv")(x)
     x = layers.BatchNormalization(axis=3, scale=False, name=None if name is None else f"{name}_bn")(x)
@@ -20,15 +19,11 @@ def conv2d_bn(x, filters, num_row, num_col, padding="same", strides=(1, 1), name
 
 
 def _avg_branch(x, filters):
-    from engine import layers
-
     return conv2d_bn(layers.AveragePooling2D((3, 3), strides=(1, 1), padding="same")(x), filters, 1, 1)
 
 
 def _block_35(x, pool_filters, name):
     """The 35x35 module: 1x1, 1x1-5x5, 1x1-3x3-3x3 and pooled 1x1 branches."""
-    from engine import layers
-
     b1 = conv2d_bn(x, 64, 1, 1)
     b5 = conv2d_bn(conv2d_bn(x, 48, 1, 1), 64, 5, 5)
     b3 = conv2d_bn(conv2d_bn(conv2d_bn(x, 64, 1, 1), 96, 3, 3), 96, 3, 3)
@@ -38,8 +33,6 @@ def _block_35(x, pool_filters, name):
 
 def _block_17(x, width, name):
     """The 17x17 module with factorized 7x7 convolutions (1x7 and 7x1) of ``width`` inner filters."""
-    from engine import layers
-
     b1 = conv2d_bn(x, 192, 1, 1)
     b7 = conv2d_bn(x, width, 1, 1)
     b7 = conv2d_bn(b7, width, 1, 7)
@@ -54,8 +47,6 @@ def _block_17(x, width, name):
 def InceptionV3(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name="inception_v3"):
     """InceptionV3 as ``keras.applications.InceptionV3`` (default input 299x299, at least 75x75)."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=75,
                                                     require_flatten=include_top, weights=weights)

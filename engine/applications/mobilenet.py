@@ -2,6 +2,7 @@
 import warnings
 
 from engine.applications import imagenet_utils
+from engine import backend, layers
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 _ALPHA_TEXT = {1.0: "1_0", 0.75: "7_5", 0.5: "5_0", 0.25: "2_5"}
@@ -10,8 +11,6 @@ _SIZES = (128, 160, 192, 224)
 
 def _default_size(input_shape, input_tensor, sizes):
     """A square input of a size with published weights keeps its size; anything else uses 224."""
-    from engine import backend
-
     if input_shape is None and input_tensor is not None and backend.is_keras_tensor(input_tensor):
         rows, cols = input_tensor.shape[1], input_tensor.shape[2]
     elif input_shape is None:
@@ -30,8 +29,6 @@ def _imagenet_rows(rows, cols, sizes):
 
 
 def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
-    from engine import layers
-
     x = layers.Conv2D(int(filters * alpha), kernel, padding="same", use_bias=False, strides=strides,
                       name="conv1")(inputs)
     x = layers.BatchNormalization(axis=-1, name="conv1_bn")(x)
@@ -40,8 +37,6 @@ def _conv_block(inputs, filters, alpha, kernel=(3, 3), strides=(1, 1)):
 
 def _depthwise_conv_block(inputs, pointwise_conv_filters, alpha, depth_multiplier=1, strides=(1, 1), block_id=1):
     """Depthwise 3x3 + BN + ReLU6, then pointwise 1x1 + BN + ReLU6 (padded first when strided)."""
-    from engine import layers
-
     x = inputs
     if strides != (1, 1):
         x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{block_id}")(x)
@@ -64,8 +59,6 @@ def MobileNet(input_shape=None, alpha=1.0, depth_multiplier=1, dropout=1e-3, inc
               input_tensor=None, pooling=None, classes=1000, classifier_activation="softmax", name=None):
     """MobileNet as ``keras.applications.MobileNet``: ``alpha`` scales the widths, ``depth_multiplier``
     the depthwise convolutions; the top is a 1x1 convolution ``conv_preds``."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size=_default_size(input_shape, None, _SIZES), min_size=32,

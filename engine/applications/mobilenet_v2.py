@@ -1,6 +1,7 @@
 """MobileNetV2 (Sandler et al., 2018) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
 from engine.applications.mobilenet import _default_size, _imagenet_rows
+from engine import layers
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v2/"
 _SIZES = (96, 128, 160, 192, 224)
@@ -20,16 +21,12 @@ def _make_divisible(v, divisor, min_value=None):
 
 
 def _bn(name):
-    from engine import layers
-
     return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)
 
 
 def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
     """1x1 expansion (not in block 0), depthwise 3x3, linear 1x1 projection; added to the input when the
     shapes allow."""
-    from engine import layers
-
     in_channels = inputs.shape[-1]
     pointwise_filters = _make_divisible(int(filters * alpha), 8)
     x = inputs
@@ -58,8 +55,6 @@ def _inverted_res_block(inputs, expansion, stride, alpha, filters, block_id):
 def MobileNetV2(input_shape=None, alpha=1.0, include_top=True, weights="imagenet", input_tensor=None, pooling=None,
                 classes=1000, classifier_activation="softmax", name=None):
     """MobileNetV2 as ``keras.applications.MobileNetV2`` (``alpha`` scales the widths)."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(
         input_shape, default_size=_default_size(input_shape, input_tensor, _SIZES), min_size=32,

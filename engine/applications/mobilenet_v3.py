@@ -3,6 +3,7 @@ ImageNet weights. The preprocessing (to [-1, 1]) is inside the model (``include_
 import warnings
 
 from engine.applications import imagenet_utils
+from engine import backend, layers
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet_v3/"
 WEIGHTS_HASHES = {  # md5 of Keras's files: (with the top, without)
@@ -28,22 +29,16 @@ _LARGE = [(1, 16, 3, 1, False, "relu"), (4, 24, 3, 2, False, "relu"), (3, 24, 3,
 
 
 def relu(x):
-    from engine import layers
-
     return layers.ReLU()(x)
 
 
 def hard_sigmoid(x):
-    from engine import layers
-
     if imagenet_utils.building_ops_as_layers():
         return layers.Activation("hard_sigmoid")(x)
     return layers.ReLU(6.0)(x + 3.0) * (1.0 / 6.0)
 
 
 def hard_swish(x):
-    from engine import layers
-
     return layers.Activation("hard_swish")(x)
 
 
@@ -55,14 +50,10 @@ def _depth(v, divisor=8, min_value=None):
 
 
 def _bn(name):
-    from engine import layers
-
     return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)
 
 
 def _se_block(inputs, filters, se_ratio, prefix):
-    from engine import layers
-
     x = layers.GlobalAveragePooling2D(keepdims=True, name=f"{prefix}squeeze_excite_avg_pool")(inputs)
     x = layers.Conv2D(_depth(filters * se_ratio), kernel_size=1, padding="same",
                       name=f"{prefix}squeeze_excite_conv")(x)
@@ -73,8 +64,6 @@ def _se_block(inputs, filters, se_ratio, prefix):
 
 
 def _inverted_res_block(x, expansion, filters, kernel_size, stride, se_ratio, activation, block_id):
-    from engine import layers
-
     shortcut = x
     prefix = "expanded_conv_"
     infilters = x.shape[-1]
@@ -103,8 +92,6 @@ def MobileNetV3(blocks, last_point_ch, input_shape=None, alpha=1.0, model_type="
                 include_top=True, weights="imagenet", input_tensor=None, classes=1000, pooling=None,
                 dropout_rate=0.2, classifier_activation="softmax", include_preprocessing=True, name=None):
     """The MobileNetV3 builder: ``blocks`` lists the inverted residual blocks (see ``_SMALL``)."""
-    from engine import backend, layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     if input_shape is not None and input_tensor is not None:
         if not backend.is_keras_tensor(input_tensor):

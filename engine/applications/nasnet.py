@@ -1,6 +1,7 @@
 """NASNetMobile and NASNetLarge (Zoph et al., 2018; NASNet-A cells) with Keras's layer names, arguments and
 ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/nasnet/"
 NASNET_MOBILE_WEIGHT_PATH = f"{BASE_WEIGHTS_PATH}NASNet-mobile.h5"
@@ -17,22 +18,16 @@ _WEIGHTS = {
 
 
 def _bn(name):
-    from engine import layers
-
     return layers.BatchNormalization(axis=-1, momentum=0.9997, epsilon=1e-3, name=name)
 
 
 def _conv1x1(filters, name, strides=(1, 1)):
-    from engine import layers
-
     return layers.Conv2D(filters, (1, 1), strides=strides, padding="same", use_bias=False, name=name,
                          kernel_initializer="he_normal")
 
 
 def _separable_conv_block(ip, filters, kernel_size=(3, 3), strides=(1, 1), block_id=None):
     """Two [ReLU, separable convolution, batch normalization]; the first may be strided."""
-    from engine import layers
-
     x = layers.Activation("relu")(ip)
     if strides == (2, 2):
         x = layers.ZeroPadding2D(padding=imagenet_utils.correct_pad(x, kernel_size),
@@ -52,8 +47,6 @@ def _separable_conv_block(ip, filters, kernel_size=(3, 3), strides=(1, 1), block
 def _adjust_block(p, ip, filters, block_id=None):
     """The previous cell's output ``p`` brought to ``ip``'s size (two offset strided 1x1 paths) or to
     ``filters`` channels (a 1x1 projection)."""
-    from engine import layers
-
     if p is None:
         return ip
     if p.shape[-2] != ip.shape[-2]:
@@ -74,15 +67,11 @@ def _adjust_block(p, ip, filters, block_id=None):
 
 
 def _avg3(name, strides=(1, 1), padding="same"):
-    from engine import layers
-
     return layers.AveragePooling2D((3, 3), strides=strides, padding=padding, name=name)
 
 
 def _normal_a_cell(ip, p, filters, block_id=None):
     """The NASNet-A normal cell (Fig. 4 of the paper); returns (output, ip)."""
-    from engine import layers
-
     p = _adjust_block(p, ip, filters, block_id)
     h = layers.Activation("relu")(ip)
     h = _conv1x1(filters, f"normal_conv_1_{block_id}")(h)
@@ -104,8 +93,6 @@ def _normal_a_cell(ip, p, filters, block_id=None):
 
 def _reduction_a_cell(ip, p, filters, block_id=None):
     """The NASNet-A reduction cell (Fig. 4 of the paper), halving the size; returns (output, ip)."""
-    from engine import layers
-
     p = _adjust_block(p, ip, filters, block_id)
     h = layers.Activation("relu")(ip)
     h = _conv1x1(filters, f"reduction_conv_1_{block_id}")(h)
@@ -134,8 +121,6 @@ def NASNet(input_shape=None, penultimate_filters=4032, num_blocks=6, stem_block_
            default_size=None, classifier_activation="softmax", name="NASNet"):
     """A NASNet-A model: a stem, two reduction cells, then three stacks of ``num_blocks`` normal cells
     separated by reduction cells."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     if isinstance(input_shape, tuple) and None in input_shape and weights == "imagenet":
         raise ValueError("When specifying the input shape of a NASNet and loading `ImageNet` weights, the "

@@ -1,6 +1,7 @@
 """ResNet50/101/152 (He et al., 2015) and the shared ResNet builder (also ResNetV2's), with Keras's layer
 names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # md5 of Keras's files: (with the top, without).
@@ -20,8 +21,6 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet", inp
            weights_name=None):
     """A ResNet: a 7x7/2 stem, 3x3/2 max pooling, ``stack_fn``'s residual stacks, the head.
     ``preact`` (ResNetV2) moves batch normalization before the convolutions."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     require_flatten=include_top, weights=weights)
@@ -52,8 +51,6 @@ def ResNet(stack_fn, preact, use_bias, include_top=True, weights="imagenet", inp
 
 def residual_block_v1(x, filters, kernel_size=3, stride=1, conv_shortcut=True, name=None):
     """The bottleneck block: 1x1 (strided), kxk, 1x1 to 4*filters, added to the (projected) input."""
-    from engine import layers
-
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=f"{name}_0_conv")(x)
         shortcut = layers.BatchNormalization(axis=3, epsilon=_EPS, name=f"{name}_0_bn")(shortcut)
@@ -80,8 +77,6 @@ def stack_residual_blocks_v1(x, filters, blocks, stride1=2, name=None):
 
 def residual_block_v2(x, filters, kernel_size=3, stride=1, conv_shortcut=False, name=None):
     """The pre-activation bottleneck block (ResNetV2): BN-ReLU first; the stride is on the 3x3."""
-    from engine import layers
-
     preact = layers.BatchNormalization(axis=3, epsilon=_EPS, name=f"{name}_preact_bn")(x)
     preact = layers.Activation("relu", name=f"{name}_preact_relu")(preact)
     if conv_shortcut:

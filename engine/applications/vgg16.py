@@ -1,5 +1,6 @@
 """VGG16 (Simonyan & Zisserman, 2015) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 WEIGHTS_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/"
                 "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5")
@@ -12,8 +13,6 @@ def build_vgg(convs_per_block, include_top, weights, input_tensor, input_shape, 
               classifier_activation, name, weight_files):
     """VGG: five blocks of 3x3 'same' ReLU convolutions (64, 128, 256, 512, 512 filters) each ending in a
     2x2 max pooling, then Flatten and two 4096-unit Dense layers with the top."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=224, min_size=32,
                                                     require_flatten=include_top, weights=weights)

@@ -1,5 +1,6 @@
 """Xception (Chollet, 2017) with Keras's layer names, arguments and ImageNet weights."""
 from engine.applications import imagenet_utils
+from engine import layers
 
 WEIGHTS_PATH = ("https://storage.googleapis.com/tensorflow/keras-applications/"
                 "xception/xception_weights_tf_dim_ordering_tf_kernels.h5")
@@ -10,8 +11,6 @@ WEIGHTS_HASHES = ("0a58e3b7378bc2990ea3b43d5981f1f6", "b0042744bf5b25fce3cb969f3
 
 def _sepconv_bn(x, filters, prefix, index, act_before=True):
     """[ReLU] + SeparableConv2D 3x3 (no bias) + BatchNormalization, named ``{prefix}_sepconv{index}...``."""
-    from engine import layers
-
     if act_before:
         x = layers.Activation("relu", name=f"{prefix}_sepconv{index}_act")(x)
     x = layers.SeparableConv2D(filters, (3, 3), padding="same", use_bias=False, name=f"{prefix}_sepconv{index}")(x)
@@ -21,8 +20,6 @@ def _sepconv_bn(x, filters, prefix, index, act_before=True):
 def _downsampling_block(x, filters, prefix, first_act=True):
     """Two separable convolutions and a 3x3/2 max pooling, added to a strided 1x1 projection of the input.
     ``filters`` is (first, second)."""
-    from engine import layers
-
     residual = layers.Conv2D(filters[1], (1, 1), strides=(2, 2), padding="same", use_bias=False)(x)
     residual = layers.BatchNormalization(axis=-1)(residual)
     x = _sepconv_bn(x, filters[0], prefix, 1, act_before=first_act)
@@ -34,8 +31,6 @@ def _downsampling_block(x, filters, prefix, first_act=True):
 def Xception(include_top=True, weights="imagenet", input_tensor=None, input_shape=None, pooling=None,
              classes=1000, classifier_activation="softmax", name="xception"):
     """Xception as ``keras.applications.Xception`` (default 299x299, at least 71x71)."""
-    from engine import layers
-
     imagenet_utils.check_weights_argument(weights, include_top, classes)
     input_shape = imagenet_utils.obtain_input_shape(input_shape, default_size=299, min_size=71,
                                                     require_flatten=include_top, weights=weights)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import inspect
 import math
+import warnings
 
 import numpy as np
 import torch
 
 from engine.layers.node import flatten
+from engine.utils import Sequence
 
 
 class DataError(ValueError):
@@ -114,8 +116,6 @@ def is_restartable(x):
 
 
 def is_generator_like(x):
-    from engine.utils import Sequence
-
     return isinstance(x, Sequence) or inspect.isgenerator(x) or is_restartable(x) or (
         hasattr(x, "__next__") and not isinstance(x, (np.ndarray, torch.Tensor))) or (
         hasattr(x, "__iter__") and hasattr(x, "__len__") and hasattr(x, "__getitem__")
@@ -171,8 +171,6 @@ class GeneratorBatches:
     """Batches from a Python generator/iterator or a ``Sequence``."""
 
     def __init__(self, data, steps=None, shuffle=False, device=None):
-        from engine.utils import Sequence
-
         self.data, self.device, self.shuffle = data, device, shuffle
         self.order_sync = None  # under torchrun: makes every process use rank 0's shuffled order
         self.is_sequence = isinstance(data, Sequence) or (hasattr(data, "__getitem__") and hasattr(data, "__len__"))
@@ -224,8 +222,6 @@ class GeneratorBatches:
                 batch = next(self._it)
             except StopIteration:
                 if self.steps is not None and step < self.steps and self._steps_given:
-                    import warnings
-
                     warnings.warn(f"The data generator ran out after {step} batches of the {self.steps} "
                                   "asked for (steps_per_epoch); make it loop forever (while True) or "
                                   "lower steps_per_epoch.", stacklevel=3)

@@ -13,9 +13,13 @@ import warnings
 import numpy as np
 import torch
 
-from engine import backend, distribute
+from torch.nn.parallel import DistributedDataParallel
+
+from engine import backend, distribute, losses, metrics as metrics_mod, mixed_precision, optimizers
+from engine.callbacks import CallbackList
 from engine.layers import layer as layer_mod
 from engine.layers.node import flatten
+from engine.metrics import Metric
 from engine.trainers import data_adapter as da
 from engine.trainers.data_adapter import DataError
 
@@ -40,8 +44,6 @@ class Trainer:
         Each may be given as a string (``"adam"``, ``"categorical_crossentropy"``, ``"accuracy"``), a
         class, an instance or (losses and metrics) a function.
         """
-        from engine import losses, metrics as metrics_mod, optimizers
-
         unknown = set(kwargs) - {"sample_weight_mode", "target_tensors", "experimental_run_tf_function"}
         if unknown:
             raise TypeError(f"compile() got unexpected keyword argument(s) {sorted(unknown)}.")
@@ -121,8 +123,6 @@ class Trainer:
 
     def _resolve(self, y, y_pred_shapes):
         """Bind losses and metrics to outputs, once the shapes of the targets are known."""
-        from engine import losses, metrics as metrics_mod
-
         args = self._compile_args
         names = self._output_names()
         multi = len(names) > 1
@@ -157,8 +157,6 @@ class Trainer:
     @property
     def metrics(self):
         """The loss tracker (a ``Mean`` named ``"loss"``, once compiled), then the compiled metrics."""
-        from engine.metrics import Metric
-
         tracker = self.__dict__.get("_loss_tracker")
         out = ([tracker] if tracker is not None else []) + [m for _, m, _ in getattr(self, "_metrics", [])]
         # Metrics kept as attributes of the model (a tracker a compute_loss override updates), as Keras
@@ -471,8 +469,6 @@ class Trainer:
         elif self._device() is None:
             self.to(dev)
         self._has_regularizers = any(True for _ in self._iter_regularized())
-        from engine import mixed_precision
-
         low = mixed_precision.autocast_dtype(self)
         self.__dict__["_autocast"] = (dev.type, low) if low is not None else None
         self._constrained = [p for p in self.parameters() if getattr(p, "constraint", None) is not None]
@@ -592,8 +588,6 @@ class Trainer:
         """This model wrapped in DistributedDataParallel (which also copies rank 0's weights to all)."""
         if not params:
             return None
-        from torch.nn.parallel import DistributedDataParallel
-
         dev = self._device()
         unused = any(l is None for l in self._losses) or any(
             not getattr(l, "trainable", True) for l in getattr(self, "layers", []))
@@ -610,8 +604,6 @@ class Trainer:
             validation_data=None, shuffle=True, class_weight=None, sample_weight=None, initial_epoch=0,
             steps_per_epoch=None, validation_steps=None, validation_batch_size=None, validation_freq=1, **kwargs):
         """Train for ``epochs`` epochs; returns a ``History`` whose ``.history`` holds the per-epoch logs."""
-        from engine.callbacks import CallbackList
-
         if "nb_epoch" in kwargs:  # Keras 1 spelling, still in old tutorials
             epochs = kwargs.pop("nb_epoch")
         if kwargs:
@@ -772,8 +764,6 @@ class Trainer:
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
                  callbacks=None, return_dict=False, **kwargs):
         """Loss and metrics on the given data: a scalar, a list ``[loss, *metrics]`` or a dict."""
-        from engine.callbacks import CallbackList
-
         self._assert_compiled()
         verbose = 1 if verbose == "auto" else int(verbose)
         batches = self._batches(x, y, sample_weight, batch_size, False, steps, None)
@@ -825,8 +815,6 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None, **kwargs):
         """Model outputs for ``x`` as NumPy arrays (a list of them for several outputs)."""
-        from engine.callbacks import CallbackList
-
         verbose = 1 if verbose == "auto" else int(verbose)
         if da.is_generator_like(x):
             batches = da.GeneratorBatches(x, steps=steps)
