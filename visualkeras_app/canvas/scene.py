@@ -23,8 +23,10 @@ them too), edges route round every layer of the document, and ``realize_all()`` 
 from __future__ import annotations
 
 import contextlib
+import gc
 import math
 import time
+from operator import itemgetter
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
@@ -59,11 +61,13 @@ _SLICE = 0.03  # seconds of item making per turn of the event loop (a big view f
 def _cells_of(rect, size=_CELL, limit=1_000_000):
     """The grid squares a scene rectangle (QRectF or (left, top, right, bottom)) covers, or None when it is
     not a finite rectangle or covers more than ``limit`` squares."""
-    vals = (rect.left(), rect.top(), rect.right(), rect.bottom()) if isinstance(rect, QRectF) else rect
-    if not all(math.isfinite(v) and abs(v) < 1e12 for v in vals):
+    left, top, right, bottom = (rect.left(), rect.top(), rect.right(), rect.bottom()) if isinstance(rect, QRectF) \
+        else rect
+    # (NaN fails every comparison)
+    if not (-1e12 < left < 1e12 and -1e12 < top < 1e12 and -1e12 < right < 1e12 and -1e12 < bottom < 1e12):
         return None
-    c0, r0 = math.floor(vals[0] / size), math.floor(vals[1] / size)
-    c1, r1 = math.floor(vals[2] / size), math.floor(vals[3] / size)
+    c0, r0 = math.floor(left / size), math.floor(top / size)
+    c1, r1 = math.floor(right / size), math.floor(bottom / size)
     if (c1 - c0 + 1) * (r1 - r0 + 1) > limit:
         return None
     return [(c, r) for c in range(c0, c1 + 1) for r in range(r0, r1 + 1)]
@@ -114,6 +118,7 @@ class EditorScene(QGraphicsScene):
         self.snap_to_grid = False
         self.grid_size = 20
         self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
+        self._scene_box = (-SCENE_EXTENT, -SCENE_EXTENT, SCENE_EXTENT, SCENE_EXTENT)  # the scene rect, grown
         self._nodes: dict[str, NodeItem] = {}
         self._edges: dict = {}
         self._doc = None
@@ -129,6 +134,8 @@ class EditorScene(QGraphicsScene):
         self.virtual_from = VIRTUAL_FROM
         self.virtual = False
         self._edge_rects = {}  # Edge -> (left, top, right, bottom) its curve may cover
+        self._edge_curves = {}  # Edge -> (left, top, right, bottom) of its plain curve's control points
+        self._bounds = None  # (left, top, right, bottom) of all the boxes and curves above, while unchanged
         self._edge_cells = {}  # (column, row) of an _EDGE_CELL square -> the Edges that may cross it
         self._long_edges = set()  # Edges over too many squares for the grid
         self._region = None  # the scene rectangle whose items exist (or are queued), QRectF
@@ -136,6 +143,7 @@ class EditorScene(QGraphicsScene):
         self._selected = set()  # the controller's selection (ids), layers with or without items
         self._extending = False  # a canvas gesture that adds to the selection (Ctrl) is under way
         self._drag_delta = None  # how far a drag of layers has moved them (scene units)
+        self._hold = 0  # inside holding_region(): the view is changing in steps
         self._route_timer = QTimer(self)
         self._route_timer.setSingleShot(True)
         self._route_timer.setInterval(0)
@@ -228,15 +236,13 @@ class EditorScene(QGraphicsScene):
         connections without items count by the box of their plain curve's control points."""
         rect = QRectF()
         if self.virtual:
-            boxes = [b for b in self._rects.values()]
-            for edge, reach in self._edge_rects.items():
-                if edge not in self._edges:
-                    boxes.append(self._curve_box(edge))
-            boxes = [b for b in boxes if b is not None]
-            if boxes:
-                rect = QRectF(min(b[0] for b in boxes), min(b[1] for b in boxes), 0, 0)
-                rect.setRight(max(b[2] for b in boxes))
-                rect.setBottom(max(b[3] for b in boxes))
+            if self._bounds is None and self._rects:
+                parts = [p for p in (self._rects.values(), self._edge_curves.values()) if p]
+                self._bounds = tuple(pick(pick(map(itemgetter(k), p)) for p in parts)
+                                     for k, pick in ((0, min), (1, min), (2, max), (3, max)))
+            if self._bounds is not None:
+                left, top, right, bottom = self._bounds
+                rect = QRectF(left, top, right - left, bottom - top)
             for nid, item in self._nodes.items():
                 rect = rect.united(item.sceneBoundingRect())
         else:
@@ -263,6 +269,7 @@ class EditorScene(QGraphicsScene):
         old = self._rects.get(nid)
         if new == old:
             return old, new
+        self._bounds = None
         for cell in (_cells_of(old) or ()) if old is not None else ():
             members = self._cells.get(cell)
             if members is not None:
@@ -283,14 +290,15 @@ class EditorScene(QGraphicsScene):
 
     def _grow_scene(self, box):
         # The scene reaches SCENE_EXTENT past every layer, so that the view scrolls to all of a long chain.
-        rect = self.sceneRect()
-        if rect.left() + SCENE_EXTENT <= box[0] and box[2] <= rect.right() - SCENE_EXTENT and \
-                rect.top() + SCENE_EXTENT <= box[1] and box[3] <= rect.bottom() - SCENE_EXTENT:
+        s = self._scene_box
+        if s[0] <= box[0] and box[2] <= s[2] and s[1] <= box[1] and box[3] <= s[3]:
             return
         if all(math.isfinite(v) and abs(v) < 1e9 for v in box):
-            grown = QRectF(box[0], box[1], box[2] - box[0], box[3] - box[1]).adjusted(
-                -SCENE_EXTENT, -SCENE_EXTENT, SCENE_EXTENT, SCENE_EXTENT)
-            self.setSceneRect(rect.united(grown))
+            e = SCENE_EXTENT
+            s = self._scene_box = (min(s[0], box[0] - e), min(s[1], box[1] - e), max(s[2], box[2] + e),
+                                   max(s[3], box[3] + e))
+            if not self._binding:
+                self.setSceneRect(QRectF(s[0], s[1], s[2] - s[0], s[3] - s[1]))
 
     def _curve_box(self, edge):
         """(left, top, right, bottom) of the control points of ``edge``'s plain curve, from its layers' boxes."""
@@ -310,6 +318,8 @@ class EditorScene(QGraphicsScene):
         return (min(xs) - 12.0, min(ys) - 12.0, max(xs) + 12.0, max(ys) + 12.0)
 
     def _file_edge(self, edge, remove=False):
+        self._bounds = None
+        self._edge_curves.pop(edge, None)
         old = self._edge_rects.pop(edge, None)
         if old is not None:
             if edge in self._long_edges:
@@ -326,7 +336,7 @@ class EditorScene(QGraphicsScene):
         a, b = self._rects.get(edge.src), self._rects.get(edge.dst)
         if a is None or b is None:
             return
-        curve = self._curve_box(edge)
+        curve = self._edge_curves[edge] = self._curve_box(edge)
         r = _EDGE_REACH
         reach = (min(a[0], b[0], curve[0]) - r, min(a[1], b[1], curve[1]) - r,
                  max(a[2], b[2], curve[2]) + r, max(a[3], b[3], curve[3]) + r)
@@ -354,7 +364,7 @@ class EditorScene(QGraphicsScene):
         """A big document: make the items of what the views show plus half a view around it (nearest first,
         a slice at a time) and drop those more than a view and a half away. Called by the view when it
         scrolls, zooms or resizes; does nothing while the view still shows made (or queued) items."""
-        if not self.virtual or self._binding or self._doc is None:
+        if not self.virtual or self._binding or self._hold or self._doc is None:
             return
         vis = self._visible_rect()
         if vis is None or not vis.isValid():
@@ -386,6 +396,17 @@ class EditorScene(QGraphicsScene):
         todo.sort(reverse=True)  # popped from the end: nearest first, a layer before the connections at its distance
         self._queue = todo
         self._realize_step()
+
+    @contextlib.contextmanager
+    def holding_region(self):
+        """Change the view in several steps (reset, scale, centre) and update the items once, at the end."""
+        self._hold += 1
+        try:
+            yield
+        finally:
+            self._hold -= 1
+            if not self._hold:
+                self.update_region()
 
     def _realize_step(self):
         """Make queued items for a slice of time; the rest on the next turn of the event loop."""
@@ -578,6 +599,9 @@ class EditorScene(QGraphicsScene):
         self._nodes.clear()
         self._edges.clear()
         self.setSceneRect(QRectF(-SCENE_EXTENT, -SCENE_EXTENT, 2 * SCENE_EXTENT, 2 * SCENE_EXTENT))
+        self._scene_box = (-SCENE_EXTENT, -SCENE_EXTENT, SCENE_EXTENT, SCENE_EXTENT)
+        self._edge_curves.clear()
+        self._bounds = None
         doc = self._doc = self.controller.document
         self.flow = self.controller.flow
         self.virtual = len(doc.nodes) >= self.virtual_from
@@ -591,6 +615,12 @@ class EditorScene(QGraphicsScene):
         pulse = _Pulse()
         if self.virtual:  # no items yet: the grids, then the items the view shows
             self._binding = True
+            # A full collection over a big document's objects (a million) would hold the window for a second
+            # mid-bind: the collector waits until the grids are filed, unless those objects are frozen
+            # (gc.freeze, where the collections during the bind only walk its own few new objects).
+            collecting = gc.isenabled() and gc.get_freeze_count() < 10 * len(doc.nodes)
+            if collecting:
+                gc.disable()
             try:
                 for nid in doc.nodes:
                     self._file(nid)
@@ -600,6 +630,11 @@ class EditorScene(QGraphicsScene):
                     pulse()
             finally:
                 self._binding = False
+                if collecting:
+                    gc.enable()
+                self._grow_scene((0.0, 0.0, 0.0, 0.0))
+                s = self._scene_box
+                self.setSceneRect(QRectF(s[0], s[1], s[2] - s[0], s[3] - s[1]))
             self.update_region()
             return
         with self.deferred_routing():
@@ -610,6 +645,8 @@ class EditorScene(QGraphicsScene):
                     pulse()
             finally:
                 self._binding = False
+                s = self._scene_box
+                self.setSceneRect(QRectF(s[0], s[1], s[2] - s[0], s[3] - s[1]))
             for edge in doc.edges:
                 self._on_edge_added(edge)
                 pulse()
@@ -652,6 +689,8 @@ class EditorScene(QGraphicsScene):
             if self._doc is not None:
                 for nid in list(self._rects):
                     self._file(nid)
+                for edge in list(self._edge_rects):  # the curves leave and enter the other sides
+                    self._file_edge(edge)
             for item in self._edges.values():
                 item.adjust()
         if self.virtual:

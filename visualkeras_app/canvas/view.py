@@ -79,6 +79,11 @@ class EditorView(QGraphicsView):
         ratio = factor / self.zoom()
         if abs(ratio - 1.0) < 1e-9:
             return
+        with self.editor_scene.holding_region():
+            self._scale_about(ratio, anchor)
+        self.zoom_changed.emit(self.zoom())
+
+    def _scale_about(self, ratio, anchor):
         if anchor is None:
             self.scale(ratio, ratio)
         else:
@@ -89,8 +94,6 @@ class EditorView(QGraphicsView):
             after = self.mapFromScene(anchor)
             self._scroll_by(after - before)
             self.setTransformationAnchor(old)
-        self.editor_scene.update_region()
-        self.zoom_changed.emit(self.zoom())
 
     def zoom_in(self):
         self.set_zoom(self.zoom() * ZOOM_STEP, self.center_scene_pos())
@@ -103,11 +106,14 @@ class EditorView(QGraphicsView):
 
     def fit_to_view(self, margin=40.0):
         """Show the whole graph (never zooming in past 100%)."""
+        with self.editor_scene.holding_region():  # a big document: the items of the new view once, at the end
+            self._fit(margin)
+
+    def _fit(self, margin):
         rect = self.editor_scene.nodes_rect()
         if rect.isNull():
             self.resetTransform()
             self.centerOn(0, 0)
-            self.editor_scene.update_region()
             self.zoom_changed.emit(1.0)
             return
         rect = rect.adjusted(-margin, -margin, margin, margin)
@@ -117,7 +123,6 @@ class EditorView(QGraphicsView):
         factor = min(max(factor, MIN_ZOOM), MAX_ZOOM)
         self.scale(factor, factor)
         self.centerOn(rect.center())
-        self.editor_scene.update_region()
         self.zoom_changed.emit(self.zoom())
 
     fit = fit_to_view
@@ -126,6 +131,10 @@ class EditorView(QGraphicsView):
         """Fit the graph as `fit_to_view` does, but no smaller than ``min_zoom``: a graph too big for the view
         at a readable size shows its beginning (its top left, where the inputs are), the rest a scroll away.
         What a newly opened document gets; "Fit to View" (F) still shows all of it."""
+        with self.editor_scene.holding_region():
+            self._show_graph(min_zoom, margin)
+
+    def _show_graph(self, min_zoom, margin):
         self.fit_to_view(margin)
         rect = self.editor_scene.nodes_rect()
         if rect.isNull() or self.zoom() >= min_zoom:
@@ -137,7 +146,6 @@ class EditorView(QGraphicsView):
         cx = rect.center().x() if rect.width() <= vw else rect.left() + vw / 2
         cy = rect.center().y() if rect.height() <= vh else rect.top() + vh / 2
         self.centerOn(cx, cy)
-        self.editor_scene.update_region()
         self.zoom_changed.emit(self.zoom())
 
     def center_scene_pos(self) -> QPointF:

@@ -149,6 +149,9 @@ def export_document(window, path, **options):
 
 
 def _scene_rect(scene, margin=24.0):
+    realize_all = getattr(scene, "realize_all", None)
+    if realize_all is not None:  # a big document's canvas has items only near the view: make them all
+        realize_all()
     return scene.itemsBoundingRect().marginsAdded(QMarginsF(margin, margin, margin, margin))
 
 
@@ -210,7 +213,7 @@ def _write_canvas(scene, path, lower):
 
 def copy_canvas(window):
     scene = window.scene
-    if not scene.items():
+    if not scene.items() and not window.controller.document.nodes:  # a big document's items come on demand
         _status(window, "The canvas is empty: nothing to copy.")
         return None
     image = canvas_image(scene)

@@ -181,3 +181,13 @@ def test_realize_all_makes_every_item_for_an_export(view, controller):
     assert len(scene.node_items()) == 301 and len(scene.edge_items()) == 300
     for item in scene.node_items():
         assert (item.x(), item.y()) == tuple(doc.nodes[item.node_id].pos)
+
+
+def test_an_export_of_the_canvas_draws_every_layer_of_a_big_document(view, controller):
+    from visualkeras_app.export.ui import _scene_rect
+
+    scene, doc = open_big(view, controller, 120, virtual_from=100)
+    assert len(scene.node_items()) < 60
+    rect = _scene_rect(scene)  # what Export Canvas / Copy Canvas as Image draw
+    assert len(scene.node_items()) == 121
+    assert rect.contains(QRectF(0, 0, NODE_WIDTH, STEP * 120 + NODE_HEIGHT))
