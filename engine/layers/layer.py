@@ -730,4 +730,5 @@ def _to_tensor(x):
     arr = np.asarray(x)
     if arr.dtype == np.float64:
         arr = arr.astype(np.float32)
-    return torch.from_numpy(np.ascontiguousarray(arr))
+    # (np.ascontiguousarray makes a 0-d array 1-d: keep a scalar's shape () as Keras does)
+    return torch.from_numpy(np.ascontiguousarray(arr).reshape(arr.shape))

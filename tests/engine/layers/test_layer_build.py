@@ -38,3 +38,11 @@ def test_shapes_only_builds_zeros_on_meta_without_random_draws():
     dense = engine.layers.Dense(3)
     dense.build_from_config({"input_shape": (None, 2)})
     assert dense.kernel.device.type == "cpu" and np.abs(dense.get_weights()[0]).sum() > 0
+
+
+def test_a_numpy_scalar_input_keeps_its_shape_as_in_keras(keras):
+    # np.ascontiguousarray turns a 0-d array into shape (1,); a layer called on a scalar gave (1,).
+    for value in (np.int64(7), np.float32(1.5), np.array(2.0)):
+        assert tuple(engine.layers.Identity()(value).shape) == ()
+        assert tuple(keras.layers.Identity()(value).shape) == ()
+    assert tuple(engine.layers.Identity()(np.ones((2, 3))).shape) == (2, 3)
