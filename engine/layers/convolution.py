@@ -176,6 +176,10 @@ class _BaseConv(Layer):
     # -- call helpers
     def _paddings_for(self, spatial):
         """(torch ``padding`` argument, ``F.pad`` argument or None) for inputs of this spatial size."""
+        # Plain ints: under torch.onnx's tracer the sizes are traced values, whose integer division rounds
+        # toward zero (a ceil-division would become a negative padding); the exported graph fixes the
+        # spatial sizes anyway, so they are read as constants.
+        spatial = tuple(int(n) for n in spatial)
         cached = self._pad_cache.get(spatial)
         if cached is not None:
             return cached

@@ -35,28 +35,6 @@ def _example_inputs(model):
     return tuple(examples)
 
 
-def _static_paddings(model):
-    """Make layers compute Keras "same" paddings from plain ints while tracing.
-
-    The tracer records arithmetic on traced sizes, and its integer division rounds toward zero,
-    which turns a ceil-division into a negative padding; spatial sizes are fixed in the exported
-    graph anyway, so they are read as constants. Returns the layers patched (instance attributes,
-    removed afterwards).
-    """
-    patched = []
-    for layer in model.layers:
-        method = getattr(type(layer), "_paddings_for", None)
-        if method is None or "_paddings_for" in vars(layer):
-            continue
-
-        def static(spatial, _method=method, _layer=layer):
-            return _method(_layer, tuple(int(n) for n in spatial))
-
-        layer._paddings_for = static
-        patched.append(layer)
-    return patched
-
-
 # Layers whose call leaves torch (NumPy hashing): the tracer would record their outputs for the example
 # input as constants, and the file would give those ids for every input.
 _UNTRACEABLE = {
@@ -92,8 +70,8 @@ def export_onnx(model, path, report, opset=None):
         def forward(self, *xs):
             return self.m(xs[0] if len(xs) == 1 else list(xs), training=False)
 
-    input_names = [t._keras_history.operation.name for t in model.inputs]
-    output_names = [t._keras_history.operation.name for t in model.outputs]
+    input_names = [t.keras_history.operation.name for t in model.inputs]
+    output_names = [t.keras_history.operation.name for t in model.outputs]
     output_names = [n if output_names.count(n) == 1 else f"{n}_{i}" for i, n in enumerate(output_names)]
     dynamic = {n: {0: "batch"} for n in input_names + output_names}
     runner = _Runner(model).eval()
@@ -103,7 +81,6 @@ def export_onnx(model, path, report, opset=None):
         kwargs["opset_version"] = int(opset)
     was_training = model.training
     model.eval()
-    patched = _static_paddings(model)
     try:
         def write(tmp):
             with warnings.catch_warnings(), torch.no_grad():
@@ -121,8 +98,6 @@ def export_onnx(model, path, report, opset=None):
     except Exception as e:
         raise ExportError(f"torch's ONNX exporter failed on model {model.name!r}: {e}") from e
     finally:
-        for layer in patched:
-            del layer._paddings_for
         model.train(was_training)
     report.notes.append("Inputs are channels_last as in Keras; the batch dimension is dynamic.")
     try:
