@@ -408,13 +408,14 @@ class EditorScene(QGraphicsScene):
             if not self._hold:
                 self.update_region()
 
-    def _realize_step(self):
-        """Make queued items for a slice of time; the rest on the next turn of the event loop."""
+    def _realize_step(self) -> bool:
+        """Make queued items for a slice of time; the rest on the next turn of the event loop. False when
+        it could not (a drag holds items: once it is let go)."""
         if self._binding or self._doc is None:
-            return
+            return False
         if self.mouseGrabberItem() is not None or self._interaction is not None:
-            self._region_timer.start(50)  # not while a drag holds items: once it is let go
-            return
+            self._region_timer.start(50)
+            return False
         deadline = time.perf_counter() + _SLICE
         doc = self._doc
         while self._queue:
@@ -428,6 +429,7 @@ class EditorScene(QGraphicsScene):
                 break
         if self._queue:
             self._region_timer.start(0)
+        return True
 
     def schedule_region(self):
         """Update the items near the view on the next turn of the event loop (the view asks when it
@@ -447,24 +449,29 @@ class EditorScene(QGraphicsScene):
     def finish_region(self):
         """Make now every item still queued for the view (tests, and before a picture of the view)."""
         self.update_region()
-        while self._queue:
-            self._realize_step()
+        while self._queue and self._realize_step():
+            pass
 
     def realize_all(self):
         """Make the items of every layer and connection (an export of the whole canvas draws them all)."""
         if not self.virtual or self._doc is None:
             return
         pulse = _Pulse()
-        for nid, node in list(self._doc.nodes.items()):
-            if nid not in self._nodes:
-                self._make_node(node)
-                pulse()
-        for edge in list(self._doc.edges):
-            if edge not in self._edges:
-                self._make_edge(edge)
-                pulse()
         self._queue = []
-        self._region = QRectF(self.sceneRect())
+        self._hold += 1  # nothing is dropped while they are made (the pulse runs the timers)
+        try:
+            for nid, node in list(self._doc.nodes.items()):
+                if nid not in self._nodes:
+                    self._make_node(node)
+                    pulse()
+            for edge in list(self._doc.edges):
+                if edge not in self._edges:
+                    self._make_edge(edge)
+                    pulse()
+        finally:
+            self._hold -= 1
+        # The next paint of the view finds no region and drops what is far again (after the export).
+        self._region = None
 
     def _prune(self, keep: QRectF):
         """Drop the items outside ``keep`` (not selected connections, nor what a gesture holds)."""
