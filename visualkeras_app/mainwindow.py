@@ -580,9 +580,10 @@ class MainWindow(QMainWindow):
                 big = False
             if big:  # a big file: the window keeps answering, with progress and Cancel; the docks'
                 # summary and code are made on the worker too (document.prepared)
-                doc = run_in_background(self, f"Opening {os.path.basename(path)}…", lambda: open_prepared(path))
+                doc, project = run_in_background(self, f"Opening {os.path.basename(path)}…",
+                                                 lambda: (open_prepared(path), is_project_file(path)))
             else:
-                doc = open_any(path)
+                doc, project = open_any(path), is_project_file(path)
         except LoadCancelled:
             if not self._closing:
                 self.show_message(f"Opening {path} was cancelled; nothing changed.")
@@ -595,7 +596,7 @@ class MainWindow(QMainWindow):
             return False
         if self._closing:  # the window was closed while the file loaded
             return False
-        if is_project_file(path):
+        if project:  # (read on the worker: a big .json is parsed once more to tell)
             self._set_document(doc, path)
         else:
             # A Keras model opens as a new, untitled project: Save must not overwrite the Keras file.
