@@ -6,6 +6,7 @@ layer boundary, whatever torch does inside a layer.
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import random
 import re
@@ -177,6 +178,19 @@ def get_uid(prefix: str = "") -> int:
     Keras's ``get_uid``."""
     _NAME_UIDS[prefix] += 1
     return _NAME_UIDS[prefix]
+
+
+@contextlib.contextmanager
+def fresh_names():
+    """Inside the block, automatic layer names start over as in a fresh session (``zero_padding2d``, not
+    ``zero_padding2d_3`` after other models were built); the counters from before come back afterwards."""
+    saved = dict(_NAME_UIDS)
+    _NAME_UIDS.clear()
+    try:
+        yield
+    finally:
+        _NAME_UIDS.clear()
+        _NAME_UIDS.update(saved)
 
 
 def is_keras_tensor(x) -> bool:

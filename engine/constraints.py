@@ -67,12 +67,19 @@ class MinMaxNorm(Constraint):
 
 max_norm, non_neg, unit_norm, min_max_norm = MaxNorm, NonNeg, UnitNorm, MinMaxNorm
 _CLASSES = {c.__name__: c for c in (MaxNorm, NonNeg, UnitNorm, MinMaxNorm)}
+
 _NAMES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm, "min_max_norm": MinMaxNorm}
 
 
 
 def serialize(obj):
     return identifiers.serialize(obj, "keras.constraints")
+
+
+def class_named(class_name):
+    """The engine's constraint class called ``class_name`` (``"MaxNorm"``), or None: only
+    this family's own classes, so a name read from a file never picks an arbitrary attribute."""
+    return _CLASSES.get(class_name)
 
 
 def get(identifier):

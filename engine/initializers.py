@@ -294,6 +294,7 @@ _CLASSES = {
     c.__name__: c
     for c in (Zeros, Ones, Constant, RandomNormal, RandomUniform, TruncatedNormal, VarianceScaling,
               GlorotUniform, GlorotNormal, HeUniform, HeNormal, LecunUniform, LecunNormal, Orthogonal, Identity, STFT)
+
 }
 _ALIASES = {backend.to_snake_case(n): c for n, c in _CLASSES.items()}
 _ALIASES.update({"zero": Zeros, "one": Ones, "uniform": RandomUniform, "normal": RandomNormal,
@@ -309,6 +310,12 @@ def serialize(initializer):
         return None
     return {"module": "keras.initializers", "class_name": type(initializer).__name__,
             "config": initializer.get_config(), "registered_name": None}
+
+
+def class_named(class_name):
+    """The engine's initializer class called ``class_name`` (``"HeNormal"``), or None: only
+    this family's own classes, so a name read from a file never picks an arbitrary attribute."""
+    return _CLASSES.get(class_name)
 
 
 def get(identifier):

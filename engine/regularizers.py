@@ -90,12 +90,19 @@ class OrthogonalRegularizer(Regularizer):
 
 l1, l2, l1_l2, orthogonal_regularizer = L1, L2, L1L2, OrthogonalRegularizer
 _CLASSES = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
+
 _NAMES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
 
 
 
 def serialize(obj):
     return identifiers.serialize(obj, "keras.regularizers")
+
+
+def class_named(class_name):
+    """The engine's regularizer class called ``class_name`` (``"L2"``), or None: only
+    this family's own classes, so a name read from a file never picks an arbitrary attribute."""
+    return _CLASSES.get(class_name)
 
 
 def get(identifier):

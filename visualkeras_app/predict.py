@@ -168,7 +168,7 @@ def _why(exc, path):
     """A short reason a file could not be read, without repeating its path."""
     from PIL import UnidentifiedImageError
 
-    from engine.utils.dataset_utils import _reason
+    from engine.utils.dataset_utils import failure_reason
 
     if isinstance(exc, FileNotFoundError):
         return "no such file"
@@ -176,7 +176,7 @@ def _why(exc, path):
         return "permission denied"
     if isinstance(exc, UnidentifiedImageError):
         return "not an image file (or in a format Pillow cannot read)"
-    return _reason(exc, path)
+    return failure_reason(exc, path)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -383,7 +383,7 @@ class Conv2D(_Conv):
 
 
 # ---------------------------------------------------------------------------- Conv2DTranspose
-def _transpose_crops(kernel, stride, dilation, padding, output_padding):
+def transpose_crops(kernel, stride, dilation, padding, output_padding):
     """How much of torch's full transposed-convolution output (length ``(n-1)*s + (k-1)*d + 1``) to cut
     from the start and the end to get Keras's output; negative means zeros to add instead."""
     effective = (kernel - 1) * dilation + 1
@@ -469,7 +469,7 @@ class Conv2DTranspose(_BaseConv):
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
         ops = self.output_padding or (None,) * self.rank
-        crops = [_transpose_crops(k, s, d, self.padding, op)
+        crops = [transpose_crops(k, s, d, self.padding, op)
                  for k, s, d, op in zip(self.kernel_size, self.strides, self.dilation_rate, ops)]
         # torch crops min(start, end) from both sides itself and can add up to max(stride, dilation) - 1
         # computed (zero + bias) rows at the end; what remains is a slice or zero padding afterwards.

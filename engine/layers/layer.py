@@ -30,7 +30,7 @@ _IN_CALL: contextvars.ContextVar = contextvars.ContextVar("in_layer_call", defau
 _ADD_LOSS_USED = False
 
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
-_BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
+BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
                 "activity_regularizer", "autocast", "input_length", "batch_shape"}
 
 
@@ -104,7 +104,7 @@ class Layer(nn.Module):
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
         super().__init__()
-        unknown = set(kwargs) - _BASE_KWARGS
+        unknown = set(kwargs) - BASE_KWARGS
         if unknown:
             raise TypeError(
                 f"{type(self).__name__}: unrecognized keyword argument(s) {sorted(unknown)}. "
@@ -223,6 +223,13 @@ class Layer(nn.Module):
             for p, v in zip(params, values):
                 v = np.ascontiguousarray(v).reshape(v.shape)  # (a 0-d value stays 0-d)
                 p.copy_(torch.as_tensor(v).to(dtype=p.dtype, device=p.device))
+
+    def forget_calls(self):
+        """Forget the symbolic calls recorded on this layer (its inbound and outbound nodes). A model that was
+        only read (to show it) is then freed at once by reference counting: its nodes point back at their
+        layers, which made the layers and tensors cyclic garbage for Python's collector to walk."""
+        self._inbound_nodes.clear()
+        self._outbound_nodes.clear()
 
     @property
     def inbound_nodes(self):

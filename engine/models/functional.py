@@ -271,8 +271,8 @@ class Functional(Model):
             cfg = serialize_layer(layer)
             cfg["name"] = layer.name
             nodes = []
-            for node in layer.inbound_nodes:
-                if node.is_input or id(node) not in self._node_ids:
+            for node in self.inbound_nodes_of(layer):
+                if node.is_input:
                     continue
                 if layer.positional_inputs and isinstance(node.arguments, (list, tuple)):
                     # Keras's call(query, value, key=...): the tensors are separate arguments.
@@ -302,6 +302,11 @@ class Functional(Model):
     def saveable_children(self):
         """The weights tree holds the layers, under ``layers/``."""
         return [("layers", self.layers)]
+
+    def inbound_nodes_of(self, layer):
+        """The calls of ``layer`` that belong to this model, in order (a layer used in two models has calls
+        in each; only this model's are in its config and its graph)."""
+        return [n for n in layer.inbound_nodes if id(n) in self._node_ids]
 
     @property
     def inputs_structure(self):

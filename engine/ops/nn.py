@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import backend
-from engine.layers.convolution import _transpose_crops, same_padding
+from engine.layers.convolution import transpose_crops, same_padding
 from engine.ops._dispatch import dtype_name, keras_op, result_type, standardize_dtype
 from engine.ops.core import cast, convert_to_tensor
 
@@ -236,7 +236,7 @@ def conv_transpose(inputs, kernel, strides=1, padding="valid", output_padding=No
     n = x.ndim - 2
     strides, dilation = _tuple(strides, n, "strides"), _tuple(dilation_rate, n, "dilation_rate")
     ops = [output_padding] * n if output_padding is None or isinstance(output_padding, int) else list(output_padding)
-    crops = [_transpose_crops(kk, s, d, padding, op) for kk, s, d, op in zip(k.shape[:n], strides, dilation, ops)]
+    crops = [transpose_crops(kk, s, d, padding, op) for kk, s, d, op in zip(k.shape[:n], strides, dilation, ops)]
     x = _to_channels_first(x)
     k = k.permute(n + 1, n, *range(n))  # (in, out, *spatial)
     y = _CONV_T[n](x, k, stride=strides, dilation=dilation)

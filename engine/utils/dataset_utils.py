@@ -188,7 +188,7 @@ def describe_skipped(skipped, total, what):
             + (f"; and {more} more" if more > 0 else "") + ".")
 
 
-def _reason(exc, path=None):
+def failure_reason(exc, path=None):
     """A short reason for a warning, without the path (the warning names it already)."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if path:
@@ -337,7 +337,7 @@ class DirectoryDataset(_DatasetMethods, PyDataset):
         try:
             item = self._load_fn(path)
         except Exception as e:  # any decoder error: the file is skipped and named
-            return _Failed(path, _reason(e, path))
+            return _Failed(path, failure_reason(e, path))
         if cache is not None:
             cache[i] = item
         return item

@@ -145,7 +145,7 @@ def _header_problem(path):
             if width < 1 or height < 1:
                 return f"empty image {width}x{height}"
     except Exception as e:  # not an image, unreadable, or a format Pillow does not know
-        return dataset_utils._reason(e, path)
+        return dataset_utils.failure_reason(e, path)
     return None
 
 

@@ -98,7 +98,7 @@ def totals(model):
     return {"total": _weights_size(all_w), "trainable": _weights_size(trainable), "non_trainable": _weights_size(non_tr)}
 
 
-def _render_table(header, rows, widths, align):
+def render_table(header, rows, widths, align):
     def cell_lines(text, width, al):
         inner = width - 2
         lines = []
@@ -164,7 +164,7 @@ def print_summary(model, line_length=None, positions=None, print_fn=None, show_t
             cells.append(("Y" if r["trainable"] else "N") if not r["is_input"] else "-")
         rows.append(cells)
     t = totals(model)
-    lines = [f'Model: "{model.name}"'] + _render_table(header, rows, widths, align)
+    lines = [f'Model: "{model.name}"'] + render_table(header, rows, widths, align)
     lines.append(f" Total params: {t['total'][0]:,} ({readable_memory_size(t['total'][1])})")
     lines.append(f" Trainable params: {t['trainable'][0]:,} ({readable_memory_size(t['trainable'][1])})")
     lines.append(f" Non-trainable params: {t['non_trainable'][0]:,} ({readable_memory_size(t['non_trainable'][1])})")

@@ -16,8 +16,6 @@ templates does not import torch.
 """
 from __future__ import annotations
 
-import contextlib
-
 # keras.applications constructors, by family, in Keras's order.
 APPLICATIONS = [
     "VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2", "ResNet152V2",
@@ -91,29 +89,15 @@ def transfer_model(base_name, input_shape=TRANSFER_INPUT, classes=TRANSFER_CLASS
     return Model(base.inputs, out, name=f"classifier_from_{base_name.lower()}")
 
 
-@contextlib.contextmanager
-def _fresh_layer_names():
-    """Automatic layer names as in a fresh Keras session (``zero_padding2d``, not ``zero_padding2d_3`` after
-    other models were built), restored afterwards: a template's unnamed layers are named as Keras names them."""
-    from engine import backend
-
-    saved = dict(backend._NAME_UIDS)
-    backend._NAME_UIDS.clear()
-    try:
-        yield
-    finally:
-        backend._NAME_UIDS.clear()
-        backend._NAME_UIDS.update(saved)
-
-
 def load_application_template(key, direction="TB"):
     """The document for an application or transfer-learning template key."""
+    from engine import backend
     from engine.applications.imagenet_utils import ops_as_layers
     from engine.layers.layer import shapes_only
 
     from visualkeras_app.document.convert import model_to_document, release_model
 
-    with shapes_only(), ops_as_layers(), _fresh_layer_names():
+    with shapes_only(), ops_as_layers(), backend.fresh_names():
         if key in APPLICATIONS:
             model = build_application(key)
         else:

@@ -58,7 +58,7 @@ def _object_expr(value):
 
     mod = importlib.import_module(f"engine.{module}")
     # Only the family's own classes: a name from a file never picks an arbitrary module attribute.
-    cls = getattr(mod, "_CLASSES", {}).get(cls_name)
+    cls = mod.class_named(cls_name)
     config = value.get("config") or {}
     if cls is None or not is_identifier(cls_name) or not isinstance(config, dict):
         return None

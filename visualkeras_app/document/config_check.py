@@ -27,7 +27,7 @@ _OBJECT_FAMILIES = ("keras.initializers", "keras.regularizers", "keras.constrain
 def accepted_keys(cls) -> frozenset:
     """The keyword arguments ``cls(**config)`` accepts: its ``__init__``'s, and while an ``__init__``
     takes ``**kwargs`` (passed on to its base class), the base classes' too."""
-    from engine.layers.layer import _BASE_KWARGS, Layer
+    from engine.layers.layer import BASE_KWARGS, Layer
 
     named = set()
     for klass in cls.__mro__:
@@ -36,7 +36,7 @@ def accepted_keys(cls) -> frozenset:
         params = inspect.signature(klass.__init__).parameters
         named |= {p for p, v in params.items() if p != "self" and v.kind not in (v.VAR_KEYWORD, v.VAR_POSITIONAL)}
         if klass is Layer:
-            named |= _BASE_KWARGS
+            named |= BASE_KWARGS
         if not any(v.kind == v.VAR_KEYWORD for v in params.values()):
             break
     return frozenset(named)
@@ -50,7 +50,7 @@ def _object_class(module, class_name):
     if module not in _OBJECT_FAMILIES:
         return None
     mod = importlib.import_module("engine." + module.split(".", 1)[1])
-    return getattr(mod, "_CLASSES", {}).get(class_name)
+    return mod.class_named(class_name)
 
 
 def check_layer_config(class_name, config, name=None):

@@ -184,14 +184,11 @@ def release_model(model):
     was, its layers and tensors were cyclic garbage that Python's collector walked while holding the
     interpreter lock (for a 20,000-layer file a second at a time, with the window frozen)."""
     layers = list(getattr(model, "layers", []))
-    first = getattr(model, "_input_layer", None)
+    first = getattr(model, "input_layer", None)  # a Sequential's Input is not among its layers
     if first is not None:
         layers.append(first)
     for layer in layers:
-        for attr in ("_inbound_nodes", "_outbound_nodes"):
-            nodes = getattr(layer, attr, None)
-            if isinstance(nodes, list):
-                nodes.clear()
+        layer.forget_calls()
 
 
 def _remember(doc, nid, layer, call):
@@ -212,11 +209,11 @@ def _remember(doc, nid, layer, call):
 
 
 def _sequential_nodes(doc, model, Model, with_weights):
-    if model._input_layer is None:
+    if model.input_layer is None:
         raise ConversionError(f"Sequential model {model.name!r} has no input shape, so its shapes are unknown. "
                               "Give it an Input (or input_shape=... on its first layer), or build() it first.")
-    prev = doc.add_node(_node_for(doc, model._input_layer, with_weights)).id
-    _remember(doc, prev, model._input_layer, model._input_layer._inbound_nodes[0])
+    prev = doc.add_node(_node_for(doc, model.input_layer, with_weights)).id
+    _remember(doc, prev, model.input_layer, model.input_layer.inbound_nodes[0])
     layers = model.layers
     for i, layer in enumerate(layers):
         report("Reading the layers", i + 1, len(layers))
@@ -224,8 +221,9 @@ def _sequential_nodes(doc, model, Model, with_weights):
             raise ConversionError(_nested_message(model, layer))
         nid = doc.add_node(_node_for(doc, layer, with_weights)).id
         doc.add_edge(Edge(prev, nid))
-        if len(layer._inbound_nodes) == 1:  # else the layer also lives in another model: let inference probe
-            _remember(doc, nid, layer, layer._inbound_nodes[0])
+        calls = layer.inbound_nodes
+        if len(calls) == 1:  # else the layer also lives in another model: let inference probe
+            _remember(doc, nid, layer, calls[0])
         prev = nid
 
 
@@ -238,12 +236,11 @@ def _functional_nodes(doc, model, Model, with_weights):
     from engine.layers.input_layer import InputLayer
     from engine.layers.node import flatten
 
-    in_model = model._node_ids
     calls = {}
     for layer in model.layers:
         if isinstance(layer, Model):
             raise ConversionError(_nested_message(model, layer))
-        nodes = [n for n in layer._inbound_nodes if id(n) in in_model]
+        nodes = model.inbound_nodes_of(layer)
         if len(nodes) > 1:
             raise ConversionError(
                 f"Layer {layer.name!r} ({type(layer).__name__}) is shared: model {model.name!r} calls it "
@@ -254,10 +251,10 @@ def _functional_nodes(doc, model, Model, with_weights):
     # both orders back from the document.
     output_layers = []
     for t in model.outputs:
-        layer = t._keras_history.operation
+        layer = t.keras_history.operation
         if layer not in output_layers:
             output_layers.append(layer)
-    input_layers = [t._keras_history.operation for t in model.inputs]
+    input_layers = [t.keras_history.operation for t in model.inputs]
     middle = [l for l in model.layers if l not in output_layers and l not in input_layers]
     ids = {}
     order = input_layers + middle + output_layers
@@ -283,14 +280,14 @@ def _functional_nodes(doc, model, Model, with_weights):
                 "initial_state); the editor connects one tensor to a single-input layer, so the model cannot "
                 "be opened.")
         for port, t in enumerate(args):
-            h = t._keras_history
+            h = t.keras_history
             used.add(h.operation)
             doc.add_edge(Edge(ids[h.operation], ids[layer], port, h.tensor_index))
     # The document's outputs are the layers nothing reads; the model must agree, or saving it back
     # would change what it returns.
     sinks = [l for l in ids if l not in used and not isinstance(l, InputLayer)]
     for layer in sinks:
-        mine = [t for t in model.outputs if t._keras_history.operation is layer]
+        mine = [t for t in model.outputs if t.keras_history.operation is layer]
         if len(mine) != len(calls[layer].outputs):
             raise ConversionError(
                 f"Layer {layer.name!r} of model {model.name!r} makes {len(calls[layer].outputs)} tensors but the "

@@ -88,7 +88,7 @@ def summary_rows(doc, result=None):
 
 def summary_text(doc, result=None, name=None, line_length=None):
     """The summary table as ``model.summary()`` prints it for the model ``doc`` compiles to."""
-    from engine.utils.summary_utils import _render_table, readable_memory_size
+    from engine.utils.summary_utils import render_table, readable_memory_size
 
     result = result or _infer(doc)
     sequential_like, rows = summary_rows(doc, result)
@@ -114,7 +114,7 @@ def summary_text(doc, result=None, name=None, line_length=None):
             row.append(",\n".join(r["connected_to"]) if r["connected_to"] else "-")
         cells.append(row)
     name = name or ("sequential" if sequential_like else "functional")
-    lines = [f'Model: "{name}"'] + _render_table(header, cells, widths, align)
+    lines = [f'Model: "{name}"'] + render_table(header, cells, widths, align)
     total_bytes = result.trainable_bytes + result.non_trainable_bytes
     lines.append(f" Total params: {result.total_params:,} ({readable_memory_size(total_bytes)})")
     lines.append(f" Trainable params: {result.trainable_params:,} ({readable_memory_size(result.trainable_bytes)})")

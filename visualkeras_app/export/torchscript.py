@@ -19,7 +19,7 @@ import os
 import numpy as np
 
 from visualkeras_app.document.pysource import as_identifier, doc_text, literal
-from engine.layers.convolution import _transpose_crops
+from engine.layers.convolution import transpose_crops
 from visualkeras_app.export.core import ExportError, atomic_write_text
 
 _HELPERS = '''
@@ -264,7 +264,7 @@ def _conv_transpose(c):
     # at the end, and a slice takes what remains.
     padding, out_padding, crop = [], [], []
     for ks, s, d, op in zip(kernel, strides, dil, ops):
-        lo, hi = _transpose_crops(ks, s, d, config["padding"], op)
+        lo, hi = transpose_crops(ks, s, d, config["padding"], op)
         p = max(0, min(lo, hi))
         lo, hi = lo - p, hi - p
         extra = 0

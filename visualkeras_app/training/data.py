@@ -388,7 +388,7 @@ def model_io(model):
 def output_activation(model):
     """The name of the activation applied last ("softmax", "sigmoid", "linear"...), or None if unknown."""
     try:
-        layer = model.outputs[0]._keras_history.operation
+        layer = model.outputs[0].keras_history.operation
     except (AttributeError, IndexError, TypeError):
         layer = model.layers[-1] if getattr(model, "layers", None) else None
     if layer is None:
