@@ -22,6 +22,15 @@ def _chain_file(tmp_path, n):
     return path
 
 
+@pytest.fixture(autouse=True)
+def _build_the_model(monkeypatch):
+    """These files are opened the usual way, building the engine model layer by layer (what these tests
+    watch): the Sequential fast path (``document.fast_open``) reads them too quickly to watch."""
+    from visualkeras_app.document import fast_open
+
+    monkeypatch.setattr(fast_open, "sequential_document", lambda data: None)
+
+
 def _watch_progress(on_dialog):
     """Calls ``on_dialog(dialog)`` every few ms while a progress dialog is up; returns what it saw."""
     seen = {"labels": [], "max": 0}

@@ -95,8 +95,16 @@ def test_the_worker_makes_the_summary_and_code_and_the_gui_thread_only_shows_the
     assert main in threads["rows"]
 
 
+def _slow_way(monkeypatch):
+    """Open by building the model layer by layer (the Sequential fast path is too quick to catch mid-load)."""
+    from visualkeras_app.document import fast_open
+
+    monkeypatch.setattr(fast_open, "sequential_document", lambda data: None)
+
+
 def test_closing_the_window_during_a_load_cancels_it_safely(make_window, tmp_path, monkeypatch):
     monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    _slow_way(monkeypatch)
     win = make_window()
     before = dict(win.controller.document.nodes)
     timer, seen = _during_load(lambda dialog: win.close())
@@ -109,6 +117,7 @@ def test_closing_the_window_during_a_load_cancels_it_safely(make_window, tmp_pat
 
 def test_a_second_open_cancels_the_first(window, tmp_path, monkeypatch):
     monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    _slow_way(monkeypatch)
     first, second = _chain_file(tmp_path, 1500, name="first"), _chain_file(tmp_path, 20, units=3, name="second")
     results = []
     timer, seen = _during_load(lambda dialog: results.append(window.open_file(second, ask=False)))
@@ -171,6 +180,7 @@ def test_a_read_model_is_freed_by_reference_counting(tmp_path, monkeypatch):
     from visualkeras_app.document import convert
     from visualkeras_app.document.project import open_any
 
+    _slow_way(monkeypatch)  # the model is built and dropped
     path = _chain_file(tmp_path, 200)
     open_any(path)  # imports and first-use caches
     doc, garbage = _engine_garbage(lambda: open_any(path))

@@ -371,9 +371,11 @@ def _document_from_data(data):
         from engine.saving import model_from_config
 
         _check_model_config(data["model"])
-        model = model_from_config(data["model"])
-        base = model_to_document(model, with_weights=False)
-        release_model(model)
+        base = _fast_sequential(data["model"])
+        if base is None:
+            model = model_from_config(data["model"])
+            base = model_to_document(model, with_weights=False)
+            release_model(model)
         layers = [(n.name, n.class_name, n.config) for n in base.nodes.values()]
     else:
         graph = data.get("graph")
@@ -437,6 +439,17 @@ def _document_from_data(data):
     return doc
 
 
+def _fast_sequential(config):
+    """``fast_open.sequential_document(config)``, or None where it declines or fails (the model is then built
+    as usual, which gives a broken file's error in its usual words)."""
+    from visualkeras_app.document.fast_open import sequential_document
+
+    try:
+        return sequential_document(config)
+    except Exception:  # the usual way reads the file again and says what is wrong with it
+        return None
+
+
 def _valid_pos(pos):
     return (isinstance(pos, list) and len(pos) == 2
             and all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
@@ -479,6 +492,9 @@ def open_any(path, keep_model=False) -> Document:
             from engine.layers.layer import shapes_only
             from engine.saving import model_from_config
 
+            doc = _fast_sequential(data)  # a Sequential config: without building the model, when it can
+            if doc is not None:
+                return check_document(doc)
             with shapes_only():  # a config has no weights to keep: none are drawn or allocated
                 model = model_from_config(data)
             doc = model_to_document(model, with_weights=False)
