@@ -67,9 +67,17 @@ def accepts_many_inputs(class_name: str) -> bool:
 
 
 class Document:
-    """The layer graph. Signals: ``node_added(node)``, ``node_removed(node)``, ``node_changed(node)``
-    (config or name), ``node_moved(node)``, ``edge_added(edge)``, ``edge_removed(edge)``,
-    ``inferred(result)``, ``changed()`` (after any edit)."""
+    """The layer graph: data and signals. Signals: ``node_added(node)``, ``node_removed(node)``,
+    ``node_changed(node)`` (config or name), ``node_moved(node)``, ``edge_added(edge)``, ``edge_removed(edge)``,
+    ``edited()`` (after any edit, a batch once; shape inference listens), ``inferred(result)`` (shape
+    inference's new result), ``changed()`` (after any edit, once inference has run).
+
+    Derived state is not the document's: its ``inference`` (a ``ShapeInference``) keeps the cache and the
+    latest ``result``; ``infer()`` asks it to run now."""
+
+    # The class of the shape inference each document gets: visualkeras_app.document.inference registers it
+    # when the package loads (this module never imports inference, which imports this one).
+    inference_class = None
 
     def __init__(self):
         self.nodes: dict[str, LayerNode] = {}
@@ -83,10 +91,12 @@ class Document:
         self.node_moved = Signal()
         self.edge_added = Signal()
         self.edge_removed = Signal()
+        self.edited = Signal()
         self.inferred = Signal()
         self.changed = Signal()
         self._batch_depth = 0
-        self.result = None  # the last InferenceResult
+        # Listens to ``edited``; holds the cache and the last InferenceResult.
+        self.inference = Document.inference_class(self) if Document.inference_class is not None else None
         self._index = None  # lookups for edits (_Index), rebuilt when nodes or edges change behind our back
 
     # ------------------------------------------------------------------ queries
@@ -267,15 +277,20 @@ class Document:
             self._dirty = True
             return
         self._dirty = False
-        self.infer()
+        self.edited.emit()
         self.changed.emit()
 
-    def infer(self):
-        from visualkeras_app.document.inference import infer
+    @property
+    def result(self):
+        """The last ``InferenceResult`` (None before the first inference), kept by ``self.inference``."""
+        return self.inference.result if self.inference is not None else None
 
-        self.result = infer(self)
-        self.inferred.emit(self.result)
-        return self.result
+    def infer(self):
+        """Run shape inference now (it also runs after every edit) and return its result."""
+        if self.inference is None:
+            raise RuntimeError("This document has no shape inference: import visualkeras_app.document "
+                               "(its package registers ShapeInference) before making documents.")
+        return self.inference.run()
 
     # ------------------------------------------------------------------ snapshots (tests, copy/paste)
     def to_dict(self):

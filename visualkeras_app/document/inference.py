@@ -18,7 +18,7 @@ import json
 import weakref
 from dataclasses import dataclass, field
 
-from visualkeras_app.document.graph import Edge, accepts_many_inputs
+from visualkeras_app.document.graph import Document, Edge, accepts_many_inputs
 
 # Kinds of problems, as the problems panel groups them.
 PROBLEM_KINDS = ("shape", "merge", "missing_input", "unconnected", "no_output", "no_input", "config", "cycle")
@@ -197,24 +197,37 @@ class _Cache:
             self.entries = {k: v for k, v in self.entries.items() if k in used}
 
 
-# Each document's memo, owned here (the document holds no derived state): keyed by the document's id,
-# dropped when the document is collected.
-_CACHES: dict = {}
+class ShapeInference:
+    """Shape inference of one document: it listens to the document's ``edited`` signal, runs ``infer``
+    (incremental: it owns the document's probe cache) and announces the result on ``inferred``. The
+    document holds no derived state; ``doc.result`` and ``doc.infer()`` read and run this."""
+
+    def __init__(self, doc):
+        self._doc = weakref.ref(doc)  # the document owns its inference, not the other way round
+        self.cache = _Cache()
+        self.result = None
+        doc.edited.connect(self.run)
+
+    def run(self):
+        """Infer the document now; returns the new ``InferenceResult``."""
+        doc = self._doc()
+        self.result = infer(doc)
+        doc.inferred.emit(self.result)
+        return self.result
+
+    def forget(self):
+        """Drop the cache: the next inference probes every layer again (what a first inference costs)."""
+        self.cache = _Cache()
 
 
 def _cache_of(doc):
-    cache = _CACHES.get(id(doc))
-    if cache is None:
-        cache = _CACHES[id(doc)] = _Cache()
-        weakref.finalize(doc, _CACHES.pop, id(doc), None)
-    return cache
+    inference = getattr(doc, "inference", None)
+    return inference.cache if inference is not None else _Cache()  # (not a Document: nothing to keep)
 
 
 def forget(doc):
     """Drop ``doc``'s memo: its next inference probes every layer again (what a first inference costs)."""
-    cache = _CACHES.get(id(doc))
-    if cache is not None:
-        cache.__init__()
+    doc.inference.forget()
 
 
 def _counts(layer):
@@ -422,3 +435,6 @@ def infer(doc) -> InferenceResult:
                         insert="Flatten" if incoming[nid] else None), incoming[nid])
     cache.trim(used, len(nodes))
     return result
+
+
+Document.inference_class = ShapeInference
