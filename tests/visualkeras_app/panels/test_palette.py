@@ -91,3 +91,39 @@ def test_double_click_activates_the_layer(qtbot):
     top = panel.tree.topLevelItem(0)
     with qtbot.assertNotEmitted(panel.layer_activated):
         panel._on_activated(top)
+
+
+def test_populate_reads_the_shipped_manifest(qtbot):
+    from visualkeras_app.panels.palette_manifest import load_manifest
+
+    panel = make(qtbot)
+    assert panel.listing() == load_manifest()
+    dense = panel.item_for("Dense")
+    assert dense.parent().text(0) == "Core" and not dense.parent().icon(0).isNull()  # the category's swatch
+    assert "<b>Dense</b>" in dense.toolTip(0)
+
+
+def test_without_a_manifest_the_placeholder_waits_for_the_registry(qtbot, monkeypatch, tmp_path):
+    from visualkeras_app.panels import palette_manifest
+
+    monkeypatch.setattr(palette_manifest, "manifest_path", lambda: str(tmp_path / "missing.json"))
+    panel = make(qtbot, populate=False)
+    assert panel.populate_from_manifest() is False
+    assert not panel.loaded and panel.tree.topLevelItem(0).text(0) == "Loading layers…"
+    assert panel.sync_with_registry() is True  # the engine has loaded: the registry fills it
+    assert panel.loaded and panel.listing() == palette_manifest.registry_listing()
+
+
+def test_sync_with_registry_fixes_a_stale_list_and_keeps_the_search(qtbot):
+    from visualkeras_app.panels.palette_manifest import registry_listing
+
+    panel = make(qtbot, populate=False)
+    registry = registry_listing()
+    panel.populate({"Core": [("Dense", "an old tooltip")], "Retired": [("OldLayer", "gone from the engine")]})
+    qtbot.keyClicks(panel.search, "conv")
+    assert panel.sync_with_registry() is True
+    assert panel.listing() == registry and panel.item_for("OldLayer") is None
+    visible = panel.visible_layers()
+    assert "Conv2D" in visible and "Dense" not in visible  # the search still applies
+    item = panel.item_for("Conv2D")
+    assert panel.sync_with_registry() is False and panel.item_for("Conv2D") is item  # in step: left alone
