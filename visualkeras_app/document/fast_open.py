@@ -29,15 +29,6 @@ _PROBE_NAME = "vk_fast_open_layer"
 _DECLINED = {"Sequential", "Functional", "Model", "Lambda", "TFOpLambda", "SlicingOpLambda"}
 
 
-def _copy(value):
-    """A copy of a JSON-shaped value (dicts, lists, plain values): each node owns its config."""
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value
-
-
 def _layer_specs(data):
     """The layer configs of a Keras 3 Sequential model config starting with an InputLayer, or None."""
     if not isinstance(data, dict) or data.get("class_name") != "Sequential":
@@ -62,17 +53,19 @@ def _layer_specs(data):
 
 def sequential_document(data):
     """The document for Sequential model config ``data`` (a parsed ``model.to_json()``), made without
-    building the model; None when the config is not one this takes (see the module docstring)."""
+    building the model; None when the config is not one this takes (see the module docstring). Its layer
+    configs are checked as ``project.check_document`` checks a document's (``ValueError`` naming the layer)."""
     specs = _layer_specs(data)
     if specs is None:
         return None
     from engine.layers.layer import shapes_only
     from engine.saving.serialization import WeightBudget, deserialize_layer
 
+    from visualkeras_app.document.config_check import check_layer_config
     from visualkeras_app.document.defaults import clean_config
     from visualkeras_app.document.layout import apply_layout, auto_layout
 
-    made = {}  # the spec less its name, as JSON -> (class name, cleaned config)
+    made = {}  # the spec less its name, as JSON -> (class name, cleaned config as JSON)
     doc = Document()
     with doc.batch():
         prev = None
@@ -84,9 +77,14 @@ def sequential_document(data):
             if key not in made:
                 with shapes_only():
                     layer = deserialize_layer({**spec, "config": {**config, "name": _PROBE_NAME}})
-                made[key] = (type(layer).__name__, clean_config(layer.get_config()))
+                clean = clean_config(layer.get_config())
+                # What project.check_document checks of each node, once per distinct config (its messages
+                # name the layer: the first one with that config).
+                check_layer_config(type(layer).__name__, clean, name)
+                made[key] = (type(layer).__name__, json.dumps(clean))
             class_name, clean = made[key]
-            nid = doc.add_node(LayerNode(doc.new_id(), class_name, name, _copy(clean))).id
+            # Each node owns its config (a copy, parsed from the JSON text: the quickest deep copy).
+            nid = doc.add_node(LayerNode(doc.new_id(), class_name, name, json.loads(clean))).id
             if prev is not None:
                 doc.add_edge(Edge(prev, nid))
             prev = nid

@@ -65,6 +65,8 @@ def auto_layout(doc, direction="TB") -> dict:
 
     def reorder(rows_seq, neighbours):
         for r in rows_seq:
+            if len(rows[r]) < 2:  # a row of one stays as it is (a long chain is all such rows)
+                continue
             keyed = []
             for j, nid in enumerate(rows[r]):
                 # Port order breaks ties so that a merge's first input sits on the left.

@@ -494,7 +494,7 @@ def open_any(path, keep_model=False) -> Document:
 
             doc = _fast_sequential(data)  # a Sequential config: without building the model, when it can
             if doc is not None:
-                return check_document(doc)
+                return doc  # its configs were checked there, once per distinct config
             with shapes_only():  # a config has no weights to keep: none are drawn or allocated
                 model = model_from_config(data)
             doc = model_to_document(model, with_weights=False)
