@@ -14,6 +14,7 @@ document does.
 """
 from __future__ import annotations
 
+import functools
 import json
 import weakref
 from dataclasses import dataclass, field
@@ -52,16 +53,38 @@ class Problem:
 
 
 @dataclass
-class InferenceResult:
-    """What inference found. Shapes include the batch axis (``None``); a multi-output layer's shape is a
-    list of tuples. Unknown shapes (after a broken node) are ``None`` and read ``"?"``."""
+class NodeRecord:
+    """What inference knows about one node. ``shape`` includes the batch axis (``None``); a multi-output
+    layer's is a list of tuples; None when unknown (after a broken node) and ``shape_text`` then reads "?"."""
 
-    shapes: dict = field(default_factory=dict)
-    shape_text: dict = field(default_factory=dict)
-    params: dict = field(default_factory=dict)  # node id -> count (0 while unknown; see param_text)
-    param_text: dict = field(default_factory=dict)  # node id -> "1,234" or "?"
-    trainable: dict = field(default_factory=dict)  # node id -> trainable count
-    non_trainable: dict = field(default_factory=dict)
+    shape: object = None
+    shape_text: str = "?"
+    trainable: int = 0  # parameter counts (0 while the shape is unknown; param_text says "?")
+    non_trainable: int = 0
+    weight_shapes: list | None = None  # the shape of each weight (known nodes)
+    weights_ok: bool | None = None  # whether node.weights fit the layer now (None: the node has no weights)
+    dtype: str | None = None  # the dtype the layer computes in ("float32", "float16" under mixed precision)
+    problems: list = field(default_factory=list)  # the problems pinned to this node
+
+    @property
+    def known(self):
+        return self.shape is not None
+
+    @property
+    def params(self):
+        return self.trainable + self.non_trainable
+
+    @property
+    def param_text(self):
+        return f"{self.params:,}" if self.known else "?"
+
+
+@dataclass
+class InferenceResult:
+    """What inference found: one ``NodeRecord`` per node (``records``, ``record(node_id)``), the problems,
+    the edges' shape texts and the totals. ``shapes``, ``params``... are per-node views of the records."""
+
+    records: dict = field(default_factory=dict)  # node id -> NodeRecord
     trainable_params: int = 0
     non_trainable_params: int = 0
     total_params: int = 0
@@ -69,11 +92,12 @@ class InferenceResult:
     non_trainable_bytes: int = 0
     problems: list = field(default_factory=list)
     edge_shape_text: dict = field(default_factory=dict)
-    node_problems: dict = field(default_factory=dict)
     edge_problems: dict = field(default_factory=dict)
     order: list = field(default_factory=list)
-    weight_shapes: dict = field(default_factory=dict)  # node id -> [shape of each weight] (known nodes)
-    weights_ok: dict = field(default_factory=dict)  # node id -> whether node.weights fit the layer now
+
+    def record(self, node_id):
+        """The node's record (an unknown one for a node the result does not know)."""
+        return self.records.get(node_id) or _UNKNOWN
 
     @property
     def errors(self):
@@ -83,6 +107,50 @@ class InferenceResult:
     def ok(self):
         """True when the document compiles to a model (warnings allowed)."""
         return not self.errors
+
+    # Per-node views of the records (made once per result, on first use).
+    @functools.cached_property
+    def shapes(self):
+        return {nid: r.shape for nid, r in self.records.items()}
+
+    @functools.cached_property
+    def shape_text(self):
+        return {nid: r.shape_text for nid, r in self.records.items()}
+
+    @functools.cached_property
+    def params(self):
+        return {nid: r.params for nid, r in self.records.items()}
+
+    @functools.cached_property
+    def param_text(self):
+        return {nid: r.param_text for nid, r in self.records.items()}
+
+    @functools.cached_property
+    def trainable(self):
+        return {nid: r.trainable for nid, r in self.records.items() if r.known}
+
+    @functools.cached_property
+    def non_trainable(self):
+        return {nid: r.non_trainable for nid, r in self.records.items() if r.known}
+
+    @functools.cached_property
+    def weight_shapes(self):
+        return {nid: r.weight_shapes for nid, r in self.records.items() if r.known}
+
+    @functools.cached_property
+    def weights_ok(self):
+        return {nid: r.weights_ok for nid, r in self.records.items() if r.weights_ok is not None}
+
+    @functools.cached_property
+    def node_problems(self):
+        return {nid: r.problems for nid, r in self.records.items() if r.problems}
+
+    @functools.cached_property
+    def dtypes(self):
+        return {nid: r.dtype for nid, r in self.records.items() if r.known}
+
+
+_UNKNOWN = NodeRecord()
 
 
 @dataclass(frozen=True)
@@ -96,6 +164,7 @@ class _Entry:
     error: tuple | None = None  # (kind, message)
     text: str = "?"  # format_shape(shape), computed once
     port_text: tuple = ()  # the text of each output (one for a single tensor)
+    dtype: str | None = None  # the dtype the layer computes in
 
     def __post_init__(self):
         shape = self.shape
@@ -147,7 +216,7 @@ def _probe(class_name, config, in_shape):
     except Exception as e:  # any refusal of a config is the user's to fix, not a crash
         return _Entry(None, error=("config", _exc_text(e)))
     if class_name == "InputLayer":
-        return _Entry(_normalize_shape(layer.batch_shape))
+        return _Entry(_normalize_shape(layer.batch_shape), dtype=layer.dtype)
     if in_shape is None:
         return _Entry(None)
     try:
@@ -157,7 +226,7 @@ def _probe(class_name, config, in_shape):
     except Exception as e:  # a layer refusing a shape is a finding, not a crash
         kind = "merge" if accepts_many_inputs(class_name) else "shape"
         return _Entry(None, error=(kind, _exc_text(e)))
-    return _Entry(out, *_counts(layer))
+    return _Entry(out, *_counts(layer), dtype=layer.compute_dtype)
 
 
 def _exc_text(e):
@@ -257,7 +326,7 @@ def remember(doc, node, layer, in_shape, out_shape):
     memo = (node.config, node.class_name, config_key(node.config))
     cache.configs[node.id] = memo
     key = (node.class_name, memo[2], tuple(in_shape) if isinstance(in_shape, list) else in_shape)
-    cache.entries[key] = _Entry(_normalize_shape(out_shape), *_counts(layer))
+    cache.entries[key] = _Entry(_normalize_shape(out_shape), *_counts(layer), dtype=layer.compute_dtype)
 
 
 def topological_order(doc):
@@ -314,18 +383,19 @@ def infer(doc) -> InferenceResult:
     order, cyclic = topological_order(doc)
     result.order = order
     problems = result.problems
-    node_problems = result.node_problems
+    records = result.records
     edge_problems = result.edge_problems
 
     def add(problem, edges=()):
         problems.append(problem)
         if problem.node_id is not None:
-            node_problems.setdefault(problem.node_id, []).append(problem)
+            records[problem.node_id].problems.append(problem)
         for e in edges:
             edge_problems.setdefault(e, []).append(problem)
 
-    shapes = result.shapes
+    shapes = {}  # node id -> output shape, as the walk finds them
     for nid in order:
+        record = records[nid] = NodeRecord()
         node = nodes[nid]
         ins = incoming[nid]
         is_input = node.class_name == "InputLayer"
@@ -370,37 +440,28 @@ def infer(doc) -> InferenceResult:
         shapes[nid] = shape
         if shape is not None:
             texts[nid] = entry
-        if shape is not None:
-            result.trainable[nid] = entry.trainable
-            result.non_trainable[nid] = entry.non_trainable
-            result.params[nid] = entry.trainable + entry.non_trainable
-            result.param_text[nid] = f"{entry.trainable + entry.non_trainable:,}"
+            record.shape, record.shape_text, record.dtype = shape, entry.text, entry.dtype
+            record.trainable, record.non_trainable = entry.trainable, entry.non_trainable
+            record.weight_shapes = list(entry.weight_shapes)
             result.trainable_params += entry.trainable
             result.non_trainable_params += entry.non_trainable
             result.trainable_bytes += entry.trainable_bytes
             result.non_trainable_bytes += entry.non_trainable_bytes
-            result.weight_shapes[nid] = list(entry.weight_shapes)
             if node.weights is not None:
                 w = weights_memo.get(nid)
                 if w is None or w[0] is not node.weights or w[1] is not entry:
                     ok = (len(node.weights) == len(entry.weight_shapes) and all(
                         tuple(a.shape) == s for a, s in zip(node.weights, entry.weight_shapes)))
                     w = weights_memo[nid] = (node.weights, entry, ok)
-                result.weights_ok[nid] = w[2]
-        else:
-            result.params[nid] = 0
-            result.param_text[nid] = "?"
+                record.weights_ok = w[2]
 
     for nid in cyclic:
         node = nodes[nid]
-        shapes[nid] = None
-        result.params[nid] = 0
-        result.param_text[nid] = "?"
+        records[nid] = NodeRecord()
         add(Problem("cycle", f"{node.name} is on a cycle: a model's graph must flow one way. Remove one of "
                              "its connections.", nid))
 
     result.total_params = result.trainable_params + result.non_trainable_params
-    result.shape_text = {nid: texts[nid].text if nid in texts else "?" for nid in nodes}
     edge_text = result.edge_shape_text
     for e in doc.edges:
         entry = texts.get(e.src)
@@ -427,7 +488,7 @@ def infer(doc) -> InferenceResult:
         node = nodes[nid]
         shape = shapes.get(nid)
         rank = _rank(shape)
-        if node.class_name in _LAST_AXIS_HEADS and rank is not None and rank > 2 and nid not in node_problems:
+        if node.class_name in _LAST_AXIS_HEADS and rank is not None and rank > 2 and not records[nid].problems:
             add(Problem("shape", f"{node.name} ({node.class_name}) outputs {format_shape(shape)}: it acts on the "
                                  f"last axis only, so the model's output is still {rank}-D. Add a Flatten (or a "
                                  f"global pooling layer) before it to get one vector per sample.",

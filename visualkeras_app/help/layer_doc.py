@@ -86,12 +86,9 @@ def node_shapes(doc, node_id):
     result = doc.result
     if result is None:
         return [], "?", "?"
-    ins = sorted((e.dst_port, result.shape_text.get(e.src, "?")) for e in doc.edges if e.dst == node_id)
-    params = (getattr(result, "param_text", None) or {}).get(node_id)
-    if params is None:
-        n = result.params.get(node_id)
-        params = "?" if n is None else f"{n:,}"
-    return [s for _p, s in ins], result.shape_text.get(node_id, "?"), params
+    ins = sorted((e.dst_port, result.record(e.src).shape_text) for e in doc.edges if e.dst == node_id)
+    record = result.record(node_id)
+    return [s for _p, s in ins], record.shape_text, record.param_text
 
 
 def layer_doc_html(class_name, doc=None, node_id=None) -> str:

@@ -495,16 +495,12 @@ class InspectorPanel(QWidget):
         result = doc.result
         shape = params = "?"
         problems = []
-        if result is not None:
-            shape = result.shape_text.get(node.id, "?")
-            n = result.params.get(node.id)
-            params = (getattr(result, "param_text", None) or {}).get(node.id)
-            if params is None:
-                params = "?" if n is None else f"{n:,}"
-            problems = result.node_problems.get(node.id, [])
+        record = result.record(node.id) if result is not None else None
+        if record is not None:
+            shape, params, problems = record.shape_text, record.param_text, record.problems
         weights = ""
         if node.weights is not None:
-            fits = result is None or result.weights_ok.get(node.id, True)
+            fits = record is None or record.weights_ok is not False
             weights = ("<br><span style='color:gray'>Keeps trained weights</span>" if fits else
                        "<br><span style='color:#8A5300'>Trained weights dropped: their shapes no longer fit, so "
                        "this layer starts from new weights (Undo brings them back)</span>")
