@@ -197,3 +197,26 @@ def test_an_export_of_the_canvas_draws_every_layer_of_a_big_document(view, contr
     rect = _scene_rect(scene)  # what Export Canvas / Copy Canvas as Image draw
     assert len(scene.node_items()) == 121
     assert rect.contains(QRectF(0, 0, NODE_WIDTH, STEP * 120 + NODE_HEIGHT))
+
+
+def test_wiring_and_a_rubber_band_work_in_a_big_document(view, controller, mouse):
+    scene, doc = open_big(view, controller, 300, virtual_from=100)
+    new = controller.add_layer("Dense", pos=(400.0, STEP * 2))  # beside the chain, in view: it gets its item
+    settle(view)
+    assert scene.node_item(new) is not None
+    start = scene.node_item("n2").output_port.anchor()
+    mouse.drag(start, scene.node_item(new).input_port(0).anchor())
+    assert Edge("n2", new) in doc.edges and scene.edge_item(Edge("n2", new)) is not None
+    controller.set_selection([])
+    # A band from empty canvas over layers n1-n3 (and a Ctrl+band adding n4 keeps them).
+    mouse.drag(QPointF(-60, STEP * 1 + 10), QPointF(NODE_WIDTH + 60, STEP * 3 + 30))
+    assert controller.selection() == ["n1", "n2", "n3"]
+    mouse.drag(QPointF(-60, STEP * 4 + 10), QPointF(60, STEP * 4 + 30), modifiers=Qt.ControlModifier)
+    assert controller.selection() == ["n1", "n2", "n3", "n4"]
+    # A far selected layer without an item stays selected through a Ctrl+band, not through a plain one.
+    controller.set_selection(["n1", "n250"])
+    assert "n250" not in {i.node_id for i in scene.node_items()}
+    mouse.drag(QPointF(-60, STEP * 4 + 10), QPointF(60, STEP * 4 + 30), modifiers=Qt.ControlModifier)
+    assert controller.selection() == ["n1", "n4", "n250"]
+    mouse.drag(QPointF(-60, STEP * 4 + 10), QPointF(60, STEP * 4 + 30))
+    assert controller.selection() == ["n4"]
