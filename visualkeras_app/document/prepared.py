@@ -18,6 +18,10 @@ from engine.utils.progress_utils import report
 
 # Code lines between two progress reports (each report is also where Cancel takes effect).
 _REPORT_EVERY = 256
+# Up to this many layers the worker writes the code too (a 1,000-layer application's in 0.2 s). A bigger
+# model is shown first and its code written after, in the code dock's slices between which the window
+# answers: 20,000 layers take seconds to write, which would only delay the window's showing the model.
+PREPARE_CODE_MAX = 4000
 
 
 @dataclass
@@ -30,8 +34,9 @@ class Prepared:
     model: object = None  # the engine model the document was read from, with its weights (a .keras/.h5 file)
 
 
-def prepare(doc, code=True):
-    """Infer ``doc`` when needed, then keep its summary rows and (``code=True``) its code lines on it.
+def prepare(doc, code=None):
+    """Infer ``doc`` when needed, then keep its summary rows and its code lines on it (``code``: whether
+    to write the code; by default up to ``PREPARE_CODE_MAX`` layers).
 
     Reports progress (``engine.utils.progress_utils.report``), so a Cancel in the window stops it.
     Failures are not raised: the dock that needed the failed part computes it again and shows the error.
@@ -49,6 +54,8 @@ def prepare(doc, code=True):
         ready.summary = summary_rows(doc, result)
     except Exception:  # the summary dock computes it again and shows why
         ready.summary = None
+    if code is None:
+        code = len(doc.nodes) <= PREPARE_CODE_MAX
     if code:
         from visualkeras_app.document.codegen import iter_code
 
