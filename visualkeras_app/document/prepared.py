@@ -18,10 +18,11 @@ from engine.utils.progress_utils import report
 
 # Code lines between two progress reports (each report is also where Cancel takes effect).
 _REPORT_EVERY = 256
-# Up to this many layers the worker writes the code too (a 1,000-layer application's in 0.2 s). A bigger
-# model is shown first and its code written after, in the code dock's slices between which the window
-# answers: 20,000 layers take seconds to write, which would only delay the window's showing the model.
-PREPARE_CODE_MAX = 4000
+# Up to this many layers the worker writes the code too. Written afterwards in the code dock's slices, a
+# 20,000-layer model showed 0.7 s sooner but the slices kept the GUI thread busy for 3 s more, the first
+# one 0.5 s long (the generator's inference), and their garbage set off a full collection (0.5 s): in the
+# worker, the window answered within 0.2 s throughout (bench/bench_big_model.py).
+PREPARE_CODE_MAX = 100_000
 
 
 @dataclass
