@@ -126,6 +126,15 @@ def test_fit_and_routes_match_the_fully_built_canvas(view, controller):
         scene._rects.pop(nid)
         scene._file(nid)
     assert scene._rects == boxes
+    grids = (dict(scene._edge_rects), dict(scene._edge_curves), {k: set(v) for k, v in scene._edge_cells.items()},
+             set(scene._long_edges))
+    for edge in list(scene._edge_rects):
+        scene._file_edge(edge, remove=True)
+    assert not scene._edge_rects and not scene._edge_cells
+    for edge in controller.document.edges:
+        scene._file_edge(edge)
+    assert (scene._edge_rects, scene._edge_curves, scene._edge_cells, scene._long_edges) == grids
+    assert len(grids[0]) == 152
     skip = scene.edge_item(Edge("n10", "add", 0))
     assert skip is not None and len(scene.node_items()) < 40  # the skip's far end is made for it
     for item in scene.edge_items():
@@ -220,3 +229,15 @@ def test_wiring_and_a_rubber_band_work_in_a_big_document(view, controller, mouse
     assert controller.selection() == ["n1", "n4", "n250"]
     mouse.drag(QPointF(-60, STEP * 4 + 10), QPointF(60, STEP * 4 + 30))
     assert controller.selection() == ["n4"]
+
+
+def test_a_long_connection_crossing_the_view_is_drawn_though_its_layers_are_far(view, controller):
+    scene, doc = open_big(view, controller, 500, skip=(1, 500), virtual_from=100)
+    skip = Edge("n1", "add", 0)
+    assert skip in scene._long_edges  # too long for the grid: a plain list
+    view.centerOn(0, STEP * 250)  # the middle of the chain: the skip runs beside it, its ends 35,000 units away
+    settle(view)
+    item = scene.edge_item(skip)
+    assert item is not None and item.sceneBoundingRect().intersects(visible(view))
+    assert not visible(view).intersects(item.src_item.sceneBoundingRect())  # made for the connection only
+    check_items(scene, doc, view)
