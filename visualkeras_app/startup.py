@@ -16,7 +16,10 @@ dropped as soon as the start is done (a modal dialog inside a drop would block t
 """
 from __future__ import annotations
 
+import builtins
 import importlib
+import importlib.util
+import sys
 import threading
 import time
 
@@ -42,9 +45,16 @@ class EngineLoader:
     """Imports ``modules`` once, on a background thread (:meth:`begin`) or in the caller's (:meth:`wait`
     before any :meth:`begin`). No Qt: the thread only imports.
 
+    While the thread runs, the thread that began it (the GUI thread) waits for it before importing any module
+    it has not imported yet (``builtins.__import__`` is wrapped until the thread is done). Two threads importing
+    the engine's modules at once can each meet a module the other has only half initialised ("cannot import
+    name ... from partially initialized module", or a deadlock between import locks); waiting before the
+    import, while holding no import lock, rules both out. Already imported modules pass straight through.
+
     Attributes:
         error: the exception an import raised, or None.
         seconds: how long the imports took, once done.
+        guarded_waits: how many imports in the beginning thread had to wait for the loader.
     """
 
     def __init__(self, modules=ENGINE_MODULES, importer=None):
@@ -55,6 +65,9 @@ class EngineLoader:
         self._done = threading.Event()
         self.error = None
         self.seconds = None
+        self.guarded_waits = 0
+        self._owner = None  # the thread whose imports wait for the loader (the one that called begin())
+        self._real_import = None
 
     def _import_all(self):
         for name in self.modules:
@@ -69,6 +82,7 @@ class EngineLoader:
         finally:
             self.seconds = time.perf_counter() - t0
             self._done.set()
+            self._unguard()
 
     def begin(self):
         """Start importing on a background thread (once; nothing when already begun or done)."""
@@ -76,7 +90,28 @@ class EngineLoader:
             if self._thread is not None or self._done.is_set():
                 return
             self._thread = threading.Thread(target=self._run, name="engine-import", daemon=True)
+            self._guard()
         self._thread.start()
+
+    # ------------------------------------------------------------------ the beginning thread's imports
+    def _guard(self):
+        self._owner = threading.current_thread()
+        self._real_import = real = builtins.__import__
+
+        def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):
+            if not self._done.is_set() and threading.current_thread() is self._owner \
+                    and not _already_imported(name, globals, fromlist, level):
+                self.guarded_waits += 1
+                self._done.wait()
+            return real(name, globals, locals, fromlist, level)
+
+        self._guarded_import = guarded_import
+        builtins.__import__ = guarded_import
+
+    def _unguard(self):
+        if self._real_import is not None and builtins.__import__ is self._guarded_import:
+            builtins.__import__ = self._real_import  # else someone wrapped it after us: ours passes through
+        self._real_import = None
 
     @property
     def begun(self) -> bool:
@@ -98,6 +133,26 @@ class EngineLoader:
         else:
             self._done.wait(timeout)
         return self.error
+
+
+def _loaded(name) -> bool:
+    module = sys.modules.get(name)
+    return module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False)
+
+
+def _already_imported(name, globals_, fromlist, level) -> bool:
+    """Whether ``import``/``from ... import`` of these arguments only reads modules already fully imported."""
+    if level:
+        try:
+            name = importlib.util.resolve_name("." * level + name, (globals_ or {}).get("__package__") or "")
+        except (ImportError, ValueError):
+            return False
+    parts = name.split(".")
+    if not all(_loaded(".".join(parts[:i + 1])) for i in range(len(parts))):
+        return False
+    module = sys.modules[name]
+    # ``from package import name``: a submodule not imported yet is an import too.
+    return all(item == "*" or hasattr(module, item) for item in fromlist or ())
 
 
 _loader = None
@@ -156,24 +211,31 @@ class EngineStart(QObject):
 
     def begin(self):
         """After the first paint: import the engine in the background; ``window.start()`` follows when done."""
-        if self._finished or self._timer is not None:
+        if self._finished:
             return
-        self.loader.begin()
-        self._timer = QTimer(self)
-        self._timer.setInterval(POLL_MS)
-        self._timer.timeout.connect(self._poll)
-        self._timer.start()
-        app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
-            self._filtering = True
+        if self._timer is None:
+            self.loader.begin()
+            self._timer = QTimer(self)
+            self._timer.setInterval(POLL_MS)
+            self._timer.timeout.connect(self._poll)
+            app = QApplication.instance()
+            if app is not None:
+                app.installEventFilter(self)
+                self._filtering = True
+        elif self._timer.isActive():
+            return
+        self._timer.start()  # again, for a window closed while loading and shown again
         status = getattr(self.window, "statusBar", None)
         if status is not None:
             status().showMessage("Loading the engine… (the Layers panel works already)")
 
     def _poll(self):
-        if self.loader.done:
+        if not self.loader.done:
+            return
+        if self.window.isVisible():
             self.window.start()
+        else:  # closed before the engine was ready: no start (nor dialogs) for it until it is shown again
+            self._timer.stop()
 
     def finish(self):
         """Called by ``window.start()``: stop holding input back, wait for the loader (under a busy cursor, only

@@ -115,6 +115,38 @@ def test_loader_imports_on_a_thread_and_reports_errors():
     assert isinstance(err, ModuleNotFoundError) and "visualkeras_app_no_such_module" in str(err)
 
 
+def test_new_imports_on_the_beginning_thread_wait_for_the_loader(tmp_path, monkeypatch):
+    import builtins
+    import threading
+    import time
+
+    from visualkeras_app.startup import EngineLoader
+
+    (tmp_path / "vk_startup_fresh_module.py").write_text("VALUE = 7\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    release = threading.Event()
+    loader = EngineLoader(importer=lambda: release.wait(30))
+    real = builtins.__import__
+    loader.begin()
+    try:
+        assert builtins.__import__ is not real
+        import json  # noqa: F401 - already imported: passes straight through
+        from visualkeras_app import startup  # noqa: F401
+
+        assert loader.guarded_waits == 0 and not loader.done
+        threading.Timer(0.2, release.set).start()
+        t0 = time.perf_counter()
+        import vk_startup_fresh_module  # not imported yet: waits for the loader first
+
+        assert vk_startup_fresh_module.VALUE == 7 and time.perf_counter() - t0 >= 0.15
+        assert loader.done and loader.guarded_waits == 1
+        assert builtins.__import__ is real  # unwrapped once the loader is done
+    finally:
+        release.set()
+        loader.wait(10)
+        sys.modules.pop("vk_startup_fresh_module", None)
+
+
 # ---------------------------------------------------------------------------------------------- before the engine
 @pytest.fixture
 def held_engine(monkeypatch):
@@ -138,7 +170,7 @@ def held_engine(monkeypatch):
         return real(cursor)
 
     monkeypatch.setattr(QApplication, "setOverrideCursor", busy)
-    loader.cursors = cursors
+    loader.cursors, loader.release = cursors, release
     yield loader
     release.set()
     startup.set_engine_loader(previous)
@@ -254,3 +286,14 @@ def test_the_command_line_file_opens_and_an_early_drop_joins_it(qtbot, early_win
     assert win.path == str(path)  # the file opened first; the dropped layer went into it, nothing lost
     names = sorted(n.class_name for n in win.controller.document.nodes.values())
     assert names == sorted([n.class_name for n in saved.nodes.values()] + ["Dropout"])
+
+
+def test_closing_while_the_engine_loads_does_not_start_it(qtbot, early_window, held_engine):
+    import threading
+
+    win = early_window()
+    threading.Timer(0.3, held_engine.release.set).start()  # a module closing imports may wait for the loader
+    win.close()
+    qtbot.waitUntil(lambda: held_engine.done, timeout=10000)
+    qtbot.wait(3 * 20)  # a few of the start-up timer's polls
+    assert not win.isVisible() and not win.is_started  # no training panel built, no dialog for a closed window
