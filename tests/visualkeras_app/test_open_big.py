@@ -206,3 +206,27 @@ def test_prepared_parts_apply_only_to_the_result_they_were_made_for():
     assert take_model(doc) is None  # made from no file: no model to hand on
     doc.set_param(b, "units", 5)
     assert prepared(doc, "summary") is None and prepared(doc, "code") is None
+
+
+@pytest.mark.slow
+def test_densenet201_opens_in_the_window_with_keras_summary_totals(window, keras, tmp_path, qtbot):
+    """Issue 13's 600-layer application, both ways: the template and the .keras file the engine saves for it;
+    the summary dock's totals are Keras's (times are in bench/bench_open_apps.py, not asserted here)."""
+    from engine import applications
+
+    expected = keras.applications.DenseNet201(weights=None)
+    counts = (expected.count_params(), sum(int(w.numpy().size) for w in expected.trainable_weights))
+    assert window.new_from_template("DenseNet201") is True
+    path = tmp_path / "densenet201.keras"
+    applications.DenseNet201(weights=None).save(str(path))
+    for opened in ("template", "file"):
+        if opened == "file":
+            assert window.open_file(path, ask=False) is True
+        qtbot.waitUntil(lambda: not window.code_panel.busy and not window.summary_panel._timer.isActive(),
+                        timeout=20000)
+        result = window.controller.document.result
+        assert (result.total_params, result.trainable_params) == counts
+        assert f"Total params: <b>{counts[0]:,}</b>" in window.summary_panel.totals.text()
+        assert window.summary_panel.row_count() == len(expected.layers)
+        code = window.code_panel.text()
+        assert "engine.Model(" in code and f"name={'conv5_block32_2_conv'!r}".replace("'", '"') in code
