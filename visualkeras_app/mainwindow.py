@@ -8,9 +8,7 @@ offers a recovered document back after a crash.
 """
 from __future__ import annotations
 
-import json
 import os
-import re
 
 from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -25,13 +23,13 @@ from visualkeras_app.panels.inspector import InspectorPanel
 from visualkeras_app.panels.palette import PalettePanel
 from visualkeras_app.panels.problems import ProblemsPanel
 from visualkeras_app.panels.summary import SummaryPanel
+from visualkeras_app.session import MAX_RECENT, PROJECT_SUFFIX, ProjectSession, is_project_file  # noqa: F401
+from visualkeras_app.session import suggested_file_name  # noqa: F401 - the window's names, kept
 from visualkeras_app.startup import EngineStart
 from visualkeras_app.training_ui.docks import TrainingDocks
 
 APP_NAME = "visualkeras-app"
-PROJECT_SUFFIX = ".vkproj"
 OPENABLE_SUFFIXES = (PROJECT_SUFFIX, ".json", ".h5", ".keras")
-MAX_RECENT = 10
 AUTOSAVE_MS = 30_000
 OPEN_FILTER = ("Models and projects (*.vkproj *.json *.h5 *.keras);;visualkeras projects (*.vkproj);;"
                "Keras models (*.keras *.h5 *.json);;All files (*)")
@@ -45,29 +43,6 @@ def default_settings() -> QSettings:
     if path:
         return QSettings(path, QSettings.IniFormat)
     return QSettings("visualkeras", APP_NAME)
-
-
-def is_project_file(path) -> bool:
-    """A visualkeras project (by suffix, or a .json whose ``format`` says so) rather than a Keras file."""
-    lower = str(path).lower()
-    if lower.endswith(PROJECT_SUFFIX):
-        return True
-    if lower.endswith(".json"):
-        try:
-            with open(path, encoding="utf-8") as f:
-                head = json.load(f)
-        except (OSError, ValueError):
-            return False
-        return isinstance(head, dict) and head.get("format") == "visualkeras-project"
-    return False
-
-
-def suggested_file_name(display_name) -> str:
-    """A project file name for an untitled document: "Small residual block" -> "small_residual_block.vkproj",
-    "model.h5 (imported)" -> "model.vkproj"."""
-    base = os.path.splitext(display_name.replace(" (imported)", ""))[0]
-    slug = re.sub(r"\W+", "_", base).strip("_").lower()
-    return (slug if slug and slug != "untitled" else "model") + PROJECT_SUFFIX
 
 
 def _local_files(mime):
@@ -115,14 +90,11 @@ class MainWindow(QMainWindow):
     def __init__(self, file=None, settings=None, offer_recovery=True, parent=None, template=None):
         super().__init__(parent)
         self.settings = settings if settings is not None else default_settings()
-        self.path = None  # the project file that Save writes; None for untitled or imported models
-        self.display_name = "Untitled"
+        # The project's file, unsaved flags, recent files, autosave and recovery (Qt-free).
+        self.session = ProjectSession(self.settings, MAX_RECENT)
         self._pending_file = file
         self._pending_template = template
         self._offer_recovery = offer_recovery
-        self._recovery = None  # this window's autosave slot (visualkeras_app.document.recovery), made on first use
-        self._recovered_unsaved = False  # a restored recovery is unsaved work though the undo stack is clean
-        self._trained_unsaved = False  # trained weights went into the nodes: unsaved, though no edit was made
         self._started = False
         self._paint_seen = False
         self._closing = False  # closed: a load still under way is cancelled and its document dropped
@@ -166,6 +138,7 @@ class MainWindow(QMainWindow):
         stack = self.controller.undo_stack
         stack.cleanChanged.connect(self._update_title)
         stack.indexChanged.connect(self._on_index_changed)
+        self.session.changed.connect(self._update_title)
         self._attach(self.controller.document)
 
         self.autosave_timer = QTimer(self)
@@ -435,7 +408,7 @@ class MainWindow(QMainWindow):
             old.inferred.disconnect(self._on_inferred)
             old.changed.disconnect(self._on_changed)
         self._attach(self.controller.document)
-        self._trained_unsaved = False
+        self.session.trained_unsaved = False
         self.training.document_replaced()
         from visualkeras_app.document.prepared import forget_model
 
@@ -466,17 +439,30 @@ class MainWindow(QMainWindow):
     def _on_index_changed(self, _index):
         self._update_title()
 
+    @property
+    def path(self):
+        """The project file that Save writes; None for untitled or imported models (``session.path``)."""
+        return self.session.path
+
+    @path.setter
+    def path(self, value):
+        self.session.path = value
+
+    @property
+    def display_name(self):
+        """The name an untitled document shows (``session.display_name``)."""
+        return self.session.display_name
+
     def mark_unsaved(self):
         """The project changed without an undoable edit (trained weights or runs went into the
         document): unsaved until the next save, the title says so."""
-        self._trained_unsaved = True
-        self._update_title()
+        self.session.mark_unsaved()
 
     def is_dirty(self) -> bool:
-        return self._recovered_unsaved or self._trained_unsaved or not self.controller.undo_stack.isClean()
+        return self.session.is_dirty(self.controller.undo_stack.isClean())
 
     def _update_title(self, *_):
-        name = os.path.basename(self.path) if self.path else self.display_name
+        name = self.session.name
         self.setWindowTitle(f"{name}{'*' if self.is_dirty() else ''} \u2014 {APP_NAME}")
 
     def _update_params(self):
@@ -498,10 +484,8 @@ class MainWindow(QMainWindow):
         QMessageBox.critical(self, title, str(text))
 
     # ------------------------------------------------------------------ files
-    def _set_document(self, doc, path=None, display_name="Untitled"):
-        self._recovered_unsaved = False
-        self.path = path
-        self.display_name = display_name
+    def _set_document(self, doc, path=None, display_name="Untitled", recovered=False):
+        self.session.document_set(path, display_name, recovered)
         self.controller.replace_document(doc)
         self._update_title()
 
@@ -509,7 +493,7 @@ class MainWindow(QMainWindow):
         """Ask to save unsaved work; True when it is fine to go on (saved or discarded)."""
         if not self.is_dirty():
             return True
-        name = os.path.basename(self.path) if self.path else self.display_name
+        name = self.session.name
         answer = QMessageBox.question(
             self, "Unsaved changes", f"Save the changes to {name} before closing it?",
             QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
@@ -521,7 +505,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             return False
         self._set_document(Document())
-        self._clear_recovery()
+        self.session.clear_recovery()
         return True
 
     def new_from_template(self, key):
@@ -550,14 +534,14 @@ class MainWindow(QMainWindow):
         if self._closing:  # the window was closed while the template was built
             return False
         self._set_document(doc, None, title)
-        self._clear_recovery()
+        self.session.clear_recovery()
         from visualkeras_app.transfer_ui import offer_base_weights  # a transfer template asks for its weights
 
         self.base_weights_dialog = offer_base_weights(self, key)
         return True
 
     def open_dialog(self):
-        start = os.path.dirname(self.path) if self.path else self.settings.value("last_dir", "")
+        start = os.path.dirname(self.path) if self.path else self.session.last_dir
         path, _ = QFileDialog.getOpenFileName(self, "Open a model or project", start or "", OPEN_FILTER)
         if path:
             self.open_file(path)
@@ -601,9 +585,8 @@ class MainWindow(QMainWindow):
         else:
             # A Keras model opens as a new, untitled project: Save must not overwrite the Keras file.
             self._set_document(doc, None, f"{os.path.basename(path)} (imported)")
-        self._clear_recovery()
-        self.add_recent(path)
-        self.settings.setValue("last_dir", os.path.dirname(path))
+        self.session.clear_recovery()
+        self.session.add_recent(path)
         self.show_message(f"Opened {path}")
         return True
 
@@ -619,8 +602,7 @@ class MainWindow(QMainWindow):
         return self.save_file(self.path)
 
     def save_as(self) -> bool:
-        start = self.path or os.path.join(self.settings.value("last_dir", "") or "",
-                                          suggested_file_name(self.display_name))
+        start = self.path or os.path.join(self.session.last_dir, suggested_file_name(self.display_name))
         path, _ = QFileDialog.getSaveFileName(self, "Save the project", start, SAVE_FILTER)
         if not path:
             return False
@@ -631,33 +613,21 @@ class MainWindow(QMainWindow):
     def save_file(self, path) -> bool:
         path = os.path.abspath(os.fspath(path))
         try:
-            from visualkeras_app.document.project import save_project
-
-            save_project(self.controller.document, path)
+            self.session.save(self.controller.document, path)
         except Exception as exc:  # any failure to save: a dialog, the work stays open and unsaved
             self._error("Could not save the project", f"{path} could not be saved: {exc}")
             return False
-        self.path = path
-        self._recovered_unsaved = self._trained_unsaved = False
         self.controller.undo_stack.setClean()
-        self._clear_recovery()
-        self.add_recent(path)
-        self.settings.setValue("last_dir", os.path.dirname(path))
         self._update_title()
         self.show_message(f"Saved {path}")
         return True
 
     # ------------------------------------------------------------------ recent files
     def recent_files(self) -> list:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):  # QSettings gives a bare string for a one-item list
-            value = [value]
-        return [str(v) for v in (value or [])]
+        return self.session.recent_files()
 
     def add_recent(self, path):
-        files = [p for p in self.recent_files() if p != path]
-        files.insert(0, path)
-        self.settings.setValue("recent_files", files[:MAX_RECENT])
+        self.session.add_recent(path)
 
     def _fill_recent_menu(self):
         menu = self.recent_menu
@@ -673,11 +643,11 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         clear = menu.addAction("Clear Recent Files")
         clear.setEnabled(bool(files))
-        clear.triggered.connect(lambda: self.settings.setValue("recent_files", []))
+        clear.triggered.connect(self.session.clear_recent)
 
     def open_recent(self, path):
         if not os.path.exists(path):
-            self.settings.setValue("recent_files", [p for p in self.recent_files() if p != path])
+            self.session.remove_recent(path)
             self._error("Could not open the file", f"{path} no longer exists; it was removed from the recent files.")
             return False
         return self.open_file(path)
@@ -714,84 +684,36 @@ class MainWindow(QMainWindow):
         if not self.is_dirty() or not self._started:
             return False
         try:
-            slot = self._recovery_slot()
-            if slot is None:
-                from visualkeras_app.document.project import recovery_dir
-
-                raise OSError(f"no recovery file could be made in {recovery_dir()}")
-            slot.write(self.controller.document, self.path)
+            self.session.autosave(self.controller.document)
         except Exception as exc:  # autosave must never interrupt the user
             self.show_message(f"Autosave failed: {exc}")
             return False
         return True
 
-    def _recovery_slot(self):
-        """This window's own autosave slot (made and locked on first use; other windows never touch it)."""
-        if self._recovery is None:
-            from visualkeras_app.document.recovery import RecoverySlot
-
-            self._recovery = RecoverySlot.claim()
-        return self._recovery
-
     @property
     def recovery_path(self):
         """Where this window autosaves (None before the first autosave)."""
-        return self._recovery.path if self._recovery is not None else None
-
-    def _clear_recovery(self):
-        if self._recovery is None:
-            return
-        try:
-            self._recovery.clear()
-        except Exception:  # nothing to clear, or a read-only cache dir
-            pass
+        return self.session.recovery_path
 
     def check_recovery(self) -> bool:
         """Offer back the work of a window that crashed (any window's, the newest first); True when it
         was restored. Also clears what killed saves left (older than 10 minutes)."""
-        try:
-            from visualkeras_app.document.recovery import clean_stale_temporaries, orphaned_slots
-
-            clean_stale_temporaries(self.recent_files())
-            orphans = orphaned_slots()
-        except Exception:  # an unreadable recovery folder never keeps the app from starting
+        found = self.session.find_recovery()
+        if found is None:
             return False
-        found = slot = None
-        for candidate in orphans:
-            if found is None:
-                try:
-                    found = candidate.read()
-                except Exception:  # an unreadable recovery file is dropped, not shown
-                    found = None
-                if found is None:
-                    candidate.close()
-                    continue
-                slot = candidate
-            else:
-                candidate.release()  # left for the next window that starts
-        if not found:
-            return False
-        doc, source = found
-        where = f" (from {source})" if source else ""
-        more = len(orphans) - 1
-        rest = f" {more} more will be offered by the next window you open." if more > 0 else ""
+        where = f" (from {found.source})" if found.source else ""
+        rest = f" {found.more} more will be offered by the next window you open." if found.more > 0 else ""
         answer = QMessageBox.question(
             self, "Recover unsaved work",
-            f"visualkeras-app closed without saving a model{where} with {len(doc.nodes)} layers. "
+            f"visualkeras-app closed without saving a model{where} with {len(found.doc.nodes)} layers. "
             f"Restore it?{rest}", QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes)
         if answer != QMessageBox.Yes:
-            slot.close()
+            self.session.decline(found)
             return False
-        self._set_document(doc, source if source and is_project_file(source) else None, "Recovered")
-        self._recovered_unsaved = True
+        self._set_document(found.doc, self.session.recovered_path(found), "Recovered", recovered=True)
         self._update_title()
         # The recovered work is this window's now: into its own slot at once, then the orphan goes.
-        if self._started and self.autosave():
-            slot.close()
-        else:
-            self._recovery, stale = slot, self._recovery  # adopt the orphan's slot as it is
-            if stale is not None:
-                stale.close()
+        self.session.adopt(found, autosaved=self._started and self.autosave())
         self.show_message("Recovered the unsaved model; save it to keep it.")
         return True
 
@@ -884,12 +806,7 @@ class MainWindow(QMainWindow):
         cancel_running(self)  # a file or template still loading: its worker stops at its next report
         self.training.shutdown()
         self.autosave_timer.stop()
-        if self._recovery is not None:
-            try:
-                self._recovery.close()
-            except OSError:
-                pass
-            self._recovery = None
+        self.session.close()
         self.settings.setValue("window_geometry", self.saveGeometry())
         self.settings.setValue("window_state", self.saveState())
         event.accept()

@@ -349,8 +349,7 @@ def test_recovery_after_a_simulated_crash(make_window, dialogs):
     assert os.path.exists(crashed.recovery_path)
     lost = crashed.controller.document.to_dict()
     # The process dies: nothing clears the file, and the OS drops its lock. A new window offers it back.
-    crashed._recovery.release()
-    crashed._recovery = None
+    crashed.session.release_recovery()
     dialogs.answers["Recover unsaved work"] = QMessageBox.Yes
     fresh = make_window(offer_recovery=True)
     offers = [c for c in dialogs.of("question") if c[1] == "Recover unsaved work"]
@@ -370,8 +369,7 @@ def test_declining_recovery_deletes_it(make_window, dialogs):
     crashed.controller.add_layer("Dense")
     crashed.autosave()
     path = crashed.recovery_path
-    crashed._recovery.release()  # the process dies
-    crashed._recovery = None
+    crashed.session.release_recovery()  # the process dies
     fresh = make_window(offer_recovery=True)
     assert len(fresh.controller.document.nodes) == 0
     assert not os.path.exists(path)

@@ -23,8 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def _die(window):
     """What a crash does to a window's autosave: the file stays, the OS lets go of the lock."""
-    window._recovery.release()
-    window._recovery = None
+    window.session.release_recovery()
 
 
 def _offers(dialogs):
