@@ -39,6 +39,7 @@ def test_the_wheel_carries_the_apps_files(wheel):
     for t in templates:
         assert f"visualkeras_app/resources/templates/{t}" in names
     assert "visualkeras_app/resources/icons/visualkeras-app.svg" in names
+    assert "visualkeras_app/resources/palette.json" in names  # the Layers panel's list at launch, before torch
     assert "visualkeras_app/cli.py" in names and "engine/layers/core.py" in names
     assert not [n for n in names if n.startswith(("tests/", "bench/", "scripts/", ".ci/"))]
     licenses = [n for n in names if n.endswith(".dist-info/licenses/LICENSE") or n.endswith(".dist-info/LICENSE")]
