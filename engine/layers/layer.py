@@ -193,7 +193,7 @@ class Layer(nn.Module):
         items = [(k, m) for k, m in self._modules.items() if isinstance(m, Layer)]
         items += [(k, [c for c in m if isinstance(c, Layer)]) for k, m in self._modules.items()
                   if isinstance(m, nn.ModuleList)]
-        return sorted(items, key=lambda kv: _saveable_key(kv[0]))
+        return sorted(items, key=lambda kv: saveable_key(kv[0]))
 
     def own_variables(self):
         """This layer's own weights (not its sub-layers'), trainable ones first, then non-trainable ones:
@@ -234,8 +234,9 @@ class Layer(nn.Module):
     @property
     def inbound_nodes(self):
         """The calls of this layer on symbolic tensors, in order (Keras's ``layer.inbound_nodes``): each
-        node has ``arguments``, ``call_kwargs``, ``input_tensors``, ``outputs`` and ``is_input``."""
-        return list(self._inbound_nodes)
+        node has ``arguments``, ``call_kwargs``, ``input_tensors``, ``outputs`` and ``is_input``. The layer's
+        own list, for reading (``forget_calls`` empties it)."""
+        return self._inbound_nodes
 
     @property
     def weights(self):
@@ -658,7 +659,8 @@ class Layer(nn.Module):
     # nn.Module defines __setstate__ etc.; keep hashing by identity (nn.Module already does).
 
 
-def _saveable_key(attribute):
+def saveable_key(attribute):
+    """The sort key of an attribute in Keras's saving walk: private names (``_x``) after the others."""
     return f"~{attribute}" if attribute.startswith("_") else attribute
 
 

@@ -65,7 +65,7 @@ def clone_model(model, input_tensors=None, clone_function=None, call_function=No
             new_tensor[id(old)] = new
     else:
         for old in model.inputs:
-            il = old._keras_history.operation
+            il = old.keras_history.operation
             new_tensor[id(old)] = Input(batch_shape=il.batch_shape, dtype=il.dtype, name=il.name)
     clones = {}
 

@@ -23,11 +23,11 @@ def map_graph(inputs, outputs):
 
     def enter(tensor):
         """Start visiting the node that made ``tensor``: (node, its input tensors to visit), or None."""
-        h = tensor._keras_history
+        h = tensor.keras_history
         if h is None:
             raise ValueError(f"Tensor {tensor} was not produced by a layer: build the model from Input().")
         layer = h.operation
-        node = layer._inbound_nodes[h.node_index]
+        node = layer.inbound_nodes[h.node_index]
         if node in finished:
             return None
         if node in in_progress:
@@ -65,11 +65,11 @@ def map_graph(inputs, outputs):
         for parent in node.parent_nodes:
             node_depth[parent] = max(depth + 1, node_depth.get(parent, 0))
     for t in inputs:
-        layer = t._keras_history.operation
+        layer = t.keras_history.operation
         if layer not in layer_depth:
             layer_depth[layer] = 0
             layer_indices[layer] = -1
-            node_depth[layer._inbound_nodes[0]] = 0
+            node_depth[layer.inbound_nodes[0]] = 0
 
     nodes_by_depth = collections.defaultdict(list)
     for node, d in node_depth.items():
@@ -123,9 +123,9 @@ class Functional(Model):
         self.inputs = flatten(inputs)
         self.outputs = flatten(outputs)
         for t in self.inputs:
-            if not isinstance(t._keras_history.operation, InputLayer):
+            if not isinstance(t.keras_history.operation, InputLayer):
                 raise ValueError(f"Model inputs must come from Input(); {t} comes from layer "
-                                 f"{t._keras_history.operation.name!r}.")
+                                 f"{t.keras_history.operation.name!r}.")
         nodes_by_depth, layers = map_graph(self.inputs, self.outputs)
         self._graph_layers = layers
         self._node_ids = {id(n) for nodes in nodes_by_depth.values() for n in nodes}
@@ -172,11 +172,11 @@ class Functional(Model):
 
     @property
     def input_names(self):
-        return [t._keras_history.operation.name for t in self.inputs]
+        return [t.keras_history.operation.name for t in self.inputs]
 
     @property
     def output_names(self):
-        return [t._keras_history.operation.name for t in self.outputs]
+        return [t.keras_history.operation.name for t in self.outputs]
 
     def _flatten_inputs(self, inputs):
         if isinstance(inputs, dict):

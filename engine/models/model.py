@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine import losses, optimizers
-from engine.layers.layer import Layer, _saveable_key, _to_tensor
+from engine.layers.layer import Layer, _to_tensor, saveable_key
 from engine.layers.node import is_symbolic
 from engine.saving import saving_api, serialization
 from engine.trainers.trainer import Trainer
@@ -128,7 +128,7 @@ class Model(Trainer, Layer):
         """A subclassed model: Keras visits its attributes by name, the ``layers`` list among them
         (Sequential and functional models override this: their layers only)."""
         items = [(k, m) for k, m in super().saveable_children() if isinstance(m, Layer)]
-        return sorted(items + [("layers", self.layers)], key=lambda kv: _saveable_key(kv[0]))
+        return sorted(items + [("layers", self.layers)], key=lambda kv: saveable_key(kv[0]))
 
     @property
     def variable_path_prefix(self):

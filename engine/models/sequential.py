@@ -37,8 +37,8 @@ class Sequential(Model):
         return list(self._stack)
 
     def add(self, layer, rebuild=True):
-        if isinstance(layer, KerasTensor) and isinstance(layer._keras_history.operation, InputLayer):
-            layer = layer._keras_history.operation
+        if isinstance(layer, KerasTensor) and isinstance(layer.keras_history.operation, InputLayer):
+            layer = layer.keras_history.operation
         if isinstance(layer, InputLayer):
             if self._input_layer is not None or len(self._stack):
                 raise ValueError("An Input can only be the first item of a Sequential model.")

@@ -522,7 +522,7 @@ class Trainer:
                         f"or start the model with Reshape({want_tail}).")
             elif len(got) == len(want) - 1 and want[-1] == 1:
                 hint = " Add the channel axis: x = x[..., None] (e.g. MNIST images (N, 28, 28) -> (N, 28, 28, 1))."
-            raise DataError(f"Input {i} of model {self.name!r} ({spec._keras_history.operation.name!r}) expects "
+            raise DataError(f"Input {i} of model {self.name!r} ({spec.keras_history.operation.name!r}) expects "
                             f"data of shape {want}, but received an array of shape {got}.{hint}")
 
     def _array_data(self, x, y, sample_weight, class_weight=None):

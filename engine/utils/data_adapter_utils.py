@@ -39,11 +39,11 @@ def get_source_inputs(tensor):
     found, seen, stack = [], set(), [tensor]
     while stack:
         t = stack.pop()
-        h = t._keras_history
+        h = t.keras_history
         if h is None or id(t) in seen:
             continue
         seen.add(id(t))
-        node = h.operation._inbound_nodes[h.node_index]
+        node = h.operation.inbound_nodes[h.node_index]
         if node.is_input or isinstance(h.operation, InputLayer):
             if all(t is not f for f in found):
                 found.append(t)

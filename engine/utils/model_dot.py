@@ -86,7 +86,7 @@ def _graph_nodes(model):
     for t in outputs:
         h = getattr(t, "_keras_history", None)
         if h is not None:
-            visit(h.operation._inbound_nodes[h.node_index])
+            visit(h.operation.inbound_nodes[h.node_index])
     return order, None
 
 
@@ -156,8 +156,8 @@ class _Writer:
         model_inputs = [n for n in nodes if n.is_input or not n.input_tensors]
         outs = []
         for t in model.outputs:
-            h = t._keras_history
-            outs += exits.get(id(h.operation._inbound_nodes[h.node_index]), [])
+            h = t.keras_history
+            outs += exits.get(id(h.operation.inbound_nodes[h.node_index]), [])
         return [i for n in model_inputs for i in entries[id(n)]], outs
 
 
