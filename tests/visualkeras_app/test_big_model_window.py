@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QMessageBox  # noqa: E402
 from visualkeras_app.mainwindow import MainWindow  # noqa: E402
 from visualkeras_app.panels.summary import NODE_ROLE  # noqa: E402
 
-LAYERS = 1200  # past the canvas's 1,000-layer line and the 64 KB of a background read
+LAYERS = 1200  # past the canvas's 500-layer line and the 64 KB of a background read
 
 
 def write_chain(path, n):

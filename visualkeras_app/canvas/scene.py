@@ -11,7 +11,7 @@ Connections go round the layers they would run behind (a skip connection past a 
 a detour asks the scene's index, so when many items change at once (an undo, an auto-layout, a big
 drag) the edges keep their plain curves until the change is over and are routed together then.
 
-A big document (``virtual_from`` layers or more, 1,000 by default) gets items only where the view looks:
+A big document (``virtual_from`` layers or more, 500 by default) gets items only where the view looks:
 the scene files every layer's box and every connection's reach in a grid (from the document, without
 items), and makes the items of what the view shows plus half a view around it, nearest first in slices of
 about 30 ms, as the view scrolls, zooms or resizes; items far out of view are dropped again. Opening
@@ -46,7 +46,7 @@ BIG_DRAG = 12
 
 
 # Documents with at least this many layers get items only near the view (see the module's docstring).
-VIRTUAL_FROM = 1000
+VIRTUAL_FROM = 500
 
 _CELL = 256.0  # side of a square of the layer grid (about one layer's width)
 _CELL_SLACK = 128.0  # a layer whose height changed since it was filed is still found
