@@ -134,11 +134,11 @@ def test_new_imports_on_the_beginning_thread_wait_for_the_loader(tmp_path, monke
         from visualkeras_app import startup  # noqa: F401
 
         assert loader.guarded_waits == 0 and not loader.done
-        threading.Timer(0.2, release.set).start()
+        threading.Timer(0.1, release.set).start()
         t0 = time.perf_counter()
         import vk_startup_fresh_module  # not imported yet: waits for the loader first
 
-        assert vk_startup_fresh_module.VALUE == 7 and time.perf_counter() - t0 >= 0.15
+        assert vk_startup_fresh_module.VALUE == 7 and time.perf_counter() - t0 >= 0.08
         assert loader.done and loader.guarded_waits == 1
         assert builtins.__import__ is real  # unwrapped once the loader is done
     finally:
@@ -292,7 +292,7 @@ def test_closing_while_the_engine_loads_does_not_start_it(qtbot, early_window, h
     import threading
 
     win = early_window()
-    threading.Timer(0.3, held_engine.release.set).start()  # a module closing imports may wait for the loader
+    threading.Timer(0.05, held_engine.release.set).start()  # a module closing imports may wait for the loader
     win.close()
     qtbot.waitUntil(lambda: held_engine.done, timeout=10000)
     qtbot.wait(3 * 20)  # a few of the start-up timer's polls
