@@ -1,7 +1,8 @@
 """Starting the editor: the QApplication, the main window, then (once it is on screen) the engine.
 
-Nothing here imports ``engine`` or torch: the window appears first and loads them itself
-(:meth:`visualkeras_app.mainwindow.MainWindow.start`).
+Nothing here imports ``engine`` or torch: the window appears first, its Layers panel already filled from the
+shipped manifest, and imports them on a background thread once it has painted (:mod:`visualkeras_app.startup`;
+:meth:`visualkeras_app.mainwindow.MainWindow.start` finishes the start when they have loaded).
 """
 from __future__ import annotations
 
