@@ -32,8 +32,12 @@ def test_list_and_load_every_template_without_problems():
 
 def test_the_models_are_the_ones_asked_for():
     fast = classes(load_template("mnist_fast_cnn"))
-    assert fast[1:13] == ["Conv2D", "BatchNormalization", "ReLU", "MaxPooling2D"] * 3
+    # A strided Conv, pooling before BatchNorm and ReLU: the per-pixel work on 14x14 and 7x7 images.
+    assert fast[1:12] == ["Conv2D", "BatchNormalization", "ReLU", "Conv2D", "MaxPooling2D", "BatchNormalization",
+                          "ReLU", "Conv2D", "BatchNormalization", "ReLU", "Flatten"]
     doc = load_template("mnist_fast_cnn")
+    first = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
+    assert tuple(first.config["strides"]) == (2, 2) and doc.result.shape_text[first.id] == "(None, 14, 14, 16)"
     last = list(doc.nodes.values())[-1]
     assert last.class_name == "Dense" and last.config["units"] == 10 and last.config["activation"] == "softmax"
     assert doc.result.shape_text[last.id] == "(None, 10)"

@@ -59,7 +59,7 @@ def test_f1_on_a_selected_layer(qtbot, window):
     assert dlg.isVisible() and "Dense" in dlg.windowTitle()
     text = dlg.text()
     assert "densely-connected" in text.lower() or "dense" in text.lower()
-    assert "Output shape" in text and "(None, 10)" in text and "(None, 576)" in text and "units" in text
+    assert "Output shape" in text and "(None, 10)" in text and "(None, 3136)" in text and "units" in text
 
 
 def test_f1_on_a_palette_item(qtbot, window):
