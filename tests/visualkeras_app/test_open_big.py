@@ -181,13 +181,13 @@ def test_a_read_model_is_freed_by_reference_counting(tmp_path, monkeypatch):
     from visualkeras_app.document.project import open_any
 
     _slow_way(monkeypatch)  # the model is built and dropped
-    path = _chain_file(tmp_path, 200)
+    path = _chain_file(tmp_path, 100)
     open_any(path)  # imports and first-use caches
     doc, garbage = _engine_garbage(lambda: open_any(path))
-    assert len(doc.nodes) == 201 and garbage < 10
+    assert len(doc.nodes) == 101 and garbage < 10
     monkeypatch.setattr(convert, "release_model", lambda model: None)  # as it was: left to the collector
     _, kept = _engine_garbage(lambda: open_any(path))
-    assert kept > 600  # each Dense, its call's node and tensors
+    assert kept > 300  # each Dense, its call's node and tensors
 
 
 def test_prepared_parts_apply_only_to_the_result_they_were_made_for():
