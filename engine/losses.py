@@ -28,7 +28,7 @@ _LOG2 = math.log(2.0)
 # ---------------------------------------------------------------------------------------------------
 # tensor helpers shared with engine.metrics
 # ---------------------------------------------------------------------------------------------------
-def _to_tensor(x, dtype=None, device=None):
+def to_tensor(x, dtype=None, device=None):
     """``x`` as a torch tensor; a tensor already of that dtype and device is returned as is."""
     if isinstance(x, torch.Tensor):
         if (dtype is not None and x.dtype != dtype) or (device is not None and x.device != device):
@@ -42,12 +42,12 @@ def _to_tensor(x, dtype=None, device=None):
     return torch.as_tensor(arr, dtype=dtype, device=device)
 
 
-def _float_pair(y_true, y_pred):
+def float_pair(y_true, y_pred):
     """``y_pred`` as a float tensor and ``y_true`` cast to its dtype and device (Keras's first lines)."""
-    y_pred = _to_tensor(y_pred)
+    y_pred = to_tensor(y_pred)
     if not y_pred.is_floating_point():
         y_pred = y_pred.to(backend.torch_dtype())
-    return _to_tensor(y_true, y_pred.dtype, y_pred.device), y_pred
+    return to_tensor(y_true, y_pred.dtype, y_pred.device), y_pred
 
 
 def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
@@ -123,7 +123,7 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
     if values.dtype != dtype:
         values = values.to(dtype)
     if sample_weight is not None:
-        sample_weight = _to_tensor(sample_weight, dtype, values.device)
+        sample_weight = to_tensor(sample_weight, dtype, values.device)
     sample_weight = apply_mask(sample_weight, mask, dtype, reduction)
     if sample_weight is not None:
         values, sample_weight = squeeze_or_expand_to_same_rank(values, sample_weight)
@@ -144,21 +144,21 @@ def reduce_weighted_values(values, sample_weight=None, mask=None, reduction="sum
 # ---------------------------------------------------------------------------------------------------
 def mean_squared_error(y_true, y_pred):
     """Mean of ``square(y_true - y_pred)`` over the last axis."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return torch.mean(torch.square(y_true - y_pred), dim=-1)
 
 
 def mean_absolute_error(y_true, y_pred):
     """Mean of ``abs(y_true - y_pred)`` over the last axis."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return torch.mean(torch.abs(y_true - y_pred), dim=-1)
 
 
 def mean_absolute_percentage_error(y_true, y_pred):
     """``100 * mean(abs((y_true - y_pred) / max(abs(y_true), epsilon)))`` over the last axis."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     diff = torch.abs((y_true - y_pred) / torch.clamp(torch.abs(y_true), min=backend.epsilon()))
     return 100.0 * torch.mean(diff, dim=-1)
@@ -166,7 +166,7 @@ def mean_absolute_percentage_error(y_true, y_pred):
 
 def mean_squared_logarithmic_error(y_true, y_pred):
     """Mean of ``square(log(y_pred + 1) - log(y_true + 1))`` (values below epsilon clipped)."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     eps = backend.epsilon()
     first_log = torch.log(torch.clamp(y_pred, min=eps) + 1.0)
@@ -181,14 +181,14 @@ def _l2_normalize(x, axis):
 
 def cosine_similarity(y_true, y_pred, axis=-1):
     """Negative cosine similarity along ``axis`` (so minimizing it aligns the vectors)."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return -torch.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), dim=axis)
 
 
 def huber(y_true, y_pred, delta=1.0):
     """Huber loss: quadratic for errors up to ``delta``, linear beyond; mean over the last axis."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     error = y_pred - y_true
     abs_error = torch.abs(error)
@@ -201,7 +201,7 @@ def huber(y_true, y_pred, delta=1.0):
 
 def log_cosh(y_true, y_pred):
     """Mean of ``log(cosh(y_pred - y_true))``, computed without overflow."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     x = y_pred - y_true
     return torch.mean(x + F.softplus(x * -2.0) - _LOG2, dim=-1)
@@ -216,21 +216,21 @@ def _hinge_labels(y_true):
 
 def hinge(y_true, y_pred):
     """Mean of ``maximum(1 - y_true * y_pred, 0)``; labels in {0, 1} are mapped to {-1, 1}."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true = _hinge_labels(y_true)
     return torch.mean(torch.clamp(1.0 - y_true * y_pred, min=0.0), dim=-1)
 
 
 def squared_hinge(y_true, y_pred):
     """Mean of ``square(maximum(1 - y_true * y_pred, 0))``; labels in {0, 1} are mapped to {-1, 1}."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     y_true = _hinge_labels(y_true)
     return torch.mean(torch.square(torch.clamp(1.0 - y_true * y_pred, min=0.0)), dim=-1)
 
 
 def categorical_hinge(y_true, y_pred):
     """``maximum(neg - pos + 1, 0)`` with ``pos = sum(y_true * y_pred)``, ``neg = max((1 - y_true) * y_pred)``."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     pos = torch.sum(y_true * y_pred, dim=-1)
     neg = torch.amax((1.0 - y_true) * y_pred, dim=-1)
     return torch.clamp(neg - pos + 1.0, min=0.0)
@@ -238,7 +238,7 @@ def categorical_hinge(y_true, y_pred):
 
 def kl_divergence(y_true, y_pred):
     """``sum(y_true * log(y_true / y_pred))`` over the last axis, both clipped to [epsilon, 1]."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     eps = backend.epsilon()
     y_true = torch.clamp(y_true, eps, 1.0)
     y_pred = torch.clamp(y_pred, eps, 1.0)
@@ -247,7 +247,7 @@ def kl_divergence(y_true, y_pred):
 
 def poisson(y_true, y_pred):
     """Mean of ``y_pred - y_true * log(y_pred + epsilon)`` over the last axis."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     return torch.mean(y_pred - y_true * torch.log(y_pred + backend.epsilon()), dim=-1)
 
 
@@ -267,7 +267,7 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     """
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     if y_pred.shape[-1] == 1:
         warnings.warn(
             "In loss categorical_crossentropy, expected y_pred.shape to be (batch_size, num_classes) with "
@@ -372,10 +372,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
         lo, hi = _log_clip_bounds(logits.dtype)
         target = y_true if y_true.dtype == torch.int64 else y_true.long()
         return torch.clamp(F.cross_entropy(logits, target, reduction="none"), -hi, -lo)
-    y_pred = _to_tensor(y_pred)
+    y_pred = to_tensor(y_pred)
     if not y_pred.is_floating_point():
         y_pred = y_pred.to(backend.torch_dtype())
-    y_true = _to_tensor(y_true, device=y_pred.device)
+    y_true = to_tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[axis] == 1:
         y_true = y_true.squeeze(axis)
     if y_pred.dim() < 1:
@@ -429,7 +429,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
 
     ``label_smoothing`` squeezes the targets towards 0.5: ``y * (1 - s) + 0.5 * s``.
     """
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if y_true.shape != y_pred.shape:
@@ -453,7 +453,7 @@ def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha
     ``apply_class_balancing`` also times ``alpha`` for positives and ``1 - alpha`` for negatives.
     ``label_smoothing`` squeezes the targets towards 0.5 first.
     """
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     if label_smoothing:
         y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:
@@ -477,7 +477,7 @@ def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_l
     """
     if isinstance(axis, bool):
         raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     if y_pred.shape[-1] == 1:
         warnings.warn("In loss categorical_focal_crossentropy, expected y_pred.shape to be "
                       f"(batch_size, num_classes) with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
@@ -499,7 +499,7 @@ def _sum_over(x, axis):
 
 def dice(y_true, y_pred, axis=None):
     """Dice loss: ``1 - 2 * sum(y * p) / (sum(y) + sum(p) + eps)``, summed over ``axis`` (all when None)."""
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     axis = tuple(axis) if isinstance(axis, list) else axis
     intersection = _sum_over(y_true * y_pred, axis)
     return 1 - 2.0 * intersection / (_sum_over(y_true, axis) + _sum_over(y_pred, axis) + backend.epsilon())
@@ -511,7 +511,7 @@ def tversky(y_true, y_pred, alpha=0.5, beta=0.5, axis=None):
     As Keras computes it, ``FP = sum((1 - p) * y)`` and ``FN = sum(p * (1 - y))``, so ``alpha`` weighs
     the missed positives and ``beta`` the false alarms.
     """
-    y_true, y_pred = _float_pair(y_true, y_pred)
+    y_true, y_pred = float_pair(y_true, y_pred)
     axis = tuple(axis) if isinstance(axis, list) else axis
     intersection = _sum_over(y_true * y_pred, axis)
     fp = _sum_over((1 - y_pred) * y_true, axis)
@@ -525,7 +525,7 @@ def ctc(y_true, y_pred):
     ``y_true``: integer labels ``(batch, max_label_length)``, 0 marking padding (the blank, never a class);
     ``y_pred``: logits ``(batch, time, classes)`` (not softmaxed). Every sample uses all ``time`` steps.
     """
-    y_true, y_pred = _to_tensor(y_true), _to_tensor(y_pred)
+    y_true, y_pred = to_tensor(y_true), to_tensor(y_pred)
     if y_true.dim() != 2:
         raise ValueError("Targets `y_true` are expected to be a tensor of shape `(batch_size, max_length)` in "
                          f"integer format. Received: y_true.shape={tuple(y_true.shape)}")
@@ -545,12 +545,12 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     with integer labels ``y_true`` ``(batch,)``: pulls same-label pairs together and pushes others apart.
     ``ref_labels``/``ref_embeddings`` default to ``y_true``/``y_pred``; ``remove_diagonal`` leaves out
     each sample's pair with itself. Samples with a loss of 0 are masked out of the average, as in Keras."""
-    y_pred = _to_tensor(y_pred)
+    y_pred = to_tensor(y_pred)
     if not y_pred.is_floating_point():
         y_pred = y_pred.to(backend.torch_dtype())
-    y_true = _to_tensor(y_true, device=y_pred.device).to(torch.int32)
-    ref_embeddings = y_pred if ref_embeddings is None else _to_tensor(ref_embeddings, y_pred.dtype, y_pred.device)
-    ref_labels = y_true if ref_labels is None else _to_tensor(ref_labels, device=y_pred.device).to(torch.int32)
+    y_true = to_tensor(y_true, device=y_pred.device).to(torch.int32)
+    ref_embeddings = y_pred if ref_embeddings is None else to_tensor(ref_embeddings, y_pred.dtype, y_pred.device)
+    ref_labels = y_true if ref_labels is None else to_tensor(ref_labels, device=y_pred.device).to(torch.int32)
     distances = torch.clamp(1 - y_pred @ ref_embeddings.T, min=0.0)
     query = y_true.reshape(-1, 1) if y_true.dim() == 1 else y_true
     key = ref_labels.reshape(-1, 1) if ref_labels.dim() == 1 else ref_labels
@@ -576,10 +576,10 @@ def categorical_generalized_cross_entropy(y_true, y_pred, q):
     predicted probability of the true class; ``y_true`` holds integer class ids ``(batch,)`` or
     ``(batch, 1)``, ``y_pred`` probabilities ``(batch, classes)``. Small ``q`` behaves like cross entropy,
     ``q`` near 1 like mean absolute error (robust to noisy labels)."""
-    y_pred = _to_tensor(y_pred)
+    y_pred = to_tensor(y_pred)
     if not y_pred.is_floating_point():
         y_pred = y_pred.to(backend.torch_dtype())
-    ids = _to_tensor(y_true, device=y_pred.device).long()
+    ids = to_tensor(y_true, device=y_pred.device).long()
     one_hot = torch.nn.functional.one_hot(ids, num_classes=y_pred.shape[-1]).to(y_pred.dtype)
     p = torch.sum(y_pred * one_hot, dim=-1)
     return (1 - torch.pow(p, q)) / q
@@ -597,7 +597,8 @@ kld = KLD = kullback_leibler_divergence = kl_divergence
 logcosh = log_cosh
 bce = BCE = binary_crossentropy
 
-_FUNCTIONS = {
+# The loss functions by the names Keras files and compile() use (engine.metrics reads it too).
+FUNCTIONS = {
     f.__name__: f
     for f in (mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
               mean_squared_logarithmic_error, cosine_similarity, huber, log_cosh, hinge, squared_hinge,
@@ -652,11 +653,11 @@ class Loss:
 
     def __call__(self, y_true, y_pred, sample_weight=None):
         in_mask = get_keras_mask(y_pred)
-        y_pred = _to_tensor(y_pred, self._torch_dtype)
+        y_pred = to_tensor(y_pred, self._torch_dtype)
         if self._int_targets:
-            y_true = _to_tensor(y_true, device=y_pred.device)
+            y_true = to_tensor(y_true, device=y_pred.device)
         else:
-            y_true = _to_tensor(y_true, self._torch_dtype, y_pred.device)
+            y_true = to_tensor(y_true, self._torch_dtype, y_pred.device)
         losses = self.call(y_true, y_pred)
         out_mask = get_keras_mask(losses)
         if in_mask is not None and out_mask is not None:
@@ -713,7 +714,7 @@ class LossFunctionWrapper(Loss):
 
     def get_config(self):
         config = super().get_config()
-        config["fn"] = _serialize_function(self.fn)
+        config["fn"] = serialize_function(self.fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -1158,7 +1159,7 @@ _CLASSES = {
 
 def names():
     """Every name ``get`` accepts: function names, their aliases and class names."""
-    return sorted(set(_FUNCTIONS) | set(_ALIASES) | {n for n in _CLASSES if n not in ("Loss",)})
+    return sorted(set(FUNCTIONS) | set(_ALIASES) | {n for n in _CLASSES if n not in ("Loss",)})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1173,14 +1174,14 @@ def _function_from_config(fn):
     if isinstance(fn, dict):  # {"module": "builtins", "class_name": "function", "config": "mse", ...}
         fn = fn.get("config")
     name = canonical_name(fn) if isinstance(fn, str) else None
-    if name not in _FUNCTIONS:
-        raise ValueError(f"Unknown loss function: {fn!r}. Valid names: {sorted(_FUNCTIONS)}")
-    return _FUNCTIONS[name]
+    if name not in FUNCTIONS:
+        raise ValueError(f"Unknown loss function: {fn!r}. Valid names: {sorted(FUNCTIONS)}")
+    return FUNCTIONS[name]
 
 
-def _serialize_function(fn):
+def serialize_function(fn):
     name = getattr(fn, "__name__", None)
-    if _FUNCTIONS.get(name) is fn:
+    if FUNCTIONS.get(name) is fn:
         return {"module": "builtins", "class_name": "function", "config": name, "registered_name": "function"}
     return {"module": getattr(fn, "__module__", None), "class_name": "function", "config": name,
             "registered_name": name}
@@ -1252,8 +1253,8 @@ def get(identifier, y_true=None, y_pred=None):
         if identifier in _CLASSES and identifier not in ("Loss", "LossFunctionWrapper"):
             return _CLASSES[identifier]()
         name = canonical_name(identifier)
-        if name in _FUNCTIONS:
-            return LossFunctionWrapper(_FUNCTIONS[name], name=identifier)
+        if name in FUNCTIONS:
+            return LossFunctionWrapper(FUNCTIONS[name], name=identifier)
         raise ValueError(f"Unknown loss: {identifier!r}. Valid names: {names()}")
     if inspect.isclass(identifier):
         if issubclass(identifier, Loss):
@@ -1298,7 +1299,7 @@ def serialize(loss):
         return loss.name
     if isinstance(loss, LossFunctionWrapper) and type(loss) is LossFunctionWrapper:
         fn_name = getattr(loss.fn, "__name__", None)
-        if _FUNCTIONS.get(fn_name) is loss.fn and not loss._fn_kwargs and loss.reduction == "sum_over_batch_size":
+        if FUNCTIONS.get(fn_name) is loss.fn and not loss._fn_kwargs and loss.reduction == "sum_over_batch_size":
             return fn_name
     if isinstance(loss, Loss):
         cls = type(loss)
@@ -1306,10 +1307,10 @@ def serialize(loss):
         return {"module": "keras.losses" if builtin else cls.__module__, "class_name": cls.__name__,
                 "config": loss.get_config(), "registered_name": None if builtin else cls.__name__}
     name = getattr(loss, "__name__", None)
-    if name is not None and _FUNCTIONS.get(name) is loss:
+    if name is not None and FUNCTIONS.get(name) is loss:
         return name
     if callable(loss):
-        return _serialize_function(loss)
+        return serialize_function(loss)
     raise ValueError(f"Cannot serialize loss {loss!r}.")
 
 
@@ -1329,7 +1330,7 @@ def _loss_kind(loss):
         return "binary"
     if fn in (ctc, circle, categorical_generalized_cross_entropy):
         return None  # label sequences / ids against logits or embeddings: shapes differ by design
-    if fn in _FUNCTIONS.values():
+    if fn in FUNCTIONS.values():
         return "builtin"
     return None
 

@@ -48,7 +48,7 @@ NEG_INF = -1e10
 
 def _data(x, dtype=None, device=None):
     """A metric input as a tensor cut from autograd (metrics never need gradients)."""
-    t = losses._to_tensor(x, dtype, device)
+    t = losses.to_tensor(x, dtype, device)
     return t.detach() if t.requires_grad else t
 
 
@@ -250,7 +250,7 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name, dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        if fn in losses._FUNCTIONS.values():
+        if fn in losses.FUNCTIONS.values():
             self._direction = "down"
 
     def update_state(self, y_true, y_pred, sample_weight=None):
@@ -273,7 +273,7 @@ class MeanMetricWrapper(Mean):
             config["fn"] = {"module": "builtins", "class_name": "function", "config": self._fn.__name__,
                             "registered_name": "function"}
         else:
-            config["fn"] = losses._serialize_function(self._fn)
+            config["fn"] = losses.serialize_function(self._fn)
         config.update(self._fn_kwargs)
         return config
 
@@ -311,15 +311,15 @@ class _BuiltinWrapper(MeanMetricWrapper):
 # ---------------------------------------------------------------------------------------------------
 def accuracy(y_true, y_pred):
     """1.0 where ``y_true == y_pred`` exactly, else 0.0."""
-    y_true, y_pred = losses._float_pair(y_true, y_pred)
+    y_true, y_pred = losses.float_pair(y_true, y_pred)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     return (y_true == y_pred).to(_floatx())
 
 
 def binary_accuracy(y_true, y_pred, threshold=0.5):
     """1.0 where ``(y_pred > threshold)`` equals the 0/1 label, else 0.0."""
-    y_pred = losses._to_tensor(y_pred)
-    y_true = losses._to_tensor(y_true, device=y_pred.device)
+    y_pred = losses.to_tensor(y_pred)
+    y_true = losses.to_tensor(y_true, device=y_pred.device)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     y_pred = (y_pred > threshold).to(y_true.dtype)
     return (y_true == y_pred).to(_floatx())
@@ -327,8 +327,8 @@ def binary_accuracy(y_true, y_pred, threshold=0.5):
 
 def categorical_accuracy(y_true, y_pred):
     """1.0 where the argmax of the one-hot target equals the argmax of the prediction."""
-    y_pred = losses._to_tensor(y_pred)
-    y_true = torch.argmax(losses._to_tensor(y_true, device=y_pred.device), dim=-1)
+    y_pred = losses.to_tensor(y_pred)
+    y_true = torch.argmax(losses.to_tensor(y_true, device=y_pred.device), dim=-1)
     if y_true.dim() == y_pred.dim():  # one-hot targets with an extra trailing axis
         org_shape = y_true.shape
         matches = (y_true.squeeze(-1) == torch.argmax(y_pred, dim=-1)).to(_floatx())
@@ -338,8 +338,8 @@ def categorical_accuracy(y_true, y_pred):
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where the integer label equals the argmax of the prediction."""
-    y_pred = losses._to_tensor(y_pred)
-    y_true = losses._to_tensor(y_true, device=y_pred.device)
+    y_pred = losses.to_tensor(y_pred)
+    y_true = losses.to_tensor(y_true, device=y_pred.device)
     if y_true.dim() == y_pred.dim() and y_true.shape[-1] == 1:
         y_true = y_true.squeeze(-1)
     pred = torch.argmax(y_pred, dim=-1)
@@ -363,8 +363,8 @@ def _in_top_k(targets, predictions, k):
 
 def top_k_categorical_accuracy(y_true, y_pred, k=5):
     """1.0 where the one-hot target's class is among the ``k`` highest predictions."""
-    y_pred = losses._to_tensor(y_pred)
-    y_true = torch.argmax(losses._to_tensor(y_true, device=y_pred.device), dim=-1)
+    y_pred = losses.to_tensor(y_pred)
+    y_true = torch.argmax(losses.to_tensor(y_true, device=y_pred.device), dim=-1)
     org_shape = y_true.shape
     matches = _in_top_k(y_true.reshape(-1), y_pred.reshape(-1, y_pred.shape[-1]), k).to(_floatx())
     return matches.reshape(org_shape)
@@ -375,8 +375,8 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
 
     With ``from_sorted_ids=True``, ``y_pred`` holds class ids sorted by score instead of scores.
     """
-    y_pred = losses._to_tensor(y_pred)
-    y_true = losses._to_tensor(y_true, device=y_pred.device)
+    y_pred = losses.to_tensor(y_pred)
+    y_true = losses.to_tensor(y_true, device=y_pred.device)
     org_shape = y_true.shape
     y_true = y_true.reshape(-1)
     y_pred = y_pred.reshape(-1, y_pred.shape[-1])
@@ -1734,7 +1734,7 @@ _METRIC_FUNCTIONS = {f.__name__: f for f in (accuracy, binary_accuracy, categori
                                              sparse_top_k_categorical_accuracy, pearson_correlation,
                                              concordance_correlation)}
 # Loss functions without a metric class of their own ("huber") are averaged by MeanMetricWrapper.
-_WRAPPED_FUNCTIONS = {n: f for n, f in losses._FUNCTIONS.items() if n not in _SNAKE}
+_WRAPPED_FUNCTIONS = {n: f for n, f in losses.FUNCTIONS.items() if n not in _SNAKE}
 _AUTO_KIND = ("accuracy", "acc", "crossentropy", "ce")
 
 
@@ -1758,10 +1758,10 @@ def _function_from_config(fn):
         if fn == "cosine_similarity":
             return cosine_similarity
         name = losses.canonical_name(fn)
-        if name in losses._FUNCTIONS:
-            return losses._FUNCTIONS[name]
+        if name in losses.FUNCTIONS:
+            return losses.FUNCTIONS[name]
     raise ValueError(f"Unknown metric function: {fn!r}. Valid names: "
-                     f"{sorted(set(_METRIC_FUNCTIONS) | set(losses._FUNCTIONS))}")
+                     f"{sorted(set(_METRIC_FUNCTIONS) | set(losses.FUNCTIONS))}")
 
 
 def _auto_metric(identifier, y_true, y_pred):
@@ -1857,8 +1857,8 @@ def serialize(metric):
         return {"module": "keras.metrics" if builtin else cls.__module__, "class_name": cls.__name__,
                 "config": metric.get_config(), "registered_name": None if builtin else cls.__name__}
     name = getattr(metric, "__name__", None)
-    if name is not None and (_METRIC_FUNCTIONS.get(name) is metric or losses._FUNCTIONS.get(name) is metric):
+    if name is not None and (_METRIC_FUNCTIONS.get(name) is metric or losses.FUNCTIONS.get(name) is metric):
         return name
     if callable(metric):
-        return losses._serialize_function(metric)
+        return losses.serialize_function(metric)
     raise ValueError(f"Cannot serialize metric {metric!r}.")
