@@ -14,9 +14,11 @@ def test_the_shipped_manifest_matches_the_registry():
 
 
 def test_the_manifest_is_where_an_installed_app_finds_its_resources():
+    import os
+
     from visualkeras_app import resources_path
 
-    assert pm.manifest_path() == f"{resources_path()}/palette.json"
+    assert pm.manifest_path() == os.path.join(resources_path(), "palette.json")
     with open(pm.manifest_path(), encoding="utf-8") as f:
         data = json.load(f)
     assert data["format"] == pm.FORMAT and data["generated_by"] == pm.REGENERATE
