@@ -16,7 +16,7 @@ import torch
 
 from engine import backend
 from engine.layers.core import describe
-from engine.layers.layer import Layer, _to_tensor
+from engine.layers.layer import Layer, to_tensor
 from engine.layers.registry import register
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
@@ -50,7 +50,7 @@ class _Augmentation(Layer):
 
     def _eager_call(self, inputs, *args, training=None, **kwargs):
         # Keras's call(data, training=True): called directly, the layer augments.
-        inputs = _to_tensor(inputs)
+        inputs = to_tensor(inputs)
         return self.call(inputs, *args, training=True if training is None else bool(training), **kwargs)
 
     def _float(self, images):

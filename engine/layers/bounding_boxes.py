@@ -6,7 +6,7 @@ import torch
 
 from engine import backend
 from engine.layers.core import describe
-from engine.layers.layer import Layer, _to_tensor
+from engine.layers.layer import Layer, to_tensor
 from engine.layers.registry import register
 
 __all__ = ["MaxNumBoundingBoxes"]
@@ -37,7 +37,7 @@ class MaxNumBoundingBoxes(Layer):
 
     def _eager_call(self, inputs, *args, training=None, **kwargs):
         if not isinstance(inputs, dict):
-            return _to_tensor(inputs)
+            return to_tensor(inputs)
         out = dict(inputs)
         boxes = inputs.get("bounding_boxes")
         if boxes is not None and self.bounding_box_format is None:
@@ -57,8 +57,8 @@ class MaxNumBoundingBoxes(Layer):
             got = sorted(bounding_boxes) if isinstance(bounding_boxes, dict) else bounding_boxes
             raise KeyError(f"{describe(self)}: `bounding_boxes` must be a dict with 'boxes' (batch, n, 4) and "
                            f"'labels' (batch, n). Received keys: {got!r}")
-        boxes = _to_tensor(bounding_boxes["boxes"])
-        labels = _to_tensor(bounding_boxes["labels"]) if "labels" in bounding_boxes else None
+        boxes = to_tensor(bounding_boxes["boxes"])
+        labels = to_tensor(bounding_boxes["labels"]) if "labels" in bounding_boxes else None
         if boxes.dim() != 3 or boxes.shape[-1] != 4:
             raise ValueError(f"{describe(self)}: boxes must have shape (batch, num_boxes, 4). Received: "
                              f"{tuple(boxes.shape)}")

@@ -7,7 +7,7 @@ import inspect
 import torch
 
 from engine.layers.core import describe
-from engine.layers.layer import Layer, _make_outputs
+from engine.layers.layer import Layer, make_outputs
 from engine.layers.registry import register
 
 __all__ = ["Pipeline", "Wrapper", "Lambda"]
@@ -197,7 +197,7 @@ class Lambda(Layer):
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
-            spec = self._call_spec((_make_outputs(input_shape, "float32"),), {})
+            spec = self._call_spec((make_outputs(input_shape, "float32"),), {})
             shapes = [tuple(t.shape) for t in (spec if isinstance(spec, (list, tuple)) else [spec])]
             return shapes[0] if len(shapes) == 1 else shapes
         if callable(self._output_shape):

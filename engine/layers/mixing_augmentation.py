@@ -11,7 +11,7 @@ import torch
 
 from engine.layers.augmentation import _FILL_MODES, _INTERPOLATIONS, _Augmentation, _symmetric_factor
 from engine.layers.core import describe
-from engine.layers.layer import _to_tensor
+from engine.layers.layer import to_tensor
 from engine.layers.registry import register
 
 __all__ = ["MixUp", "CutMix", "RandomErasing", "RandomPerspective", "RandomElasticTransform"]
@@ -30,18 +30,18 @@ class _DictAugmentation(_Augmentation):
     def _eager_call(self, inputs, *args, training=None, **kwargs):
         training = True if training is None else bool(training)
         if not isinstance(inputs, dict):
-            return self.call(_to_tensor(inputs), *args, training=training, **kwargs)
+            return self.call(to_tensor(inputs), *args, training=training, **kwargs)
         unknown = set(inputs) - {"images", "labels"}
         if "images" not in inputs or unknown:
             raise ValueError(f"{describe(self)} takes images, or a dict with 'images' and optionally 'labels'. "
                              f"Received keys {sorted(inputs)}; bounding boxes and segmentation masks are not "
                              "supported by the engine.")
         out = dict(inputs)
-        images = _to_tensor(inputs["images"])
+        images = to_tensor(inputs["images"])
         self._last_draw = None
         out["images"] = self.call(images, training=training)
         if "labels" in inputs:
-            labels = _to_tensor(inputs["labels"])
+            labels = to_tensor(inputs["labels"])
             out["labels"] = self._mix_labels(labels, self._last_draw) if training and self._last_draw else labels
         return out
 

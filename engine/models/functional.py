@@ -4,7 +4,7 @@ from __future__ import annotations
 import collections
 
 from engine.layers.input_layer import InputLayer
-from engine.layers.layer import _make_outputs
+from engine.layers.layer import make_outputs
 from engine.layers.node import KerasTensor, flatten, pack_like
 from engine.models.model import Model
 from engine.saving.serialization import register_model_class, serialize_layer
@@ -366,9 +366,9 @@ class _SeveralArguments:
         return None
 
     def compute_output_shape(self, input_shape):
-        args = _make_outputs(list(input_shape["args"]), "float32")
-        kwargs = {k: _make_outputs(v, "float32") for k, v in input_shape["kwargs"].items()}
-        spec = self.layer._call_spec(tuple(args), kwargs)
+        args = make_outputs(list(input_shape["args"]), "float32")
+        kwargs = {k: make_outputs(v, "float32") for k, v in input_shape["kwargs"].items()}
+        spec = self.layer.compute_output_spec(*args, **kwargs)
         shapes = [tuple(t.shape) for t in flatten(spec)]
         return shapes[0] if len(shapes) == 1 else shapes
 

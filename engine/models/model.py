@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from engine import losses, optimizers
-from engine.layers.layer import Layer, _to_tensor, saveable_key
+from engine.layers.layer import Layer, to_tensor, saveable_key
 from engine.layers.node import is_symbolic
 from engine.saving import saving_api, serialization
 from engine.trainers.trainer import Trainer
@@ -50,7 +50,7 @@ class Model(Trainer, Layer):
     def _needs_slow_path(self):
         """True when some layer starts a mask or has an activity regularizer (checked per call: cheap)."""
         for layer in self.layers:
-            if layer._activity_regularizer is not None or layer.produces_mask:
+            if layer.activity_regularizer is not None or layer.produces_mask:
                 return True
         return False
 
@@ -92,7 +92,7 @@ class Model(Trainer, Layer):
                 p.copy_(torch.as_tensor(np.asarray(w), dtype=p.dtype))
 
     def _eager_call(self, inputs, *args, training=None, **kwargs):
-        inputs = _to_tensor(inputs)
+        inputs = to_tensor(inputs)
         if not self.built:
             self._build_from_data(inputs)
         dev = self._device()

@@ -52,8 +52,8 @@ class Sequential(Model):
         if layer.name in self._names:
             raise ValueError(f"All layers added to a Sequential model should have unique names. Name "
                              f"{layer.name!r} is already the name of a layer in this model.")
-        if not len(self._stack) and self._input_layer is None and layer._batch_input_shape is not None:
-            self._input_layer = InputLayer(batch_shape=layer._batch_input_shape, dtype=layer._input_dtype)
+        if not len(self._stack) and self._input_layer is None and layer.batch_input_shape is not None:
+            self._input_layer = InputLayer(batch_shape=layer.batch_input_shape, dtype=layer.input_dtype)
         self._stack.append(layer)
         self._names.add(layer.name)
         if self._input_layer is not None:
