@@ -12,8 +12,6 @@ from PySide6.QtCore import QEvent, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QGridLayout, QLabel, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from visualkeras_app.data_ui.preview import thumbnail
-from visualkeras_app.results_ui.charts import ACCENT, GOOD
 
 MAX_FILES = 200  # images answered per drop (a folder of thousands would hold the window for minutes)
 
@@ -30,6 +28,8 @@ class TopClasses(QWidget):
         return QSize(260, (QFontMetrics(self.font()).height() + 2) * max(1, len(self.ranked)) + 2)
 
     def paintEvent(self, _ev):
+        from visualkeras_app.results_ui.charts import ACCENT, GOOD  # start-up time: charts imports NumPy
+
         p = QPainter(self)
         fm = QFontMetrics(self.font())
         row = fm.height() + 2
@@ -66,6 +66,8 @@ class PredictionsView(QWidget):
         self.results = []
 
     def set_results(self, results, note=""):
+        from visualkeras_app.data_ui.preview import thumbnail  # start-up time: preview imports NumPy
+
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
