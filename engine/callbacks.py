@@ -289,7 +289,7 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             getattr(cb, name)(*args)
 
-    def _listeners(self, name):
+    def listeners(self, name):
         """The callbacks that override batch hook ``name`` (or its Keras 2 alias).
 
         Batch hooks run once per step: calling only these, and converting the logs only when
@@ -304,7 +304,7 @@ class CallbackList(Callback):
         return found
 
     def _dispatch_batch(self, name, batch, logs):
-        listeners = self._listeners(name)
+        listeners = self.listeners(name)
         if listeners:
             logs = _pythonify_logs(logs)
             for cb in listeners:
@@ -1300,7 +1300,7 @@ class BackupAndRestore(Callback):
         if os.path.exists(self._weights_path):
             optimizer = getattr(model, "optimizer", None)
             if optimizer is not None and not optimizer.built:
-                optimizer.build(model._trainable_params())  # so that its saved state has somewhere to go
+                model.build_optimizer()  # so that its saved state has somewhere to go
             model.load_weights(self._weights_path)
         if os.path.exists(self._training_metadata_path):
             with open(self._training_metadata_path, encoding="utf-8") as f:

@@ -31,6 +31,25 @@ _IN_CALL: contextvars.ContextVar = contextvars.ContextVar("in_layer_call", defau
 # Set once some layer calls add_loss: until then no forward pass looks for loss terms.
 _ADD_LOSS_USED = False
 
+
+
+def add_loss_used():
+    """Whether some layer has called ``add_loss`` in this process: until then no forward pass looks for
+    loss terms (the trainer skips that work)."""
+    return _ADD_LOSS_USED
+
+
+@contextlib.contextmanager
+def outermost_call():
+    """Run a model's forward pass as the outermost layer call: the layers called inside keep adding to
+    the ``add_loss`` terms of this pass (the trainer cleared those of the last one)."""
+    token = _IN_CALL.set(True)
+    try:
+        yield
+    finally:
+        _IN_CALL.reset(token)
+
+
 # Keyword arguments every layer accepts besides its own (Keras's base Layer arguments).
 BASE_KWARGS = {"input_shape", "input_dim", "batch_input_shape", "batch_size", "input_dtype", "weights",
                 "activity_regularizer", "autocast", "input_length", "batch_shape"}
@@ -206,6 +225,11 @@ class Layer(nn.Module):
 
     def _sublayers(self):
         return [m for m in self._modules.values() if isinstance(m, Layer)]
+
+    @property
+    def weight_regularizers(self):
+        """``[(weight, regularizer)]`` of this layer's own weights (not its sub-layers')."""
+        return list(self._weight_regularizers)
 
     def sublayers(self):
         """The layers inside this one whose weights are part of its ``weights`` (an RNN's cell, a

@@ -188,7 +188,7 @@ class Trainer:
         multiplied by ``scale`` and the weight penalties not, so that DistributedDataParallel's
         gradient average is the gradient of the global batch's loss."""
         fused = self.__dict__.get("_fused_loss")
-        if fused is not None and sample_weight is None and scale is None and not layer_mod._ADD_LOSS_USED \
+        if fused is not None and sample_weight is None and scale is None and not layer_mod.add_loss_used() \
                 and not self.__dict__.get("_has_regularizers", True) and not self.__dict__.get("_activity_penalties"):
             total = fused(y, y_pred)
             if total is not None:
@@ -211,7 +211,7 @@ class Trainer:
                 self._sums.per_output[i].add_(value.detach(), alpha=batch_size)
             value = value * w if w != 1.0 else value
             total = value if total is None else total + value
-        weight_penalties = list(self.losses) if self._has_regularizers or layer_mod._ADD_LOSS_USED else []
+        weight_penalties = list(self.losses) if self._has_regularizers or layer_mod.add_loss_used() else []
         if total is None:
             if not weight_penalties and not self.__dict__.get("_activity_penalties"):
                 raise self._no_loss_error()
@@ -267,7 +267,7 @@ class Trainer:
                 reason = "the model has its own train/test step"
             elif hasattr(self, "_needs_slow_path") and self._needs_slow_path():
                 reason = "the model has masks or activity regularizers"
-            elif layer_mod._ADD_LOSS_USED and any(
+            elif layer_mod.add_loss_used() and any(
                     not type(m).__module__.startswith("engine.") for m in self.modules() if isinstance(m, layer_mod.Layer)):
                 # add_loss has run in this process, and this model has code of the user's that may call it
                 # (the engine's own layers never do): its terms ride on side effects torch.compile drops.
@@ -299,13 +299,10 @@ class Trainer:
         return self._eager_forward(x, training)
 
     def _eager_forward(self, x, training):
-        if layer_mod._ADD_LOSS_USED:  # a new forward pass: the add_loss terms of the last one go
+        if layer_mod.add_loss_used():  # a new forward pass: the add_loss terms of the last one go
             self._clear_losses()
-            token = layer_mod._IN_CALL.set(True)
-            try:
+            with layer_mod.outermost_call():
                 return self.call(x, training=training) if self._takes_training() else self.call(x)
-            finally:
-                layer_mod._IN_CALL.reset(token)
         # A subclassed model's call may leave out `training`, as Keras allows.
         return self.call(x, training=training) if self._takes_training() else self.call(x)
 
@@ -478,9 +475,9 @@ class Trainer:
         stack = [self]
         while stack:
             l = stack.pop()
-            if l._weight_regularizers:
+            if l.weight_regularizers:
                 yield l
-            stack.extend(l._sublayers())
+            stack.extend(l.sublayers())
 
     def build_optimizer(self):
         """Build the optimizer on the weights training updates, on the device training uses (what the first
@@ -733,8 +730,8 @@ class Trainer:
         self.eval()
         sharded = isinstance(batches, da.ShardedBatches)
         custom = self._overrides("test_step")
-        batch_hooks = cbs is not None and bool(cbs._listeners("on_test_batch_begin")
-                                               or cbs._listeners("on_test_batch_end"))
+        batch_hooks = cbs is not None and bool(cbs.listeners("on_test_batch_begin")
+                                               or cbs.listeners("on_test_batch_end"))
         spe = self.__dict__.get("steps_per_execution", 1)
         at = spe - 1
         if cbs is not None:
