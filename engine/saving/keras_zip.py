@@ -21,6 +21,7 @@ import zipfile
 import h5py
 
 from engine import backend
+from engine.layers.layer import weights_from_file
 from engine.saving import h5_format, saving_api
 from engine.saving.saving_api import restore_optimizer
 from engine.saving.serialization import loads_config, model_from_config, ModelFileError, serialize_model
@@ -241,7 +242,12 @@ def load_keras(fileobj, custom_objects=None, compile=True):
         config = loads_config(read_member(zf, CONFIG_NAME, MAX_JSON_MEMBER_BYTES))
         if not isinstance(config, dict):
             raise ModelFileError(f"{CONFIG_NAME} should hold a JSON object")
-        model = model_from_config(config, custom_objects=custom_objects)
+        if WEIGHTS_NAME in zf.namelist():
+            # read_weights below fills every weight or refuses the file: no initializer need run first.
+            with weights_from_file():
+                model = model_from_config(config, custom_objects=custom_objects)
+        else:
+            model = model_from_config(config, custom_objects=custom_objects)
         compile_cfg = config.get("compile_config") if compile else None
         if compile_cfg:
             saving_api.compile_from_config(model, compile_cfg, custom_objects)
