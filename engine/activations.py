@@ -214,9 +214,9 @@ def _custom_function(name):
     """The user's own activation registered under ``name`` (register_keras_serializable, a
     custom_object_scope, or the custom_objects of the load in progress); None if there is none."""
     from engine.saving.object_registration import get_registered_object  # engine.saving imports engine.activations: cycle
-    from engine.saving.serialization import _CUSTOM_OBJECTS  # engine.saving imports engine.activations: cycle
+    from engine.saving.serialization import loading_custom_objects  # engine.saving imports engine.activations: cycle
 
-    fn = get_registered_object(name, _CUSTOM_OBJECTS.get())
+    fn = get_registered_object(name, loading_custom_objects())
     return fn if callable(fn) else None
 
 

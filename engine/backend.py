@@ -109,7 +109,7 @@ def set_seed(seed: int) -> None:
     # (engine.random makes it on first use, so there is nothing to reset before it is imported).
     engine_random = sys.modules.get("engine.random")
     if engine_random is not None:
-        engine_random._reset_global_seed_generator()
+        engine_random.reset_global_seed_generator()
 
 
 def _default_device() -> torch.device:

@@ -501,6 +501,7 @@ def _metric_direction(model, name):
         inner = getattr(m, "metrics", None)
         if isinstance(inner, (list, tuple)):
             stack.extend(inner)
+        # ``_direction`` is Keras's protocol: a user's metric class sets it too, so it is read as Keras reads it.
         if getattr(m, "name", None) == name and getattr(m, "_direction", None) in ("up", "down"):
             return m._direction
     lowered = name.lower()
@@ -1198,7 +1199,7 @@ class SwapEMAWeights(Callback):
         if not optimizer.built:
             return
         with torch.no_grad():
-            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+            for var, average in optimizer.moving_average_pairs():
                 kept = var.detach().clone()
                 var.copy_(average)
                 average.copy_(kept)
@@ -1206,7 +1207,7 @@ class SwapEMAWeights(Callback):
     def _finalize_ema_values(self):
         optimizer = self._optimizer()
         with torch.no_grad():
-            for var, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+            for var, average in optimizer.moving_average_pairs():
                 average.copy_(var)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -1442,7 +1443,7 @@ class TensorBoard(Callback):
                           stacklevel=3)
             return
         examples = [torch.zeros((1,) + tuple(t.shape[1:]), dtype=getattr(torch, t.dtype),
-                                device=model._device() or "cpu") for t in inputs]
+                                device=next((p.device for p in model.parameters()), "cpu")) for t in inputs]
         try:
             was_training = model.training
             model.eval()

@@ -88,7 +88,7 @@ def global_seed_generator():
     return _GLOBAL
 
 
-def _reset_global_seed_generator():
+def reset_global_seed_generator():
     """Forget the global SeedGenerator; the next unseeded draw makes one from Python's ``random``."""
     global _GLOBAL
     _GLOBAL = None

@@ -84,7 +84,7 @@ class Variable(nn.Parameter):
         self._keras_trainable = value
         owner = self._owner() if self._owner is not None else None
         if owner is not None:
-            owner._set_weight_trainable(self, value)
+            owner.set_weight_trainable(self, value)
         else:
             self.requires_grad_(value and self.is_floating_point())
 

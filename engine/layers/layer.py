@@ -361,7 +361,7 @@ class Layer(nn.Module):
             param.constraint = constraint  # applied by the trainer after each optimizer step
         return param
 
-    def _set_weight_trainable(self, param, value):
+    def set_weight_trainable(self, param, value):
         """``variable.trainable = value`` for one of this layer's own weights."""
         for i, p in enumerate(self._own_weights):
             if p is param:

@@ -598,6 +598,13 @@ class Optimizer:
             return loss * self.loss_scale_factor
         return loss
 
+    def moving_average_pairs(self):
+        """``[(variable, its moving average)]`` with ``use_ema`` once built (the SwapEMAWeights callback
+        swaps them); empty otherwise."""
+        if not (self.use_ema and self.built):
+            return []
+        return list(zip(self._trainable_variables, self._model_variables_moving_average))
+
     def finalize_variable_values(self, var_list):
         """Called at the end of `fit`: with `use_ema`, the weights take their moving averages (as Keras)."""
         if self.use_ema and self.built:

@@ -26,6 +26,11 @@ from engine.utils.progress_utils import report
 _CUSTOM_OBJECTS = contextvars.ContextVar("engine_custom_objects", default=None)
 
 
+def loading_custom_objects():
+    """The ``custom_objects`` of the load in progress (a dict), or None outside a load."""
+    return _CUSTOM_OBJECTS.get()
+
+
 class ModelFileError(ValueError):
     """A model file or config that cannot be read: malformed, truncated, hostile or not a Keras model.
 
