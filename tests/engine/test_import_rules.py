@@ -138,3 +138,68 @@ def test_engine_saving_never_imports_engine_models_not_even_inside_a_function():
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                     [node.module or ""] + [f"{node.module}.{a.name}" for a in node.names]
                 assert not any(n.startswith("engine.models") for n in names), f"{path.name}:{node.lineno}"
+
+
+# A private name one engine package reads of another's, with the reason it stays.
+FOREIGN_PRIVATE_ALLOWED = {
+    "_direction": "Keras's protocol: callbacks read metric._direction, which users' own metric classes set too",
+    "_loader": "get_file shares engine.datasets' download code (its private module)",
+    "_offline": "get_file honours the data sets' offline switch (engine.datasets._loader)",
+    "_generator": "engine.ops.image draws from engine.random's global generator",
+}
+_PRIVATE_DEFINES = [re.compile(r"\.(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)"),
+                    re.compile(r"(?m)^\s*(?:async\s+)?(?:def|class)\s+(_[A-Za-z]\w*)"),
+                    re.compile(r"(?m)^\s*(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)")]
+
+
+def _package(module):
+    """The engine package a module belongs to: engine.layers.core -> "layers", engine.losses -> "losses"."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def _foreign_private_reads(sources):
+    defined = {}
+    for name, (_, text) in sources.items():
+        for pattern in _PRIVATE_DEFINES:
+            for private in pattern.findall(text):
+                defined.setdefault(private, set()).add(_package(name))
+    found = []
+    for name, (path, text) in sources.items():
+        mine = _package(name)
+        foreign = {p for p, owners in defined.items() if mine not in owners and not p.startswith("__")}
+        if "._" not in text and "import _" not in text:
+            continue
+        candidates = {m for m in re.findall(r"\.(_[A-Za-z]\w*)", text)} | set(re.findall(r"import (_[A-Za-z]\w*)", text))
+        if not (candidates & foreign) and not re.search(r"from engine\.\S+ import [^\n]*\b_[A-Za-z]", text):
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in foreign and not (
+                    isinstance(node.value, ast.Name) and node.value.id in ("self", "cls", "super")):
+                hit = node.attr
+            elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("engine.") \
+                    and _package(node.module) != mine:
+                hit = next((a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")), None)
+            else:
+                continue
+            if hit and hit not in FOREIGN_PRIVATE_ALLOWED:
+                found.append(f"{path.relative_to(ENGINE.parent)}:{node.lineno}: {hit}")
+    return sorted(found)
+
+
+def test_no_engine_package_reads_another_s_private_names():
+    """Issue 15: a package reaches another through its public API (``obj._x`` where only another package
+    defines ``_x``, or ``from engine.other import _x``); the exceptions say why (FOREIGN_PRIVATE_ALLOWED)."""
+    found = _foreign_private_reads(_sources())
+    assert not found, ("engine packages read each other's private names; add public API (or a reason to "
+                       "FOREIGN_PRIVATE_ALLOWED):\n" + "\n".join(found))
+
+
+def test_the_private_read_finder_finds_one():
+    fake = ("from engine.layers.layer import _has_symbolic_mask\n\n\n"
+            "def f(t, layer):\n    return t._keras_history, layer._own_weights, layer.name\n")
+    sources = dict(_sources())
+    sources["engine.models.fake"] = (ENGINE / "models" / "fake.py", fake)
+    assert _foreign_private_reads(sources) == ["engine/models/fake.py:1: _has_symbolic_mask",
+                                               "engine/models/fake.py:5: _keras_history",
+                                               "engine/models/fake.py:5: _own_weights"]
