@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 # Before any Qt call: keeps PySide6 6.12's reference leak on None/True from aborting on Python 3.11.
-from visualkeras_app.training_ui import pin_singletons
+from visualkeras_app.qt_refs import pin_singletons
 
 pin_singletons()
 

@@ -554,7 +554,7 @@ class MainWindow(QMainWindow):
         try:
             from visualkeras_app import background
             from visualkeras_app.background import LoadCancelled, cancel_running, run_in_background
-            from visualkeras_app.document.prepared import open_prepared
+            from visualkeras_app.document.project import open_prepared
             from visualkeras_app.document.project import open_any
 
             cancel_running(self)  # a load still under way gives way to this one

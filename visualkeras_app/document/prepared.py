@@ -103,15 +103,6 @@ def forget_model(doc):
         ready.model = None
 
 
-def open_prepared(path):
-    """``project.open_any(path)``, prepared for the window (for a worker thread)."""
-    from visualkeras_app.document.project import open_any
-
-    doc = open_any(path, keep_model=True)
-    prepare(doc)
-    return doc
-
-
 def template_prepared(key):
     """``templates.load_template(key)``, prepared for the window (for a worker thread)."""
     from visualkeras_app.document.templates import load_template

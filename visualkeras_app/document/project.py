@@ -511,6 +511,17 @@ def open_any(path, keep_model=False) -> Document:
 
 
 # ----------------------------------------------------------------------------------------- recovery
+def open_prepared(path):
+    """``open_any(path)``, prepared for the window (for a worker thread): its summary rows and code made
+    here (:mod:`visualkeras_app.document.prepared`, which the panels read: it must not import this module,
+    which imports training's run store)."""
+    from visualkeras_app.document.prepared import prepare  # start-up time: it imports the engine (torch)
+
+    doc = open_any(path, keep_model=True)
+    prepare(doc)
+    return doc
+
+
 def _cache_dir():
     env = os.environ.get("VISUALKERAS_RECOVERY_DIR")
     if env:
