@@ -83,10 +83,10 @@ def _box(rect: QRectF):
 
 
 class _Pulse:
-    """Called once per item while a big document binds: every 50 ms of work it lets the event loop paint
+    """Called once per item while a big document binds: every 30 ms of work it lets the event loop paint
     and run its timers (not user input, which could edit the half-built scene), so the window answers."""
 
-    def __init__(self, every=0.05):
+    def __init__(self, every=0.03):
         self._every = every
         self._next = time.perf_counter() + every
         self._count = 0
@@ -457,15 +457,19 @@ class EditorScene(QGraphicsScene):
         self._realize_step()
 
     @contextlib.contextmanager
-    def holding_region(self):
-        """Change the view in several steps (reset, scale, centre) and update the items once, at the end."""
+    def holding_region(self, later=False):
+        """Change the view in several steps (reset, scale, centre) and update the items once, at the end (with
+        ``later``, on the next turn of the event loop: a jump to a new view, whose handler should end soon)."""
         self._hold += 1
         try:
             yield
         finally:
             self._hold -= 1
             if not self._hold:
-                self.update_region()
+                if later:
+                    self.schedule_region()
+                else:
+                    self.update_region()
 
     def _realize_step(self) -> bool:
         """Make queued items for a slice of time; the rest on the next turn of the event loop. False when

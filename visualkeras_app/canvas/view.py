@@ -106,7 +106,7 @@ class EditorView(QGraphicsView):
 
     def fit_to_view(self, margin=40.0):
         """Show the whole graph (never zooming in past 100%)."""
-        with self.editor_scene.holding_region():  # a big document: the items of the new view once, at the end
+        with self.editor_scene.holding_region(later=True):  # a big document: the new view's items, next turn
             self._fit(margin)
 
     def _fit(self, margin):
@@ -131,7 +131,7 @@ class EditorView(QGraphicsView):
         """Fit the graph as `fit_to_view` does, but no smaller than ``min_zoom``: a graph too big for the view
         at a readable size shows its beginning (its top left, where the inputs are), the rest a scroll away.
         What a newly opened document gets; "Fit to View" (F) still shows all of it."""
-        with self.editor_scene.holding_region():
+        with self.editor_scene.holding_region(later=True):
             self._show_graph(min_zoom, margin)
 
     def _show_graph(self, min_zoom, margin):
