@@ -103,3 +103,21 @@ def test_a_config_over_the_weight_budget_is_refused_as_before(tmp_path, monkeypa
     path.write_text(json.dumps(huge))
     with pytest.raises(ProjectError, match="VISUALKERAS_MAX_PARAMS"):
         open_any(path)
+
+
+def test_a_project_of_a_sequential_model_loads_the_same_either_way(tmp_path, monkeypatch):
+    from visualkeras_app.document.project import load_project, save_project
+    from visualkeras_app.document.templates import load_template
+
+    doc = load_template("seed_cnn")
+    first = next(iter(doc.nodes.values()))
+    doc.move_node(first.id, (40.0, 60.0))  # a position of the user's, kept through the file
+    path = tmp_path / "cnn.vkproj"
+    save_project(doc, path)
+    built = []
+    real = fast_open.sequential_document
+    monkeypatch.setattr(fast_open, "sequential_document", lambda data: built.append(1) or real(data))
+    fast = load_project(path)
+    assert built and fast == doc
+    monkeypatch.setattr(fast_open, "sequential_document", lambda data: None)
+    assert load_project(path) == fast
