@@ -52,6 +52,25 @@ def test_a_keras_made_sequential_config_opens_the_same_with_keras_parameter_coun
     assert fast.result.total_params == model.count_params()
 
 
+def test_recurrent_wrapped_and_normalization_layers_open_the_same(keras, tmp_path, monkeypatch):
+    L = keras.layers
+    stacks = {
+        "rnn": [keras.Input((10,)), L.Embedding(100, 8), L.LSTM(8, return_sequences=True),
+                L.Bidirectional(L.GRU(4, return_sequences=True)), L.TimeDistributed(L.Dense(3)),
+                L.GlobalAveragePooling1D(), L.Dense(2)],
+        "norm": [keras.Input((8, 8, 3)), L.LayerNormalization(), L.GroupNormalization(groups=3),
+                 L.UnitNormalization(), L.Conv2D(6, 3), L.LayerNormalization(axis=[1, 2, 3]), L.Flatten(),
+                 L.Dense(3, kernel_regularizer="l1", bias_constraint="non_neg")],
+    }
+    for name, stack in stacks.items():
+        model = keras.Sequential(stack, name=name)
+        path = tmp_path / f"{name}.json"
+        path.write_text(model.to_json())
+        fast = sequential_document(json.loads(path.read_text()))
+        assert fast is not None and fast == _usual(path, monkeypatch), name
+        assert fast.result.total_params == model.count_params()
+
+
 def test_each_distinct_layer_config_is_built_once(tmp_path, monkeypatch):
     from engine.saving import serialization
 
