@@ -188,7 +188,10 @@ class EdgeItem(QGraphicsItem):
             area = area.united(r)
         margin = 26.0
         # Come round on the side of our port among the target's inputs, so edges do not cross there.
-        others = [e.endpoints()[1] for e in self.dst_item.edges if e.dst_item is self.dst_item and e is not self]
+        # (from its connected input ports, not from the edge items: a big document's canvas has items only near
+        # the view, and the route must not depend on which of them exist)
+        others = [port.anchor() for index, port in self.dst_item.input_ports.items()
+                  if port.connected and index != self.edge.dst_port]
         prefer = 0
         if others:
             axis = (lambda p: p.x()) if flow == "TB" else (lambda p: p.y())

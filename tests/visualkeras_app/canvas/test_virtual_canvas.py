@@ -241,3 +241,46 @@ def test_a_long_connection_crossing_the_view_is_drawn_though_its_layers_are_far(
     assert item is not None and item.sceneBoundingRect().intersects(visible(view))
     assert not visible(view).intersects(item.src_item.sceneBoundingRect())  # made for the connection only
     check_items(scene, doc, view)
+
+
+def residual(n):
+    """An Input and ``n`` layers where every sixth is an Add of the layer before it and the previous Add."""
+    doc = Document()
+    with doc.batch():
+        prev = block = doc.add_node(LayerNode("n0", "InputLayer", "in", {"batch_shape": [None, 4]})).id
+        for i in range(1, n + 1):
+            if i % 6 == 0:
+                nid = doc.add_node(LayerNode(f"n{i}", "Add", f"add{i}", {})).id
+                doc.add_edge(Edge(prev, nid, 0))
+                doc.add_edge(Edge(block, nid, 1))
+                block = nid
+            else:
+                nid = doc.add_node(LayerNode(f"n{i}", "Dense", f"d{i}", {"units": 4})).id
+                doc.add_edge(Edge(prev, nid))
+            prev = nid
+    return doc
+
+
+def test_routes_and_bounds_of_a_left_to_right_residual_graph_match_the_full_canvas(view, controller):
+    # Skip connections detour on the side their Add's other input leaves free: the side must come from the
+    # Add's ports, not from which of its connections have items.
+    scene = view.editor_scene
+    seen = []
+    for virtual_from in (10**9, 50):
+        scene.virtual_from = virtual_from
+        controller.replace_document(residual(120))
+        controller.auto_layout("LR")
+        paths = {}
+        for nid in ("n0", "n40", "n90"):
+            x, y = controller.document.nodes[nid].pos
+            view.centerOn(x + 100, y + 40)
+            settle(view)
+            scene.flush_routes()
+            for item in scene.edge_items():
+                paths[item.edge] = (item.path().boundingRect(), item.label_rect() if item.label_visible() else None)
+        seen.append((paths, scene.nodes_rect(), scene.virtual, len(scene.node_items())))
+    (full, full_rect, was_virtual, _), (part, rect, virtual, items) = seen
+    assert not was_virtual and virtual and items < 60
+    assert len(part) > 20 and all(part[e] == full[e] for e in part)
+    assert any(full[e][0].top() < -10 or full[e][0].bottom() > 80 for e in part)  # detours among them
+    assert rect == full_rect
