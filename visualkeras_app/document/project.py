@@ -373,7 +373,10 @@ def _document_from_data(data):
         _check_model_config(data["model"])
         base = _fast_sequential(data["model"])
         if base is None:
-            model = model_from_config(data["model"])
+            from engine.layers.layer import shapes_only
+
+            with shapes_only():  # the weights come from the project's weights file: none drawn here
+                model = model_from_config(data["model"])
             base = model_to_document(model, with_weights=False)
             release_model(model)
         layers = [(n.name, n.class_name, n.config) for n in base.nodes.values()]
