@@ -230,3 +230,31 @@ def test_densenet201_opens_in_the_window_with_keras_summary_totals(window, keras
         assert window.summary_panel.row_count() == len(expected.layers)
         code = window.code_panel.text()
         assert "engine.Model(" in code and f"name={'conv5_block32_2_conv'!r}".replace("'", '"') in code
+
+
+def test_a_project_with_trained_weights_gets_its_draw_pad_model_from_the_worker(window, tmp_path, monkeypatch):
+    """The draw pad runs an opened project's trained model at once; the model is built on the worker (with
+    no initializer drawn: every weight comes from the project), not on the GUI thread (DenseNet201: 1 s)."""
+    import numpy as np
+
+    import engine
+    from visualkeras_app.document import convert
+    from visualkeras_app.document.project import open_any, save_project
+
+    model = engine.Sequential([engine.Input((28, 28, 1)), engine.layers.Conv2D(4, 3, name="conv"),
+                               engine.layers.Flatten(), engine.layers.Dense(10, activation="softmax", name="out")])
+    model.save(str(tmp_path / "cnn.keras"))
+    save_project(open_any(str(tmp_path / "cnn.keras")), tmp_path / "cnn.vkproj")
+    monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
+    threads = []
+    real = convert.document_to_model
+    monkeypatch.setattr(convert, "document_to_model",
+                        lambda *a, **k: threads.append(threading.get_ident()) or real(*a, **k))
+    assert window.open_file(tmp_path / "cnn.vkproj", ask=False) is True
+    pad = window.training.draw_pad
+    if pad is None:
+        pytest.skip("the training panel is not built in this window")
+    assert threads and threading.get_ident() not in threads
+    assert pad.model is not None
+    for a, b in zip(pad.model.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)

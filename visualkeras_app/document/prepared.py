@@ -85,10 +85,10 @@ def prepared(doc, what):
 
 
 def take_model(doc):
-    """The engine model ``doc`` was read from (weights included), once, while ``doc`` is unedited; else None.
-    It is the model ``convert.document_to_model(doc)`` would build (the same layers, names and weights),
-    without building it again: for NASNetLarge that took 3 to 8 seconds of the GUI thread (every weight
-    drawn by its initializer, then overwritten)."""
+    """The engine model ``doc`` was read from, or built on the worker for its trained weights (weights
+    included), once, while ``doc`` is unedited; else None. It is the model ``convert.document_to_model(doc)``
+    would build (the same layers, names and weights), without building it on the GUI thread: for
+    NASNetLarge that took 3 to 8 seconds (every weight drawn by its initializer, then overwritten)."""
     ready = getattr(doc, "prepared", None)
     if ready is None or ready.model is None:
         return None
@@ -100,6 +100,37 @@ def forget_model(doc):
     """Drop the kept model (the window calls it once the document is shown): its memory goes back."""
     ready = getattr(doc, "prepared", None)
     if ready is not None:
+        ready.model = None
+
+
+def trained_model(doc):
+    """The engine model of ``doc`` when every layer that has weights has trained ones on its node (a project
+    saved after training, a transfer-learning base): built with no initializer drawn, as every weight is
+    set from the nodes at once. None otherwise (or when the graph does not compile)."""
+    result = doc.result
+    if result is None or result.errors or not doc.nodes:
+        return None
+    needs = [nid for nid in doc.nodes if result.weight_shapes.get(nid)]
+    if not needs or any(doc.nodes[nid].weights is None or not result.weights_ok.get(nid) for nid in needs):
+        return None
+    from engine.layers.layer import weights_from_file
+
+    from visualkeras_app.document.convert import document_to_model
+
+    with weights_from_file():  # every weight is replaced by its node's right after the build
+        return document_to_model(doc)
+
+
+def prepare_model(doc):
+    """Keep on ``doc`` the engine model the draw pad will run when it has trained weights and none was read
+    with it (for a worker thread, after :func:`prepare`)."""
+    ready = getattr(doc, "prepared", None)
+    if ready is None or ready.model is not None:
+        return
+    report("Building the model", 0, 1)
+    try:
+        ready.model = trained_model(doc)
+    except Exception:  # the window builds it again and says what went wrong
         ready.model = None
 
 

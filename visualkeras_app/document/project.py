@@ -518,10 +518,11 @@ def open_prepared(path):
     """``open_any(path)``, prepared for the window (for a worker thread): its summary rows and code made
     here (:mod:`visualkeras_app.document.prepared`, which the panels read: it must not import this module,
     which imports training's run store)."""
-    from visualkeras_app.document.prepared import prepare  # start-up time: it imports the engine (torch)
+    from visualkeras_app.document.prepared import prepare, prepare_model  # start-up time: it imports torch
 
     doc = open_any(path, keep_model=True)
     prepare(doc)
+    prepare_model(doc)  # trained weights (a project saved after training): the draw pad's model, built here
     return doc
 
 
