@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from engine import distribute
+from engine.keras_tensor import KerasTensor
 
 _EPSILON = 1e-7
 _FLOATX = "float32"
@@ -195,23 +196,7 @@ def fresh_names():
 
 def is_keras_tensor(x) -> bool:
     """Whether ``x`` is a symbolic tensor (from ``Input`` or a layer called on one)."""
-    from engine.layers.node import KerasTensor  # engine.layers imports engine.backend: cycle
-
     return isinstance(x, KerasTensor)
-
-
-def standardize_dtype(dtype) -> str:
-    """A dtype's Keras name (``torch.float32``, ``np.int32``, ``int`` -> ``"float32"``, ``"int32"``...)."""
-    from engine.ops._dispatch import standardize_dtype as _standardize  # engine.ops imports engine.backend: cycle
-
-    return _standardize(dtype)
-
-
-def result_type(*dtypes) -> str:
-    """The dtype Keras's type promotion gives for ``dtypes``."""
-    from engine.ops._dispatch import result_type as _result_type  # engine.ops imports engine.backend: cycle
-
-    return _result_type(*dtypes)
 
 
 def is_float_dtype(dtype) -> bool:
@@ -227,3 +212,95 @@ def is_int_dtype(dtype) -> bool:
 def clear_session() -> None:
     """Reset the automatic layer names, as ``keras.backend.clear_session`` does."""
     _NAME_UIDS.clear()
+
+
+# ---------------------------------------------------------------------------------------- dtypes
+# Keras's dtype rules (its backend/common/dtypes.py), here in the backend, below the ops that use them.
+# Keras's promotion lattice (JAX's): each type points to the types just above it. "int"/"float" are
+# the weak types of Python scalars.
+_LATTICE = {
+    "bool": ["int"], "int": ["uint8", "int8", "complex64"], "uint8": ["int16", "uint16"],
+    "uint16": ["int32", "uint32"], "uint32": ["int64", "uint64"], "uint64": ["float"],
+    "int8": ["int16"], "int16": ["int32"], "int32": ["int64"], "int64": ["float"],
+    "float": ["bfloat16", "float16"], "bfloat16": ["float32"], "float16": ["float32"],
+    "float32": ["float64", "complex64"], "float64": ["complex128"], "complex64": ["complex128"],
+    "complex128": [],
+}
+
+
+def _upper_bounds():
+    out = {}
+    for node in _LATTICE:
+        seen, stack = set(), [node]
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(_LATTICE[n])
+        out[node] = seen
+    return out
+
+
+_UB = _upper_bounds()
+_TO_32 = {"int64": "int32", "uint64": "uint32", "float64": "float32", "complex128": "complex64"}
+
+
+def standardize_dtype(dtype) -> str:
+    """A dtype's Keras name (``torch.float32``, ``np.int32``, ``int`` -> ``"float32"``, ``"int32"``...)."""
+    if dtype is None:
+        return floatx()
+    if dtype is int:
+        return "int32"
+    if dtype is float:
+        return "float32"
+    if dtype is bool:
+        return "bool"
+    if dtype is complex:
+        return "complex64"
+    if isinstance(dtype, torch.dtype):
+        return str(dtype).replace("torch.", "")
+    if hasattr(dtype, "name") and not isinstance(dtype, str) and isinstance(getattr(dtype, "name"), str):
+        dtype = dtype.name  # numpy dtypes and dtype policies
+    dtype = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
+    return {"float": "float32", "int": "int32", "double": "float64", "half": "float16"}.get(dtype, dtype)
+
+
+def _lub(nodes):
+    nodes = set(nodes)
+    common = set.intersection(*[_UB[n] for n in nodes])
+    least = (common & nodes) or {c for c in common if common <= _UB[c]}
+    if len(least) != 1:
+        raise ValueError(f"Input dtypes {sorted(nodes)} have no implicit promotion path. Cast explicitly.")
+    return least.pop()
+
+
+def _weak(dtype):
+    if dtype == "bool":
+        return dtype
+    for kind in ("float", "int", "complex"):
+        if kind in dtype:
+            return "float" if kind == "float" else kind if kind != "complex" else "complex64"
+    return dtype
+
+
+def result_type(*dtypes) -> str:
+    """Keras's ``backend.result_type``: Python ``int``/``float`` are weak; 64-bit results become 32-bit."""
+    if not dtypes:
+        return floatx()
+    weak = [d is int or d is float for d in dtypes]
+    names = [standardize_dtype(d) for d in dtypes]
+    if len(names) == 1:
+        out, out_weak = names[0], weak[0]
+    elif len(set(names)) == 1 and not all(weak):
+        out, out_weak = names[0], False
+    elif all(weak):
+        out, out_weak = _lub(names), True
+    else:
+        out = _lub([_weak(n) if w else n for n, w in zip(names, weak)])
+        out_weak = out in ("int", "float")
+    out_weak = out_weak and out != "bool"
+    if out_weak or out in ("int", "float"):
+        precision = floatx()[-2:]
+        out = "bool" if out == "bool" else (f"int{precision}" if out.startswith("i")
+                                            else f"uint{precision}" if out.startswith("u") else f"float{precision}")
+    return _TO_32.get(out, out)

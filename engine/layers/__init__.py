@@ -1,6 +1,7 @@
 """Layers with Keras's names. Every class is in the registry (``engine.layers.registry``)."""
 from engine.layers.input_layer import Input, InputLayer
 from engine.layers.layer import Layer
+from engine.layers import op_layer  # noqa: F401 - registers OpLayer: ops on KerasTensors become its nodes
 from engine.layers.node import KerasTensor
 from engine.layers import registry
 

@@ -12,6 +12,7 @@ from engine import backend, initializers
 from engine.layers.core import describe
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine.ops import math as math_ops
 
 __all__ = ["STFTSpectrogram", "MelSpectrogram"]
 
@@ -248,8 +249,6 @@ class MelSpectrogram(Layer):
                              f"Received: input shape {tuple(input_shape)}")
 
     def call(self, inputs):
-        from engine.ops import math as math_ops  # engine.ops imports engine.layers: cycle
-
         self._check(inputs.shape)
         compute = backend.torch_dtype(self._dtype)
         dtype = compute if compute in (torch.float32, torch.float64) else torch.float32

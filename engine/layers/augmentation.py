@@ -18,6 +18,7 @@ from engine import backend
 from engine.layers.core import describe
 from engine.layers.layer import Layer, to_tensor
 from engine.layers.registry import register
+from engine.ops import image as image_ops
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
            "RandomCrop", "RandomInvert", "RandomGrayscale", "AutoContrast", "Solarization", "RandomPosterization",
@@ -135,8 +136,6 @@ class _Geometric(_Augmentation):
         single = images.dim() == 3
         batch = images[None] if single else images
         matrix = self._matrix(batch.shape[0], batch.shape[1], batch.shape[2]).to(batch.device)
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         out = image_ops.affine_transform(batch, matrix, interpolation=self.interpolation, fill_mode=self.fill_mode,
                                          fill_value=self.fill_value, data_format=self.data_format)
         return out[0] if single else out
@@ -433,8 +432,6 @@ class RandomCrop(_Augmentation):
         # edges, so a small image keeps everything from the start on) and resizes what remains.
         out = images[..., top:top + self.height, left:left + self.width, :]
         if tuple(out.shape[-3:-1]) != (self.height, self.width):
-            from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
             out = image_ops.resize(out, (self.height, self.width), data_format=self.data_format)
         return out
 
@@ -512,8 +509,6 @@ class RandomGrayscale(_Augmentation):
         apply = self._per_image(self._uniform((batch,), 0.0, 1.0) < self.factor, inputs)
         if not training:
             return inputs
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         gray = image_ops.rgb_to_grayscale(inputs, data_format=self.data_format)
         return torch.where(apply, gray, inputs)
 
@@ -684,8 +679,6 @@ class RandomColorDegeneration(_Augmentation):
         factor = self._uniform((batch, 1, 1, 1), self.factor[0], self.factor[1]).to(inputs.device)
         if not training:
             return inputs
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         images = self._float(inputs)
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         return torch.clamp(images + factor * (gray - images), self.value_range[0], self.value_range[1])

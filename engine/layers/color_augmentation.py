@@ -15,6 +15,8 @@ from engine.layers.augmentation import (AutoContrast, RandomBrightness, RandomCo
                                         _symmetric_factor)
 from engine.layers.core import describe
 from engine.layers.registry import register
+from engine import random as engine_random
+from engine.ops import image as image_ops
 
 __all__ = ["RandomHue", "RandomSaturation", "RandomSharpness", "RandomColorJitter", "RandomGaussianBlur",
            "Equalization", "ContrastLimitedAdaptiveHistogramEqualization"]
@@ -82,8 +84,6 @@ class RandomHue(_ColorLayer):
         return invert * factor * 0.5
 
     def _transform(self, images, shift):
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         _check_rgb(self, images)
         x = AutoContrast._rescale(images, self.value_range, (0, 1))
         hsv = image_ops.rgb_to_hsv(x)
@@ -124,8 +124,6 @@ class RandomSaturation(_ColorLayer):
         return factor / (1 - factor + backend.epsilon())
 
     def _transform(self, images, factor):
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         _check_rgb(self, images)
         hsv = image_ops.rgb_to_hsv(images)
         s = torch.clamp(hsv[..., 1] * factor.to(images.dtype).to(images.device).view(-1, 1, 1),
@@ -286,8 +284,6 @@ class RandomGaussianBlur(_Augmentation):
         threshold = self._uniform((batch,), 0.0, 1.0)
         apply = (threshold < probability).to(images.device)
         sigma = _random_uniform_dtype(self, (2,), self.sigma[0], self.sigma[1]) + 1e-6
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         x, single = _batched(images)
         blurred = image_ops.gaussian_blur(x, kernel_size=self.kernel_size, sigma=[float(s) for s in sigma])
         out = torch.clamp(torch.where(apply.view(-1, 1, 1, 1), blurred, x), self.value_range[0], self.value_range[1])
@@ -295,8 +291,6 @@ class RandomGaussianBlur(_Augmentation):
 
 
 def _random_uniform_dtype(layer, shape, low, high):
-    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
     return engine_random.uniform(shape, minval=low, maxval=high, seed=layer.generator, dtype=layer._dtype)
 
 

@@ -14,6 +14,7 @@ from engine.layers.convolution import conv_output_length, normalize_padding, nor
 from engine.layers.core import activity_regularizer_config, describe, positive_int
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine.ops import nn as nn_ops
 
 __all__ = ["ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 
@@ -85,8 +86,6 @@ class _ConvLSTMCell(Layer):
         return m.bernoulli_(keep, generator=generator).div_(keep)
 
     def call(self, inputs, states, training=False, masks=None):
-        from engine.ops import nn as nn_ops  # engine.ops imports engine.layers: cycle
-
         h, c = states
         dp, rdp = masks if masks is not None else (None, None)
         kernels = torch.chunk(self.kernel, 4, dim=-1)

@@ -20,6 +20,7 @@ from engine import activations, backend, constraints, initializers, regularizers
 from engine.layers.core import activity_regularizer_config, describe, is_int, positive_int
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine.ops.operation_utils import same_padding, transpose_crops  # noqa: F401 - re-exported
 
 __all__ = ["Conv1D", "Conv2D", "Conv2DTranspose", "SeparableConv2D", "DepthwiseConv2D",
            "Convolution1D", "Convolution2D", "Convolution2DTranspose", "SeparableConvolution2D", "Conv3D",
@@ -56,13 +57,6 @@ def normalize_padding(value, allowed, layer_name):
         raise ValueError(f"{layer_name}: `padding` must be one of {', '.join(repr(a) for a in allowed)}. "
                          f"Received: padding={value!r}")
     return padding
-
-
-def same_padding(size, kernel, stride, dilation=1):
-    """Keras's (start, end) padding of one axis for ``padding="same"``: the extra pixel goes at the end."""
-    effective = (kernel - 1) * dilation + 1
-    total = max((-(-size // stride) - 1) * stride + effective - size, 0)
-    return total // 2, total - total // 2
 
 
 def conv_output_length(size, kernel, stride, dilation, padding):
@@ -383,23 +377,6 @@ class Conv2D(_Conv):
 
 
 # ---------------------------------------------------------------------------- Conv2DTranspose
-def transpose_crops(kernel, stride, dilation, padding, output_padding):
-    """How much of torch's full transposed-convolution output (length ``(n-1)*s + (k-1)*d + 1``) to cut
-    from the start and the end to get Keras's output; negative means zeros to add instead."""
-    effective = (kernel - 1) * dilation + 1
-    if padding == "valid":
-        extra = max(effective, stride) - effective if output_padding is None else output_padding
-        left, right = effective - 1, effective - 1 + extra
-    else:
-        if output_padding is None:
-            total = stride + effective - 2
-        else:
-            total = effective + effective % 2 - 2 + output_padding
-        left = min(total // 2 + total % 2, effective - 1)
-        right = total - left
-    return effective - 1 - left, effective - 1 - right
-
-
 def transpose_output_length(size, kernel, stride, dilation, padding, output_padding):
     if size is None:
         return None

@@ -18,6 +18,7 @@ from engine import backend, constraints, initializers, mixed_precision, regulari
 from engine.mixed_precision import DTypePolicy
 from engine.variables import Variable
 from engine.layers.node import KerasTensor, Node, flatten, is_symbolic
+from engine.ops._dispatch import compute_output_spec
 
 # While a model is built from an untrusted config (a file), each weight is checked against a budget
 # before memory is taken: a config asking for Dense(units=10**10) is refused, not allocated.
@@ -484,7 +485,6 @@ class Layer(nn.Module):
     def _call_spec(self, args, kwargs):
         """The output KerasTensors of ``call(*args, **kwargs)`` run on placeholders, or an error naming
         this layer and the cause."""
-        from engine.ops._dispatch import compute_output_spec  # engine.ops imports engine.layers: cycle
 
         def run(*a, **k):
             if self._takes_training() and "training" not in k:
@@ -525,6 +525,11 @@ class Layer(nn.Module):
     def compute_mask(self, inputs, mask=None):
         """The mask of this layer's output: passed through when the layer supports masking."""
         return mask if self.supports_masking else None
+
+    def output_carries_mask(self, tensor):
+        """Whether ``tensor``, a symbolic output of this layer, will carry a mask when the model runs
+        (``KerasTensor._keras_mask`` asks its layer)."""
+        return _has_symbolic_mask(tensor)
 
     @property
     def produces_mask(self):

@@ -13,14 +13,10 @@ from engine.layers.augmentation import _FILL_MODES, _INTERPOLATIONS, _Augmentati
 from engine.layers.core import describe
 from engine.layers.layer import to_tensor
 from engine.layers.registry import register
+from engine import random as engine_random
+from engine.ops import image as image_ops
 
 __all__ = ["MixUp", "CutMix", "RandomErasing", "RandomPerspective", "RandomElasticTransform"]
-
-
-def _random():
-    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
-    return engine_random
 
 
 class _DictAugmentation(_Augmentation):
@@ -77,8 +73,8 @@ class MixUp(_DictAugmentation):
         images = self._float(inputs)
         batch = self._batch_size(images)
         # Keras draws in inference too: the draws stay in step with Keras's layer.
-        order = _random().shuffle(torch.arange(batch, dtype=torch.int64), seed=self.generator)
-        weight = _random().beta((batch,), self.alpha, self.alpha, seed=self.generator)
+        order = engine_random.shuffle(torch.arange(batch, dtype=torch.int64), seed=self.generator)
+        weight = engine_random.beta((batch,), self.alpha, self.alpha, seed=self.generator)
         self._last_draw = (order, weight)
         if not training:
             return images
@@ -110,7 +106,7 @@ def _box_masks(height, width, channels, corners, dtype):
 
 class _BoxMixin:
     def _uniform_dtype(self, shape, low, high):
-        return _random().uniform(shape, minval=low, maxval=high, seed=self.generator, dtype=self._dtype)
+        return engine_random.uniform(shape, minval=low, maxval=high, seed=self.generator, dtype=self._dtype)
 
 
 @register("Preprocessing")
@@ -144,13 +140,13 @@ class CutMix(_BoxMixin, _DictAugmentation):
             return images
         batch, height, width, channels = images.shape
         alpha = float(self._uniform_dtype((), self.factor[0], self.factor[1])) + 1e-6
-        weight = _random().beta((batch,), alpha, alpha, seed=self.generator, dtype=self._dtype)
+        weight = engine_random.beta((batch,), alpha, alpha, seed=self.generator, dtype=self._dtype)
         ratio = torch.sqrt(1.0 - weight)
         x0, x1 = _crop_bounds(self, batch, width, ratio)
         y0, y1 = _crop_bounds(self, batch, height, ratio)
         masks = _box_masks(height, width, channels, (x0, x1, y0, y1), images.dtype).to(images.device)
         kept = 1.0 - (x1 - x0) * (y1 - y0) / (width * height)
-        order = _random().shuffle(torch.arange(batch, dtype=torch.int32), seed=self.generator)
+        order = engine_random.shuffle(torch.arange(batch, dtype=torch.int32), seed=self.generator)
         self._last_draw = (order, kept)
         return torch.where(masks, torch.index_select(images, 0, order.long().to(images.device)), images)
 
@@ -212,7 +208,7 @@ class RandomErasing(_BoxMixin, _DictAugmentation):
         threshold = self._uniform((batch,), 0.0, 1.0)
         apply = (threshold < probability).to(images.device)
         if self.fill_value is None:
-            fill = _random().normal(tuple(images.shape), dtype=self._dtype, seed=self.generator) * self.value_range[1]
+            fill = engine_random.normal(tuple(images.shape), dtype=self._dtype, seed=self.generator) * self.value_range[1]
         else:
             fill = torch.full_like(images, 0.0) + torch.as_tensor(self.fill_value, dtype=images.dtype)
         fill = torch.clamp(fill.to(images.device, images.dtype), self.value_range[0], self.value_range[1])
@@ -270,8 +266,6 @@ class RandomPerspective(_BoxMixin, _DictAugmentation):
         start = torch.tensor([[[0.0, 0.0], [width - 1, 0.0], [0.0, height - 1], [width - 1, height - 1]]],
                              dtype=moves.dtype).repeat(batch, 1, 1)
         end = start + start * moves
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         x = images[None] if images.dim() == 3 else images
         warped = image_ops.perspective_transform(x, start.to(x.device), end.to(x.device),
                                                  interpolation=self.interpolation, fill_value=self.fill_value)
@@ -320,7 +314,7 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
         # Keras's torch backend draws the displacement noise from torch's global generator (not the layer's
         # seed), so it differs run to run; the engine draws it from a generator of its own, seeded by
         # ``seed``, which keeps the other draws in step with Keras's and makes a seeded layer repeatable.
-        self._noise_generator = _random().SeedGenerator(None if seed is None else seed + 1)
+        self._noise_generator = engine_random.SeedGenerator(None if seed is None else seed + 1)
 
     def call(self, inputs, training=False):
         images = self._float(inputs)
@@ -334,8 +328,6 @@ class RandomElasticTransform(_BoxMixin, _DictAugmentation):
         height, width = images.shape[-3], images.shape[-2]
         alpha = max(height, width) * 0.1 * strength
         sigma = min(height, width) * 0.05 * strength
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         warped = image_ops.elastic_transform(images, alpha=alpha, sigma=sigma, interpolation=self.interpolation,
                                              fill_mode=self.fill_mode, fill_value=self.fill_value,
                                              seed=self._noise_generator)

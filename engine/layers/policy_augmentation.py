@@ -14,19 +14,13 @@ from engine.layers import augmentation as aug
 from engine.layers.augmentation import _Augmentation, _symmetric_factor
 from engine.layers.color_augmentation import Equalization, RandomSharpness
 from engine.layers.registry import register
+from engine import random as engine_random
 
 __all__ = ["RandAugment", "AugMix"]
 
 
-def _random():
-    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
-    return engine_random
-
-
 def _recorder(generator, states):
     """A seed generator that draws from ``generator`` and keeps each state it hands out in ``states``."""
-    engine_random = _random()
 
     class _Recorder(engine_random.SeedGenerator):
         def __init__(self):  # no new seed: every state comes from ``generator``
@@ -42,7 +36,6 @@ def _recorder(generator, states):
 
 def _replayer(states):
     """A seed generator that hands out ``states`` again, in order."""
-    engine_random = _random()
     queue = list(states)
 
     class _Replay(engine_random.SeedGenerator):
@@ -141,7 +134,7 @@ class RandAugment(_Policy):
         self._batch_size(images)
         if not training:
             return images
-        picks = _random().randint((self.num_ops,), 0, len(self._ALL), seed=self.generator)
+        picks = engine_random.randint((self.num_ops,), 0, len(self._ALL), seed=self.generator)
         drawn = {name: self._draw(name, images) for name in self._ALL}
         for i in range(self.num_ops):
             name = self._ALL[int(picks[i])]
@@ -200,9 +193,9 @@ class AugMix(_Policy):
         self._batch_size(images)
         if not training:
             return images
-        gamma = _random().gamma((self.num_chains,), self.alpha, seed=self.generator)
+        gamma = engine_random.gamma((self.num_chains,), self.alpha, seed=self.generator)
         chain_weights = gamma / gamma.sum(dim=-1, keepdim=True)
-        blend = _random().beta((), self.alpha, self.alpha, seed=self.generator)
+        blend = engine_random.beta((), self.alpha, self.alpha, seed=self.generator)
         chains = []
         for _ in range(self.num_chains):
             steps = []

@@ -10,6 +10,7 @@ import torch
 from engine import backend
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine.ops import image as image_ops
 
 __all__ = ["Rescaling", "Normalization", "Resizing", "CenterCrop", "CategoryEncoding", "Discretization"]
 
@@ -362,8 +363,6 @@ class Resizing(Layer):
         self.built = True
 
     def call(self, inputs):
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         out = image_ops.resize(inputs, (self.height, self.width), interpolation=self.interpolation,
                                antialias=self.antialias, crop_to_aspect_ratio=self.crop_to_aspect_ratio,
                                pad_to_aspect_ratio=self.pad_to_aspect_ratio, fill_mode=self.fill_mode,
@@ -416,8 +415,6 @@ class CenterCrop(Layer):
         if dh >= 0 and dw >= 0:
             top, left = dh // 2, dw // 2
             return x.narrow(h_axis, top, self.height).narrow(w_axis, left, self.width)
-        from engine.ops import image as image_ops  # engine.ops imports engine.layers: cycle
-
         return image_ops.resize(x, (self.height, self.width), interpolation="bilinear", crop_to_aspect_ratio=True)
 
     def compute_output_shape(self, input_shape):

@@ -10,6 +10,7 @@ import torch
 from engine import backend, regularizers
 from engine.layers.layer import Layer
 from engine.layers.registry import register
+from engine import random as engine_random
 
 __all__ = ["GaussianNoise", "GaussianDropout", "AlphaDropout", "SpatialDropout1D", "SpatialDropout2D",
            "SpatialDropout3D", "ActivityRegularization"]
@@ -232,8 +233,6 @@ class ActivityRegularization(Layer):
 
 def _keras_seed_generator(seed):
     """An ``engine.random.SeedGenerator``: the same draws as Keras's layer for the same seed."""
-    from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
     return engine_random.SeedGenerator(seed)
 
 
@@ -269,8 +268,6 @@ class AlphaDropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
         shape = tuple(inputs.shape) if self.noise_shape is None else tuple(
             s if d is None else d for d, s in zip(self.noise_shape, inputs.shape))
         alpha, scale = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
@@ -310,8 +307,6 @@ class _SpatialDropout(Layer):
     def call(self, inputs, training=False):
         if not training or self.rate == 0:
             return inputs
-        from engine import random as engine_random  # engine.random imports engine.ops, so engine.layers: cycle
-
         noise_shape = (inputs.shape[0],) + (1,) * self.rank + (inputs.shape[-1],)
         return engine_random.dropout(inputs, self.rate, noise_shape=noise_shape, seed=self.seed_generator)
 

@@ -16,3 +16,8 @@ from engine.ops.math import *  # noqa: F401,F403
 from engine.ops.linalg import *  # noqa: F401,F403
 from engine.ops.einops import *  # noqa: F401,F403
 from engine.ops._dispatch import result_type  # noqa: F401
+import sys as _sys  # noqa: E402
+
+from engine import keras_tensor as _keras_tensor  # noqa: E402
+
+_keras_tensor.use_ops(_sys.modules[__name__])  # a KerasTensor's operators (x + 1, x[0]) are these ops

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from engine import backend
-from engine.layers.layer import Layer
-from engine.layers.node import KerasTensor, Node
+from engine.backend import result_type, standardize_dtype  # noqa: F401 - re-exported: Keras's dtype rules live in the backend
+from engine.keras_tensor import KerasTensor
 
 # While shapes are being inferred, ops create their new tensors on this device (``meta``) so that
 # ``zeros(shape)`` can meet an input there.
@@ -41,31 +41,31 @@ def dtype_name(dtype) -> str:
     return str(dtype).replace("torch.", "")
 
 
-def _walk(structure, fn):
+def map_leaves(structure, fn):
     """Apply ``fn`` to every leaf of nested lists/tuples/dicts, keeping the structure."""
     if isinstance(structure, list):
-        return [_walk(s, fn) for s in structure]
+        return [map_leaves(s, fn) for s in structure]
     if isinstance(structure, tuple) and not hasattr(structure, "_fields"):
-        return tuple(_walk(s, fn) for s in structure)
+        return tuple(map_leaves(s, fn) for s in structure)
     if isinstance(structure, dict):
-        return {k: _walk(v, fn) for k, v in structure.items()}
+        return {k: map_leaves(v, fn) for k, v in structure.items()}
     return fn(structure)
 
 
-def _leaves(structure, out):
+def collect_leaves(structure, out):
     if isinstance(structure, (list, tuple)):
         for s in structure:
-            _leaves(s, out)
+            collect_leaves(s, out)
     elif isinstance(structure, dict):
         for v in structure.values():
-            _leaves(v, out)
+            collect_leaves(v, out)
     else:
         out.append(structure)
     return out
 
 
 def any_symbolic(*structures) -> bool:
-    return any(isinstance(leaf, KerasTensor) for leaf in _leaves(structures, []))
+    return any(isinstance(leaf, KerasTensor) for leaf in collect_leaves(structures, []))
 
 
 def _placeholder(shape, dtype, fill, dev, varied):
@@ -93,7 +93,7 @@ def _run_on_placeholders(fn, args, kwargs, fill, dev, shapes=None, varied=False)
     token = _DEVICE_OVERRIDE.set(dev)
     try:
         with torch.no_grad():
-            return fn(*_walk(args, sub), **_walk(kwargs, sub))
+            return fn(*map_leaves(args, sub), **map_leaves(kwargs, sub))
     finally:
         _DEVICE_OVERRIDE.reset(token)
 
@@ -138,7 +138,7 @@ def _compute_output_spec(fn, args, kwargs, shapes):
     if shapes is not None:
         unknown = any(d is None for shape in shapes for d in (shape if isinstance(shape, (tuple, list)) else ()))
     else:
-        unknown = any(d is None for t in _leaves((args, kwargs), []) if isinstance(t, KerasTensor) for d in t.shape)
+        unknown = any(d is None for t in collect_leaves((args, kwargs), []) if isinstance(t, KerasTensor) for d in t.shape)
     fills = _PLACEHOLDER_SIZES if unknown else _PLACEHOLDER_SIZES[:1]  # all sizes known: one run is enough
     # Ops whose output size depends on the data run on data: torch's meta kernels give an upper bound.
     devices = ("cpu",) if getattr(fn, "data_dependent", False) else ("meta", "cpu")
@@ -158,61 +158,34 @@ def _compute_output_spec(fn, args, kwargs, shapes):
     return _merge_specs(results[0], results[-1])
 
 
-class OpLayer(Layer):
-    """An op called on symbolic tensors inside a functional model: one node of the graph.
-
-    It holds the op and its non-tensor arguments; ``call`` receives the tensors that stood where the
-    KerasTensors were and runs the op on them.
-    """
-
-    def __init__(self, fn, args, kwargs, name=None):
-        super().__init__(name=name or backend.unique_name(fn.__name__))
-        self.fn, self.op_args, self.op_kwargs = fn, args, kwargs
-        self.built = True
-
-    def _fill(self, tensors):
-        it = iter(tensors)
-
-        def sub(leaf):
-            return next(it) if isinstance(leaf, KerasTensor) else leaf
-
-        return _walk(self.op_args, sub), _walk(self.op_kwargs, sub)
-
-    def call(self, inputs):
-        args, kwargs = self._fill(inputs)
-        return self.fn(*args, **kwargs)
-
-    def compute_output_shape(self, input_shape):
-        spec = compute_output_spec(self.fn, self.op_args, self.op_kwargs, shapes=input_shape)
-        shapes = [t.shape for t in _leaves(spec, []) if isinstance(t, KerasTensor)]
-        return shapes[0] if len(shapes) == 1 else shapes
-
-    def get_config(self):
-        raise NotImplementedError(
-            f"{self.name!r} is the op engine.ops.{self.fn.__name__} called on a symbolic tensor; ops in a "
-            "functional model cannot be saved to a config. Wrap the computation in a Layer subclass.")
+# How an op called on KerasTensors becomes a node of the functional graph: a Layer that runs the op
+# (``engine.layers.op_layer.OpLayer``). The layers live above the ops (as Keras's Layer subclasses the
+# ops' Operation), so engine.layers registers the class when it loads; engine.ops never imports it.
+_OP_LAYER = []
 
 
-_OP_CLASSES: dict = {}
+def register_op_layer(cls):
+    """Called by ``engine.layers.op_layer``: ``cls.record(fn, args, kwargs, inputs, outputs)`` adds an op
+    call to the graph."""
+    _OP_LAYER[:] = [cls]
 
 
-def _op_class(fn):
-    """One OpLayer subclass per op, named as Keras names its operation classes (``relu`` -> ``Relu``),
-    so that a model summary shows the same types as Keras's."""
-    name = "".join(part.capitalize() for part in fn.__name__.strip("_").split("_")) or "Op"
-    cls = _OP_CLASSES.get(name)
-    if cls is None:
-        cls = _OP_CLASSES[name] = type(name, (OpLayer,), {"__module__": __name__})
-    return cls
+def __getattr__(name):
+    if name == "OpLayer" and _OP_LAYER:  # its old home: ``from engine.ops._dispatch import OpLayer`` works
+        return _OP_LAYER[0]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def symbolic_call(fn, args, kwargs):
     """Run ``fn`` on KerasTensors: infer the output spec and add the op to the graph."""
     spec = compute_output_spec(fn, args, kwargs)
-    inputs = [t for t in _leaves((args, kwargs), []) if isinstance(t, KerasTensor)]
-    outputs = [t for t in _leaves(spec, []) if isinstance(t, KerasTensor)]
+    inputs = [t for t in collect_leaves((args, kwargs), []) if isinstance(t, KerasTensor)]
+    outputs = [t for t in collect_leaves(spec, []) if isinstance(t, KerasTensor)]
     if outputs:
-        Node(_op_class(fn)(fn, args, kwargs), arguments=inputs, outputs=outputs)
+        if not _OP_LAYER:
+            raise RuntimeError("engine.layers has not loaded: an op on KerasTensors needs its OpLayer "
+                               "(import engine first).")
+        _OP_LAYER[0].record(fn, args, kwargs, inputs, outputs)
     return spec
 
 
@@ -242,93 +215,3 @@ def device_scope(dev):
         yield
     finally:
         _DEVICE_OVERRIDE.reset(token)
-
-
-# ---------------------------------------------------------------------------------------- dtypes
-# Keras's promotion lattice (JAX's): each type points to the types just above it. "int"/"float" are
-# the weak types of Python scalars.
-_LATTICE = {
-    "bool": ["int"], "int": ["uint8", "int8", "complex64"], "uint8": ["int16", "uint16"],
-    "uint16": ["int32", "uint32"], "uint32": ["int64", "uint64"], "uint64": ["float"],
-    "int8": ["int16"], "int16": ["int32"], "int32": ["int64"], "int64": ["float"],
-    "float": ["bfloat16", "float16"], "bfloat16": ["float32"], "float16": ["float32"],
-    "float32": ["float64", "complex64"], "float64": ["complex128"], "complex64": ["complex128"],
-    "complex128": [],
-}
-
-
-def _upper_bounds():
-    out = {}
-    for node in _LATTICE:
-        seen, stack = set(), [node]
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(_LATTICE[n])
-        out[node] = seen
-    return out
-
-
-_UB = _upper_bounds()
-_TO_32 = {"int64": "int32", "uint64": "uint32", "float64": "float32", "complex128": "complex64"}
-
-
-def standardize_dtype(dtype) -> str:
-    if dtype is None:
-        return backend.floatx()
-    if dtype is int:
-        return "int32"
-    if dtype is float:
-        return "float32"
-    if dtype is bool:
-        return "bool"
-    if dtype is complex:
-        return "complex64"
-    if isinstance(dtype, torch.dtype):
-        return dtype_name(dtype)
-    if hasattr(dtype, "name") and not isinstance(dtype, str) and isinstance(getattr(dtype, "name"), str):
-        dtype = dtype.name  # numpy dtypes and dtype policies
-    dtype = np.dtype(dtype).name if not isinstance(dtype, str) else dtype
-    return {"float": "float32", "int": "int32", "double": "float64", "half": "float16"}.get(dtype, dtype)
-
-
-def _lub(nodes):
-    nodes = set(nodes)
-    common = set.intersection(*[_UB[n] for n in nodes])
-    least = (common & nodes) or {c for c in common if common <= _UB[c]}
-    if len(least) != 1:
-        raise ValueError(f"Input dtypes {sorted(nodes)} have no implicit promotion path. Cast explicitly.")
-    return least.pop()
-
-
-def _weak(dtype):
-    if dtype == "bool":
-        return dtype
-    for kind in ("float", "int", "complex"):
-        if kind in dtype:
-            return "float" if kind == "float" else kind if kind != "complex" else "complex64"
-    return dtype
-
-
-def result_type(*dtypes) -> str:
-    """Keras's ``backend.result_type``: Python ``int``/``float`` are weak; 64-bit results become 32-bit."""
-    if not dtypes:
-        return backend.floatx()
-    weak = [d is int or d is float for d in dtypes]
-    names = [standardize_dtype(d) for d in dtypes]
-    if len(names) == 1:
-        out, out_weak = names[0], weak[0]
-    elif len(set(names)) == 1 and not all(weak):
-        out, out_weak = names[0], False
-    elif all(weak):
-        out, out_weak = _lub(names), True
-    else:
-        out = _lub([_weak(n) if w else n for n, w in zip(names, weak)])
-        out_weak = out in ("int", "float")
-    out_weak = out_weak and out != "bool"
-    if out_weak or out in ("int", "float"):
-        precision = backend.floatx()[-2:]
-        out = "bool" if out == "bool" else (f"int{precision}" if out.startswith("i")
-                                            else f"uint{precision}" if out.startswith("u") else f"float{precision}")
-    return _TO_32.get(out, out)

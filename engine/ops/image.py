@@ -12,6 +12,7 @@ from engine import backend
 from engine.ops._dispatch import keras_op
 from engine.ops.core import convert_to_tensor
 from engine.ops.nn import conv
+from engine.ops.seed_generator import torch_generator
 
 _t = convert_to_tensor
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
@@ -481,8 +482,6 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", f
     """Random elastic distortion: each pixel samples the input at a displacement drawn from a normal
     distribution, smoothed by a Gaussian of ``sigma`` and scaled by ``alpha``. ``seed`` as in
     ``engine.random`` (an int repeats the same distortion)."""
-    from engine.random import _generator  # engine.random imports engine.ops: cycle
-
     backend.standardize_data_format(data_format)
     if interpolation not in ("nearest", "bilinear"):
         raise ValueError(f"Invalid value for argument `interpolation`. Expected one of {{'nearest', 'bilinear'}}. "
@@ -499,7 +498,7 @@ def elastic_transform(images, alpha=20.0, sigma=5.0, interpolation="bilinear", f
     if x.device.type == "meta":
         noise = torch.zeros((2, b, h, w, 1), dtype=dt, device=x.device)
     else:
-        gen, dev = _generator(seed)
+        gen, dev = torch_generator(seed)
         noise = torch.normal(0.0, 1.0, (2, b, h, w, 1), generator=gen, dtype=dt, device=dev).to(x.device) * sigma
     dy, dx = (gaussian_blur.__wrapped_op__(n, kernel_size=(ks, ks), sigma=(sigma, sigma))[..., 0] for n in noise)
     bs, ys, xs, cs = torch.meshgrid(*(torch.arange(n, dtype=dt, device=x.device) for n in (b, h, w, c)),

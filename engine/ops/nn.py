@@ -9,9 +9,9 @@ import torch
 import torch.nn.functional as F
 
 from engine import backend
-from engine.layers.convolution import transpose_crops, same_padding
 from engine.ops._dispatch import dtype_name, keras_op, result_type, standardize_dtype
 from engine.ops.core import cast, convert_to_tensor
+from engine.ops.operation_utils import same_padding, transpose_crops
 
 _t = convert_to_tensor
 
