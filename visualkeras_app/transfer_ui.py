@@ -9,7 +9,7 @@ the file, its URL and the folder to copy it into.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 
 class BaseWeightsDialog(QDialog):
@@ -49,18 +49,25 @@ class BaseWeightsDialog(QDialog):
             self.load(path)
 
     def load(self, weights) -> bool:
-        from visualkeras_app.document.app_templates import load_base_weights
+        from visualkeras_app.background import LoadCancelled, run_in_background
+        from visualkeras_app.document.app_templates import apply_base_weights, base_plan, read_base_weights
 
         doc = self.window_.controller.document
-        QApplication.setOverrideCursor(Qt.WaitCursor)
+        what = "ImageNet weights" if weights == "imagenet" else str(weights)
         try:
-            count = load_base_weights(doc, self.base_name, weights)
+            plan = base_plan(doc, self.base_name)
+            # The download and the base's model on a worker: the window answers, with progress and Cancel.
+            arrays = run_in_background(self.window_, f"Loading the {self.base_name} base's {what}…",
+                                       lambda: read_base_weights(plan, weights), title="Base weights")
+            if doc is not self.window_.controller.document:
+                return False  # another model was opened meanwhile
+            count = apply_base_weights(doc, arrays)
+        except LoadCancelled:
+            self.window_.show_message(f"Loading the {self.base_name} base's weights was cancelled.")
+            return False
         except Exception as exc:  # offline, a bad hash, a file of another model: the message says which
-            QApplication.restoreOverrideCursor()
-            what = "ImageNet weights" if weights == "imagenet" else str(weights)
             self.window_._error("Could not load the base weights", f"{what}: {exc}")
             return False
-        QApplication.restoreOverrideCursor()
         self.window_.mark_unsaved()
         source = "ImageNet" if weights == "imagenet" else str(weights)
         self.window_.show_message(f"{self.base_name} base: weights of {count} layers loaded from {source}.")

@@ -258,3 +258,33 @@ def test_a_project_with_trained_weights_gets_its_draw_pad_model_from_the_worker(
     assert pad.model is not None
     for a, b in zip(pad.model.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_transfer_bases_weights_are_read_on_a_worker(window, monkeypatch):
+    """The download and the base's model (ResNet50: 25 million weights) run on a worker behind a progress
+    dialog; the GUI thread only puts the arrays on their nodes, as one change."""
+    import numpy as np
+
+    from visualkeras_app.document import app_templates
+
+    assert window.new_from_template("classifier_from_MobileNetV2") is True
+    dialog = window.base_weights_dialog
+    doc = window.controller.document
+    threads, seen = [], []
+
+    def read(plan, weights):
+        threads.append(threading.get_ident())
+        base_name, shape, nodes = plan
+        assert base_name == "MobileNetV2" and shape == (32, 32, 3)
+        first = next(nid for nid, class_name in nodes if class_name == "Conv2D")
+        return {first: [np.full((3, 3, 3, 32), 0.5, dtype="float32")]}
+
+    monkeypatch.setattr(app_templates, "read_base_weights", read)
+    doc.changed.connect(lambda: seen.append(1))
+    timer, shown = _during_load(lambda d: None)
+    assert dialog.load("imagenet") is True
+    timer.stop()
+    assert threads and threads[0] != threading.get_ident() and shown
+    conv = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
+    assert conv.weights[0].shape == (3, 3, 3, 32) and seen == [1]
+    assert "weights of 1 layers" in window.statusBar().currentMessage()

@@ -120,23 +120,49 @@ def load_base_weights(doc, base_name, weights="imagenet"):
     """Put the base's weights into a transfer-learning document: ``weights="imagenet"`` downloads Keras's
     ImageNet file (checked against Keras's hash, into ``~/.keras/models/``; offline, the error names the
     file, its URL and where to copy it), or a path to a local ``.h5``/``.weights.h5`` file of the base
-    (include_top=False). Returns the number of layers that received weights."""
+    (include_top=False). Returns the number of layers that received weights. In the window the three steps
+    run apart: ``base_plan`` and ``apply_base_weights`` on the GUI thread, ``read_base_weights`` (the
+    download and the model with its weights) on a worker."""
+    return apply_base_weights(doc, read_base_weights(base_plan(doc, base_name), weights))
+
+
+def base_plan(doc, base_name):
+    """What reading a base's weights needs of a transfer-learning document: the base's name, the Input's
+    shape, and the base's nodes (id, class name) in order."""
     inp = next(n for n in doc.nodes.values() if n.is_input)
     shape = tuple(inp.config.get("batch_shape") or inp.config.get("batch_input_shape"))[1:]
+    nodes = [(n.id, n.class_name) for n in doc.nodes.values() if not n.is_input and not n.name.startswith("head_")]
+    return base_name, shape, nodes
+
+
+def read_base_weights(plan, weights="imagenet"):
+    """``{node id: [arrays]}``: the weights of the plan's base (``base_plan``) from ``weights``. Reads no
+    document, so it may run on any thread."""
+    base_name, shape, nodes = plan
     base = build_application(base_name, include_top=False, input_shape=shape, weights=weights)
     # Paired by position: the document's base nodes are the base's layers in order (unnamed layers, such as
     # EfficientNet's rescaling, are numbered per session and may differ by name).
-    nodes = [n for n in doc.nodes.values() if not n.is_input and not n.name.startswith("head_")]
     layers = [layer for layer in base.layers if type(layer).__name__ != "InputLayer"]
-    if [n.class_name for n in nodes] != [type(layer).__name__ for layer in layers]:
+    if [class_name for _, class_name in nodes] != [type(layer).__name__ for layer in layers]:
         raise ValueError(f"The document's base is no longer {base_name}'s layers in order (it was edited); "
                          "open the template again to load the base weights.")
+    out = {}
+    for (nid, _), layer in zip(nodes, layers):
+        w = layer.get_weights()
+        if w:
+            out[nid] = w
+    return out
+
+
+def apply_base_weights(doc, arrays):
+    """Put ``read_base_weights``'s arrays on their nodes, as a trained model's nodes hold them (one change:
+    inference re-checks the weights against the shapes, listeners hear of it). Returns how many layers."""
     count = 0
     with doc.batch():
-        for node, layer in zip(nodes, layers):
-            w = layer.get_weights()
-            if w:
-                node.weights = w  # as a trained model's nodes hold them (document_to_model sets them)
+        for nid, w in arrays.items():
+            node = doc.nodes.get(nid)
+            if node is not None:
+                node.weights = w
                 count += 1
-        doc._edited()  # inference re-checks the weights against the shapes; listeners hear of the change
+        doc._edited()
     return count
