@@ -94,8 +94,12 @@ def run_in_background(parent, label, fn, title="Opening"):
     dialog.setAutoReset(False)
 
     def show(stage, done, total):
+        if total <= 0:  # a step that cannot count (building a template): a busy bar
+            dialog.setLabelText(f"{label}\n{stage}…")
+            dialog.setRange(0, 0)
+            return
         dialog.setLabelText(f"{label}\n{stage}: {done:,} of {total:,}")
-        dialog.setMaximum(max(total, 1))
+        dialog.setRange(0, total)
         dialog.setValue(min(done, total))
 
     def cancel():

@@ -48,7 +48,7 @@ def prepare(doc, code=None):
     if not doc.nodes:
         doc.prepared = ready
         return ready
-    report("Preparing the summary", 0, 1)
+    report("Preparing the summary", 0, 0)
     try:
         from visualkeras_app.document.summary import summary_rows
 
@@ -127,7 +127,7 @@ def prepare_model(doc):
     ready = getattr(doc, "prepared", None)
     if ready is None or ready.model is not None:
         return
-    report("Building the model", 0, 1)
+    report("Building the model", 0, 0)
     try:
         ready.model = trained_model(doc)
     except Exception:  # the window builds it again and says what went wrong
@@ -138,7 +138,7 @@ def template_prepared(key):
     """``templates.load_template(key)``, prepared for the window (for a worker thread)."""
     from visualkeras_app.document.templates import load_template
 
-    report("Building the template", 0, 1)
+    report("Building the template", 0, 0)  # no count to show: a busy bar
     doc = load_template(key)
     prepare(doc)
     return doc
