@@ -6,6 +6,8 @@ import inspect
 import torch
 import torch.nn.functional as F
 
+from engine import object_registration
+
 
 def linear(x):
     return x
@@ -213,10 +215,7 @@ def get(identifier):
 def _custom_function(name):
     """The user's own activation registered under ``name`` (register_keras_serializable, a
     custom_object_scope, or the custom_objects of the load in progress); None if there is none."""
-    from engine.saving.object_registration import get_registered_object  # engine.saving imports engine.activations: cycle
-    from engine.saving.serialization import loading_custom_objects  # engine.saving imports engine.activations: cycle
-
-    fn = get_registered_object(name, loading_custom_objects())
+    fn = object_registration.get_registered_object(name, object_registration.loading_custom_objects())
     return fn if callable(fn) else None
 
 
@@ -239,8 +238,6 @@ def serialize(fn):
     if hasattr(fn, "get_config"):  # an activation layer instance
         return fn.get_config()
     if inspect.isfunction(fn):  # the user's own function, by its registered name, as Keras writes it
-        from engine.saving.object_registration import get_registered_name  # engine.saving imports engine.activations: cycle
-
-        return {"module": "builtins", "class_name": "function", "config": get_registered_name(fn),
+        return {"module": "builtins", "class_name": "function", "config": object_registration.get_registered_name(fn),
                 "registered_name": "function"}
     raise ValueError(f"Activation {fn!r} is not a named Keras activation and cannot be serialized.")

@@ -4,6 +4,7 @@ from engine.layers.layer import Layer
 from engine.layers import op_layer  # noqa: F401 - registers OpLayer: ops on KerasTensors become its nodes
 from engine.layers.node import KerasTensor
 from engine.layers import registry
+from engine.object_registration import CustomObjectScope as _CustomObjectScope
 
 # Each module registers its classes on import; import order is the palette's order within a category.
 from engine.layers.core import *  # noqa: F401,F403,E402
@@ -45,8 +46,7 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """A new layer from ``serialize``'s dict; your own classes come from the registry or ``custom_objects``."""
-    from engine.saving.object_registration import CustomObjectScope  # engine.saving imports engine.layers: cycle
     from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
 
-    with CustomObjectScope(custom_objects):
+    with _CustomObjectScope(custom_objects):
         return deserialize_layer(config)

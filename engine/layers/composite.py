@@ -9,6 +9,7 @@ import torch
 from engine.layers.core import describe
 from engine.layers.layer import Layer, make_outputs
 from engine.layers.registry import register
+from engine.object_registration import CustomObjectScope
 
 __all__ = ["Pipeline", "Wrapper", "Lambda"]
 
@@ -148,8 +149,6 @@ class Wrapper(Layer):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         config = dict(config)
-        from engine.saving.object_registration import CustomObjectScope  # engine.saving imports engine.layers: cycle
-
         with CustomObjectScope(custom_objects):
             layer = _deserialize(config.pop("layer"))
         return cls(layer, **config)

@@ -6,7 +6,6 @@ config cannot make the engine run code.
 from __future__ import annotations
 
 import collections
-import contextvars
 import inspect
 import json
 import os
@@ -18,17 +17,9 @@ from engine.layers import registry
 from engine.layers.input_layer import InputLayer
 from engine.layers.layer import Layer, WEIGHT_BUDGET
 from engine.layers.node import KerasTensor, flatten
-from engine.saving.object_registration import get_registered_name, visible_custom_objects
+from engine.object_registration import get_registered_name, visible_custom_objects
+from engine.object_registration import loading_custom_objects, loading_with_custom_objects  # noqa: F401 - re-exported
 from engine.utils.progress_utils import report
-
-
-# Layer classes the caller passed to load_model/model_from_config (their own code, never the file's).
-_CUSTOM_OBJECTS = contextvars.ContextVar("engine_custom_objects", default=None)
-
-
-def loading_custom_objects():
-    """The ``custom_objects`` of the load in progress (a dict), or None outside a load."""
-    return _CUSTOM_OBJECTS.get()
 
 
 class ModelFileError(ValueError):
@@ -115,7 +106,7 @@ def _called_like_an_op(config):
 def _user_class(config):
     """Whether a layer config names one of the user's own classes (registered, in a custom_object_scope or
     passed in custom_objects): Keras writes registered classes with no module, like legacy ops."""
-    custom = visible_custom_objects(_CUSTOM_OBJECTS.get())
+    custom = visible_custom_objects(loading_custom_objects())
     registered, name = config.get("registered_name"), config.get("class_name")
     return (isinstance(registered, str) and registered in custom) or (isinstance(name, str) and name in custom)
 
@@ -159,7 +150,7 @@ def deserialize_layer(config):
 
     # The user's registered classes, custom_object_scope blocks and custom_objects: only what their code
     # put there, looked up by the file's registered name, then class name.
-    custom = visible_custom_objects(_CUSTOM_OBJECTS.get())
+    custom = visible_custom_objects(loading_custom_objects())
     if not isinstance(name, str):
         raise ConfigError(f"A layer's 'class_name' must be a string. Received: {name!r:.100}")
     registered = config.get("registered_name")
@@ -255,11 +246,8 @@ def model_from_config(config, custom_objects=None):
         finally:
             WEIGHT_BUDGET.reset(token)
     if custom_objects:
-        token = _CUSTOM_OBJECTS.set(dict(custom_objects))
-        try:
+        with loading_with_custom_objects(custom_objects):
             return model_from_config(config)
-        finally:
-            _CUSTOM_OBJECTS.reset(token)
     if not isinstance(config, dict):
         raise ConfigError(f"A model config must be a JSON object. Received: {type(config).__name__}")
     class_name = config.get("class_name")

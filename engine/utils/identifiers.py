@@ -2,6 +2,8 @@
 to objects, for the small families that share the same rules (regularizers, constraints)."""
 from __future__ import annotations
 
+from engine.object_registration import get_registered_object
+
 
 def resolve(identifier, *, kind, base, classes, names, module):
     """The object ``identifier`` names. ``classes`` maps class names, ``names`` snake_case names."""
@@ -33,8 +35,6 @@ def deserialize(config, custom_objects, get):
     """Keras's ``<family>.deserialize``: the user's own class or function (registered, in a
     custom_object_scope, or in ``custom_objects``; by registered name, then class name) when the config
     names one, else the engine's own through ``get``."""
-    from engine.saving.object_registration import get_registered_object  # engine.saving's package imports engine.layers, which imports this: cycle
-
     keys = [config] if isinstance(config, str) else \
         [config.get("registered_name"), config.get("class_name")] if isinstance(config, dict) else []
     for key in keys:
