@@ -107,11 +107,10 @@ def policy_name(dtype):
 
 def autocast_dtype(model):
     """The dtype to autocast a model's forward pass to (None when no layer has a mixed policy)."""
-    from engine.layers.layer import Layer  # engine.layers.layer imports this module: cycle
-
     found = None
     for module in model.modules():
-        if isinstance(module, Layer):
+        # A layer (it has a dtype policy; engine.layers.layer imports this module) keeps its policy's name.
+        if hasattr(type(module), "dtype_policy"):
             name = module.__dict__.get("_dtype")
             if isinstance(name, str) and name.startswith("mixed_"):
                 found = torch.float16 if name == "mixed_float16" else torch.bfloat16

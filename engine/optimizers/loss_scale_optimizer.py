@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from engine.optimizers.base_optimizer import Optimizer, _ScalarState, _to_numpy
+from engine.optimizers.serialization import deserialize, serialize
 
 
 class LossScaleOptimizer(Optimizer):
@@ -136,15 +137,11 @@ class LossScaleOptimizer(Optimizer):
         self.inner_optimizer.set_state(values[own:])
 
     def get_config(self):
-        from engine.optimizers import serialize  # engine.optimizers imports this module: cycle
-
         return {"name": self.name, "inner_optimizer": serialize(self.inner_optimizer),
                 "initial_scale": self.initial_scale, "dynamic_growth_steps": self.dynamic_growth_steps}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from engine.optimizers import deserialize  # engine.optimizers imports this module: cycle
-
         config = dict(config)
         inner = config.pop("inner_optimizer")
         inner = inner if isinstance(inner, Optimizer) else deserialize(inner, custom_objects=custom_objects)

@@ -6,6 +6,7 @@ from collections.abc import MutableMapping
 
 from engine.optimizers.base_optimizer import Optimizer
 from engine.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from engine.optimizers.serialization import deserialize, serialize
 
 
 def _path(variable):
@@ -70,15 +71,11 @@ class OptimizerMap(MutableMapping):
         return self[_path(variable)]
 
     def get_config(self):
-        from engine.optimizers import serialize  # engine.optimizers imports this module: cycle
-
         return {"default_optimizer": serialize(self._default_optimizer),
                 "optimizer_map": {k: serialize(v) for k, v in self._optimizer_map.items()}}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        from engine.optimizers import deserialize  # engine.optimizers imports this module: cycle
-
         def opt(value):
             return value if isinstance(value, Optimizer) else deserialize(value, custom_objects=custom_objects)
 

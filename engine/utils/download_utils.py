@@ -8,6 +8,7 @@ import urllib.parse
 import warnings
 import zipfile
 
+from engine.datasets import _loader
 from engine.utils import io_utils
 
 
@@ -102,8 +103,6 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
         cache_dir: the cache's root (``$KERAS_HOME`` or ``~/.keras`` when None).
         force_download: download even if the file is in the cache.
     """
-    from engine.datasets import _loader  # engine.datasets imports this module (through _npz): cycle
-
     if origin is None:
         raise ValueError('Please specify the "origin" argument (URL of the file to download).')
     if md5_hash is not None and file_hash is None:
