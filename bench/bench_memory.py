@@ -85,7 +85,8 @@ def child_hand_written(args):
         y_test = _read_idx(os.path.join(folder, "t10k-labels-idx1-ubyte.gz"))
 
     before = _rss_mib()
-    ns = argparse.Namespace(seed=0, device="cpu", max_train_samples=args.max_train_samples, lr=args.lr,
+    ns = argparse.Namespace(seed=0, device="cpu", max_train_samples=args.max_train_samples,
+                            reference_lr=bm.REFERENCE_LR,
                             batch_size=args.batch_size, epochs=1)
     t = time.perf_counter()
     train_s, rows = bm.run_reference(ns, Data, [])

@@ -37,14 +37,14 @@ def test_layer_page_has_docstring_arguments_and_shapes(_engine):
     from visualkeras_app.document.templates import load_template
 
     doc = load_template("mnist_fast_cnn")
-    conv = next(n for n in doc.nodes.values() if n.class_name == "Conv2D" and n.config["filters"] == 64)
+    conv = [n for n in doc.nodes.values() if n.class_name == "Conv2D"][-1]
     page = layer_doc_html("Conv2D", doc, conv.id)
     assert "2D convolution layer" in page and "kernel_size" in page
     shapes = doc.result.shape_text
     src = next(e.src for e in doc.edges if e.dst == conv.id)
     assert shapes[src] in page and shapes[conv.id] in page and shapes[src] != shapes[conv.id]  # input, output
-    assert "<b>64</b>" in page  # filters, not the default (32)
-    assert "18,432" in page  # parameters
+    assert "<b>48</b>" in page  # filters, not the default (32)
+    assert "10,368" in page  # parameters: 3 x 3 x 24 x 48
     rows = {name: (kind, default, value) for name, kind, default, value in argument_rows("Dense", {"units": 7})}
     assert rows["units"][2] == "7" and rows["activation"][0] == "activation"
     assert "No documentation" in layer_doc_html("NoSuchLayer")
@@ -59,7 +59,7 @@ def test_f1_on_a_selected_layer(qtbot, window):
     assert dlg.isVisible() and "Dense" in dlg.windowTitle()
     text = dlg.text()
     assert "densely-connected" in text.lower() or "dense" in text.lower()
-    assert "Output shape" in text and "(None, 10)" in text and "(None, 3136)" in text and "units" in text
+    assert "Output shape" in text and "(None, 10)" in text and "(None, 2352)" in text and "units" in text
 
 
 def test_f1_on_a_palette_item(qtbot, window):
