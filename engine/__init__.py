@@ -14,7 +14,7 @@ from engine import layers  # noqa: E402
 from engine.layers import Input, InputLayer, Layer  # noqa: E402
 from engine.models import Model, Sequential  # noqa: E402
 from engine import models, optimizers, losses, metrics, callbacks, utils, datasets, saving  # noqa: E402
-from engine import distribute, mixed_precision  # noqa: E402
+from engine import distribute, mixed_precision, ops, random  # noqa: E402
 from engine.variables import Variable  # noqa: E402
 
 __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "activations", "initializers",
@@ -23,8 +23,9 @@ __all__ = ["Input", "InputLayer", "Layer", "Model", "Sequential", "backend", "ac
 
 
 def __getattr__(name):
-    # engine.ops, engine.random and engine.applications are loaded on first use: they are large and the app
-    # rarely needs them (``engine.applications.ResNet50(...)`` works as ``keras.applications.ResNet50`` does).
-    if name in ("ops", "random", "applications"):
+    # engine.applications is loaded on first use: it is large and the app rarely needs it
+    # (``engine.applications.ResNet50(...)`` works as ``keras.applications.ResNet50`` does). engine.ops and
+    # engine.random load with the layers, which use them.
+    if name == "applications":
         return importlib.import_module(f"engine.{name}")
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

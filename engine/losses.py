@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import backend
+from engine.ops import nn as nn_ops
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
 _LOG2 = math.log(2.0)
@@ -532,8 +533,6 @@ def ctc(y_true, y_pred):
     if y_pred.dim() != 3:
         raise ValueError("Logits `y_pred` are expected to be a tensor of shape `(batch_size, max_length, "
                          f"num_classes)`. Received: y_pred.shape={tuple(y_pred.shape)}")
-    from engine.ops import nn as nn_ops  # start-up time: engine.ops loads on first use
-
     batch, steps = y_pred.shape[0], y_pred.shape[1]
     input_length = torch.full((batch,), steps, dtype=torch.int32, device=y_pred.device)
     label_length = (y_true != 0).sum(dim=-1).to(torch.int32)

@@ -39,14 +39,10 @@ def get(class_name):
 
 def serialize(layer):
     """A layer as Keras's config dict (``{"module", "class_name", "config", "registered_name"}``)."""
-    from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.layers: cycle
-
-    return serialize_keras_object(layer)
+    return registry.serialize(layer)
 
 
 def deserialize(config, custom_objects=None):
     """A new layer from ``serialize``'s dict; your own classes come from the registry or ``custom_objects``."""
-    from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
-
     with _CustomObjectScope(custom_objects):
-        return deserialize_layer(config)
+        return registry.deserialize(config)

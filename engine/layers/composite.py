@@ -8,6 +8,7 @@ import torch
 
 from engine.layers.core import describe
 from engine.layers.layer import Layer, make_outputs
+from engine.layers import registry
 from engine.layers.registry import register
 from engine.object_registration import CustomObjectScope
 
@@ -15,17 +16,13 @@ __all__ = ["Pipeline", "Wrapper", "Lambda"]
 
 
 def _serialize(layer):
-    from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.layers: cycle
-
-    return serialize_keras_object(layer)
+    return registry.serialize(layer)
 
 
 def _deserialize(config):
     if isinstance(config, Layer):
         return config
-    from engine.layers import deserialize  # engine.layers imports this module: cycle
-
-    return deserialize(config)
+    return registry.deserialize(config)
 
 
 @register("Preprocessing")

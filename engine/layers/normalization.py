@@ -7,6 +7,7 @@ import torch.nn.functional as F
 
 from engine import backend, constraints, distribute, initializers, regularizers
 from engine.layers.layer import Layer
+from engine.layers import registry
 from engine.layers.registry import register
 
 __all__ = ["BatchNormalization", "LayerNormalization", "GroupNormalization", "UnitNormalization",
@@ -604,9 +605,7 @@ class SpectralNormalization(Layer):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         if isinstance(layer, dict):
-            from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
-
-            layer = deserialize_layer(layer)
+            layer = registry.deserialize(layer)
         if not isinstance(layer, Layer):
             raise ValueError(f"SpectralNormalization wraps a layer instance. Received: layer={layer!r}")
         if power_iterations <= 0:

@@ -1279,9 +1279,7 @@ def _deserialize_cell(obj):
     """A cell from its config, through the model loader (registry, then the caller's custom_objects)."""
     if isinstance(obj, Layer):
         return obj
-    from engine.saving.serialization import deserialize_layer  # engine.saving imports engine.layers: cycle
-
-    return deserialize_layer(obj)
+    return registry.deserialize(obj)
 
 
 @register("Recurrent")

@@ -14,6 +14,34 @@ _CATEGORY: dict[str, str] = {}
 _ALIASES: dict[str, str] = {}
 
 
+# How a layer becomes Keras's config dict and back (engine.saving's ``serialize_keras_object`` and
+# ``deserialize_layer``). The saving code lives above the layers (it walks models of them) and hands these
+# over when it loads; the layers that hold other layers (Pipeline, Wrapper, RNN cells, SpectralNormalization)
+# and ``engine.layers.serialize``/``deserialize`` call them here.
+_CODEC: list = []
+
+
+def use_codec(serialize, deserialize):
+    """Called by ``engine.saving`` when it loads: ``serialize(layer)`` -> dict, ``deserialize(dict)`` -> layer."""
+    _CODEC[:] = [serialize, deserialize]
+
+
+def _codec():
+    if not _CODEC:  # only while the engine itself loads
+        raise RuntimeError("engine.saving has not loaded: a layer's config is read and written there.")
+    return _CODEC
+
+
+def serialize(layer) -> dict:
+    """``layer`` as Keras's config dict (``{"module", "class_name", "config", "registered_name"}``)."""
+    return _codec()[0](layer)
+
+
+def deserialize(config):
+    """A new layer from ``serialize``'s dict (your own classes from the registered custom objects)."""
+    return _codec()[1](config)
+
+
 def register(category: str, *aliases: str):
     """Class decorator: ``@register("Core")`` adds the class under its name (and aliases)."""
     if category not in CATEGORIES:

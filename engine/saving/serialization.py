@@ -12,7 +12,7 @@ import os
 
 import numpy as np
 
-from engine import backend
+from engine import backend, ops
 from engine.layers import registry
 from engine.layers.input_layer import InputLayer
 from engine.layers.layer import Layer, WEIGHT_BUDGET
@@ -121,8 +121,6 @@ def _saved_op(config):
         module = "keras.src.ops (legacy .h5 config)"
     elif not (isinstance(module, str) and module.startswith("keras.src.ops.")):
         return None
-    from engine import ops  # start-up time: engine.ops loads on first use (engine/__init__.py)
-
     class_name = config["class_name"]
     if not isinstance(class_name, str) or not class_name.isidentifier() or not isinstance(inner, dict):
         raise ConfigError(f"Unreadable operation in the model config: {config!r:.200}")

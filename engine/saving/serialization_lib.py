@@ -13,7 +13,7 @@ import inspect
 import numpy as np
 import torch
 
-from engine import activations, losses, metrics
+from engine import activations, losses, metrics, ops
 from engine.layers import registry
 from engine.layers.layer import Layer
 from engine.saving.object_registration import get_registered_name, get_registered_object, visible_custom_objects
@@ -97,8 +97,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
     if class_name == "__numpy__":
         return np.asarray(inner["value"], dtype=inner.get("dtype"))
     if class_name == "__tensor__":
-        from engine import ops  # start-up time: engine.ops loads on first use (engine/__init__.py)
-
         return ops.convert_to_tensor(np.asarray(inner["value"], dtype=inner.get("dtype")))
     if class_name == "__tuple__":
         return tuple(deserialize_keras_object(v, custom_objects) for v in inner["value"])
@@ -143,5 +141,7 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
         raise TypeError(f"{cls!r} has no from_config(); it cannot be rebuilt from a config.")
     return cls.from_config(inner)
 
+
+registry.use_codec(serialize_keras_object, deserialize_layer)  # the layers that hold layers (de)serialize through it
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]
