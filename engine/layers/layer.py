@@ -72,12 +72,17 @@ def shapes_only():
 
 
 @contextlib.contextmanager
-def weights_from_file():
+def weights_from_file(empty=False):
     """Build layers whose every weight is about to be replaced by a file's values: inside, weights start
     as zeros instead of drawing their initializers' random numbers (NASNetLarge's 89 million weights took
     about 2 of its 4 seconds to load). Only for a loader that refuses a file lacking any weight of the
-    model (``keras_zip.load_keras``), so that no zero is ever left where the file had a value."""
-    token = _FROM_FILE.set(True)
+    model (``keras_zip.load_keras``), so that no zero is ever left where the file had a value.
+
+    Args:
+        empty: weights start uninitialized (``torch.empty``: no memory is written until the file's values
+            are), for a loader that then writes every weight, or zeros those the file did not hold.
+    """
+    token = _FROM_FILE.set("empty" if empty else True)
     try:
         yield
     finally:
@@ -334,18 +339,28 @@ class Layer(nn.Module):
         shape = standardize_shape(shape if shape is not None else ())
         if WEIGHT_BUDGET.get() is not None:
             WEIGHT_BUDGET.get().spend(shape, self.name)
-        if _SHAPES_ONLY.get() or _FROM_FILE.get():
-            initializer = "zeros"
-        elif initializer is None:
-            initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
-        init = initializers.get(initializer)
-        value = init(shape, dtype=dtype or self._dtype)
-        if not isinstance(value, torch.Tensor):
-            value = torch.as_tensor(np.asarray(value), dtype=backend.torch_dtype(dtype or self._dtype))
+        torch_dtype = backend.torch_dtype(dtype or self._dtype)
+        fresh = True  # whether `value` is a tensor made here, that no one else holds
+        if _FROM_FILE.get() == "empty" and not _SHAPES_ONLY.get():
+            value = torch.empty(shape, dtype=torch_dtype)  # the file writes it once, straight into this memory
+        else:
+            if _SHAPES_ONLY.get() or _FROM_FILE.get():
+                initializer = "zeros"
+            elif initializer is None:
+                initializer = "glorot_uniform" if dtype is None or "float" in str(dtype) else "zeros"
+            init = initializers.get(initializer)
+            value = init(shape, dtype=dtype or self._dtype)
+            # The engine's initializers return new tensors; a user's may return one it keeps.
+            fresh = type(init).__module__ == initializers.__name__
+            if not isinstance(value, torch.Tensor):
+                value = torch.as_tensor(np.asarray(value), dtype=torch_dtype)
         if name is None:
             name = f"variable_{len(self._own_weights)}"
-        # A Variable is the nn.Parameter torch sees, with Keras's surface (.value, .assign, .path...).
-        param = Variable(value.to(backend.torch_dtype(dtype or self._dtype)), trainable=trainable, name=name)
+        # A Variable is the nn.Parameter torch sees, with Keras's surface (.value, .assign, .path...). It takes
+        # over a fresh value's memory: a copy costs as much as drawing the value.
+        value = value.to(torch_dtype)
+        param = (Variable.adopt(value, trainable=trainable, name=name) if fresh
+                 else Variable(value, trainable=trainable, name=name))
         param.requires_grad_(bool(trainable) and self._trainable and param.is_floating_point())
         attr = name
         while attr in self._parameters or attr in self.__dict__:
