@@ -187,6 +187,35 @@ def read_dataset(group, path, expected_shape=None, max_bytes=None):
         expected_shape: when given, a dataset of any other shape is refused before it is read.
         max_bytes: when given (and no expected shape), a larger declared size is refused.
     """
+    return np.asarray(checked_dataset(group, path, expected_shape, max_bytes)[()])
+
+
+def read_dataset_into(ds, path, param):
+    """Read the dataset ``ds`` (from :func:`checked_dataset`, with ``param``'s shape as the expected one)
+    straight into the CPU tensor ``param``: one copy, from the file into the weight. A value of another
+    dtype (or a weight NumPy cannot view) is read and converted as :func:`assign` does."""
+    if tuple(ds.shape) != tuple(param.shape):
+        raise ModelFileError(f"the dataset {path!r} has shape {tuple(ds.shape)} but the model's weight has shape "
+                             f"{tuple(param.shape)}")
+    target = param.detach()
+    if (target.device.type == "cpu" and target.is_contiguous() and target.numel() > 0
+            and target.dtype in _NUMPY_VIEWABLE and np.dtype(ds.dtype) == _NUMPY_VIEWABLE[target.dtype]):
+        try:
+            ds.read_direct(target.numpy())
+        except (OSError, ValueError, TypeError, RuntimeError) as e:
+            raise ModelFileError(f"cannot read the dataset {path!r}: {e}") from None
+    else:
+        assign([(param, np.asarray(ds[()]))])
+
+
+_NUMPY_VIEWABLE = {torch.float32: np.dtype("float32"), torch.float64: np.dtype("float64"),
+                   torch.float16: np.dtype("float16"), torch.int32: np.dtype("int32"),
+                   torch.int64: np.dtype("int64"), torch.uint8: np.dtype("uint8"), torch.int8: np.dtype("int8"),
+                   torch.int16: np.dtype("int16"), torch.bool: np.dtype("bool")}
+
+
+def checked_dataset(group, path, expected_shape=None, max_bytes=None):
+    """The ``h5py.Dataset`` at ``path`` under ``group``, unread, after every check of :func:`read_dataset`."""
     parts = _parts(path)
     parent = get_group(group, "/".join(parts[:-1])) if len(parts) > 1 else group
     _check_link(parent, parts[-1], path)
@@ -206,7 +235,7 @@ def read_dataset(group, path, expected_shape=None, max_bytes=None):
     if declared > _BOMB_FLOOR_BYTES and declared > _MAX_EXPANSION * ds.id.get_storage_size():
         raise ModelFileError(f"the dataset {path!r} declares {declared} bytes but stores only "
                              f"{ds.id.get_storage_size()}: refused as a decompression/shape bomb")
-    return np.asarray(ds[()])
+    return ds
 
 
 def _attr(obj, name):

@@ -19,6 +19,7 @@ import warnings
 import zipfile
 
 import h5py
+import torch
 
 from engine import backend
 from engine.layers.layer import weights_from_file
@@ -94,12 +95,18 @@ def write_weights(model, h5file, include_optimizer=True):
                 group.create_dataset(str(i), data=value)
 
 
-def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
+def read_weights(model, h5file, skip_mismatch=False, optimizer="built", direct=False):
     """Read a weights tree into ``model``; every value is checked before any weight changes.
 
     Args:
         optimizer: ``"build"`` builds the model's optimizer to restore its saved state, ``"built"``
             restores it only into an optimizer that is already built, ``None`` ignores it.
+        direct: read each value straight into its weight's memory (one copy, no value held in between)
+            once every dataset's shape, type and size was checked. Only for a model just built for this
+            file (``load_keras``), which is dropped when a read fails halfway.
+
+    Returns:
+        the weights that were written.
     """
     pairs = []
     for path, layer in walk(model):
@@ -124,6 +131,10 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
         values = []
         for i, p in enumerate(params):
             try:
+                if direct:  # checked now, read below
+                    ds = h5_format.checked_dataset(group, str(i), expected_shape=tuple(p.shape))
+                    values.append((p, (ds, str(i), where)))
+                    continue
                 values.append((p, h5_format.read_dataset(group, str(i), expected_shape=tuple(p.shape))))
             except ModelFileError as e:
                 if skip_mismatch and "has shape" in str(e):
@@ -140,9 +151,17 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built"):
         group = h5_format.get_group(h5file, "optimizer/vars")
         n = len(group.keys())
         state_reader = (n, lambda i, shape: h5_format.read_dataset(group, str(i), expected_shape=shape))
-    h5_format.assign(pairs)
+    if direct:
+        for p, (ds, key, where) in pairs:
+            try:
+                h5_format.read_dataset_into(ds, key, p)
+            except ModelFileError as e:
+                raise ModelFileError(f"{where}: {e}") from None
+    else:
+        h5_format.assign(pairs)
     if state_reader is not None:
         restore_optimizer(model, *state_reader)
+    return [p for p, _ in pairs]
 
 
 def _has_path(h5file, path):
@@ -243,8 +262,9 @@ def load_keras(fileobj, custom_objects=None, compile=True):
         if not isinstance(config, dict):
             raise ModelFileError(f"{CONFIG_NAME} should hold a JSON object")
         if WEIGHTS_NAME in zf.namelist():
-            # read_weights below fills every weight or refuses the file: no initializer need run first.
-            with weights_from_file():
+            # read_weights below fills every weight or refuses the file: no initializer need run, and no
+            # memory is written before the file's values are (those it lacks are zeroed below).
+            with weights_from_file(empty=True):
                 model = model_from_config(config, custom_objects=custom_objects)
         else:
             model = model_from_config(config, custom_objects=custom_objects)
@@ -253,7 +273,12 @@ def load_keras(fileobj, custom_objects=None, compile=True):
             saving_api.compile_from_config(model, compile_cfg, custom_objects)
         if WEIGHTS_NAME in zf.namelist():
             with open_weights_member(zf, model) as f:
-                read_weights(model, f, optimizer="build" if compile_cfg else None)
+                written = {id(p) for p in read_weights(model, f, optimizer="build" if compile_cfg else None,
+                                                       direct=True)}
+            with torch.no_grad():
+                for w in model.weights:  # a weight outside the weights tree (none today) is never left unset
+                    if id(w) not in written:
+                        w.zero_()
         elif any(True for _ in model.weights):
             raise ModelFileError(f"the archive has no {WEIGHTS_NAME}, but the model has weights")
     return model
