@@ -53,6 +53,7 @@ def map_leaves(structure, fn):
 
 
 def collect_leaves(structure, out):
+    """Append every leaf of nested lists/tuples/dicts to ``out`` (in order) and return ``out``."""
     if isinstance(structure, (list, tuple)):
         for s in structure:
             collect_leaves(s, out)
