@@ -108,19 +108,19 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built", direct=F
     Returns:
         the weights that were written.
     """
-    pairs = []
+    pairs, groups = [], {}
     for path, layer in walk(model):
         params = layer.own_variables()
         if not params:
             continue
         vars_path = _join(path, "vars")
         where = f"layer {layer.name!r} ({type(layer).__name__}, at {vars_path!r})"
-        if not _has_path(h5file, vars_path):
+        group = _find_group(h5file, vars_path, groups)
+        if group is None:
             if skip_mismatch:
                 warnings.warn(f"Skipping {where}: the file has no weights for it.", stacklevel=3)
                 continue
             raise ModelFileError(f"the file has no weights for {where}; the model expects {len(params)}")
-        group = h5_format.get_group(h5file, vars_path)
         keys = list(group.keys())
         if sorted(keys) != sorted(str(i) for i in range(len(params))):
             msg = f"{where} expects {len(params)} variables, the file has {len(keys)}"
@@ -165,12 +165,22 @@ def read_weights(model, h5file, skip_mismatch=False, optimizer="built", direct=F
 
 
 def _has_path(h5file, path):
-    current = h5file
+    return _find_group(h5file, path, {}) is not None
+
+
+def _find_group(h5file, path, cache):
+    """The group at ``path`` (each step checked by ``h5_format.get_group``), or None when an entry on the
+    way is missing. ``cache`` keeps the groups met on the way for the next paths (``layers``, ...)."""
+    current, walked = h5file, ""
     for part in path.split("/"):
-        if not h5_format.has_entry(current, part):
-            return False
-        current = h5_format.get_group(current, part)
-    return True
+        walked = f"{walked}/{part}" if walked else part
+        found = cache.get(walked)
+        if found is None:
+            if not h5_format.has_entry(current, part):
+                return None
+            found = cache[walked] = h5_format.get_group(current, part)
+        current = found
+    return current
 
 
 # ---------------------------------------------------------------------------------------------- the zip
