@@ -18,6 +18,7 @@ from engine import backend
 from engine.layers.core import describe
 from engine.layers.layer import Layer, to_tensor
 from engine.layers.registry import register
+from engine import random as engine_random
 from engine.ops import image as image_ops
 
 __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast", "RandomBrightness",
@@ -26,12 +27,6 @@ __all__ = ["RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "R
 
 _FILL_MODES = ("reflect", "wrap", "constant", "nearest")
 _INTERPOLATIONS = ("nearest", "bilinear")
-
-
-def _random():
-    from engine import random as engine_random  # engine.random imports engine.ops, which imports layers
-
-    return engine_random
 
 
 class _Augmentation(Layer):
@@ -44,7 +39,7 @@ class _Augmentation(Layer):
     def __init__(self, seed=None, data_format=None, **kwargs):
         super().__init__(**kwargs)
         self.seed = seed
-        self.generator = _random().SeedGenerator(seed)
+        self.generator = engine_random.SeedGenerator(seed)
         self.data_format = backend.standardize_data_format(data_format)
         self.supports_masking = False
         self.built = True
@@ -91,7 +86,7 @@ class _Augmentation(Layer):
         return tuple(input_shape)
 
     def _uniform(self, shape, minval, maxval):
-        return _random().uniform(shape, minval=minval, maxval=maxval, seed=self.generator)
+        return engine_random.uniform(shape, minval=minval, maxval=maxval, seed=self.generator)
 
     def get_config(self):
         config = super().get_config()
@@ -636,7 +631,7 @@ class RandomPosterization(_Augmentation):
         batch = self._batch_size(inputs)
         # Keras draws on every call, in inference too: the draws stay in step with Keras's layer.
         if self.factor[0] != self.factor[1]:
-            bits = _random().randint((batch,), self.factor[0], self.factor[1], dtype="uint8", seed=self.generator)
+            bits = engine_random.randint((batch,), self.factor[0], self.factor[1], dtype="uint8", seed=self.generator)
         else:
             bits = torch.full((batch,), int(self.factor[0]), dtype=torch.uint8)
         if not training:
