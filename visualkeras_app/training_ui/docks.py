@@ -277,7 +277,7 @@ class TrainingDocks:
             self._reserved_cores = False
             release_cores()
 
-    def _update_actions(self):
+    def _update_actions(self, trained=None):
         state = self.panel.worker.state if self.panel is not None else "idle"
         busy = state != "idle"
         self.act_train_mnist.setEnabled(not busy)
@@ -285,7 +285,9 @@ class TrainingDocks:
         self.act_stop.setEnabled(busy)
         self.act_pause.setEnabled(busy)
         doc = self.window.controller.document
-        self.act_evaluate.setEnabled(not busy and has_trained_weights(doc))
+        if trained is None:
+            trained = has_trained_weights(doc)
+        self.act_evaluate.setEnabled(not busy and trained)
         from visualkeras_app.document.blocks import fine_tune_candidates
 
         self.act_fine_tune.setEnabled(not busy and bool(doc.runs) and bool(fine_tune_candidates(doc)))
@@ -545,8 +547,9 @@ class TrainingDocks:
         if self.panel is not None:
             self._fit_timer.start()
 
-    def check_fit(self):
-        """Show in the panel, before training, whether the model fits the chosen data set (see `fit_check`)."""
+    def check_fit(self, trained=None):
+        """Show in the panel, before training, whether the model fits the chosen data set (see `fit_check`).
+        ``trained``: ``has_trained_weights`` of the document when the caller knows it."""
         if self.panel is None:
             return None
         try:
@@ -559,14 +562,16 @@ class TrainingDocks:
         except Exception:  # advice only: training reports a mismatch itself
             problem, name = None, ""
         self.panel.show_fit_problem(problem, name)
-        self._update_weight_actions()
+        self._update_weight_actions(trained)
         return problem
 
-    def _update_weight_actions(self):
+    def _update_weight_actions(self, trained=None):
         """Evaluate needs trained weights that fit; "more epochs" needs the document's architecture unchanged
-        since the run (else it would train, and write back, another model than the canvas shows)."""
+        since the run (else it would train, and write back, another model than the canvas shows).
+        ``trained``: ``has_trained_weights`` of the document when the caller knows it."""
         doc = self.window.controller.document
-        trained = has_trained_weights(doc)
+        if trained is None:
+            trained = has_trained_weights(doc)
         self.panel.set_can_evaluate(trained)
         idle = not self.panel.worker.is_running()
         if self._run_signature is not None and idle and architecture(doc) != self._run_signature:
@@ -576,7 +581,7 @@ class TrainingDocks:
                                         for v in (self.results_view, self.draw_pad, self.feature_view) if v):
             self.clear_results()  # they showed weights the document no longer has (Undo, then Evaluate)
             self.panel.clear_status()
-        self._update_actions()
+        self._update_actions(trained)
 
     def fix_actions(self, node_id) -> list:
         """The node context menu's "Fix: …" entry when the before-training check's one-click fix edits this
@@ -609,7 +614,8 @@ class TrainingDocks:
         self._run_signature = None
         w = self.window
         doc = w.controller.document
-        if self.draw_pad is not None and has_trained_weights(doc):
+        trained = has_trained_weights(doc)  # once for this handler (the fit check's actions need it too)
+        if self.draw_pad is not None and trained:
             # Opened with trained weights: drawing works at once (the test results wait for Evaluate).
             try:
                 from visualkeras_app.document.convert import document_to_model
@@ -624,7 +630,7 @@ class TrainingDocks:
             w.inspector_dock.raise_()  # the empty Results tab must not hide the new model's Inspector
         if was_running:
             w.show_message("Training of the previous model stopped: another model was opened.")
-        self.check_fit()
+        self.check_fit(trained)
 
     def clear_results(self):
         """Empty the Results dock's views (test results, draw pad, feature maps)."""
@@ -650,10 +656,17 @@ def has_trained_weights(doc) -> bool:
     if result is None or not doc.nodes or getattr(result, "errors", None):
         return False
     # Shapes compared here: weights written back after a run are newer than the last inference's weights_ok.
-    weighted = [(n, result.weight_shapes[n.id]) for n in doc.nodes.values() if result.weight_shapes.get(n.id)]
-    return bool(weighted) and all(
-        n.weights is not None and len(n.weights) == len(shapes)
-        and all(tuple(a.shape) == tuple(s) for a, s in zip(n.weights, shapes)) for n, shapes in weighted)
+    # The first layer without them answers (an untrained 20,000-layer model took 13 ms a call).
+    weight_shapes, weighted = result.weight_shapes, False
+    for n in doc.nodes.values():
+        shapes = weight_shapes.get(n.id)
+        if not shapes:
+            continue
+        if n.weights is None or len(n.weights) != len(shapes) \
+                or any(tuple(a.shape) != tuple(s) for a, s in zip(n.weights, shapes)):
+            return False
+        weighted = True
+    return weighted
 
 
 def architecture(doc):
