@@ -6,7 +6,7 @@ from collections.abc import MutableMapping
 
 from engine.optimizers.base_optimizer import Optimizer
 from engine.optimizers.loss_scale_optimizer import LossScaleOptimizer
-from engine.optimizers.serialization import deserialize, serialize
+from engine.optimizers.serialization import deserialize, serialize, serialize_object
 
 
 def _path(variable):
@@ -208,11 +208,9 @@ class MultiOptimizer(Optimizer):
                 k += n
 
     def get_config(self):
-        from engine.saving.serialization_lib import serialize_keras_object  # engine.saving imports engine.optimizers: cycle
-
         mapping = self._optimizer_map
         mapping = {"module": "keras.optimizers", "class_name": "OptimizerMap", "config": mapping.get_config(),
-                   "registered_name": None} if isinstance(mapping, OptimizerMap) else serialize_keras_object(mapping)
+                   "registered_name": None} if isinstance(mapping, OptimizerMap) else serialize_object(mapping)
         return {"optimizer_map": mapping, "loss_scale_factor": self.loss_scale_factor, "name": self.name}
 
     @classmethod

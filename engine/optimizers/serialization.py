@@ -10,6 +10,23 @@ from engine.optimizers.base_optimizer import Optimizer
 _CLASSES: dict = {}
 
 
+# engine.saving's serialize_keras_object, handed over when engine.saving loads (it sits above the optimizers):
+# MultiOptimizer writes a user's own optimizer mapping (a function or an object) with it.
+_OBJECT_SERIALIZER: list = []
+
+
+def use_object_serializer(serialize):
+    """Called by ``engine.saving`` when it loads: ``serialize(obj)`` -> Keras's config dict of any object."""
+    _OBJECT_SERIALIZER[:] = [serialize]
+
+
+def serialize_object(obj) -> dict:
+    """``obj`` (a function or an object with ``get_config``) as Keras's config dict, by engine.saving's rules."""
+    if not _OBJECT_SERIALIZER:  # only while the engine itself loads
+        raise RuntimeError("engine.saving has not loaded: objects' configs are written there.")
+    return _OBJECT_SERIALIZER[0](obj)
+
+
 def register_classes(*classes):
     """Make ``classes`` known to ``deserialize`` and ``get`` by their names (case-insensitive)."""
     _CLASSES.update({cls.__name__.lower(): cls for cls in classes})

@@ -16,6 +16,7 @@ import torch
 from engine import activations, losses, metrics, ops
 from engine.layers import registry
 from engine.layers.layer import Layer
+from engine.optimizers import serialization as optimizer_serialization
 from engine.saving.object_registration import get_registered_name, get_registered_object, visible_custom_objects
 from engine.saving.object_registration import CustomObjectScope
 from engine.saving.serialization import deserialize_layer, serialize_layer
@@ -143,5 +144,6 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwar
 
 
 registry.use_codec(serialize_keras_object, deserialize_layer)  # the layers that hold layers (de)serialize through it
+optimizer_serialization.use_object_serializer(serialize_keras_object)  # MultiOptimizer's own mappings
 
 __all__ = ["deserialize_keras_object", "serialize_keras_object"]

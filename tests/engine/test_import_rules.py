@@ -34,12 +34,7 @@ def _function_level_import_modules(text):
 
 
 # The function-level imports that still break an import cycle, each with why the cycle stays.
-CYCLE_IMPORTS_ALLOWED = {
-    ("engine/optimizers/multi_optimizer.py", "engine.saving.serialization_lib"):
-        "MultiOptimizer.get_config writes a user's own optimizer mapping (a function or an object, not an "
-        "OptimizerMap) with engine.saving's serialize_keras_object, and engine.saving imports the optimizers "
-        "(saving_api restores them); a hand-over for this one rarely used branch would hide the cycle, not end it",
-}
+CYCLE_IMPORTS_ALLOWED: dict = {}
 
 
 def _cycle_imports(sources):

@@ -568,3 +568,17 @@ def test_new_optimizers_by_name_and_in_keras_files(keras, tmp_path, name):
     assert type(fresh.optimizer).__name__ == type(kmodel.optimizer).__name__
     fresh.fit(x, y, batch_size=4, epochs=1, verbose=0)
     assert fresh.optimizer.iterations == 2
+
+
+def test_multi_optimizer_writes_a_users_function_mapping_by_name():
+    # engine.saving hands its serializer to the optimizers when it loads (no import inside get_config)
+    from engine.optimizers.multi_optimizer import MultiOptimizer
+
+    def route(variable):
+        return None
+
+    config = MultiOptimizer(route).get_config()
+    from engine.saving import serialize_keras_object
+
+    assert config["optimizer_map"] == serialize_keras_object(route)
+    assert config["optimizer_map"]["config"] == "route"
