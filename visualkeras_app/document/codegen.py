@@ -78,15 +78,20 @@ class _Namer:
         self.counts = {}
 
     def needs_name(self, class_name, name):
-        from engine import backend
-
-        prefix = backend.to_snake_case(class_name)
+        prefix = _snake_case(class_name)
         n = self.counts.get(prefix, 0)
         auto = prefix if n == 0 else f"{prefix}_{n}"
         if auto == name:
             self.counts[prefix] = n + 1
             return False
         return True
+
+
+@functools.lru_cache(maxsize=512)
+def _snake_case(class_name):
+    from engine import backend
+
+    return backend.to_snake_case(class_name)
 
 
 @functools.lru_cache(maxsize=512)
@@ -141,26 +146,7 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
                 kwargs.append(f"backward_layer={_wrapped_expr(config.get('backward_layer'), namer, 'backward_')}")
         defaults = {"trainable": True, "dtype": None}
     else:
-        defaults = _keras_defaults(class_name, config, required)
-        # A default can depend on another argument (pooling's strides default to pool_size): take the
-        # defaults again from a layer built with the arguments that will be written.
-        written = {k: v for k, v in config.items() if k in required or (k in names and defaults.get(k, v) != v)}
-        implied = _keras_defaults(class_name, written, list(written))
-        defaults = {k: v for k, v in defaults.items() if k not in implied or implied[k] == v or k in written}
-        args = [_py(config[k]) for k in required if k in config]
-        items = []
-        for key, value in config.items():
-            if key in required or key == "name" or (key not in names and key not in ("trainable", "dtype")):
-                continue
-            if key in defaults and defaults[key] == value:
-                continue
-            if key == "dtype" and isinstance(value, dict):
-                dname = (value.get("config") or {}).get("name", "float32")
-                if dname != "float32":
-                    items.append(("dtype", dname))
-                continue
-            items.append((key, value))
-        kwargs = _kwargs(items)
+        args, kwargs = _arguments(class_name, config, names, required)
     if name is not None and namer.needs_name(class_name, name):
         kwargs.append(f"name={_py(name)}")
     parts = args + kwargs
@@ -170,6 +156,48 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
         return one
     inner = indent + "    "
     return f"layers.{class_name}(\n" + "".join(f"{inner}{p},\n" for p in parts) + f"{indent})"
+
+
+# (class name, the config as JSON) -> (positional, keyword) argument texts: a model of many alike layers (a
+# 20,000-layer chain) works each distinct config out once.
+_ARGUMENTS_CACHE: dict = {}
+
+
+def _arguments(class_name, config, names, required):
+    """The argument texts of a layer call (all but ``name``): required ones positionally, then those that
+    differ from Keras's defaults."""
+    try:
+        key = (class_name, json.dumps(config, sort_keys=True))
+    except (TypeError, ValueError):
+        key = None
+    if key is not None and key in _ARGUMENTS_CACHE:
+        args, kwargs = _ARGUMENTS_CACHE[key]
+        return list(args), list(kwargs)
+    defaults = _keras_defaults(class_name, config, required)
+    # A default can depend on another argument (pooling's strides default to pool_size): take the
+    # defaults again from a layer built with the arguments that will be written.
+    written = {k: v for k, v in config.items() if k in required or (k in names and defaults.get(k, v) != v)}
+    implied = _keras_defaults(class_name, written, list(written))
+    defaults = {k: v for k, v in defaults.items() if k not in implied or implied[k] == v or k in written}
+    args = [_py(config[k]) for k in required if k in config]
+    items = []
+    for key_, value in config.items():
+        if key_ in required or key_ == "name" or (key_ not in names and key_ not in ("trainable", "dtype")):
+            continue
+        if key_ in defaults and defaults[key_] == value:
+            continue
+        if key_ == "dtype" and isinstance(value, dict):
+            dname = (value.get("config") or {}).get("name", "float32")
+            if dname != "float32":
+                items.append(("dtype", dname))
+            continue
+        items.append((key_, value))
+    kwargs = _kwargs(items)
+    if key is not None:
+        if len(_ARGUMENTS_CACHE) >= 4096:
+            _ARGUMENTS_CACHE.clear()
+        _ARGUMENTS_CACHE[key] = (tuple(args), tuple(kwargs))
+    return args, kwargs
 
 
 def _wrapped_expr(spec, namer, prefix):
@@ -227,9 +255,11 @@ def generate_code(doc) -> str:
     return "\n".join(iter_code(doc))
 
 
-def iter_code(doc):
+def iter_code(doc, result=None):
     """``generate_code``'s lines one at a time, so that a big model's code can be made in slices (the
-    Code dock does) while the window keeps answering."""
+    Code dock does) while the window keeps answering. ``result``: the document's inference result when the
+    caller knows it is current (``doc.result`` after an edit: inference runs on every one), instead of
+    inferring again (0.4 s at 20,000 layers)."""
     if not doc.nodes:
         yield from ("# An empty model: drag an Input and some layers onto the canvas.", "import engine",
                     "from engine import layers", "")
@@ -237,7 +267,8 @@ def iter_code(doc):
     from visualkeras_app.document.convert import chain_order
     from visualkeras_app.document.inference import infer
 
-    result = infer(doc)
+    if result is None:
+        result = infer(doc)
     if result.errors:
         yield "# The graph has problems; this code will not run until they are fixed:"
         for p in result.errors:

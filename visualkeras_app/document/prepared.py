@@ -63,7 +63,7 @@ def prepare(doc, code=None):
         lines = []
         total = len(doc.nodes)
         try:
-            for line in iter_code(doc):
+            for line in iter_code(doc, result):
                 lines.append(line)
                 if len(lines) % _REPORT_EVERY == 0:
                     report("Writing the code", min(len(lines), total), total)

@@ -148,7 +148,7 @@ class CodePanel(QWidget):
             return
         from visualkeras_app.document.codegen import iter_code
 
-        lines = iter_code(doc)
+        lines = iter_code(doc, doc.result)  # inference ran on the edit that scheduled this refresh
         if len(doc.nodes) < INCREMENTAL_NODES:
             self._run(lambda: list(lines))
             return

@@ -46,7 +46,7 @@ def test_many_edits_regenerate_once(qtbot, panel, chain, controller, monkeypatch
 
     calls = []
     real = codegen.iter_code
-    monkeypatch.setattr(codegen, "iter_code", lambda doc: calls.append(1) or real(doc))
+    monkeypatch.setattr(codegen, "iter_code", lambda doc, result=None: calls.append(1) or real(doc, result))
     chain("Flatten", "Dense", "Dropout", "Dense")
     settle(qtbot, panel)
     assert len(calls) == 1
