@@ -72,16 +72,21 @@ def summary_rows(doc, result=None):
     result = result or _infer(doc)
     chain = chain_order(doc, result)
     order = chain if chain is not None else keras_layer_order(doc, result)
-    incoming = {nid: [] for nid in doc.nodes}
+    incoming = {}
     for e in doc.edges:
-        incoming[e.dst].append(e)
-    rows = []
+        incoming.setdefault(e.dst, []).append(e)
+    rows, nodes, records, none = [], doc.nodes, result.records, ()
     for nid in order:
-        node = doc.nodes[nid]
-        ins = sorted(incoming[nid], key=lambda e: e.dst_port)
+        node = nodes[nid]
+        ins = incoming.get(nid, none)
+        if len(ins) > 1:
+            ins = sorted(ins, key=lambda e: e.dst_port)
+        record = records.get(nid)
+        # The record's shape text is format_shape of its shape, made once per distinct layer.
         rows.append({"id": nid, "name": node.name, "class_name": node.class_name,
-                     "output_shape": format_shape(result.shapes.get(nid)), "params": result.param_text[nid],
-                     "connected_to": [f"{doc.nodes[e.src].name}[0][{e.src_port}]" for e in ins],
+                     "output_shape": record.shape_text if record is not None else format_shape(None),
+                     "params": result.param_text[nid],
+                     "connected_to": [f"{nodes[e.src].name}[0][{e.src_port}]" for e in ins],
                      "is_input": node.is_input})
     return chain is not None, rows
 
