@@ -60,7 +60,7 @@ def test_the_worker_makes_the_summary_and_code_and_the_gui_thread_only_shows_the
     monkeypatch.setattr(summary, "summary_rows",
                         lambda *a, **k: threads["rows"].append(threading.get_ident()) or rows_of(*a, **k))
     monkeypatch.setattr(codegen, "iter_code",
-                        lambda doc: threads["code"].append(threading.get_ident()) or iter_code(doc))
+                        lambda *a, **k: threads["code"].append(threading.get_ident()) or iter_code(*a, **k))
     n = code_view.INCREMENTAL_NODES + 50
     path = _chain_file(tmp_path, n)
     ticks = []
