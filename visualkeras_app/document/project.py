@@ -482,7 +482,8 @@ def open_any(path, keep_model=False) -> Document:
             if load_model is None:
                 raise ProjectError(f"Cannot open {path}: this build of the engine cannot read {ext} files yet.")
             model = load_model(path, compile=False)
-            doc = check_document(model_to_document(model))  # the weights are copied into the nodes
+            # The nodes' weights are views of the model's: it is dropped, or run by the draw pad (never trained).
+            doc = check_document(model_to_document(model, with_weights="share"))
             if keep_model:
                 doc.loaded_model = model
             else:
