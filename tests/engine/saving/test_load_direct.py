@@ -104,3 +104,22 @@ def test_a_layer_takes_over_its_initial_values_memory_but_not_a_users_tensor():
     assert layer.kernel.data_ptr() != kept.data_ptr()  # a user's initializer keeps its tensor
     layer.kernel.assign(np.zeros((2, 2)))
     assert float(kept.sum()) == 12.0
+
+
+@pytest.mark.parametrize("step", [1 << 22, 7, 64])
+def test_a_corrupt_global_heap_is_found_in_any_slice_of_the_search(tmp_path, monkeypatch, step):
+    from engine.saving import h5_format
+
+    path = str(tmp_path / "m.keras")
+    _model().save(path)
+    with zipfile.ZipFile(path) as zf:
+        data = zf.read("model.weights.h5")
+    monkeypatch.setattr(h5_format, "_FIND_STEP", step)
+    h5_format.check_file_structure(data)  # Keras's own attributes: every collection walks to its end
+    start = data.find(b"GCOL")
+    assert start != -1 and data[start + 4] == 1
+    # The first object of the collection declares a size that would make HDF5 walk past its end.
+    obj = start + 16
+    bad = data[:obj + 8] + (3).to_bytes(8, "little") + data[obj + 16:]
+    with pytest.raises(engine.saving.ModelFileError, match="corrupt HDF5 global heap"):
+        h5_format.check_file_structure(bad)
