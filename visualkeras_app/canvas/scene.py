@@ -97,8 +97,12 @@ class _Pulse:
             return
         now = time.perf_counter()
         if now >= self._next:
-            QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
-            self._next = time.perf_counter() + self._every
+            self.now()
+
+    def now(self):
+        """Let the event loop run now (before the work ends, so that what comes after it starts afresh)."""
+        QCoreApplication.processEvents(QEventLoop.ExcludeUserInputEvents)
+        self._next = time.perf_counter() + self._every
 
 class EditorScene(QGraphicsScene):
     """Items for ``controller.document``; rebinds itself when the controller replaces the document.
@@ -693,6 +697,7 @@ class EditorScene(QGraphicsScene):
                 gc.disable()
             try:
                 self._file_all(pulse)
+                pulse.now()  # the window's other handlers of the new document come next, in the same turn
             finally:
                 self._binding = False
                 if collecting:
