@@ -30,6 +30,11 @@ __all__ = ["run_in_background", "cancel_running", "LoadCancelled", "BACKGROUND_B
 BACKGROUND_BYTES = 64_000
 # Torch intra-op threads of a worker: building a model is many small ops, and the cores belong to training.
 WORKER_TORCH_THREADS = 1
+# Python hands the interpreter lock from a busy thread to a waiting one only every switch interval (5 ms by
+# default). While a load runs on its worker, every return of the GUI thread from Qt into Python (a paint, a
+# timer, an event filter) waits that long, and a repaint makes hundreds of them: the window froze for
+# 0.5 s at a time during a 20,000-layer load. A shorter interval during loads keeps it answering.
+SWITCH_INTERVAL = 0.0005
 
 _running = []  # (parent, worker) of each load under way
 
@@ -49,9 +54,12 @@ def _collector_paused():
         return
     gc.disable()
     gc.freeze()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
     try:
         yield
     finally:
+        sys.setswitchinterval(switch)
         gc.freeze()
         gc.unfreeze()
         gc.enable()

@@ -83,3 +83,21 @@ def test_cancel_stops_the_load_and_keeps_the_open_model(window, tmp_path, monkey
     assert set(window.controller.document.nodes) == before
     assert "cancelled" in window.statusBar().currentMessage()
     assert not any(isinstance(w, QProgressDialog) and w.isVisible() for w in QApplication.topLevelWidgets())
+
+
+def test_a_load_shortens_the_interpreters_switch_interval_and_gives_it_back(window):
+    """A busy worker hands the interpreter lock to the GUI thread only every switch interval: each return of
+    a repaint into Python waited 5 ms, and a 20,000-layer load froze the window for half a second."""
+    import sys
+
+    before = sys.getswitchinterval()
+    seen = background.run_in_background(window, "Working", lambda: sys.getswitchinterval())
+    assert seen <= background.SWITCH_INTERVAL < before
+    assert sys.getswitchinterval() == before
+
+    def fails():
+        raise ValueError("bad file")
+
+    with pytest.raises(ValueError, match="bad file"):
+        background.run_in_background(window, "Working", fails)
+    assert sys.getswitchinterval() == before
