@@ -144,7 +144,6 @@ def layer_expr(class_name, config, name, namer, indent="    ", extra=0):
                 kwargs.append(f"merge_mode={_py(config.get('merge_mode'))}")
             if not _default_backward(config.get("layer"), config.get("backward_layer")):
                 kwargs.append(f"backward_layer={_wrapped_expr(config.get('backward_layer'), namer, 'backward_')}")
-        defaults = {"trainable": True, "dtype": None}
     else:
         args, kwargs = _arguments(class_name, config, names, required)
     if name is not None and namer.needs_name(class_name, name):
