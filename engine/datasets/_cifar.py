@@ -213,7 +213,7 @@ def load(spec, label_key, num_classes):
         if kind == "archive" and os.path.isfile(path):
             return _assemble(_read_archive(path, spec.inner, names), spec, label_key, num_classes)
     errors = []
-    if _loader._offline():
+    if _loader.offline():
         errors.append(f"downloads are turned off ({_loader.OFFLINE_ENV}={os.environ.get(_loader.OFFLINE_ENV)})")
     else:
         dest = os.path.join(_loader.cache_dir(), spec.archive)

@@ -138,7 +138,8 @@ def cache_dir():
     return os.path.join(root, "datasets")
 
 
-def _offline():
+def offline():
+    """Whether downloads are turned off (``$VISUALKERAS_OFFLINE`` set to 1, true, yes or on)."""
     return os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
@@ -536,7 +537,7 @@ def load(spec, keras_npz=None):
         if result is not None:
             return result
     errors = []
-    if not _offline():
+    if not offline():
         result = _download(spec, errors)
         if result is not None:
             return result

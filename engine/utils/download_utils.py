@@ -8,7 +8,7 @@ import urllib.parse
 import warnings
 import zipfile
 
-from engine.datasets import _loader
+from engine import datasets
 from engine.utils import io_utils
 
 
@@ -133,19 +133,19 @@ def get_file(fname=None, origin=None, untar=False, md5_hash=None, file_hash=None
                            "re-download the data.")
         download = True
     if download:
-        if _loader._offline():
+        if datasets.offline():
             raise OfflineError(
                 f"{fname} is not in the cache ({target}) and downloads are turned off "
-                f"({_loader.OFFLINE_ENV}=1). Download {origin} on a computer with a network and copy it to "
-                f"{target}, or unset {_loader.OFFLINE_ENV}.")
+                f"({datasets.OFFLINE_ENV}=1). Download {origin} on a computer with a network and copy it to "
+                f"{target}, or unset {datasets.OFFLINE_ENV}.")
         os.makedirs(datadir, exist_ok=True)
         sha256 = file_hash if file_hash is not None and algorithm == "sha256" else None
         try:
-            _loader.fetch(origin, target, sha256)
-        except _loader.ChecksumError as e:
+            datasets.fetch(origin, target, sha256)
+        except datasets.ChecksumError as e:
             raise ValueError(f"Incomplete or corrupted file detected. {e}") from None
-        except _loader.DownloadError as e:
-            raise _loader.DownloadError(
+        except datasets.DownloadError as e:
+            raise datasets.DownloadError(
                 f"Could not download {fname}: {e}. Check the network connection (or a proxy), or download "
                 f"{origin} yourself and copy it to {target}.") from None
         if file_hash is not None and algorithm == "md5" and not validate_file(target, file_hash, "md5"):

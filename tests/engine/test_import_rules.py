@@ -195,8 +195,6 @@ def test_engine_saving_never_imports_engine_models_not_even_inside_a_function():
 # A private name one engine package reads of another's, with the reason it stays.
 FOREIGN_PRIVATE_ALLOWED = {
     "_direction": "Keras's protocol: callbacks read metric._direction, which users' own metric classes set too",
-    "_loader": "get_file shares engine.datasets' download code (its private module)",
-    "_offline": "get_file honours the data sets' offline switch (engine.datasets._loader)",
 }
 _PRIVATE_DEFINES = [re.compile(r"\.(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)"),
                     re.compile(r"(?m)^\s*(?:async\s+)?(?:def|class)\s+(_[A-Za-z]\w*)"),
