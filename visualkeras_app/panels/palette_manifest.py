@@ -125,9 +125,8 @@ def drift(manifest, registry) -> list[str]:
 def write_manifest(path=None) -> str:
     """Write the manifest from the engine's registry; returns the path written."""
     path = path or manifest_path()
-    text = dumps(registry_listing())
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    # start-up time: the engine (torch) loads after the window's first paint; only the script writes
+    from engine.utils.file_utils import atomic_write_text
+
+    atomic_write_text(path, dumps(registry_listing()))
     return path
