@@ -98,7 +98,7 @@ def test_an_edit_that_drops_weights_says_so_and_turns_evaluate_and_more_epochs_o
     win.controller.set_selection([conv.id])
     qtbot.waitUntil(lambda: "Keeps trained weights" in win.inspector.info.text(), timeout=5000)
 
-    win.controller.set_param(conv.id, "filters", 8)  # what the inspector's field does
+    win.controller.set_param(conv.id, "filters", conv.config["filters"] + 4)  # what the inspector's field does
     qtbot.waitUntil(lambda: "Trained weights dropped" in win.inspector.info.text(), timeout=5000)
     qtbot.waitUntil(lambda: not panel.evaluate_button.isEnabled(), timeout=5000)
     assert not panel.more_button.isEnabled() and not tr.act_evaluate.isEnabled()

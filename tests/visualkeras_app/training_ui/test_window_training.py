@@ -59,7 +59,7 @@ def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window
     qtbot.waitUntil(lambda: panel.worker.state == "idle", timeout=RUN_MS)
     assert panel.plots.point_count() > 0
     conv = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
-    assert conv.weights is not None and conv.weights[0].shape == (3, 3, 1, 16)
+    assert conv.weights is not None and conv.weights[0].shape == (3, 3, 1, conv.config["filters"])
     assert window.is_dirty() and "* \u2014" in window.windowTitle()
     assert doc.training.get("batch_size") == 64
 
