@@ -181,6 +181,7 @@ def _engine_garbage(fn):
     return result, len(found)
 
 
+@pytest.mark.slow  # (walks every object of the run to tell the read's own garbage: ~3 s late in the suite)
 def test_a_read_model_is_freed_by_reference_counting(tmp_path, monkeypatch):
     """The engine model a file is read into leaves no cyclic garbage for the collector (which would walk a
     big model's million objects holding the interpreter lock, freezing the window)."""
