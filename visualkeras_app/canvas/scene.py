@@ -572,13 +572,7 @@ class EditorScene(QGraphicsScene):
             self._syncing = syncing
 
     def _make_node(self, node):
-        item = NodeItem(node, self.flow)
-        self._nodes[node.id] = item
-        self.addItem(item)
-        item.set_inputs(self._connected_ports(node.id))
-        result = self._doc.result
-        if result is not None and node.id in getattr(result, "shape_text", {}):
-            self._apply_node_result(item, result)
+        item = self._add_node_item(node)
         if node.id in self._selected:
             syncing, self._syncing = self._syncing, True
             try:
