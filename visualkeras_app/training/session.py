@@ -253,8 +253,7 @@ class TrainingSession:
 
     def _fit(self, epochs, fresh):
         rec = self.record
-        self._stop.clear()
-        self._running.set()
+        self._stop.clear()  # a pause clicked before the run started holds (``_running`` is left as it is)
         self.error = None
         self._nan = False
         start = self._epochs_done
@@ -412,6 +411,13 @@ class _SessionCallback(Callback):
         if self.on_progress is not None and (now >= self._next_progress or batch + 1 == self.nb):
             self._next_progress = now + _PROGRESS_EVERY_S
             self.on_progress(self.progress(self._rate.samples_per_s()))
+        self._hold_while_paused()
+
+    def on_train_begin(self, logs=None):
+        self._hold_while_paused()  # a Pause clicked while the run was being prepared holds before its first batch
+
+    def _hold_while_paused(self):
+        s = self.s
         if not s._running.is_set():
             t = time.perf_counter()
             s._emit("on_message", "Paused.")

@@ -321,9 +321,9 @@ class TrainingWorker(QObject):
             from visualkeras_app.training.session import TrainingSession
 
             session = TrainingSession(model, prepared, settings, listener=_Relay(self))
+            self.session = session  # before the flag is read: a Pause clicked now reaches this session either way
             if self._pause_requested:
                 session.pause()
-            self.session = session
             if not self._pause_requested:
                 self._post(_STATE, RUNNING)
             session.run()

@@ -91,24 +91,41 @@ def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
 
 @pytest.mark.slow
 def test_pause_and_resume_continue_the_same_run(qtbot, panel):
+    """Pause is clicked twice: while the run prepares (no race: it must not start) and again as soon as the first
+    batches reach the window; each Resume continues the same run, every batch once."""
+    from PySide6.QtCore import Qt
+
     chunks = []
     panel.worker.batches.connect(chunks.append)
     records = []
     panel.worker.finished.connect(records.append)
-    panel.train(settings(max_train_samples=1000, batch_size=16))
-    qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 3, timeout=RUN_MS)
-    panel.toggle_pause()
+    pauses = []
+
+    def pause_on_first_batches(_chunk):
+        if not pauses and panel.worker.state not in (PAUSED, IDLE):
+            pauses.append(sum(len(c) for c in chunks))
+            qtbot.mouseClick(panel.pause_button, Qt.LeftButton)
+
+    panel.train(settings(max_train_samples=2000, batch_size=4))  # 1,800 training images: 450 batches
+    qtbot.mouseClick(panel.pause_button, Qt.LeftButton)
+    assert panel.worker.state == PAUSED and panel.pause_button.text() == "Resume"
+    qtbot.wait(500)
+    assert not chunks and not records  # paused before its first batch
+    panel.worker.batches.connect(pause_on_first_batches)
+    qtbot.mouseClick(panel.pause_button, Qt.LeftButton)  # Resume
+    assert panel.pause_button.text() == "Pause"
+    qtbot.waitUntil(lambda: bool(pauses), timeout=RUN_MS)
     assert panel.worker.state == PAUSED and panel.pause_button.text() == "Resume"
     qtbot.wait(300)  # a batch in flight may still land
     n_paused = sum(len(c) for c in chunks)
     qtbot.wait(400)
-    assert sum(len(c) for c in chunks) == n_paused and not records
-    panel.toggle_pause()
+    assert sum(len(c) for c in chunks) == n_paused < 450 and not records
+    qtbot.mouseClick(panel.pause_button, Qt.LeftButton)  # Resume
     qtbot.waitUntil(lambda: bool(records), timeout=RUN_MS)
     steps = np.concatenate([c.step for c in chunks])
     assert len(records) == 1 and not getattr(records[0], "stopped_reason", None) in ("stopped", "user")
-    assert len(steps) == 57  # 900 samples / 16: every batch once, no restart
-    assert np.array_equal(steps, np.arange(steps[0], steps[0] + 57))
+    assert len(steps) == 450  # every batch once, no restart
+    assert np.array_equal(steps, np.arange(steps[0], steps[0] + 450))
 
 
 @pytest.mark.slow
