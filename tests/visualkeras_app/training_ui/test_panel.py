@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.visualkeras_app.training_ui.conftest import settings, tiny_cnn
 
@@ -68,7 +69,7 @@ def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
         panel.train(s)
         qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 5, timeout=RUN_MS)
         t0 = time.perf_counter()
-        panel.stop()
+        qtbot.mouseClick(panel.stop_button, Qt.LeftButton)
         # Training (not the test-set evaluation that follows) must end within 0.5 s of the click.
         last = [sum(len(c) for c in chunks), t0]
 
@@ -93,8 +94,6 @@ def test_stop_mid_epoch_within_half_a_second(qtbot, panel):
 def test_pause_and_resume_continue_the_same_run(qtbot, panel):
     """Pause is clicked twice: while the run prepares (no race: it must not start) and again as soon as the first
     batches reach the window; each Resume continues the same run, every batch once."""
-    from PySide6.QtCore import Qt
-
     chunks = []
     panel.worker.batches.connect(chunks.append)
     records = []
@@ -206,7 +205,6 @@ def test_settings_round_trip(qtbot):
 def test_clicking_train_and_more_epochs_runs(qtbot, panel):
     """The buttons as a user clicks them: ``clicked`` carries Qt's ``checked`` bool, which once reached
     train(settings) as settings=False and raised in the slot, so that the click did nothing."""
-    from PySide6.QtCore import Qt
 
     panel.samples_spin.setValue(320)
     panel.batch_spin.setValue(32)

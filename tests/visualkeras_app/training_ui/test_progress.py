@@ -8,6 +8,7 @@ import math
 import time
 
 import pytest
+from PySide6.QtCore import Qt
 
 from tests.visualkeras_app.training_ui.conftest import settings, tiny_cnn
 
@@ -130,9 +131,9 @@ def test_a_slow_first_batch_and_a_pause_do_not_skew_samples_per_s_or_eta(qtbot, 
     paced.worker.batches.connect(chunks.append)
     paced.train(s)
     qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 20, timeout=RUN_MS)
-    paced.toggle_pause()
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)
     qtbot.wait(800)
-    paced.toggle_pause()
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: paced.worker.state == IDLE, timeout=RUN_MS)
     _check_rate(paced, 2000)
     _check_eta(paced, 2000)
@@ -171,12 +172,12 @@ def test_pause_resume_pause_shows_paused_once(qtbot, paced):
     paced.train(settings(max_train_samples=2000, batch_size=BATCH, validation_split=0.0))
     qtbot.waitUntil(lambda: sum(len(c) for c in chunks) >= 3 and paced.progress_bar.text().startswith("Epoch"),
                     timeout=RUN_MS)
-    paced.toggle_pause()
-    paced.toggle_pause()
-    paced.toggle_pause()  # quicker than the next progress line
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)  # quicker than the next progress line
     assert paced.progress_bar.text().startswith("Paused · Epoch 1/1")
     assert paced.progress_bar.text().count("Paused") == 1
-    paced.toggle_pause()
+    qtbot.mouseClick(paced.pause_button, Qt.LeftButton)
     assert "Paused" not in paced.progress_bar.text()
-    paced.stop()
+    qtbot.mouseClick(paced.stop_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: paced.worker.state == IDLE, timeout=RUN_MS)
