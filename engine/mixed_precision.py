@@ -15,7 +15,7 @@ import torch
 
 from engine import backend
 
-_VALID = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
+POLICY_NAMES = ("float16", "bfloat16", "float32", "float64", "mixed_float16", "mixed_bfloat16")
 _GLOBAL = None  # None: backend.floatx()
 
 
@@ -32,9 +32,9 @@ class DTypePolicy:
         if isinstance(name, DTypePolicy):
             name = name.name
         name = backend.floatx() if name is None else str(name)
-        if name not in _VALID:
+        if name not in POLICY_NAMES:
             raise ValueError(f"Cannot convert {name!r} to a mixed precision DTypePolicy. Valid policies are "
-                             f"{list(_VALID)}.")
+                             f"{list(POLICY_NAMES)}.")
         self._name = name
 
     @property

@@ -201,6 +201,19 @@ class Layer(nn.Module):
     def dtype_policy(self):
         return DTypePolicy(self._dtype)
 
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        """Keras 3's setter: a policy, its name or its config. A built layer keeps its weights, so it takes only
+        a policy that stores them in the same dtype (``"float32"`` to ``"mixed_bfloat16"`` and back)."""
+        name = DTypePolicy(mixed_precision.policy_name(value) or backend.floatx()).name  # refuses unknown names
+        if self.built and DTypePolicy(name).variable_dtype != self.dtype:
+            same = [p for p in mixed_precision.POLICY_NAMES if DTypePolicy(p).variable_dtype == self.dtype]
+            raise ValueError(
+                f"Layer {self.name!r} is built with {self.dtype} weights; the policy {name!r} keeps "
+                f"{DTypePolicy(name).variable_dtype} weights. Set one that keeps {self.dtype} weights "
+                f"({', '.join(same)}), or make the layer again with dtype={name!r}.")
+        self._dtype = name
+
     @property
     def variable_dtype(self):
         return self.dtype

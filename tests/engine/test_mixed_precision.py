@@ -49,6 +49,23 @@ def test_global_and_per_layer_policies(policy):
     assert engine.layers.Dense(3, dtype=mp.DTypePolicy("mixed_float16")).compute_dtype == "float16"
 
 
+def test_a_layers_policy_can_be_set_as_in_keras(keras):
+    ours, theirs = engine.layers.Dense(3), keras.layers.Dense(3)
+    for layer in (ours, theirs):
+        layer.dtype_policy = "mixed_bfloat16"
+        assert (layer.dtype_policy.name, layer.dtype, layer.compute_dtype) == ("mixed_bfloat16", "float32", "bfloat16")
+    model = engine.Sequential([engine.layers.Input((5,)), ours])
+    ours.dtype_policy = mp.DTypePolicy("float32")  # built: float32 weights either way
+    assert ours.get_config()["dtype"]["config"]["name"] == "float32"
+    ours.dtype_policy = {"class_name": "DTypePolicy", "config": {"name": "mixed_float16"}}
+    assert mp.autocast_dtype(model) == torch.float16
+    with pytest.raises(ValueError, match=r"float32 weights.*'float16' keeps float16.*mixed_float16, mixed_bfloat16"):
+        ours.dtype_policy = "float16"
+    with pytest.raises(ValueError, match="Valid policies"):
+        ours.dtype_policy = "mixed_float8"
+    assert ours.dtype_policy.name == "mixed_float16"  # a refused policy changes nothing
+
+
 @pytest.mark.slow  # two short trainings each way: about 2-3 s on a busy machine
 @pytest.mark.parametrize("name", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_training_is_float32_within_tolerance(policy, name):
