@@ -12,9 +12,12 @@ compression ratios were checked, so a member named ``../x`` or a zip bomb cannot
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import io
 import json
+import os
+import struct
 import warnings
 import zipfile
 
@@ -245,11 +248,11 @@ def open_archive(fileobj):
     return zf
 
 
-def open_weights_member(zf, model=None):
-    """The archive's weights as an open HDF5 file. With ``model``, the member may hold at most what that
-    model's weights can honestly take: each weight in float64 with three optimizer slots (32 bytes a
-    weight) plus 64 MiB of HDF5 structure; a file that declares more is refused before it is unpacked,
-    whatever its compression ratio (a 50 MB archive unpacking to 3 GiB passed the ratio check alone)."""
+def weights_limit(zf, model=None):
+    """The most bytes the archive's weights member may hold. With ``model``, at most what that model's weights
+    can honestly take: each weight in float64 with three optimizer slots (32 bytes a weight) plus 64 MiB of
+    HDF5 structure; a member that declares more is refused before it is unpacked, whatever its compression
+    ratio (a 50 MB archive unpacking to 3 GiB passed the ratio check alone)."""
     limit = MAX_WEIGHTS_BYTES
     if model is not None:
         count = sum(int(w.numel()) for w in model.weights)
@@ -258,11 +261,103 @@ def open_weights_member(zf, model=None):
         if declared > limit:
             raise ModelFileError(f"{WEIGHTS_NAME} declares {declared:,} bytes, but the model has {count:,} weights "
                                  f"(at most {limit:,} bytes); refused before unpacking")
-    data = read_member(zf, WEIGHTS_NAME, limit)
+    return limit
+
+
+def open_weights_member(zf, model=None):
+    """The archive's weights, unpacked into memory, as an open HDF5 file (see :func:`weights_limit` for the
+    size allowed with ``model``); :class:`WeightsMember` reads a stored member where it lies instead."""
+    data = read_member(zf, WEIGHTS_NAME, weights_limit(zf, model))
     try:
         return h5_format.open_h5(data)
     except ModelFileError as e:
         raise ModelFileError(f"{WEIGHTS_NAME} in the archive: {e}") from None
+
+
+# The local file header before each member's bytes (APPNOTE 4.3.7): signature, versions, flags, method, time,
+# date, CRC-32, sizes, then the lengths of the name and the extra field that follow it.
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+
+
+def stored_range(zf, fileobj, name):
+    """Where the member ``name``'s bytes lie in the archive's file ``fileobj``, as an ``h5_format.FileRange``:
+    only for a member stored uncompressed (Keras stores them so) in a file that can seek; None for any other
+    (it is read through ``zipfile``). The member's local header is checked as ``zipfile`` checks it before
+    reading: its signature, its name against the central directory's, no patched or strongly encrypted
+    data; and the bytes it declares must be in the file."""
+    info = zf.getinfo(name)
+    if info.compress_type != zipfile.ZIP_STORED or not getattr(fileobj, "seekable", lambda: False)():
+        return None
+    if info.file_size != info.compress_size:
+        raise ModelFileError(f"the archive member {name!r} is stored uncompressed but declares {info.file_size} "
+                             f"bytes and stores {info.compress_size}; the archive is damaged")
+    fileobj.seek(info.header_offset)
+    header = fileobj.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+        raise ModelFileError(f"the archive's local header of {name!r} is damaged (no header signature at byte "
+                             f"{info.header_offset})")
+    fields = _LOCAL_HEADER.unpack(header)
+    flags, name_length, extra_length = fields[3], fields[10], fields[11]
+    if flags & 0x60:  # patched data, strong encryption: zipfile refuses them, with its own messages
+        return None
+    raw_name = fileobj.read(name_length)
+    encoding = "utf-8" if flags & 0x800 else (getattr(zf, "metadata_encoding", None) or "cp437")
+    if raw_name.decode(encoding, errors="replace") != info.orig_filename:
+        raise ModelFileError(f"the archive's local header of {name!r} names {raw_name!r}; the archive is damaged")
+    start = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
+    end = fileobj.seek(0, io.SEEK_END)
+    if start + info.file_size > end:
+        raise ModelFileError(f"the archive is cut short: {name!r} should end at byte {start + info.file_size:,}, "
+                             f"the file has {end:,}")
+    return h5_format.FileRange(fileobj, start, info.file_size)
+
+
+@contextlib.contextmanager
+def weights_file(zf, fileobj, model=None):
+    """The archive's weights as an open ``h5py.File``, checked first: the size allowed with ``model``
+    (:func:`weights_limit`), then the member's CRC-32 and its HDF5 global heaps
+    (``h5_format.check_file_structure``), in one pass over its bytes.
+
+    A stored member (Keras stores them) is not read into memory: the pass reads it a block at a time (1 MiB,
+    reused), and HDF5 then reads the weights from where they lie in ``fileobj`` straight into the model's
+    memory. As its bytes are read twice, the file must not change in between: its size, times and identity
+    are compared when the ``with`` block ends, and a file that changed is refused. A compressed member is
+    unpacked into memory and checked there (:func:`open_weights_member`).
+    """
+    before = _identity(fileobj)
+    weights_limit(zf, model)
+    try:
+        found = stored_range(zf, fileobj, WEIGHTS_NAME)
+        if found is not None:
+            info = zf.getinfo(WEIGHTS_NAME)
+            crc = h5_format.check_file_structure(found, checksum=True)
+            if crc != info.CRC:
+                raise ModelFileError(f"its CRC-32 is {crc:08x}, the archive says {info.CRC:08x}: the file is damaged")
+    except ModelFileError as e:
+        raise ModelFileError(f"{WEIGHTS_NAME} in the archive: {e}") from None
+    if found is None:
+        with open_weights_member(zf, model) as f:
+            yield f
+        return
+    try:
+        f = h5py.File(found, "r")
+    except (OSError, ValueError, RuntimeError) as e:
+        raise ModelFileError(f"{WEIGHTS_NAME} in the archive: not a readable HDF5 file: {e}") from None
+    with f:
+        yield f
+    if _identity(fileobj) != before:
+        raise ModelFileError("the file changed while it was read (was it being saved?); open it again")
+
+
+def _identity(fileobj):
+    """What changes when the open file is written to or truncated: its size and times (a file replaced by
+    renaming another over it leaves the open one as it was)."""
+    try:
+        st = os.fstat(fileobj.fileno())
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def load_keras(fileobj, custom_objects=None, compile=True):
@@ -282,7 +377,7 @@ def load_keras(fileobj, custom_objects=None, compile=True):
         if compile_cfg:
             saving_api.compile_from_config(model, compile_cfg, custom_objects)
         if WEIGHTS_NAME in zf.namelist():
-            with open_weights_member(zf, model) as f:
+            with weights_file(zf, fileobj, model) as f:
                 written = {id(p) for p in read_weights(model, f, optimizer="build" if compile_cfg else None,
                                                        direct=True)}
             with torch.no_grad():
