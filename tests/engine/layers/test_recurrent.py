@@ -101,8 +101,15 @@ def test_rnn_initial_state_matches_keras(keras, kind):
 
 
 # ---------------------------------------------------------------- Bidirectional
-@pytest.mark.parametrize("merge_mode,return_sequences", [("concat", False), ("concat", True), ("sum", True),
-                                                         ("mul", True), ("ave", False), (None, True)])
+# Each case compares two LSTMs with Keras (about 0.4 s): the fast loop keeps concat; the other merge modes
+# run with the slow tests.
+_SLOW = pytest.mark.slow
+
+
+@pytest.mark.parametrize("merge_mode,return_sequences", [
+    pytest.param("concat", False, marks=_SLOW), ("concat", True), pytest.param("sum", True, marks=_SLOW),
+    pytest.param("mul", True, marks=_SLOW), pytest.param("ave", False, marks=_SLOW),
+    pytest.param(None, True, marks=_SLOW)])
 def test_bidirectional_merge_modes_match_keras(keras, merge_mode, return_sequences):
     check_against_keras(lambda L: L.Bidirectional(L.LSTM(3, return_sequences=return_sequences),
                                                   merge_mode=merge_mode), SEQ, keras=keras)
