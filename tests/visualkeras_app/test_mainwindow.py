@@ -259,6 +259,7 @@ def test_save_and_open_round_trip(qtbot, window, make_window, tmp_path):
         assert "pixels" in f.read()
 
 
+@pytest.mark.slow  # two windows; tests/visualkeras_app/test_startup.py opens a start-up file in the fast loop
 def test_file_given_at_start_opens_after_the_engine(window, make_window, tmp_path):
     build_mnist_like(window)
     path = tmp_path / "start.vkproj"
@@ -319,6 +320,7 @@ def test_close_prompt_cancel_discard_save(window, dialogs, tmp_path):
     assert path.exists()
 
 
+@pytest.mark.slow  # two windows; test_close_prompt_cancel_discard_save stays in the fast loop
 def test_close_discard_and_clean_close_ask_nothing(make_window, dialogs):
     win = make_window()
     win.controller.add_layer("Dense")
@@ -364,6 +366,7 @@ def test_recovery_after_a_simulated_crash(make_window, dialogs):
     assert [n for n in os.listdir(project.recovery_dir()) if n.endswith(".vkproj")] == []
 
 
+@pytest.mark.slow  # two windows; test_recovery_after_a_simulated_crash stays in the fast loop
 def test_declining_recovery_deletes_it(make_window, dialogs):
     crashed = make_window()
     crashed.controller.add_layer("Dense")
@@ -402,7 +405,7 @@ def test_open_keras_json(window, tmp_path, monkeypatch):
     assert window.recent_files()[0] == str(path)
 
 
-@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+@pytest.mark.parametrize("suffix", [".keras", pytest.param(".h5", marks=pytest.mark.slow)])  # .h5: slow tests
 def test_open_keras_model_file_keeps_weights(window, tmp_path, suffix):
     import numpy as np
 
@@ -451,6 +454,7 @@ def test_recent_files_menu(window, dialogs, tmp_path):
     assert "no longer exists" in dialogs.of("critical")[-1][2]
 
 
+@pytest.mark.slow  # two windows; the palette drop test sends the same drag events in the fast loop
 def test_dropping_a_file_on_the_window_opens_it(qtbot, window, make_window, tmp_path):
     build_mnist_like(window)
     path = tmp_path / "dropped.vkproj"
