@@ -73,6 +73,7 @@ app.exec()
 """
 
 
+@pytest.mark.slow  # a fresh Python (0.4-0.8 s); tests/visualkeras_app/canvas/test_view.py checks the canvas imports no torch in the fast loop
 def test_palette_is_usable_before_torch_is_imported():
     import json
 
@@ -246,6 +247,7 @@ def test_a_layer_dropped_while_the_engine_loads_lands_where_it_was_dropped(qtbot
     assert win.controller.undo_stack.count() == 1
 
 
+@pytest.mark.slow  # the drop-while-loading test waits for the engine the same way in the fast loop
 def test_double_click_while_the_engine_loads_waits_then_adds(qtbot, early_window, held_engine):
     from PySide6.QtCore import Qt
 
@@ -263,6 +265,7 @@ def test_double_click_while_the_engine_loads_waits_then_adds(qtbot, early_window
     assert [n.class_name for n in win.controller.document.nodes.values()] == ["Dense"]
 
 
+@pytest.mark.slow  # the drop-while-loading test waits for the engine the same way in the fast loop
 def test_a_click_on_the_canvas_while_the_engine_loads_finishes_the_start_first(qtbot, early_window, held_engine):
     from PySide6.QtCore import Qt
 
