@@ -203,3 +203,28 @@ def test_a_corrupt_heap_in_an_mmapped_h5_file_is_refused_and_the_map_closes(tmp_
         engine.saving.load_model(path)
     # The map closed without a BufferError (a view of it outliving the check) taking the refusal's place.
     assert "BufferError" not in str(info.value)
+
+
+def test_the_collector_is_off_during_a_load_and_back_on_after_even_when_it_fails(tmp_path, monkeypatch):
+    import gc
+
+    path = str(tmp_path / "m.keras")
+    _model().save(path)
+    seen = []
+    original = keras_zip.read_weights
+    monkeypatch.setattr(keras_zip, "read_weights", lambda *a, **k: (seen.append(gc.isenabled()), original(*a, **k))[1])
+    assert gc.isenabled()
+    engine.saving.load_model(path)
+    assert seen == [False] and gc.isenabled()
+    with open(path, "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(ModelFileError):
+        engine.saving.load_model(path)
+    assert gc.isenabled()
+    gc.disable()  # a program that keeps it off keeps it off
+    try:
+        with pytest.raises(ModelFileError):
+            engine.saving.load_model(path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
