@@ -48,6 +48,7 @@ def _watch_progress(on_dialog):
     return timer, seen
 
 
+@pytest.mark.slow  # 0.4-1.6 s; the cancel test opens with the same progress dialog in the fast loop
 def test_a_big_file_opens_with_progress_and_the_window_answering(window, tmp_path, monkeypatch):
     monkeypatch.setattr(background, "BACKGROUND_BYTES", 0)
     path = _chain_file(tmp_path, 300)

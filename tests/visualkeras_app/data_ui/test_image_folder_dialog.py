@@ -56,6 +56,7 @@ def test_one_click_fixes_make_the_model_fit_and_undo_takes_them_back(qtbot, main
     assert next(n for n in doc.nodes.values() if n.is_input).config["batch_shape"] == [None, 28, 28, 1]
 
 
+@pytest.mark.slow  # the panel's fit check on a folder runs in the fast loop in test_the_training_panels_dataset_list_opens_an_image_folder
 def test_use_for_training_selects_the_folder_and_the_panel_checks_the_model(qtbot, main_window, monkeypatch,
                                                                            tmp_path):
     win = main_window
