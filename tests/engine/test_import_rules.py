@@ -207,6 +207,13 @@ def _package(module):
     return parts[1] if len(parts) > 1 else ""
 
 
+@functools.lru_cache(maxsize=None)
+def _attribute_and_import_from_nodes(text):
+    """The ``obj.attr`` and ``from m import n`` nodes of a module, parsed once per session (two tests scan
+    every module)."""
+    return tuple(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.Attribute, ast.ImportFrom)))
+
+
 def _foreign_private_reads(sources):
     defined = {}
     for name, (_, text) in sources.items():
@@ -222,7 +229,7 @@ def _foreign_private_reads(sources):
         candidates = {m for m in re.findall(r"\.(_[A-Za-z]\w*)", text)} | set(re.findall(r"import (_[A-Za-z]\w*)", text))
         if not (candidates & foreign) and not re.search(r"from engine\.\S+ import [^\n]*\b_[A-Za-z]", text):
             continue
-        for node in ast.walk(ast.parse(text)):
+        for node in _attribute_and_import_from_nodes(text):
             if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load) and node.attr in foreign and not (
                     isinstance(node.value, ast.Name) and node.value.id in ("self", "cls", "super")):
                 hit = node.attr
