@@ -228,3 +228,29 @@ def test_the_collector_is_off_during_a_load_and_back_on_after_even_when_it_fails
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_no_weight_is_read_before_every_dataset_was_checked(tmp_path, monkeypatch):
+    # The last layer's kernel has the wrong shape: the file is refused before any value is read into a weight.
+    path, bad = str(tmp_path / "m.keras"), str(tmp_path / "bad.keras")
+    _model().save(path)
+    members = _members(path)
+    import h5py
+
+    buf = io.BytesIO(members[WEIGHTS])
+    with h5py.File(buf, "r+") as f:
+        names = []
+        f.visit(names.append)
+        group = f[next(n for n in names if n.endswith("dense_1/vars"))]
+        del group["0"]
+        group.create_dataset("0", data=np.zeros((2, 4), "float32"))
+    members[WEIGHTS] = buf.getvalue()
+    _write(bad, members)
+    reads = []
+    original = h5_format.read_dataset_into
+    monkeypatch.setattr(h5_format, "read_dataset_into", lambda ds, key, p: (reads.append(key), original(ds, key, p)))
+    with pytest.raises(ModelFileError, match=r"'out'.*has shape \(2, 4\)"):
+        engine.saving.load_model(bad)
+    assert reads == []
+    engine.saving.load_model(path)
+    assert len(reads) == 4  # the spy sees the reads of a sound file
