@@ -8,8 +8,14 @@ output, as Keras's guide recommends. The engine runs a model with mixed layers u
 float32), and ``compile`` wraps the optimizer in a ``LossScaleOptimizer`` for ``mixed_float16``, as
 Keras does. Files keep Keras's configs: ``{"class_name": "DTypePolicy", "config": {"name":
 "mixed_float16"}}`` on each layer.
+
+Beyond Keras (for the app's training precision and its exported scripts): ``fast_policy(device)`` names
+the mixed policy a device multiplies in hardware, and ``policy_scope(model, policy)`` lets a built model's
+float32 layers compute in a mixed policy for one block (a run), restoring their policies after.
 """
 from __future__ import annotations
+
+import contextlib
 
 import torch
 
@@ -117,3 +123,47 @@ def autocast_dtype(model):
                 if found is torch.float16:
                     return found
     return found
+
+
+def has_fast_bfloat16(device="cpu") -> bool:
+    """Whether ``device`` ("cpu", "cuda", "cuda:1", "mps" or a torch.device) multiplies bfloat16 matrices in
+    hardware: a CPU with AMX (Intel Xeon from the 4th generation on), an NVIDIA GPU from Ampere on."""
+    kind = torch.device(device).type
+    if kind == "cpu":
+        probe = getattr(torch.cpu, "_is_amx_tile_supported", None)  # torch's cpuinfo probe (private in torch 2)
+        return bool(probe()) if probe is not None else False
+    if kind == "cuda":
+        return bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported(including_emulation=False))
+    return False
+
+
+def fast_policy(device="cpu") -> str:
+    """``"mixed_bfloat16"`` where ``device`` multiplies bfloat16 in hardware, ``"float32"`` elsewhere."""
+    return "mixed_bfloat16" if has_fast_bfloat16(device) else "float32"
+
+
+@contextlib.contextmanager
+def policy_scope(model, policy):
+    """Within the block, the float32 layers of ``model`` (a built one) compute in ``policy``, a mixed policy
+    (their weights stay float32); each gets its float32 policy back when the block ends, however it ends.
+    Layers with another policy (float64, a mixed one) and InputLayers (their dtype is the input's, not a
+    computation's) are left alone; a layer made with ``dtype="float32"`` on purpose cannot be told from one
+    that took the default, and joins. ``"float32"`` changes nothing."""
+    policy = DTypePolicy(policy).name
+    if policy == "float32":
+        yield model
+        return
+    if DTypePolicy(policy).variable_dtype != "float32":
+        raise ValueError(f"policy_scope takes a mixed policy (the weights stay float32). Received: {policy!r}; "
+                         f"use 'mixed_bfloat16' or 'mixed_float16'.")
+    changed = []
+    try:
+        for module in model.modules():
+            current = getattr(module, "dtype_policy", None)  # engine layers have one
+            if isinstance(current, DTypePolicy) and current.name == "float32" and not hasattr(module, "batch_shape"):
+                module.dtype_policy = policy
+                changed.append(module)
+        yield model
+    finally:
+        for module in changed:
+            module.dtype_policy = "float32"

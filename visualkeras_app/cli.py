@@ -24,6 +24,7 @@ import sys
 import time
 
 from visualkeras_app import __version__
+from visualkeras_app.training.precision import PRECISIONS
 from visualkeras_app.validation import positive_int_arg
 
 _COMMANDS = ("summary", "templates", "train", "export", "predict")
@@ -118,6 +119,10 @@ def _train_parser():
     p.add_argument("--validation-split", type=float, default=None)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--device", default=None, help="cpu, cuda or mps")
+    p.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="float32, or a Keras mixed policy for the run (the weights stay float32); auto (the "
+                        "recipe's): mixed_bfloat16 where the device multiplies bfloat16 in hardware (a CPU with "
+                        "AMX, an NVIDIA GPU from Ampere on), float32 elsewhere")
     p.add_argument("--max-train-samples", type=positive_int_arg, default=None,
                    help="train on only the first N samples (a quick try)")
     p.add_argument("--save", metavar="OUT", default=None,
@@ -156,7 +161,7 @@ def _train_settings(args, doc):
     return settings_for(doc, dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
                         learning_rate=args.lr, optimizer=args.optimizer, loss=args.loss, schedule=args.schedule,
                         validation_split=args.validation_split, seed=args.seed, device=args.device,
-                        max_train_samples=args.max_train_samples)
+                        max_train_samples=args.max_train_samples, precision=args.precision)
 
 
 def _save_trained(model, doc, settings, out):

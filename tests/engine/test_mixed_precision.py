@@ -66,6 +66,44 @@ def test_a_layers_policy_can_be_set_as_in_keras(keras):
     assert ours.dtype_policy.name == "mixed_float16"  # a refused policy changes nothing
 
 
+def test_policy_scope_computes_a_built_model_in_a_mixed_policy_for_one_block():
+    seen = []
+
+    class Watch(engine.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            seen.append(mp.autocast_dtype(self.model))
+
+    engine.utils.set_random_seed(0)
+    model = engine.Sequential([engine.layers.Input((6,)), engine.layers.Dense(8, activation="relu"),
+                               engine.layers.Dense(3, dtype="float64"), engine.layers.Dense(2, activation="softmax")])
+    x, y = np.random.default_rng(0).random((32, 6), dtype=np.float32), np.arange(32) % 2
+    with mp.policy_scope(model, "mixed_bfloat16"):
+        assert [layer.dtype_policy.name for layer in model.layers] == ["mixed_bfloat16", "float64", "mixed_bfloat16"]
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[Watch()])
+    assert seen == [torch.bfloat16, torch.bfloat16]
+    assert [layer.dtype_policy.name for layer in model.layers] == ["float32", "float64", "float32"]
+    assert model.get_config()["layers"][0]["config"]["dtype"] == "float32"  # the InputLayer is left alone
+    assert all(w.dtype in (torch.float32, torch.float64) for w in model.weights)
+    with pytest.raises(RuntimeError, match="boom"), mp.policy_scope(model, "mixed_float16"):
+        assert model.layers[0].compute_dtype == "float16"
+        raise RuntimeError("boom")
+    assert model.layers[0].dtype_policy.name == "float32"  # restored however the block ends
+    with mp.policy_scope(model, "float32"):
+        assert mp.autocast_dtype(model) is None
+    with pytest.raises(ValueError, match="mixed policy.*'float16'"), mp.policy_scope(model, "float16"):
+        pass
+
+
+def test_fast_policy_names_bfloat16_only_where_the_device_has_it():
+    assert mp.fast_policy("mps") == "float32"
+    assert mp.fast_policy("cpu") == ("mixed_bfloat16" if mp.has_fast_bfloat16("cpu") else "float32")
+    probe = getattr(torch.cpu, "_is_amx_tile_supported", None)
+    assert mp.has_fast_bfloat16("cpu") == bool(probe and probe())
+    if not torch.cuda.is_available():
+        assert mp.fast_policy("cuda") == "float32"
+
+
 @pytest.mark.slow  # two short trainings each way: about 2-3 s on a busy machine
 @pytest.mark.parametrize("name", ["mixed_bfloat16", "mixed_float16"])
 def test_mixed_training_is_float32_within_tolerance(policy, name):

@@ -109,3 +109,15 @@ def test_progress_bar_when_asked(capsys):
     assert main(["train", "mnist_fast_cnn", "--max-train-samples", "128", "--progress", "bar"]) == 0
     out = capsys.readouterr().out
     assert "\x1b[1m2/2\x1b[0m" in out  # Keras's bar, colour codes and all
+
+
+@pytest.mark.slow  # the whole MNIST test set is evaluated: several seconds
+def test_precision_option_sets_the_runs_precision(capsys):
+    assert main(["train", "seed_cnn", "--max-train-samples", "64", "--batch-size", "32", "--quiet",
+                 "--precision", "mixed_bfloat16"]) == 0
+    captured = capsys.readouterr()
+    assert "Training in mixed bfloat16; the weights stay float32." in captured.err
+    assert captured.out.strip().splitlines()[-1].startswith("test_accuracy: ")
+    with pytest.raises(SystemExit):
+        main(["train", "seed_cnn", "--precision", "float8"])
+    assert "invalid choice: 'float8'" in capsys.readouterr().err

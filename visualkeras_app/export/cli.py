@@ -60,6 +60,7 @@ _TRAINING_FLAGS = (
     ("--validation-split", float, "fraction of the training samples held out to validate"),
     ("--seed", int, "seeds the weights and the shuffling"),
     ("--max-train-samples", positive_int_arg, "train on only the first N samples"),
+    ("--precision", str, "float32, mixed_bfloat16, mixed_float16, or auto (bfloat16 where the device is fast at it)"),
 )
 
 

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from engine import backend, distribute, losses, optimizers
+from engine import backend, distribute, losses, mixed_precision, optimizers
 from engine.optimizers.schedules import OneCycle
 
 # ---- settings
@@ -34,6 +34,7 @@ VALIDATION_SPLIT = 0.1
 SEED = 0
 MAX_TRAIN_SAMPLES = None
 DEVICE = None
+PRECISION = "float32"
 OUTPUT = "model.keras"
 # ---- end of settings
 
@@ -526,6 +527,9 @@ def parse_args(argv=None):
     p.add_argument("--max-train-samples", type=positive_int, default=MAX_TRAIN_SAMPLES,
                    help="train on only the first N samples (a quick try)")
     p.add_argument("--device", default=DEVICE, help="cpu, cuda or mps (default: a GPU when there is one)")
+    p.add_argument("--precision", choices=("auto", "float32", "mixed_bfloat16", "mixed_float16"), default=PRECISION,
+                   help="float32, or a Keras mixed policy for the run (the weights stay float32); auto: "
+                        "mixed_bfloat16 where the device multiplies bfloat16 in hardware (default %(default)s)")
     p.add_argument("--output", default=OUTPUT, help="the .keras file to write (default %(default)s)")
     p.add_argument("--history", metavar="JSON", default=None,
                    help="also write the per-epoch History and the test results to this JSON file")
@@ -572,13 +576,21 @@ def main(argv=None):
     for step in steps:
         say(f"  preprocessing: {step}")
 
+    policy = args.precision
+    if policy == "auto":
+        policy = mixed_precision.fast_policy(backend.get_device())
+    if policy != "float32":
+        say(f"  computing in {policy}; the weights stay float32")
+
     backend.set_seed(args.seed)  # again, as the app does before training: the shuffling follows the seed
-    compile_model(model, args, loss_name, from_logits, args.epochs * math.ceil(len(x_train) / args.batch_size))
     eval_batch = max(256, args.batch_size)
-    history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
-                        validation_data=(x_val, y_val) if x_val is not None else None,
-                        validation_batch_size=eval_batch, verbose=0 if args.quiet else 1)
-    test = model.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0, return_dict=True)
+    # The precision is the run's: the saved model keeps its layers' own (float32) policies.
+    with mixed_precision.policy_scope(model, policy):
+        compile_model(model, args, loss_name, from_logits, args.epochs * math.ceil(len(x_train) / args.batch_size))
+        history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
+                            validation_data=(x_val, y_val) if x_val is not None else None,
+                            validation_batch_size=eval_batch, verbose=0 if args.quiet else 1)
+        test = model.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0, return_dict=True)
     if is_chief():
         folder = os.path.dirname(os.path.abspath(args.output))
         os.makedirs(folder, exist_ok=True)

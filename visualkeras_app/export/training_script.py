@@ -15,6 +15,7 @@ import os
 
 from visualkeras_app.document.pysource import doc_text, literal
 from visualkeras_app.export.core import ExportError, atomic_write_text
+from visualkeras_app.training.precision import check_precision
 
 TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "train_template.py")
 _BUILTIN_DATASETS = ("mnist", "fashion_mnist")
@@ -122,6 +123,8 @@ def _settings_block(settings, dataset):
         ("SEED", _literal(int(s.seed)), "seeds the weights, the shuffling and the validation split"),
         ("MAX_TRAIN_SAMPLES", _literal(s.max_train_samples), "None: all; N: only the first N (a quick try)"),
         ("DEVICE", "None", 'None: a GPU when there is one, else the CPU; or "cpu", "cuda", "mps"'),
+        ("PRECISION", _literal(check_precision(s.precision)),
+         '"float32", "mixed_bfloat16", "mixed_float16", or "auto": bfloat16 where the device is fast at it'),
         ("OUTPUT", _literal("model.keras"), "written by rank 0; opens in visualkeras-app and Keras 3"),
     ]
     width = max(len(f"{k} = {v}") for k, v, _ in rows)

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from engine import mixed_precision
 from engine.callbacks import Callback
 from engine.optimizers.schedules import LearningRateSchedule, OneCycle
 from visualkeras_app.training.data import Prepared
 from visualkeras_app.training.eta import EtaEstimator
+from visualkeras_app.training import precision
 from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
 from visualkeras_app.training.settings import TrainSettings
 from visualkeras_app.validation import check_positive_int
@@ -145,6 +147,8 @@ class TrainingSession:
         self.prepared = prepared
         self.settings = settings or TrainSettings()
         self.settings.validate()
+        # The dtype policy the run computes in ("auto" settled for this device), e.g. "mixed_bfloat16".
+        self.policy = precision.resolve(self.settings.precision, self.settings.device)
         self._on = _listener_methods(listener)
         self.verbose = verbose
         rid = new_run_id()
@@ -252,6 +256,16 @@ class TrainingSession:
         return self._fit(epochs, fresh=False)
 
     def _fit(self, epochs, fresh):
+        # The run's precision holds from compile (mixed_float16 wraps the optimizer for loss scaling) through
+        # the test evaluation; the model's layers get their own policies back after.
+        if self.policy != "float32":
+            why = " (Auto: this device multiplies bfloat16 in hardware)" if self.settings.precision == "auto" else ""
+            self._emit("on_message", f"Training in {precision.TITLES[self.policy].lower()}{why}; the weights stay "
+                                     "float32.")
+        with mixed_precision.policy_scope(self.model, self.policy):
+            return self._fit_in_precision(epochs, fresh)
+
+    def _fit_in_precision(self, epochs, fresh):
         rec = self.record
         self._stop.clear()  # a pause clicked before the run started holds (``_running`` is left as it is)
         self.error = None

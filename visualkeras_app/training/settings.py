@@ -5,6 +5,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from visualkeras_app.training.precision import check_precision
 from visualkeras_app.validation import check_positive_int
 
 SCHEDULES = ("one_cycle", "constant")
@@ -29,6 +30,9 @@ class TrainSettings:
         device: "cpu", "cuda" or "mps".
         schedule: "one_cycle" (warm up, then anneal: reaches high accuracy in one epoch) or "constant".
         max_train_samples: Train on only the first N samples (quick tries and tests); None for all.
+        precision: "float32", "mixed_bfloat16", "mixed_float16" (Keras's mixed policies, for the run only), or
+            "auto": mixed bfloat16 where the device has bfloat16 matrix units, float32 elsewhere
+            (``visualkeras_app.training.precision``).
     """
 
     dataset: str = "mnist"
@@ -42,13 +46,14 @@ class TrainSettings:
     device: str = "cpu"
     schedule: str = "one_cycle"
     max_train_samples: int | None = None
+    precision: str = "float32"
 
     def __post_init__(self):
         self.validate()
 
     def validate(self):
         """Raise ValueError saying which value is wrong and what is allowed."""
-        for key in ("dataset", "loss", "optimizer", "device", "schedule"):
+        for key in ("dataset", "loss", "optimizer", "device", "schedule", "precision"):
             value = getattr(self, key)
             if not isinstance(value, str) or not value or "\x00" in value:
                 raise ValueError(f"{key} must be a non-empty text. Received: {key}={value!r:.80}")
@@ -70,6 +75,7 @@ class TrainSettings:
                              f"Received: validation_split={self.validation_split!r}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"schedule must be one of {list(SCHEDULES)}. Received: schedule={self.schedule!r}")
+        check_precision(self.precision)
         if self.max_train_samples is not None and (not isinstance(self.max_train_samples, int)
                                                    or isinstance(self.max_train_samples, bool)
                                                    or self.max_train_samples < 1):

@@ -11,6 +11,8 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayo
                                QProgressBar, QPushButton, QScrollArea, QSizePolicy, QSpinBox, QSplitter,
                                QVBoxLayout, QWidget)
 
+from visualkeras_app.training.precision import PRECISIONS
+from visualkeras_app.training.precision import TITLES as PRECISION_TITLES
 from visualkeras_app.training_ui.plots import TrainingPlots
 from visualkeras_app.training_ui.runs_view import RunsView
 from visualkeras_app.training_ui.worker import IDLE, PAUSED, PREPARING, RUNNING, STOPPING, TrainingWorker
@@ -141,20 +143,30 @@ class TrainingPanel(QWidget):
         self.device_combo = QComboBox()
         self.device_combo.addItem("CPU", "cpu")
         self.device_combo.setToolTip("Where to train: CUDA or MPS appear when this machine has them")
+        self.precision_combo = QComboBox()
+        for key in PRECISIONS:
+            self.precision_combo.addItem(PRECISION_TITLES[key], key)
+        self.precision_combo.setCurrentIndex(self.precision_combo.findData("float32"))
+        self.precision_combo.setToolTip(
+            "The precision the run computes in (the model's weights stay float32, and the model keeps its own "
+            "policies after the run). Mixed bfloat16/float16: Keras's mixed policies, faster where the device "
+            "multiplies them in hardware. Auto: mixed bfloat16 on a CPU with AMX (Intel Xeon from the 4th "
+            "generation on) or an NVIDIA GPU from Ampere on, float32 elsewhere")
         self.samples_spin = self._spin(0, 10_000_000, 0, "Train on at most this many samples (0: all of them)")
         self.samples_spin.setSpecialValueText("all")
         self.samples_spin.setSingleStep(1000)
         for combo in (self.dataset_combo, self.loss_combo, self.optimizer_combo, self.schedule_combo,
-                      self.device_combo):
+                      self.device_combo, self.precision_combo):
             self._narrow(combo)
         for label, w in (("Dataset", self.dataset_combo), ("Loss", self.loss_combo),
                          ("Optimizer", self.optimizer_combo), ("Learning rate", self.lr_spin),
                          ("Schedule", self.schedule_combo), ("Epochs", self.epochs_spin),
                          ("Batch size", self.batch_spin), ("Validation split", self.val_spin),
                          ("Seed", self.seed_spin), ("Device", self.device_combo),
-                         ("Samples", self.samples_spin)):
+                         ("Precision", self.precision_combo), ("Samples", self.samples_spin)):
             form.addRow(label, w)
-        for w in (self.loss_combo, self.optimizer_combo, self.schedule_combo, self.device_combo):
+        for w in (self.loss_combo, self.optimizer_combo, self.schedule_combo, self.device_combo,
+                  self.precision_combo):
             w.currentIndexChanged.connect(self._emit_settings)
         for w in (self.lr_spin, self.epochs_spin, self.batch_spin, self.val_spin, self.seed_spin,
                   self.samples_spin):
@@ -310,6 +322,7 @@ class TrainingPanel(QWidget):
             device=self.device_combo.currentData() or "cpu",
             schedule=self.schedule_combo.currentData(),
             max_train_samples=int(self.samples_spin.value()) or None,
+            precision=self.precision_combo.currentData(),
         )
 
     def set_settings(self, settings):
@@ -320,7 +333,8 @@ class TrainingPanel(QWidget):
             if d.get("dataset"):
                 self.set_dataset(d["dataset"])
             for combo, key in ((self.loss_combo, "loss"), (self.optimizer_combo, "optimizer"),
-                               (self.schedule_combo, "schedule"), (self.device_combo, "device")):
+                               (self.schedule_combo, "schedule"), (self.device_combo, "device"),
+                               (self.precision_combo, "precision")):
                 if d.get(key) is not None:
                     i = combo.findData(d[key])
                     if i >= 0:

@@ -102,6 +102,10 @@ CASES = {
     "logits_constant_sgd": lambda tmp: (small_cnn((8, 8, 1), 3, activation=None), dict(
         dataset=_image_npz(tmp / "onehot.npz", one_hot=True), epochs=2, batch_size=32, validation_split=0.0,
         seed=3, learning_rate=0.05, optimizer="sgd", schedule="constant", max_train_samples=100)),
+    # the run computes in mixed bfloat16 (a Keras policy for the run only: both save float32 policies)
+    "images_mixed_bfloat16": lambda tmp: (small_cnn((8, 8, 1), 3), dict(
+        dataset=_image_npz(tmp / "shapes16.npz"), epochs=1, batch_size=16, validation_split=0.2, seed=5,
+        learning_rate=0.01, optimizer="adam", schedule="one_cycle", precision="mixed_bfloat16")),
     # a CSV with text labels in a named column; categorical crossentropy wants one-hot labels
     "csv_categorical": lambda tmp: (_mlp(5, 3), dict(
         dataset=_table_csv(tmp / "animals.csv"), epochs=3, batch_size=8, validation_split=0.25, seed=1,
@@ -134,6 +138,7 @@ def test_script_trains_as_the_app(case, tmp_path):
     assert ns["main"](["--output", str(out), "--history", str(hist), "--quiet"]) == 0
 
     trained = engine.models.load_model(str(out))
+    assert {layer.dtype_policy.name for layer in trained.layers} == {"float32"}
     for a, b in zip(app_model.get_weights(), trained.get_weights(), strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
     saved = json.loads(hist.read_text())
@@ -319,14 +324,16 @@ def test_the_app_opens_the_trained_file(runs):
 def test_cli_writes_a_training_script_with_the_settings(tmp_path, capsys):
     out = tmp_path / "train.py"
     code = main(["export", "seed_cnn", str(out), "--training-script", "--dataset", "fashion_mnist", "--epochs", "3",
-                 "--batch-size", "32", "--lr", "0.005", "--seed", "4", "--max-train-samples", "1000"])
+                 "--batch-size", "32", "--lr", "0.005", "--seed", "4", "--max-train-samples", "1000",
+                 "--precision", "mixed_bfloat16"])
     printed = capsys.readouterr()
     assert code == 0, printed.err
     assert "torchrun --nproc_per_node=N train.py" in printed.out
     text = out.read_text()
     compile(text, str(out), "exec")
     for line in ('DATASET = "fashion_mnist"', "EPOCHS = 3", "BATCH_SIZE = 32", "LEARNING_RATE = 0.005", "SEED = 4",
-                 "MAX_TRAIN_SAMPLES = 1000", 'OPTIMIZER = "adadelta"'):  # the template's saved optimizer stays
+                 "MAX_TRAIN_SAMPLES = 1000", 'OPTIMIZER = "adadelta"',  # the template's saved optimizer stays
+                 'PRECISION = "mixed_bfloat16"'):
         assert f"\n{line} " in text or f"\n{line}\n" in text, line
     assert "visualkeras_app" not in text.split('"""', 2)[2]  # only in the docstring's name of the app
     assert "layers.Conv2D(32, (3, 3), activation=\"relu\")" in text
@@ -356,6 +363,7 @@ def test_cli_training_script_takes_a_projects_saved_settings(tmp_path, capsys):
     (["seed_cnn", "train.py", "--training-script", "--validation-split", "1.5"], 1, "validation_split must be"),
     (["seed_cnn", "train.py", "--training-script", "--optimizer", "adamm"], 1, "Unknown optimizer: 'adamm'"),
     (["seed_cnn", "train.py", "--training-script", "--schedule", "cosine"], 1, "schedule must be one of"),
+    (["seed_cnn", "train.py", "--training-script", "--precision", "float8"], 1, "precision must be one of"),
     (["seed_cnn", "model.keras", "--epochs", "3"], 1, "--epochs only applies to a training script"),
 ])
 def test_cli_training_script_errors_are_one_line(tmp_path, capsys, argv, status, words):

@@ -192,9 +192,18 @@ def test_settings_round_trip(qtbot):
     p = TrainingPanel()
     qtbot.addWidget(p)
     s = TrainSettings(dataset="fashion_mnist", optimizer="sgd", learning_rate=0.05, epochs=3, batch_size=128,
-                      validation_split=0.2, seed=7, schedule="constant", max_train_samples=500)
+                      validation_split=0.2, seed=7, schedule="constant", max_train_samples=500,
+                      precision="mixed_bfloat16")
     p.set_settings(s)
-    assert p.settings() == s
+    assert p.settings() == s and p.precision_combo.currentText() == "Mixed bfloat16"
+    changed = []
+    p.settings_changed.connect(changed.append)
+    p.precision_combo.setFocus()
+    qtbot.keyClick(p.precision_combo, Qt.Key_Up)  # the user picks the item above: float32
+    assert p.settings().precision == "float32" and changed[-1]["precision"] == "float32"
+    assert [p.precision_combo.itemText(i) for i in range(p.precision_combo.count())] == [
+        "Auto", "float32", "Mixed bfloat16", "Mixed float16"]
+    assert "AMX" in p.precision_combo.toolTip()
     p.set_settings({"dataset": "/tmp/mine.npz", "epochs": 2, "metrics": ["accuracy"]})
     assert p.settings().dataset == "/tmp/mine.npz" and p.dataset_combo.currentText() == "mine.npz"
     p.set_devices(["cpu", "cuda"])
