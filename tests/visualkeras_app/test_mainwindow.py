@@ -73,6 +73,11 @@ def window(make_window):
     return make_window()
 
 
+# A window per test costs 0.15-0.3 s: the fast loop (`-m "not slow"`) keeps one test of each feature (start-up,
+# palette drop, inspector, undo, save and open, close prompt, recovery, model files, errors, clipboard); the
+# others carry `slow` and run in the whole suite.
+
+
 def drag_drop(widget, mime, pos):
     """The drag-enter, drag-move and drop events a real drag sends to the widget under the cursor."""
     pos = QPointF(*pos)
@@ -156,6 +161,7 @@ def test_drop_from_palette_adds_the_layer_at_the_drop_point(qtbot, window):
     assert window.inspector.node_id == node.id
 
 
+@pytest.mark.slow
 def test_double_click_in_palette_adds_at_the_view_centre(qtbot, window):
     tree = window.palette_panel.tree
     item = window.palette_panel.item_for("Dense")
@@ -208,6 +214,7 @@ def test_undo_redo_give_back_exactly_equal_documents(qtbot, window):
     assert window.windowTitle().startswith("Untitled*")
 
 
+@pytest.mark.slow  # tests/visualkeras_app/panels/test_problems.py clicks the list in the fast loop
 def test_problems_list_fills_and_click_selects_the_node(qtbot, window):
     c = window.controller
     inp = c.add_layer("InputLayer", (0, 0))
@@ -228,6 +235,7 @@ def test_problems_list_fills_and_click_selects_the_node(qtbot, window):
     assert panel.problems == [] and window.problems_dock.windowTitle() == "Problems"
 
 
+@pytest.mark.slow
 def test_status_bar_shows_the_parameter_totals(window):
     build_mnist_like(window)
     r = window.controller.document.result
@@ -270,6 +278,7 @@ def test_file_given_at_start_opens_after_the_engine(window, make_window, tmp_pat
     assert started.windowTitle() == "start.vkproj \u2014 visualkeras-app"
 
 
+@pytest.mark.slow
 def test_save_as_dialog_suggests_a_name(window, monkeypatch, tmp_path):
     from PySide6.QtWidgets import QFileDialog
 
@@ -293,6 +302,7 @@ def test_save_as_dialog_suggests_a_name(window, monkeypatch, tmp_path):
     assert len(asked) == 1
 
 
+@pytest.mark.slow
 def test_title_star_follows_the_undo_stack(window, tmp_path):
     assert "*" not in window.windowTitle()
     nid = window.controller.add_layer("Dense")
@@ -332,6 +342,7 @@ def test_close_discard_and_clean_close_ask_nothing(make_window, dialogs):
     assert len(dialogs.of("question")) == n
 
 
+@pytest.mark.slow
 def test_new_asks_before_replacing_unsaved_work(window, dialogs):
     window.controller.add_layer("Dense")
     dialogs.answers["Unsaved changes"] = QMessageBox.Cancel
@@ -378,6 +389,7 @@ def test_declining_recovery_deletes_it(make_window, dialogs):
     assert not os.path.exists(path)
 
 
+@pytest.mark.slow  # the recovery test autosaves in the fast loop
 def test_autosave_only_when_dirty(window):
     assert window.autosave() is False
     assert window.recovery_path is None or not os.path.exists(window.recovery_path)
@@ -386,6 +398,7 @@ def test_autosave_only_when_dirty(window):
     assert os.path.exists(window.recovery_path)
 
 
+@pytest.mark.slow
 def test_open_keras_json(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
@@ -435,6 +448,7 @@ def test_open_errors_are_plain_messages(window, dialogs, tmp_path):
     assert "missing.vkproj" in dialogs.of("critical")[-1][2]
 
 
+@pytest.mark.slow
 def test_recent_files_menu(window, dialogs, tmp_path):
     window.controller.add_layer("Dense")
     paths = [tmp_path / f"m{i}.vkproj" for i in range(3)]
@@ -468,6 +482,7 @@ def test_dropping_a_file_on_the_window_opens_it(qtbot, window, make_window, tmp_
     assert len(other.controller.document.nodes) == 4
 
 
+@pytest.mark.slow  # tests/visualkeras_app/document/test_templates.py loads every template in the fast loop
 def test_templates_menu_and_loading(window):
     from visualkeras_app.document.templates import list_templates
 
@@ -503,6 +518,7 @@ def test_clipboard_actions_on_the_canvas(qtbot, window):
     assert len(c.document.nodes) == 8
 
 
+@pytest.mark.slow
 def test_keyboard_shortcuts_act_on_the_canvas_not_in_text_fields(qtbot, window):
     ids = build_mnist_like(window)
     c = window.controller
