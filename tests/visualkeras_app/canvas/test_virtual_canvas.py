@@ -2,6 +2,7 @@
 the window), and still behaves as a small one's: scrolling and zooming make what comes into view, a layer
 chosen elsewhere is made and scrolled to, Select All and a drag reach layers without items, connections
 route round every layer, edits and undo keep the items and the grid right."""
+import pytest
 from PySide6.QtCore import QPointF, QRectF, Qt
 
 from visualkeras_app.canvas.scene import VIRTUAL_FROM
@@ -190,6 +191,7 @@ def test_edits_and_undo_keep_items_and_grid_right_in_a_big_document(view, contro
         assert set(scene.node_ids_in(rect)) == want
 
 
+@pytest.mark.slow  # the export test below draws every layer of a big document in the fast loop
 def test_realize_all_makes_every_item_for_an_export(view, controller):
     scene, doc = open_big(view, controller, 300, virtual_from=100)
     scene.realize_all()
@@ -261,6 +263,7 @@ def residual(n):
     return doc
 
 
+@pytest.mark.slow  # the top-to-bottom comparison with the full canvas runs in the fast loop
 def test_routes_and_bounds_of_a_left_to_right_residual_graph_match_the_full_canvas(view, controller):
     # Skip connections detour on the side their Add's other input leaves free: the side must come from the
     # Add's ports, not from which of its connections have items.

@@ -34,6 +34,7 @@ def test_a_folder_that_is_not_a_data_set_says_how_to_lay_it_out(qtbot, main_wind
     assert not dlg.use_button.isEnabled() and not dlg.train_button.isEnabled()
 
 
+@pytest.mark.slow  # a window each; the training panel's fix of the same mismatch runs in the fast loop
 def test_one_click_fixes_make_the_model_fit_and_undo_takes_them_back(qtbot, main_window, monkeypatch, tmp_path):
     win = main_window
     assert win.new_from_template("mnist_fast_cnn")  # 28x28x1 in, 10 classes out
@@ -132,6 +133,7 @@ def test_the_training_panels_dataset_list_opens_an_image_folder(qtbot, main_wind
     qtbot.waitUntil(lambda: not panel.fit_problem_text(), timeout=3000)
 
 
+@pytest.mark.slow  # a window each; the dialog's preview and refusal run in the fast loop
 def test_add_augmentation_puts_random_layers_after_the_input_in_one_undo_step(qtbot, main_window, monkeypatch,
                                                                              tmp_path):
     win = main_window

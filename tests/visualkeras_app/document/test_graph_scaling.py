@@ -19,6 +19,7 @@ def chain(n):
     return doc
 
 
+@pytest.mark.slow  # 0.4-0.6 s: a timing of 8,000 layers; the lookups test below runs in the fast loop
 def test_an_8000_layer_chain_builds_in_linear_time():
     start = time.perf_counter()
     doc = chain(8000)

@@ -55,6 +55,7 @@ def test_export_dialog_writes_the_chosen_format(window, tmp_path, monkeypatch):
     assert not window.errors
 
 
+@pytest.mark.slow  # a window each; the export menu and dialog tests stay in the fast loop
 def test_export_error_is_a_plain_dialog(window, tmp_path, monkeypatch):
     from visualkeras_app.export import ui
 
@@ -63,6 +64,7 @@ def test_export_error_is_a_plain_dialog(window, tmp_path, monkeypatch):
     assert window.errors and "rankdir" in window.errors[-1][1] and "Traceback" not in window.errors[-1][1]
 
 
+@pytest.mark.slow  # a window each; the export menu and dialog tests stay in the fast loop
 def test_canvas_copy_and_export(window, tmp_path, monkeypatch):
     image = window.act_copy_canvas.trigger() or QGuiApplication.clipboard().image()
     assert not image.isNull() and image.width() > 100 and image.height() > 300

@@ -81,6 +81,7 @@ def test_log_scale_and_learning_rate_plot(qtbot, plots):
     assert lr[0] == pytest.approx(1e-2) and lr[-1] == pytest.approx(1e-4)
 
 
+@pytest.mark.slow  # a plots widget each (0.15-0.3 s): the x-axis, smoothing and log-scale tests stay in the fast loop
 def test_hover_shows_the_values_under_the_mouse(plots):
     text = plots.show_values_at(10.2)
     assert text.startswith("step 10") and "loss" in text and "accuracy" in text and "lr " in text
@@ -94,6 +95,7 @@ def test_hover_shows_the_values_under_the_mouse(plots):
     assert plots.hover_label.text().startswith("step ")
 
 
+@pytest.mark.slow  # a plots widget each (0.15-0.3 s): the x-axis, smoothing and log-scale tests stay in the fast loop
 def test_overlays_are_named_in_the_legend(plots):
     from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve
 
@@ -106,6 +108,7 @@ def test_overlays_are_named_in_the_legend(plots):
     assert "baseline" not in plots.legend.text()
 
 
+@pytest.mark.slow  # a plots widget each (0.15-0.3 s): the x-axis, smoothing and log-scale tests stay in the fast loop
 def test_export_png_svg_and_csv(qtbot, plots, tmp_path, monkeypatch):
     from PySide6.QtGui import QImage
 

@@ -76,6 +76,7 @@ def test_ctrl_t_on_a_model_trains_it_on_mnist(qtbot, window):
     assert panel.settings().dataset == "mnist"
 
 
+@pytest.mark.slow  # 0.3-0.4 s; training_ui/test_panel.py reports an error in training in the fast loop
 def test_a_run_that_raises_leaves_the_window_alive(qtbot, window, monkeypatch):
     from visualkeras_app.training import session as session_mod
 
