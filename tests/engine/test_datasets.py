@@ -255,6 +255,7 @@ def _leftovers(folder):
     return [n for n in os.listdir(folder) if n.endswith(".part")] if os.path.isdir(folder) else []
 
 
+@pytest.mark.slow  # serves the real 11 MB of MNIST (0.25-0.45 s); the other download tests stay in the fast loop
 def test_download_falls_back_to_idx_mirror_and_caches(tmp_path, monkeypatch, capsys, isolated, no_shipped_copy):
     fake_npz = write_npz(str(tmp_path / "served" / "mnist.npz"), 1)  # wrong bytes for the npz's SHA-256
     served = Served({"mnist.npz": fake_npz, **{n: os.path.join(SHIPPED_MNIST, n) for n in IDX_FILES}})

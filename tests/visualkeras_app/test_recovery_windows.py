@@ -78,6 +78,7 @@ def test_two_crashed_windows_are_offered_one_per_starting_window_newest_first(ma
     assert len(third.controller.document.nodes) == 0 and len(_offers(dialogs)) == 2
 
 
+@pytest.mark.slow  # a window; the main window's crash recovery and the leftovers test stay in the fast loop
 def test_the_single_recovery_file_of_earlier_versions_is_still_offered(make_window, dialogs):
     project.write_recovery(load_template("seed_mlp"))  # recovery.vkproj, no lock file
     dialogs.answers["Recover unsaved work"] = QMessageBox.Yes

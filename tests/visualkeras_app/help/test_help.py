@@ -62,6 +62,7 @@ def test_f1_on_a_selected_layer(qtbot, window):
     assert "Output shape" in text and "(None, 10)" in text and "(None, 2352)" in text and "units" in text
 
 
+@pytest.mark.slow  # a window each; F1 on a selected layer and the Help menu stay in the fast loop
 def test_f1_on_a_palette_item(qtbot, window):
     window.controller.set_selection([])
     pal = window.palette_panel
@@ -74,6 +75,7 @@ def test_f1_on_a_palette_item(qtbot, window):
     assert "Shapes on the canvas" not in dlg.text()  # not a layer on the canvas
 
 
+@pytest.mark.slow  # a window each; F1 on a selected layer and the Help menu stay in the fast loop
 def test_f1_with_nothing_selected_says_what_to_select(window):
     window.controller.set_selection([])
     window.palette_panel.tree.setCurrentItem(None)
