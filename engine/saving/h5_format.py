@@ -50,7 +50,7 @@ _SUPERBLOCK = b"\x89HDF\r\n\x1a\n"
 _GCOL = b"GCOL"
 
 
-def check_file_structure(buf, checksum=False):
+def check_file_structure(buf, checksum=False, stop=None, step=None):
     """Refuse HDF5 bytes whose global heaps would send the HDF5 library into an endless loop.
 
     Variable-length strings (Keras 3 writes its attributes so) live in "global heap collections".
@@ -63,6 +63,8 @@ def check_file_structure(buf, checksum=False):
     Args:
         buf: the whole file: bytes, an mmap, or a :class:`FileRange` (read a slice at a time).
         checksum: also return the CRC-32 of all of ``buf``, computed in the same pass.
+        stop: a ``threading.Event``; once it is set, the pass ends with ``ModelFileError``.
+        step: the bytes read, checksummed and searched at a time (``_FIND_STEP`` when None).
 
     Returns:
         the CRC-32 of ``buf`` when ``checksum``, else None.
@@ -80,11 +82,14 @@ def check_file_structure(buf, checksum=False):
         raise ModelFileError(f"unusual HDF5 layout (superblock version {version}, sizes {sizes}); Keras files "
                              "use 8-byte offsets and lengths")
     n = len(buf)
+    step = step or _FIND_STEP
     crc, block = 0, None
-    blocks = _blocks(buf, n, _FIND_STEP, len(_GCOL) - 1)
+    blocks = _blocks(buf, n, step, len(_GCOL) - 1)
     try:
         for start, block in blocks:
-            own = min(_FIND_STEP, n - start)  # the bytes after that are the next block's first ones
+            if stop is not None and stop.is_set():
+                raise ModelFileError("the check was stopped")
+            own = min(step, n - start)  # the bytes after that are the next block's first ones
             if checksum:
                 crc = zlib.crc32(block[:own], crc)
             for pos in _find_all(block, _GCOL, own):

@@ -18,6 +18,7 @@ import io
 import json
 import os
 import struct
+import threading
 import warnings
 import zipfile
 
@@ -313,29 +314,88 @@ def stored_range(zf, fileobj, name):
     return h5_format.FileRange(fileobj, start, info.file_size)
 
 
-@contextlib.contextmanager
-def weights_file(zf, fileobj, model=None):
-    """The archive's weights as an open ``h5py.File``, checked first: the size allowed with ``model``
-    (:func:`weights_limit`), then the member's CRC-32 and its HDF5 global heaps
-    (``h5_format.check_file_structure``), in one pass over its bytes.
+def check_stored_weights(zf, fileobj, stop=None, step=None):
+    """The weights member as an ``h5_format.FileRange`` over ``fileobj`` after its CRC-32 and its HDF5 global
+    heaps (``h5_format.check_file_structure``) were checked, in one pass over its bytes; None when it is not
+    stored (or declares more than any model may hold): it is then unpacked into memory and checked there.
 
-    A stored member (Keras stores them) is not read into memory: the pass reads it a block at a time (1 MiB,
-    reused), and HDF5 then reads the weights from where they lie in ``fileobj`` straight into the model's
-    memory. As its bytes are read twice, the file must not change in between: its size, times and identity
-    are compared when the ``with`` block ends, and a file that changed is refused. A compressed member is
-    unpacked into memory and checked there (:func:`open_weights_member`).
+    Args:
+        stop: a ``threading.Event`` that ends the pass early (``ModelFileError``).
+        step: the bytes read, checksummed and searched at a time (``h5_format._FIND_STEP`` when None).
     """
-    before = _identity(fileobj)
-    weights_limit(zf, model)
+    info = zf.getinfo(WEIGHTS_NAME)
+    if info.file_size > MAX_WEIGHTS_BYTES:
+        return None  # refused by read_member, before anything is read
     try:
         found = stored_range(zf, fileobj, WEIGHTS_NAME)
         if found is not None:
-            info = zf.getinfo(WEIGHTS_NAME)
-            crc = h5_format.check_file_structure(found, checksum=True)
+            crc = h5_format.check_file_structure(found, checksum=True, stop=stop, step=step)
             if crc != info.CRC:
                 raise ModelFileError(f"its CRC-32 is {crc:08x}, the archive says {info.CRC:08x}: the file is damaged")
     except ModelFileError as e:
         raise ModelFileError(f"{WEIGHTS_NAME} in the archive: {e}") from None
+    return found
+
+
+# Bytes a background check handles at a time: each block costs the thread the interpreter lock a few times,
+# and on busy cores every hand-over of the lock can stall the thread that builds the model (with 1 MiB
+# blocks the load took longer than without the thread).
+_BACKGROUND_STEP = 16 << 20
+
+
+class WeightsCheck:
+    """:func:`check_stored_weights` on a thread of its own, from the moment this is made: it reads, checksums
+    and searches the member (the reads, ``zlib.crc32`` and ``memmem`` run without the interpreter lock) while
+    the model is built. Nothing else may read ``fileobj`` until :meth:`result` returned. :meth:`stop` ends
+    it early, for a load that failed meanwhile."""
+
+    def __init__(self, zf, fileobj):
+        self.identity = _identity(fileobj)
+        self._stop = threading.Event()
+        self._outcome = (None, None)
+        self._thread = threading.Thread(target=self._run, args=(zf, fileobj), name="keras-weights-check",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, zf, fileobj):
+        try:
+            self._outcome = (check_stored_weights(zf, fileobj, self._stop, _BACKGROUND_STEP), None)
+        except BaseException as e:  # noqa: BLE001 - raised again by result(), on the caller's thread
+            self._outcome = (None, e)
+
+    def result(self):
+        """What :func:`check_stored_weights` returned, once it has; what it raised is raised here."""
+        self._thread.join()
+        found, error = self._outcome
+        if error is not None:
+            raise error
+        return found
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join()
+
+
+@contextlib.contextmanager
+def weights_file(zf, fileobj, model=None, check=None):
+    """The archive's weights as an open ``h5py.File``, checked first: the size allowed with ``model``
+    (:func:`weights_limit`), then the member's CRC-32 and its HDF5 global heaps
+    (:func:`check_stored_weights`, or the :class:`WeightsCheck` ``check`` that runs it already).
+
+    A stored member (Keras stores them) is not read into memory: the check reads it a block at a time (reused),
+    and HDF5 then reads the weights from where they lie in ``fileobj`` straight into the model's memory. As
+    its bytes are read twice, the file must not change in between: its size and times are compared when the
+    ``with`` block ends, and a file that changed is refused. A compressed member is unpacked into memory and
+    checked there (:func:`open_weights_member`).
+    """
+    before = check.identity if check is not None else _identity(fileobj)
+    try:
+        weights_limit(zf, model)
+    except ModelFileError:
+        if check is not None:
+            check.stop()
+        raise
+    found = check.result() if check is not None else check_stored_weights(zf, fileobj)
     if found is None:
         with open_weights_member(zf, model) as f:
             yield f
@@ -366,18 +426,24 @@ def load_keras(fileobj, custom_objects=None, compile=True):
         config = loads_config(read_member(zf, CONFIG_NAME, MAX_JSON_MEMBER_BYTES))
         if not isinstance(config, dict):
             raise ModelFileError(f"{CONFIG_NAME} should hold a JSON object")
-        if WEIGHTS_NAME in zf.namelist():
-            # read_weights below fills every weight or refuses the file: no initializer need run, and no
-            # memory is written before the file's values are (those it lacks are zeroed below).
-            with weights_from_file(empty=True):
+        check = WeightsCheck(zf, fileobj) if WEIGHTS_NAME in zf.namelist() else None
+        try:
+            if check is not None:
+                # read_weights below fills every weight or refuses the file: no initializer need run, and no
+                # memory is written before the file's values are (those it lacks are zeroed below).
+                with weights_from_file(empty=True):
+                    model = model_from_config(config, custom_objects=custom_objects)
+            else:
                 model = model_from_config(config, custom_objects=custom_objects)
-        else:
-            model = model_from_config(config, custom_objects=custom_objects)
-        compile_cfg = config.get("compile_config") if compile else None
-        if compile_cfg:
-            saving_api.compile_from_config(model, compile_cfg, custom_objects)
-        if WEIGHTS_NAME in zf.namelist():
-            with weights_file(zf, fileobj, model) as f:
+            compile_cfg = config.get("compile_config") if compile else None
+            if compile_cfg:
+                saving_api.compile_from_config(model, compile_cfg, custom_objects)
+        except BaseException:
+            if check is not None:
+                check.stop()
+            raise
+        if check is not None:
+            with weights_file(zf, fileobj, model, check) as f:
                 written = {id(p) for p in read_weights(model, f, optimizer="build" if compile_cfg else None,
                                                        direct=True)}
             with torch.no_grad():

@@ -254,3 +254,50 @@ def test_no_weight_is_read_before_every_dataset_was_checked(tmp_path, monkeypatc
     assert reads == []
     engine.saving.load_model(path)
     assert len(reads) == 4  # the spy sees the reads of a sound file
+
+
+def _check_threads():
+    import threading
+
+    return [t for t in threading.enumerate() if t.name == "keras-weights-check"]
+
+
+def test_a_config_error_comes_first_and_the_background_check_is_stopped(tmp_path):
+    import json
+
+    path, bad = str(tmp_path / "m.keras"), str(tmp_path / "bad.keras")
+    _model().save(path)
+    members = _members(path)
+    config = json.loads(members["config.json"])
+    config["config"]["layers"][1]["class_name"] = "NoSuchLayer"
+    members["config.json"] = json.dumps(config).encode()
+    members[WEIGHTS] = _bad_heap(members[WEIGHTS])
+    _write(bad, members)
+    with pytest.raises(ModelFileError, match="NoSuchLayer"):
+        engine.saving.load_model(bad)
+    assert _check_threads() == []
+
+
+def test_a_member_over_the_models_limit_is_refused_and_its_check_stopped(tmp_path):
+    path, big = str(tmp_path / "m.keras"), str(tmp_path / "big.keras")
+    _model().save(path)
+    members = _members(path)
+    members[WEIGHTS] += bytes(65 << 20)  # more than 64 MiB over what 26 weights can take
+    _write(big, members)
+    with pytest.raises(ModelFileError, match="refused before unpacking"):
+        engine.saving.load_model(big)
+    assert _check_threads() == []
+
+
+def test_a_stopped_check_ends_with_an_error():
+    import threading
+
+    stop = threading.Event()
+    stop.set()
+    data = io.BytesIO()
+    import h5py
+
+    with h5py.File(data, "w") as f:
+        f.attrs["name"] = "x"
+    with pytest.raises(ModelFileError, match="stopped"):
+        h5_format.check_file_structure(data.getvalue(), stop=stop)
