@@ -584,13 +584,13 @@ def main(argv=None):
 
     backend.set_seed(args.seed)  # again, as the app does before training: the shuffling follows the seed
     eval_batch = max(256, args.batch_size)
-    # The precision is the run's: the saved model keeps its layers' own (float32) policies.
+    # The precision is the training's: the test evaluation and the saved model use the layers' own policies.
     with mixed_precision.policy_scope(model, policy):
         compile_model(model, args, loss_name, from_logits, args.epochs * math.ceil(len(x_train) / args.batch_size))
         history = model.fit(x_train, y_train, batch_size=args.batch_size, epochs=args.epochs, shuffle=True,
                             validation_data=(x_val, y_val) if x_val is not None else None,
                             validation_batch_size=eval_batch, verbose=0 if args.quiet else 1)
-        test = model.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0, return_dict=True)
+    test = model.evaluate(x_test, y_test, batch_size=eval_batch, verbose=0, return_dict=True)  # as it is saved
     if is_chief():
         folder = os.path.dirname(os.path.abspath(args.output))
         os.makedirs(folder, exist_ok=True)

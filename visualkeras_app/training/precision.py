@@ -7,9 +7,9 @@ the engine decides what a device does fast and applies a policy to a model
 from the 4th generation on; an NVIDIA GPU from Ampere on) and float32 elsewhere.
 
 A mixed policy is a setting of the run, not of the model: the model's layers that have the float32
-policy compute in the lower precision while it trains and evaluates (their weights stay float32), and
+policy compute in the lower precision while it trains and validates (their weights stay float32), and
 get their float32 policy back afterwards, so the model saved or exported after the run is the model
-that was drawn.
+that was drawn, and the run's test accuracy is that model's (evaluated as it computes).
 """
 from __future__ import annotations
 

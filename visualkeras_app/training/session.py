@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine import mixed_precision
+import torch
+
+from engine import backend, mixed_precision
 from engine.callbacks import Callback
 from engine.optimizers.schedules import LearningRateSchedule, OneCycle
 from visualkeras_app.training.data import Prepared
@@ -33,6 +35,7 @@ from visualkeras_app.training.eta import EtaEstimator
 from visualkeras_app.training import precision
 from visualkeras_app.training.runs import BATCH_KEYS, BatchCurve, RunRecord, new_run_id
 from visualkeras_app.training.settings import TrainSettings
+from visualkeras_app.training.thread_tuner import ThreadTuner
 from visualkeras_app.validation import check_positive_int
 
 _PROGRESS_EVERY_S = 0.1
@@ -142,7 +145,7 @@ class TrainingSession:
     """
 
     def __init__(self, model, prepared: Prepared, settings: TrainSettings | None = None, listener=None,
-                 name=None, verbose=0):
+                 name=None, verbose=0, tune_threads=True):
         self.model = model
         self.prepared = prepared
         self.settings = settings or TrainSettings()
@@ -161,6 +164,9 @@ class TrainingSession:
         self._running = threading.Event()
         self._running.set()  # set = not paused
         self._compiled = False
+        # On a CPU, the batches run on the fastest thread count for this model and machine (thread_tuner.py).
+        self.thread_tuner = None
+        self._tune_threads = bool(tune_threads)
         self._epochs_done = 0
         self._step = 0
         self._split_data()
@@ -256,16 +262,10 @@ class TrainingSession:
         return self._fit(epochs, fresh=False)
 
     def _fit(self, epochs, fresh):
-        # The run's precision holds from compile (mixed_float16 wraps the optimizer for loss scaling) through
-        # the test evaluation; the model's layers get their own policies back after.
         if self.policy != "float32":
             why = " (Auto: this device multiplies bfloat16 in hardware)" if self.settings.precision == "auto" else ""
             self._emit("on_message", f"Training in {precision.TITLES[self.policy].lower()}{why}; the weights stay "
                                      "float32.")
-        with mixed_precision.policy_scope(self.model, self.policy):
-            return self._fit_in_precision(epochs, fresh)
-
-    def _fit_in_precision(self, epochs, fresh):
         rec = self.record
         self._stop.clear()  # a pause clicked before the run started holds (``_running`` is left as it is)
         self.error = None
@@ -273,17 +273,24 @@ class TrainingSession:
         start = self._epochs_done
         cb = _SessionCallback(self, start + epochs)
         t0 = time.perf_counter()
+        threads = torch.get_num_threads()
         try:
-            if fresh and not self._compiled:
-                self._compile(epochs)
-            self.model.fit(self.x_fit, self.y_fit, batch_size=self.settings.batch_size, epochs=start + epochs,
-                           initial_epoch=start, shuffle=True, verbose=self.verbose, callbacks=[cb])
+            # The run's precision holds from compile (mixed_float16 wraps the optimizer for loss scaling) through
+            # the validation passes; the test-set evaluation after computes as the saved model does.
+            with mixed_precision.policy_scope(self.model, self.policy):
+                if fresh and not self._compiled:
+                    self._compile(epochs)
+                self.model.fit(self.x_fit, self.y_fit, batch_size=self.settings.batch_size, epochs=start + epochs,
+                               initial_epoch=start, shuffle=True, verbose=self.verbose,
+                               callbacks=self._thread_callbacks(threads) + [cb])
         except Exception as e:  # reported to the listener; the app keeps running
             self.error = e
             rec.duration_s += time.perf_counter() - t0 - cb.paused_s
             rec.stopped_reason = f"error: {type(e).__name__}: {e}"
             self._emit("on_error", _error_text(e))
             return rec
+        finally:
+            torch.set_num_threads(threads)  # the tuner's count was for this run's batches only
         rec.duration_s += time.perf_counter() - t0 - cb.paused_s - cb.val_s
         if self._nan:
             rec.stopped_reason = "nan"
@@ -300,6 +307,15 @@ class TrainingSession:
             self._emit("on_error", _error_text(e))
         self._emit("on_finished", rec)
         return rec
+
+    def _thread_callbacks(self, threads):
+        """[the ThreadTuner] on a CPU with more than one thread (first: it times a batch before the session's
+        callback may pause after it), else []."""
+        if not self._tune_threads or threads < 2 or backend.get_device().type != "cpu":
+            return []
+        if self.thread_tuner is None:
+            self.thread_tuner = ThreadTuner(threads, torch.set_num_threads)
+        return [self.thread_tuner]
 
     def evaluate_test(self):
         """Test loss and accuracy (``model.evaluate``) into the record; skipped after a NaN loss."""

@@ -75,6 +75,10 @@ def test_a_mixed_run_computes_in_its_policy_and_the_model_keeps_float32(tiny_ses
     assert events["messages"][0] == "Training in mixed bfloat16; the weights stay float32."
     assert {layer.dtype_policy.name for layer in session.model.layers} == {"float32"}
     assert all(w.dtype == torch.float32 for w in session.model.weights)
+    p = session.prepared  # the run's test figures are the float32 model's, as saved and as Evaluate gives them
+    logs = session.model.evaluate(p.x_test, p.y_test, batch_size=256, verbose=0, return_dict=True)
+    assert (logs["loss"], logs["accuracy"]) == (pytest.approx(record.test_loss, rel=1e-6),
+                                                pytest.approx(record.test_accuracy, abs=1e-7))
     session.train_more(1)  # "more epochs" trains in the run's precision again
     assert events["policies"][4:] == [{"mixed_bfloat16"}] * 4
 
