@@ -3,6 +3,7 @@ test: models as layers, an ensemble, a multi-input multi-output model trained wi
 feature extraction; shapes, layer names, parameter counts, outputs and histories compared on the same
 weights."""
 import numpy as np
+import pytest
 import torch
 
 import engine
@@ -100,6 +101,7 @@ def test_models_used_as_layers_and_an_ensemble(keras):
     _same(ours.predict(data, verbose=0), theirs.predict(data, verbose=0))
 
 
+@pytest.mark.slow  # trains both models (0.2-0.5 s, several seconds on a busy machine); the guide's other two tests stay in the fast loop
 def test_multi_input_multi_output_model_trains_as_keras(keras):
     ours, theirs = _pair(keras, _ticket_classifier)
     rng = np.random.default_rng(1)

@@ -40,7 +40,9 @@ XS = torch.tensor(np.random.default_rng(0).standard_normal((5, 3)).astype("float
     ("switch-clamp", lambda O: O.switch(7, [lambda x: x + 1, lambda x: x * 3], XS)),
     ("vectorized_map", lambda O: O.vectorized_map(lambda r: O.sum(r * 2.0), XS)),
     ("vectorize", lambda O: O.vectorize(lambda a, b: a * b + 1.0)(XS, XS[0])),
-    ("jvp", lambda O: O.linalg.jvp(lambda x: O.sin(x) * x, (XS,), (torch.ones_like(XS),))),
+    # 0.4-0.8 s (torch.func starts up): with the slow tests.
+    pytest.param("jvp", lambda O: O.linalg.jvp(lambda x: O.sin(x) * x, (XS,), (torch.ones_like(XS),)),
+                 marks=pytest.mark.slow),
     ("svd", lambda O: O.abs(O.linalg.svd(XS)[1])),
 ])
 def test_control_flow_matches_keras(name, call, keras):
