@@ -176,12 +176,24 @@ class FileRange:
     file that ends before the range does is refused (it was cut short, or changed while it was read).
     """
 
-    _CACHED = 4096  # the small reads of the structure check come from one read of this many bytes
+    # Small reads (the structure check's, HDF5's of its metadata: object headers, B-tree nodes and heaps, at
+    # most a few KiB each and near each other) come from one read of a window of this many bytes: NASNetLarge's
+    # 7,541 small reads took 601 file reads instead.
+    _WINDOW = 1 << 16
+    _SMALL = 1 << 12
 
     def __init__(self, fileobj, start, size):
         self._f, self._start, self._size = fileobj, int(start), int(size)
         self._pos = 0
-        self._cache_at, self._cache = 0, b""
+        self._cache_at, self._cache = 0, bytearray()
+
+    def _cached(self, start, stop):
+        """Bytes ``[start, stop)``, from the window (read anew when it does not hold them)."""
+        if not (self._cache_at <= start and stop <= self._cache_at + len(self._cache)):
+            window = bytearray(min(max(stop - start, self._WINDOW), self._size - start))
+            self.readinto_at(start, window)
+            self._cache_at, self._cache = start, window
+        return self._cache[start - self._cache_at:stop - self._cache_at]
 
     def __len__(self):
         return self._size
@@ -206,12 +218,7 @@ class FileRange:
             start, stop, step = key.indices(self._size)
             if step != 1:
                 raise ValueError("FileRange slices take no step")
-            stop = max(start, stop)
-            if not (self._cache_at <= start and stop <= self._cache_at + len(self._cache)):
-                chunk = bytearray(min(max(stop - start, self._CACHED), self._size - start))
-                self.readinto_at(start, chunk)
-                self._cache_at, self._cache = start, bytes(chunk)
-            return self._cache[start - self._cache_at:stop - self._cache_at]
+            return bytes(self._cached(start, max(start, stop)))
         if key < 0:
             key += self._size
         if not 0 <= key < self._size:
@@ -228,7 +235,15 @@ class FileRange:
         return self._pos
 
     def readinto(self, buf):
-        n = self.readinto_at(self._pos, buf) if self._pos < self._size else 0
+        if self._pos >= self._size:
+            return 0
+        view = memoryview(buf).cast("B")
+        n = min(len(view), self._size - self._pos)
+        if n <= self._SMALL:
+            view[:n] = self._cached(self._pos, self._pos + n)
+        else:
+            n = self.readinto_at(self._pos, view)
+        view.release()
         self._pos += n
         return n
 
