@@ -3,6 +3,7 @@ through its public API: no ``obj._name`` read (or ``getattr(obj, "_name")``) of 
 defines, and no ``from engine... import _name``. A name the app also defines itself is the app's own
 attribute (``self._step`` of its session) and is not flagged: static reading cannot tell the two apart."""
 import ast
+import functools
 import pathlib
 import re
 
@@ -45,8 +46,17 @@ def _defined(sources):
     return {n for n in names if _private(n)}
 
 
+@functools.lru_cache(maxsize=1)
 def _engine_privates():
-    return _defined((p, p.read_text(encoding="utf-8")) for p in (ROOT / "engine").rglob("*.py"))
+    """Read once per session (both tests ask)."""
+    return frozenset(_defined((p, p.read_text(encoding="utf-8")) for p in (ROOT / "engine").rglob("*.py")))
+
+
+@functools.lru_cache(maxsize=None)
+def _scanned_nodes(text):
+    """The attribute reads, calls and ``from`` imports of a file, parsed once per session (both tests scan
+    the app)."""
+    return tuple(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.Attribute, ast.Call, ast.ImportFrom)))
 
 
 def _reads_of_engine_privates():
@@ -59,7 +69,7 @@ def _reads_of_engine_privates():
         if not mention.search(text):
             continue  # no engine private name anywhere in the file: nothing to parse
         where = path.relative_to(ROOT)
-        for node in ast.walk(ast.parse(text)):
+        for node in _scanned_nodes(text):
             name = None
             if isinstance(node, ast.Attribute) and _private(node.attr) and not (
                     isinstance(node.value, ast.Name) and node.value.id in ("self", "cls")):
