@@ -13,15 +13,18 @@ COLUMNS = ("Run", "Model", "Test acc.", "Time", "Settings")
 
 
 def settings_summary(settings) -> str:
-    """"adam 0.003 1cycle · 1 ep · bs 64 · mnist" for a `TrainSettings` (or its dict)."""
+    """"adam 0.003 1cycle · 1 ep · bs 64 · mnist" for a `TrainSettings` (or its dict); " · bf16" and the like
+    after it for a run in a mixed precision."""
     d = settings if isinstance(settings, dict) else (settings.to_dict() if hasattr(settings, "to_dict")
                                                         else vars(settings))
     lr = d.get("learning_rate")
     lr_text = f"{lr:g}" if isinstance(lr, (int, float)) else str(lr)
     ds = os.path.basename(str(d.get("dataset", "")))
     sched = {"one_cycle": "1cycle", "constant": "const"}.get(d.get("schedule"), d.get("schedule", ""))
+    precision = {"auto": " · auto precision", "mixed_bfloat16": " · bf16", "mixed_float16": " · fp16"}.get(
+        d.get("precision"), "")
     return (f"{d.get('optimizer', '?')} {lr_text} {sched} · {d.get('epochs', '?')} ep · bs {d.get('batch_size', '?')}"
-            f" · {ds}")
+            f" · {ds}{precision}")
 
 
 def _fmt_duration(s):

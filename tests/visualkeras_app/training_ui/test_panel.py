@@ -230,3 +230,12 @@ def test_clicking_train_and_more_epochs_runs(qtbot, panel):
         qtbot.mouseClick(panel.more_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: panel.worker.state == IDLE, timeout=RUN_MS)
     assert not errors and panel.plots.epoch_count() == 2
+
+
+def test_the_run_list_names_a_runs_precision():
+    from visualkeras_app.training.settings import TrainSettings
+    from visualkeras_app.training_ui.runs_view import settings_summary
+
+    assert settings_summary(TrainSettings(learning_rate=0.003)) == "adam 0.003 1cycle · 1 ep · bs 64 · mnist"
+    assert settings_summary(TrainSettings(precision="mixed_bfloat16")).endswith("· mnist · bf16")
+    assert settings_summary({"precision": "auto", "dataset": "/data/x.npz"}).endswith("· x.npz · auto precision")
