@@ -190,9 +190,9 @@ class Model(Trainer, Layer):
             "loss_weights": args.get("loss_weights"),
             "metrics": saving_api.map_nested(saving_api.serialize_metric, args.get("metrics")),
             "weighted_metrics": saving_api.map_nested(saving_api.serialize_metric, args.get("weighted_metrics")),
-            "run_eagerly": False,
-            "steps_per_execution": 1,
-            "jit_compile": False,
+            "run_eagerly": args.get("run_eagerly", False),
+            "steps_per_execution": args.get("steps_per_execution", 1),
+            "jit_compile": args.get("jit_compile", False),
         }
 
     def compile_from_config(self, config):

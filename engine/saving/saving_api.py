@@ -315,8 +315,14 @@ def compile_from_config(model, config, custom_objects=None):
         loss_weights = config.get("loss_weights")
         if loss_weights is not None and not isinstance(loss_weights, (list, dict, int, float)):
             raise ModelFileError(f"unreadable loss_weights {loss_weights!r:.80}")
+        run = {}  # Keras's execution settings, where the file has them (compile refuses bad values)
+        for key, default in (("run_eagerly", False), ("steps_per_execution", 1), ("jit_compile", False)):
+            value = config.get(key, default)
+            if value is not None and key != "steps_per_execution" and not isinstance(value, bool):
+                raise ModelFileError(f"{key} should be true or false. Received: {value!r:.80}")
+            run[key] = default if value is None else value
         model.compile(optimizer=optimizer, loss=loss, metrics=metric_specs, weighted_metrics=weighted,
-                      loss_weights=loss_weights)
+                      loss_weights=loss_weights, **run)
     except ModelFileError as e:
         raise ModelFileError(f"cannot compile the model from its saved training configuration: {e}. Pass "
                              "compile=False to load it uncompiled.") from None

@@ -75,6 +75,10 @@ class Trainer:
         # Keras's meaning: the batch hooks (on_*_batch_begin/end) and the per-batch logs come once per
         # `steps_per_execution` batches, numbered as Keras's EpochIterator numbers them.
         self.steps_per_execution = int(steps_per_execution)
+        # What get_compile_config writes, as Keras: jit_compile resolved ("auto" is False on torch; run_eagerly
+        # turns it off).
+        self._compile_args.update(run_eagerly=bool(run_eagerly), steps_per_execution=self.steps_per_execution,
+                                  jit_compile=bool(jit_compile is True and not run_eagerly))
         self.__dict__.pop("_jit", None)
         self.compiled = True
         self._resolved = False

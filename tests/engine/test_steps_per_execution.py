@@ -145,3 +145,21 @@ def test_bad_values_are_refused(bad):
     m = engine.Sequential([layers.Input((6,)), layers.Dense(3)])
     with pytest.raises(ValueError, match="steps_per_execution"):
         m.compile(optimizer="sgd", loss="mse", steps_per_execution=bad)
+
+
+def test_the_compile_config_keeps_the_execution_settings_as_keras_writes_and_reads_them(keras, tmp_path):
+    cases = [dict(steps_per_execution=4, jit_compile=True), dict(run_eagerly=True, jit_compile=True), {}]
+    for kwargs in cases:
+        ours = engine.Sequential([layers.Input((3,)), layers.Dense(2)])
+        theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        for m in (ours, theirs):
+            m.compile(optimizer="adam", loss="mse", **kwargs)
+        keys = ("run_eagerly", "steps_per_execution", "jit_compile")
+        assert {k: ours.get_compile_config()[k] for k in keys} == {k: theirs.get_compile_config()[k] for k in keys}
+    ours = _model(3)
+    ours.save(tmp_path / "ours.keras")
+    assert keras.saving.load_model(tmp_path / "ours.keras").get_compile_config()["steps_per_execution"] == 3
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    theirs.compile(optimizer="adam", loss="mse", steps_per_execution=5)
+    theirs.save(tmp_path / "theirs.keras")
+    assert engine.saving.load_model(str(tmp_path / "theirs.keras")).steps_per_execution == 5

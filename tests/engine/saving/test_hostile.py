@@ -297,6 +297,10 @@ def test_wrong_types_and_missing_keys_in_config(small, tmp_path):
         lambda c: c["config"]["layers"][3].__setitem__("inbound_nodes", [{"args": 5}]),
         lambda c: c.__setitem__("compile_config", {"optimizer": 3, "loss": "mse"}),
         lambda c: c.__setitem__("compile_config", {"optimizer": "adam", "loss": "no_such_loss"}),
+        lambda c: c.__setitem__("compile_config", {"optimizer": "adam", "loss": "mse", "steps_per_execution": -2}),
+        lambda c: c.__setitem__("compile_config", {"optimizer": "adam", "loss": "mse", "steps_per_execution": "4"}),
+        lambda c: c.__setitem__("compile_config", {"optimizer": "adam", "loss": "mse", "jit_compile": "yes"}),
+        lambda c: c.__setitem__("compile_config", {"optimizer": "adam", "loss": "mse", "run_eagerly": 1}),
     ]
     for i, edit in enumerate(edits):
         config = json.loads(json.dumps(base))
