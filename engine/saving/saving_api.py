@@ -232,7 +232,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     def load():
         kind = _kind(path)
         if kind == "keras":
-            with open(path, "rb") as raw, keras_zip.open_archive(raw) as zf, keras_zip.open_weights_member(zf, model) as f:
+            with open(path, "rb") as raw, keras_zip.open_archive(raw) as zf, keras_zip.weights_file(zf, raw, model) as f:
                 return from_h5(f)
         if kind != "h5":
             raise ModelFileError("load_weights reads .weights.h5, .h5 and .keras files")

@@ -301,3 +301,22 @@ def test_a_stopped_check_ends_with_an_error():
         f.attrs["name"] = "x"
     with pytest.raises(ModelFileError, match="stopped"):
         h5_format.check_file_structure(data.getvalue(), stop=stop)
+
+
+def test_load_weights_reads_a_stored_member_in_place_and_checks_it(tmp_path, monkeypatch):
+    path, bad = str(tmp_path / "m.keras"), str(tmp_path / "bad.keras")
+    source = _model(np.arange(12, dtype="float32").reshape(3, 4))
+    source.save(path)
+    target = _model()
+    unpacked = []
+    original = keras_zip.read_member
+    monkeypatch.setattr(keras_zip, "read_member", lambda zf, name, limit: (unpacked.append(name),
+                                                                           original(zf, name, limit))[1])
+    target.load_weights(path)
+    assert unpacked == []
+    np.testing.assert_array_equal(target.get_layer("dense").kernel.numpy(), source.get_layer("dense").kernel.numpy())
+    members = _members(path)
+    members[WEIGHTS] = _bad_heap(members[WEIGHTS])
+    _write(bad, members)
+    with pytest.raises(ModelFileError, match="corrupt HDF5 global heap"):
+        target.load_weights(bad)
