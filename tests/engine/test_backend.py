@@ -25,6 +25,17 @@ def test_set_seed_makes_weights_reproducible():
     np.testing.assert_array_equal(a.get_weights()[0], b.get_weights()[0])
 
 
+def test_set_seed_seeds_torch_as_torch_manual_seed_does():
+    # On a machine with only the CPU it seeds the CPU generator alone (see backend._seed_torch).
+    for seed in (0, 7, 2**40 + 3):
+        backend.set_seed(seed)
+        ours = (torch.rand(4), torch.randint(0, 1000, (3,)), torch.initial_seed())
+        torch.manual_seed(seed)
+        theirs = (torch.rand(4), torch.randint(0, 1000, (3,)), torch.initial_seed())
+        torch.testing.assert_close(ours[0], theirs[0], rtol=0, atol=0)
+        assert ours[1].tolist() == theirs[1].tolist() and ours[2] == theirs[2] == seed
+
+
 def test_device_choice_and_override():
     assert backend.get_device().type in ("cpu", "cuda", "mps")
     backend.set_device("cpu")
