@@ -7,8 +7,10 @@ numbered in ``model.layers`` order, and a layer's sub-layers under their attribu
 (``layers/lstm/cell``, ``layers/bidirectional/forward_layer/cell``). The layer's own name is not in the
 path, so a model pairs with a file by position. The optimizer's state is ``optimizer/vars/N``.
 
-Reading never extracts the archive: members are read into memory after their declared sizes and
-compression ratios were checked, so a member named ``../x`` or a zip bomb cannot touch the disk.
+Reading never extracts the archive, so a member named ``../x`` or a zip bomb cannot touch the disk: the config
+is read into memory after its declared size and compression ratio were checked; the weights member, when
+stored uncompressed (Keras stores it so), is checked where it lies in the file (CRC-32, HDF5 global heaps)
+and read by HDF5 from there (:func:`weights_file`), and a compressed one is unpacked into memory first.
 """
 from __future__ import annotations
 
