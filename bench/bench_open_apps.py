@@ -4,11 +4,12 @@ For each application (DenseNet201 and NASNetLarge by default), opens in a fresh 
   - the ``.keras`` file the engine saves for it (``weights=None``: random weights, all of them in the file),
     through File > Open (``MainWindow.open_file``);
   - the template, through File > New from Template > Applications (``MainWindow.new_from_template``);
-and prints the seconds until the window shows it (the call returned: canvas, summary and code docks
-filled), the seconds until the code dock has put in its last line, the longest time the event loop went
-without a 10 ms timer tick during the whole open (what a click on the palette waits for at worst), the
-summary's total parameters against the engine model's, and the load average (2 cores shared by other
-work make every number slower).
+and prints the seconds until the window shows it (the call returned: canvas, summary and code docks filled),
+the seconds until the code dock has put in its last line, the longest time the event loop went without a
+10 ms timer tick during the whole open (what a click on the palette waits for at worst), the summary's total
+parameters against the engine model's, and the load average (2 cores shared by other work make every number
+slower). Before each pair, a row gives the seconds of ``engine.saving.load_model`` alone on the ``.keras``
+file: the engine's share of the open.
 
     QT_QPA_PLATFORM=offscreen python bench/bench_open_apps.py [--apps DenseNet201 NASNetLarge] [--repeat 2]
 """
@@ -68,6 +69,7 @@ def main():
     args = parser.parse_args()
     os.environ.setdefault("VISUALKERAS_SETTINGS", os.path.join(tempfile.gettempdir(), "bench_open_apps.ini"))
     import engine.models  # noqa: F401  (loaded at start-up by the window; not part of the open)
+    import engine.saving
     from engine import applications
 
     from visualkeras_app.app import make_application
@@ -82,6 +84,10 @@ def main():
             model.save(path)
             del model
             for _ in range(args.repeat):
+                start = time.perf_counter()
+                engine.saving.load_model(path, compile=False)  # the engine alone, no window: its share of the open
+                print(f"{name + ' (engine load_model)':32} {time.perf_counter() - start:8.2f} {'':7} {'':7} {'':12} "
+                      f"{expected:12,} {os.getloadavg()[0]:5.1f}", flush=True)
                 for how, target in (("file", path), ("template", name)):
                     shown, done, gap, total = open_in_window(app, how, target)
                     label = f"{name} ({'File > Open .keras' if how == 'file' else 'template'})"
