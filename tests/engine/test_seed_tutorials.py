@@ -12,6 +12,7 @@ import pytest
 import engine
 
 
+@pytest.mark.slow  # a training run: 5 epochs of 1,000 samples (0.1 s alone, 1-2.5 s on busy cores)
 def test_mlp_tutorial_runs_as_written():
     from engine.layers import Dense
     from engine.models import Sequential
