@@ -1,8 +1,8 @@
 """A tiny CNN trained for a few batches on a slice of the real MNIST, and its test results.
 
 The data goes through the training core as in the app (``load_dataset`` -> ``prepare_for_model`` ->
-``evaluate_results``). Module-scoped: training once per test file keeps each file to a few seconds on
-a shared 2-core CPU.
+``evaluate_results``). Session-scoped: trained once for the three files here (the tests only read the
+model and its results), which keeps them to a few seconds on a shared 2-core CPU.
 """
 
 import pytest
@@ -30,7 +30,7 @@ def tiny_cnn(input_shape=(28, 28, 1)):
         layers.Flatten(), layers.Dense(16, activation="relu"), layers.Dense(10, activation="softmax")])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained():
     """``(model, prepared, class_names, results)``; prepared.x_test is (N, 28, 28, 1) in [0, 1]."""
     import engine
