@@ -315,6 +315,9 @@ def _is_hard_link(group, name):
         return False
 
 
+_KIND_NAMES = {h5py.h5i.GROUP: "Group", h5py.h5i.DATASET: "Dataset", h5py.h5i.DATATYPE: "Datatype"}
+
+
 def _check_link(group, name, path):
     if _is_hard_link(group, name):
         return
@@ -355,11 +358,12 @@ def get_group(root, path):
     for part in _parts(path):
         walked.append(part)
         _check_link(current, part, "/".join(walked))
-        obj = current[part]
-        if not isinstance(obj, h5py.Group):
+        oid = h5py.h5o.open(current.id, part.encode("utf-8"))  # as in checked_dataset: current[part], faster
+        kind = h5py.h5i.get_type(oid)
+        if kind != h5py.h5i.GROUP:
             raise ModelFileError(f"the HDF5 entry {'/'.join(walked)!r} should be a group but is a "
-                                 f"{type(obj).__name__}")
-        current = obj
+                                 f"{_KIND_NAMES.get(kind, 'HDF5 object')}")
+        current = h5py.Group(oid)
     return current
 
 
@@ -414,9 +418,6 @@ _NUMPY_VIEWABLE = {torch.float32: np.dtype("float32"), torch.float64: np.dtype("
                    torch.float16: np.dtype("float16"), torch.int32: np.dtype("int32"),
                    torch.int64: np.dtype("int64"), torch.uint8: np.dtype("uint8"), torch.int8: np.dtype("int8"),
                    torch.int16: np.dtype("int16"), torch.bool: np.dtype("bool")}
-
-
-_KIND_NAMES = {h5py.h5i.GROUP: "Group", h5py.h5i.DATATYPE: "Datatype"}
 
 
 def checked_dataset(group, path, expected_shape=None, max_bytes=None):

@@ -320,3 +320,24 @@ def test_load_weights_reads_a_stored_member_in_place_and_checks_it(tmp_path, mon
     _write(bad, members)
     with pytest.raises(ModelFileError, match="corrupt HDF5 global heap"):
         target.load_weights(bad)
+
+
+def test_a_dataset_where_a_group_belongs_and_the_reverse_are_named_in_the_refusal():
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        f.create_group("layers/dense/vars").create_dataset("0", data=np.zeros(3, "float32"))
+        f["layers"].create_dataset("flat", data=np.zeros(2, "float32"))
+        f["dt"] = np.dtype("float32")  # a named datatype
+    with h5py.File(buf, "r") as f:
+        assert h5_format.get_group(f, "layers/dense/vars").name == "/layers/dense/vars"
+        assert h5_format.checked_dataset(f, "layers/dense/vars/0", expected_shape=(3,)).shape == (3,)
+        with pytest.raises(ModelFileError, match="'layers/flat' should be a group but is a Dataset"):
+            h5_format.get_group(f, "layers/flat")
+        with pytest.raises(ModelFileError, match="'layers/dense' should be a dataset but is a Group"):
+            h5_format.checked_dataset(f, "layers/dense")
+        with pytest.raises(ModelFileError, match="'dt' should be a group but is a Datatype"):
+            h5_format.get_group(f, "dt")
+        with pytest.raises(ModelFileError, match="'layers/none' is missing"):
+            h5_format.get_group(f, "layers/none")
