@@ -3,8 +3,9 @@
 Three ways to train the fast MNIST template (the one-click recipe: Adam + one-cycle, batch 64), each on a
 fresh model with the same seed and the same samples, each in a process of its own (as a user runs them):
 
-* fit: ``model.fit`` in a script's main thread, no Qt, no listener (the reference);
-* session: ``TrainingSession.run()`` without Qt (what the CLI does);
+* fit: ``model.fit`` in a script's main thread, no Qt, no listener, in the recipe's precision on torch's
+  thread count (the reference);
+* session: ``TrainingSession.run()`` without Qt (what the CLI does: its thread tuner included);
 * app: the main window's Training panel (``TrainingWorker`` thread, live plots, progress bar) on an
   offscreen window, in Qt's event loop; in a run of its own, a 10 ms QTimer measures how late each tick
   fires (the event-loop stall).
@@ -135,9 +136,10 @@ def headless_fit(prepared, settings):
     cb = engine.callbacks.LambdaCallback(on_train_batch_end=clock.tick)
     total = max(1, settings.epochs * s.batches_per_epoch)
     opt = engine.optimizers.Adam(learning_rate=OneCycle(float(settings.learning_rate), total))
-    model.compile(optimizer=opt, loss=prepared.loss, metrics=["accuracy"])
-    model.fit(s.x_fit, s.y_fit, batch_size=settings.batch_size, epochs=settings.epochs, shuffle=True, verbose=0,
-              callbacks=[cb])
+    with engine.mixed_precision.policy_scope(model, s.policy):  # the recipe's precision (torch's thread count)
+        model.compile(optimizer=opt, loss=prepared.loss, metrics=["accuracy"])
+        model.fit(s.x_fit, s.y_fit, batch_size=settings.batch_size, epochs=settings.epochs, shuffle=True,
+                  verbose=0, callbacks=[cb])
     return {"sps": clock.samples_per_s(settings.batch_size, len(s.x_fit)), "batches": clock.n}
 
 
@@ -222,8 +224,9 @@ class App:
                 "test_accuracy": rec.test_accuracy if rec is not None else None}
 
     def close(self):
+        # Nothing to save: the trained document is discarded (a "Save changes?" box would wait for a click).
         self.win.controller.undo_stack.setClean()
-        self.win._trained_unsaved = False
+        self.win.session.trained_unsaved = False
         self.win.close()
 
 
