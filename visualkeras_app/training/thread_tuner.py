@@ -7,7 +7,8 @@ and when other programs keep the cores busy, every op waits for its slowest thre
 than on 1). So a CPU run times a few batches on each candidate count (all the threads, half, one), keeps
 the fastest, and measures again every ``RETUNE_S`` seconds of training, as the machine's load changes.
 
-A probe costs about ``2 * (SETTLE + SAMPLE)`` batches run on a slower count at worst. Results differ in
+A probe costs at most ``SETTLE + SAMPLE`` batches on each slower count, and one batch on a count far slower
+than the fastest timed before it (``GIVE_UP``). Results differ in
 the last bits between thread counts (sums split differently), so a run repeats bit for bit only on the
 same count: ``TrainingSession(..., tune_threads=False)`` keeps torch's setting.
 """
@@ -21,11 +22,14 @@ from engine.callbacks import Callback
 SETTLE = 3  # batches after a change before timing (the new thread team's first ops, the caches)
 SAMPLE = 8  # batches timed per candidate
 RETUNE_S = 20.0  # seconds of training between probes
+# A candidate whose batch takes this many times the best median so far is dropped at once: on busy cores
+# one batch on 2 threads took 0.66 s where one thread took 9 ms, so timing it 11 times cost 7 s.
+GIVE_UP = 3.0
 
 
 def candidates(n: int) -> list[int]:
-    """The thread counts a probe tries, most first: all ``n``, half of them, one."""
-    return sorted({n, max(1, n // 2), 1}, reverse=True) if n > 1 else [1]
+    """The thread counts a probe tries, in order: one (a safe yardstick on any machine), half, all ``n``."""
+    return sorted({n, max(1, n // 2), 1}) if n > 1 else [1]
 
 
 class ThreadTuner(Callback):
@@ -75,13 +79,17 @@ class ThreadTuner(Callback):
                 self._trained_s = 0.0
                 self._start_probe()
             return
-        if self._settle:
+        n = self._queue[0]
+        done = [statistics.median(v) for k, v in self._timings.items() if k not in self._queue]
+        if done and dt > GIVE_UP * min(done):  # far slower than a count timed already: no need to see more
+            self._timings[n] = [dt]
+        elif self._settle:
             self._settle -= 1
             return
-        n = self._queue[0]
-        self._timings[n].append(dt)
-        if len(self._timings[n]) < SAMPLE:
-            return
+        else:
+            self._timings[n].append(dt)
+            if len(self._timings[n]) < SAMPLE:
+                return
         self._queue.pop(0)
         if self._queue:
             self._switch(self._queue[0])

@@ -34,8 +34,8 @@ class Machine:
 
 
 def test_candidates():
-    assert candidates(1) == [1] and candidates(2) == [2, 1] and candidates(16) == [16, 8, 1]
-    assert candidates(3) == [3, 1]
+    assert candidates(1) == [1] and candidates(2) == [1, 2] and candidates(16) == [1, 8, 16]
+    assert candidates(3) == [1, 3]
 
 
 def test_the_fastest_count_is_kept_and_probed_again_later():
@@ -44,16 +44,17 @@ def test_the_fastest_count_is_kept_and_probed_again_later():
     tuner.on_train_begin()
     per_candidate = SETTLE + SAMPLE
     m.run_batches(tuner, 3 * per_candidate - 1, paused_s=5.0)  # pauses between batches change nothing
-    assert tuner.chosen is None and m.set_calls == [4, 2, 1]
+    assert tuner.chosen is None and m.set_calls == [1, 2, 4]
     m.run_batches(tuner, 1)
     assert tuner.chosen == 2 and m.threads == 2
     assert tuner.probes == [{4: pytest.approx(0.030), 2: pytest.approx(0.010), 1: pytest.approx(0.020)}]
     # The machine gets busy: one thread becomes fastest; the next probe finds it.
     m.per_batch = {4: 0.5, 2: 0.2, 1: 0.05}
     m.run_batches(tuner, int(thread_tuner.RETUNE_S / 0.2) + 1)
-    assert len(tuner.probes) == 1 and m.set_calls[-1] == 4  # a new probe began with all the threads
-    m.run_batches(tuner, 3 * per_candidate)
+    assert len(tuner.probes) == 1 and m.set_calls[-1] == 1  # a new probe began with one thread
+    m.run_batches(tuner, per_candidate + 2)  # 2 and 4 threads take over 3x one's batch: one batch each
     assert tuner.chosen == 1 and m.threads == 1 and len(tuner.probes) == 2
+    assert tuner.probes[1] == {1: pytest.approx(0.05), 2: pytest.approx(0.2), 4: pytest.approx(0.5)}
     tuner.on_train_begin()  # "more epochs": the chosen count at once
     assert m.set_calls[-1] == 1
 
