@@ -3,6 +3,7 @@ copy of a 356 MB NASNetLarge), equal to the file's values, and they outlive the 
 import gc
 
 import numpy as np
+import pytest
 
 import engine
 from engine import layers
@@ -15,6 +16,7 @@ def _model():
                               layers.Dense(3, name="d2")])
 
 
+@pytest.mark.slow  # its gc.collect() walks the whole session's objects (0.3-0.5 s late in a test session); test_copies_stay_the_default stays in the fast loop
 def test_an_opened_files_nodes_hold_its_weights_without_a_copy(tmp_path):
     model = _model()
     path = str(tmp_path / "m.keras")
