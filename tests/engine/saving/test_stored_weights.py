@@ -13,6 +13,8 @@ import pytest
 import engine
 from engine import layers
 from engine.saving import h5_format, keras_zip, ModelFileError
+from tests.engine.saving.test_hostile import _members
+from tests.engine.saving.test_hostile import _write_zip as _write
 
 WEIGHTS = "model.weights.h5"
 
@@ -22,17 +24,6 @@ def _model(kernel=None):
     if kernel is not None:
         model.get_layer("dense").kernel.assign(kernel)
     return model
-
-
-def _members(path):
-    with zipfile.ZipFile(path) as zf:
-        return {name: zf.read(name) for name in zf.namelist()}
-
-
-def _write(path, members, compression=zipfile.ZIP_STORED):
-    with zipfile.ZipFile(path, "w", compression=compression) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
 
 
 def _bad_heap(data):
