@@ -6,6 +6,7 @@ other data is made on the fly, and any attempt to reach another machine fails th
 import ipaddress
 import os
 import socket
+import sys
 
 # Real Keras (the interop reference) must run on torch; set before anything imports keras.
 os.environ.setdefault("KERAS_BACKEND", "torch")
@@ -69,6 +70,23 @@ def _fresh_names_and_seed():
     backend.clear_session()
     backend.set_seed(1234)
     yield
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread_in_fast_tests(request):
+    """Fast tests run torch on one intra-op thread: their tensors are tiny, and on busy cores a second OpenMP
+    thread makes every op wait for a free core (a 5-epoch MLP: 0.1 s on one thread, 2.5 s on two). Slow tests
+    and tests marked `torch_threads` keep torch's own count, so CI runs the threaded paths too."""
+    torch = sys.modules.get("torch")
+    if torch is None or request.node.get_closest_marker("slow") or request.node.get_closest_marker("torch_threads"):
+        yield
+        return
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 @pytest.fixture

@@ -67,6 +67,7 @@ def test_a_tie_keeps_fewer_threads():
     assert tuner.chosen == 1
 
 
+@pytest.mark.torch_threads
 @pytest.mark.skipif(torch.get_num_threads() < 2, reason="one torch thread: nothing to tune")
 def test_a_cpu_run_tunes_its_threads_and_gives_them_back():
     import engine
