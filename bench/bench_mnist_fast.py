@@ -36,6 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from visualkeras_app.training.precision import PRECISIONS  # noqa: E402
+
 TARGET_ACC = 0.990
 TARGET_S = 15.0
 REFERENCE_LR = 1e-2  # the reference's peak rate, fixed (the first recipe's); the recipe's may change
@@ -186,7 +188,7 @@ def main(argv=None):
                    help="the reference's one-cycle peak rate (default %(default)g, fixed)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seeds", default=None, help="one run per seed instead of --seed/--repeat: 0-9 or 0,3,5")
-    p.add_argument("--precision", default=None, choices=["auto", "float32", "mixed_bfloat16", "mixed_float16"],
+    p.add_argument("--precision", default=None, choices=PRECISIONS,
                    help="the recipe's precision (default: the recipe's, auto); the reference stays float32")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--batch-size", type=int, default=64)

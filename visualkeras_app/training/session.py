@@ -219,7 +219,7 @@ class TrainingSession:
 
     def _compile(self, epochs):
         import engine
-        from engine import backend, losses, optimizers
+        from engine import losses, optimizers
 
         s = self.settings
         backend.set_device(s.device)
