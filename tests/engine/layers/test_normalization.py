@@ -84,6 +84,72 @@ def test_batchnorm_nhwc_output_is_contiguous():
     assert y.shape == (2, 5, 5, 4) and y.is_contiguous()
 
 
+def _grad_fns(t):
+    names, fn = [], t.grad_fn
+    while fn is not None:
+        names.append(type(fn).__name__)
+        fn = fn.next_functions[0][0] if fn.next_functions else None
+    return names
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("channels, one_thread", [(8, True), (24, True), (16, False), (48, False)])
+def test_batchnorm_training_on_false_sharing_channel_counts_runs_on_one_thread(two_threads, channels, one_thread):
+    """Channel counts that are not a multiple of 16 make torch's CPU kernels false-share between threads
+    (2x slower on 2 threads than on one): they run on one thread, with torch's results (outputs, gradients,
+    moving statistics) and the thread count given back after the forward and the backward."""
+    torch.manual_seed(0)
+    x = (torch.randn(6, 5, 5, channels) * 3 + 1).requires_grad_()
+    g = torch.randn(6, 5, 5, channels)
+    bn = E.BatchNormalization(momentum=0.9, gamma_initializer="random_uniform", beta_initializer="random_normal")
+    bn.build(x.shape)
+    y = bn(x, training=True)
+    assert ("_OneThreadBatchNormBackward" in _grad_fns(y)) is one_thread
+    assert torch.get_num_threads() == 2
+    dx, dgamma, dbeta = torch.autograd.grad(y, (x, bn.gamma, bn.beta), g)
+    assert torch.get_num_threads() == 2
+
+    x2 = x.detach().permute(0, 3, 1, 2).requires_grad_()
+    gamma, beta = bn.gamma.detach().clone().requires_grad_(), bn.beta.detach().clone().requires_grad_()
+    mean, var = torch.zeros(channels), torch.ones(channels)
+    y2 = torch.nn.functional.batch_norm(x2, mean, var, gamma, beta, True, 0.1, 1e-3)
+    rx, rgamma, rbeta = torch.autograd.grad(y2, (x2, gamma, beta), g.permute(0, 3, 1, 2))
+    np.testing.assert_allclose(y.detach().numpy(), y2.detach().permute(0, 2, 3, 1).numpy(), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dx.numpy(), rx.permute(0, 2, 3, 1).numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dgamma.numpy(), rgamma.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(dbeta.numpy(), rbeta.numpy(), rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(bn.moving_mean.detach().numpy(), mean.numpy(), rtol=1e-5, atol=1e-6)
+    n = x.numel() // channels  # torch's running variance is the unbiased one; Keras's the biased one
+    np.testing.assert_allclose(bn.moving_variance.detach().numpy(), (0.9 + (var.numpy() - 0.9) * (n - 1) / n),
+                               rtol=1e-5, atol=1e-6)
+
+
+def test_batchnorm_one_thread_path_keeps_double_backward_and_the_thread_count_on_errors(two_threads):
+    torch.manual_seed(1)
+    x = torch.randn(4, 3, 3, 8, requires_grad=True)
+    bn = E.BatchNormalization()
+    (dx,) = torch.autograd.grad(bn(x, training=True).pow(3).sum(), x, create_graph=True)
+    (ddx,) = torch.autograd.grad(dx.sum(), x)
+    x2 = x.detach().clone().requires_grad_()  # gamma 1 and beta 0, as the layer's initial ones
+    y2 = torch.nn.functional.batch_norm(x2.permute(0, 3, 1, 2), None, None, None, None, True,
+                                        eps=1e-3).permute(0, 2, 3, 1)
+    (dx2,) = torch.autograd.grad(y2.pow(3).sum(), x2, create_graph=True)
+    (ddx2,) = torch.autograd.grad(dx2.sum(), x2)
+    np.testing.assert_allclose(ddx.numpy(), ddx2.numpy(), rtol=1e-3, atol=1e-3)
+
+    from engine.layers.normalization import batch_norm_train
+    with pytest.raises(RuntimeError, match="Long"):  # torch's kernel refuses integers
+        batch_norm_train(torch.ones(4, 8, 3, 3, dtype=torch.long), None, None, None, None, 0.1, 1e-3)
+    assert torch.get_num_threads() == 2
+
+
 def test_batchnorm_config_matches_keras(keras):
     for kwargs in [{}, dict(axis=1, momentum=0.9, epsilon=1e-5, center=False, gamma_initializer="zeros",
                             beta_regularizer="l2", gamma_constraint="non_neg")]:
