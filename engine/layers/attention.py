@@ -16,7 +16,7 @@ import torch
 from engine import activations, constraints, initializers, regularizers
 from engine.layers.activation_layers import Softmax
 from engine.layers.core import Dropout, activity_regularizer_config, describe, positive_int
-from engine.layers.layer import Layer
+from engine.layers.layer import Layer, cast_for_kernel
 from engine.layers.registry import register
 
 __all__ = ["EinsumDense", "MultiHeadAttention", "GroupQueryAttention", "GroupedQueryAttention", "Attention",
@@ -156,7 +156,7 @@ class EinsumDense(Layer):
 
     def call(self, inputs):
         kernel = self.kernel
-        x = inputs if inputs.dtype == kernel.dtype else inputs.to(kernel.dtype)
+        x = cast_for_kernel(inputs, kernel)
         y = torch.einsum(self.equation, x, kernel)
         if self.bias is not None:
             y = y + self.bias

@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from engine import activations, backend, constraints, initializers, regularizers
 from engine.layers.core import activity_regularizer_config, describe, is_int, positive_int
-from engine.layers.layer import Layer
+from engine.layers.layer import Layer, cast_for_kernel
 from engine.layers.registry import register
 from engine.ops.operation_utils import same_padding, transpose_crops  # noqa: F401 - re-exported
 
@@ -481,8 +481,7 @@ class Conv2DTranspose(_BaseConv):
 
     def call(self, inputs):
         kernel = self.kernel
-        if inputs.dtype != kernel.dtype:
-            inputs = inputs.to(kernel.dtype)
+        inputs = cast_for_kernel(inputs, kernel)
         bias = self.bias
         # With zeros added after the convolution, Keras adds the bias to them too: add it last then.
         late_bias = bias is not None and self._zero_pad is not None

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from engine import activations, backend, constraints, initializers, regularizers
-from engine.layers.layer import Layer
+from engine.layers.layer import Layer, cast_for_kernel
 from engine.layers.registry import register
 
 __all__ = ["Dense", "Activation", "Dropout", "Flatten", "Reshape", "Permute", "RepeatVector", "Masking", "Identity",
@@ -141,8 +141,7 @@ class Dense(Layer):
 
     def call(self, inputs):
         kernel, bias = self.kernel, self.bias
-        if inputs.dtype != kernel.dtype:
-            inputs = inputs.to(kernel.dtype)
+        inputs = cast_for_kernel(inputs, kernel)
         if inputs.dim() == 2:
             y = torch.mm(inputs, kernel) if bias is None else torch.addmm(bias, inputs, kernel)
         else:

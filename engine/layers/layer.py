@@ -89,6 +89,19 @@ def weights_from_file(empty=False):
         _FROM_FILE.reset(token)
 
 
+def cast_for_kernel(inputs, kernel):
+    """``inputs`` in ``kernel``'s dtype for a product with it; unchanged where they already are, or where
+    torch.autocast is on for their device, they are in its dtype and the kernel is float32 (a mixed policy):
+    the product then runs in that dtype anyway, and a cast to the float32 kernel would only add copies, forward and backward."""
+    if inputs.dtype == kernel.dtype:
+        return inputs
+    device = inputs.device.type
+    if (kernel.dtype == torch.float32 and torch.is_autocast_enabled(device)
+            and inputs.dtype == torch.get_autocast_dtype(device)):
+        return inputs
+    return inputs.to(kernel.dtype)
+
+
 def dtype_policy_config(name="float32"):
     return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": name}, "registered_name": None}
 

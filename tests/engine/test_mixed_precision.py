@@ -137,3 +137,30 @@ def test_policies_round_trip_through_keras_files(keras, policy, tmp_path):
     assert [l.dtype_policy.name for l in ours.layers] == ["mixed_bfloat16", "float32"]
     x = np.random.default_rng(1).random((4, 20), dtype=np.float32)
     np.testing.assert_allclose(ours.predict(x, verbose=0), keras.ops.convert_to_numpy(k(x)), atol=3e-2)
+
+
+def test_mixed_layers_take_bfloat16_inputs_without_a_round_trip_through_float32():
+    """Under autocast a bfloat16 input goes to the product as it is (a cast to the float32 kernel would
+    cost a copy forward and backward, and autocast's copy back); outside autocast, or with a float64 kernel,
+    inputs are cast to the kernel's dtype as before."""
+    from engine.layers.layer import cast_for_kernel
+
+    x = torch.randn(4, 6, dtype=torch.bfloat16)
+    kernel = torch.randn(6, 3)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert cast_for_kernel(x, kernel) is x
+        assert cast_for_kernel(x, kernel.double()).dtype == torch.float64
+        dense = engine.layers.Dense(3, dtype="mixed_bfloat16")
+        dense.build((None, 6))
+        y = dense(x)
+        assert y.dtype == torch.bfloat16
+    assert cast_for_kernel(x, kernel).dtype == torch.float32
+    np.testing.assert_allclose(y.detach().float().numpy(), (x.float() @ dense.kernel.detach().bfloat16().float()).numpy()
+                               + dense.bias.detach().numpy(), rtol=2e-2, atol=2e-2)
+
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # the product sees x itself: no copy of the input
+        from torch.profiler import profile
+        with profile(record_shapes=True) as prof:
+            dense(x)
+    assert not [e for e in prof.events() if e.name == "aten::_to_copy" and e.input_shapes
+                and list(e.input_shapes[0]) == [4, 6]]
