@@ -41,6 +41,7 @@ from visualkeras_app.training.precision import PRECISIONS  # noqa: E402
 TARGET_ACC = 0.990
 TARGET_S = 15.0
 REFERENCE_LR = 1e-2  # the reference's peak rate, fixed (the first recipe's); the recipe's may change
+REFERENCE_BATCH = 64  # the reference's batch size, fixed likewise
 clock = time.perf_counter  # --clock cpu: time.process_time on one thread
 
 
@@ -81,7 +82,8 @@ def run_once(args, dataset):
     from visualkeras_app.training.recipe import build_template_model, one_click_session, one_click_settings
 
     settings = one_click_settings(learning_rate=args.lr, seed=args.seed, epochs=args.epochs,
-                                  batch_size=args.batch_size, max_train_samples=args.max_train_samples,
+                                  **({"batch_size": args.batch_size} if args.batch_size else {}),
+                                  max_train_samples=args.max_train_samples,
                                   device=args.device, **({"precision": args.precision} if args.precision else {}))
     model = build_template_model(seed=args.seed)
     session = one_click_session(model, settings, dataset=dataset)
@@ -127,7 +129,7 @@ def run_reference(args, dataset, fractions):
     yt = torch.from_numpy(dataset.y_test.astype(np.int64)).to(dev)
     model = reference_model().to(dev, memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), lr=args.reference_lr, eps=1e-7)
-    bs = args.batch_size
+    bs = args.reference_batch_size
     steps = (len(x) + bs - 1) // bs * args.epochs
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.reference_lr, total_steps=steps)
     at = {max(1, int(round(f * steps))) - 1: f for f in fractions}
@@ -191,7 +193,9 @@ def main(argv=None):
     p.add_argument("--precision", default=None, choices=PRECISIONS,
                    help="the recipe's precision (default: the recipe's, auto); the reference stays float32")
     p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=None, help="the recipe's batch size (default: the recipe's)")
+    p.add_argument("--reference-batch-size", type=int, default=REFERENCE_BATCH,
+                   help="the reference's batch size (default %(default)d, fixed)")
     p.add_argument("--checkpoints", type=int, default=4, help="test-accuracy checkpoints per run, the end included")
     p.add_argument("--repeat", type=int, default=1)
     p.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
@@ -246,7 +250,7 @@ def main(argv=None):
         if args.reference:
             fractions = [i / args.checkpoints for i in range(1, args.checkpoints)] if args.checkpoints > 1 else []
             ref_s, ref_rows = run_reference(args, dataset, fractions)
-            print(f"  reference (plain PyTorch, 3-block BN CNN, Adam + OneCycleLR, batch {args.batch_size}), "
+            print(f"  reference (plain PyTorch, 3-block BN CNN, Adam + OneCycleLR, batch {args.reference_batch_size}), "
                   f"load average {os.getloadavg()[0]:.2f}:")
             ref_hit = print_rows(ref_rows)
             print(f"  reference training: {ref_s:.1f} s, test_accuracy {ref_rows[-1][2]:.4f}")
