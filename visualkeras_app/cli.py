@@ -102,7 +102,7 @@ def _train_parser():
         description="Train a model file or template without a window, printing Keras's progress bar and, at "
                     "the end, the lines 'test_loss: ...' and 'test_accuracy: ...'. Settings not given come from "
                     "the project's saved training settings, else from the one-click recipe (Adam with a "
-                    "one-cycle schedule, batch 64, one epoch: 99% on MNIST with the mnist_fast_cnn template).",
+                    "one-cycle schedule, batch 128, one epoch: 99% on MNIST with the mnist_fast_cnn template).",
         epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")

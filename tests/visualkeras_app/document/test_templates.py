@@ -37,7 +37,7 @@ def test_the_models_are_the_ones_asked_for():
                           "ReLU", "Conv2D", "BatchNormalization", "ReLU", "Flatten"]
     doc = load_template("mnist_fast_cnn")
     first = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
-    assert tuple(first.config["strides"]) == (2, 2) and doc.result.shape_text[first.id] == "(None, 14, 14, 8)"
+    assert tuple(first.config["strides"]) == (2, 2) and doc.result.shape_text[first.id] == "(None, 14, 14, 16)"
     last = list(doc.nodes.values())[-1]
     assert last.class_name == "Dense" and last.config["units"] == 10 and last.config["activation"] == "softmax"
     assert doc.result.shape_text[last.id] == "(None, 10)"

@@ -44,7 +44,7 @@ def test_layer_page_has_docstring_arguments_and_shapes(_engine):
     src = next(e.src for e in doc.edges if e.dst == conv.id)
     assert shapes[src] in page and shapes[conv.id] in page and shapes[src] != shapes[conv.id]  # input, output
     assert "<b>48</b>" in page  # filters, not the default (32)
-    assert "10,368" in page  # parameters: 3 x 3 x 24 x 48
+    assert "13,824" in page  # parameters: 3 x 3 x 32 x 48
     rows = {name: (kind, default, value) for name, kind, default, value in argument_rows("Dense", {"units": 7})}
     assert rows["units"][2] == "7" and rows["activation"][0] == "activation"
     assert "No documentation" in layer_doc_html("NoSuchLayer")

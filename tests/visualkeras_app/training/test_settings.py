@@ -1,6 +1,6 @@
 import pytest
 
-from visualkeras_app.training.recipe import RECIPE_MAX_LR, one_click_settings
+from visualkeras_app.training.recipe import RECIPE_BATCH_SIZE, RECIPE_MAX_LR, one_click_settings
 from visualkeras_app.training.settings import TrainSettings
 
 
@@ -22,7 +22,8 @@ def test_bad_values_say_what_was_received(kw, match):
 
 def test_one_click_recipe():
     s = one_click_settings()
-    assert (s.optimizer, s.schedule, s.batch_size, s.epochs, s.validation_split) == ("adam", "one_cycle", 64, 1, 0.0)
+    assert (s.optimizer, s.schedule, s.batch_size, s.epochs, s.validation_split) == ("adam", "one_cycle", 128, 1, 0.0)
+    assert s.batch_size == RECIPE_BATCH_SIZE
     assert s.learning_rate == RECIPE_MAX_LR
     assert one_click_settings(epochs=2).epochs == 2
 
@@ -37,8 +38,8 @@ def test_the_fast_template_saves_the_recipe():
 def test_one_click_session_trains_the_template(mnist_small):
     from visualkeras_app.training.recipe import one_click_session
 
-    session = one_click_session(settings=one_click_settings(max_train_samples=128), dataset=mnist_small)
-    assert type(session.model.layers[0]).__name__ == "Conv2D" and session.x_fit.shape == (128, 28, 28, 1)
+    session = one_click_session(settings=one_click_settings(max_train_samples=256), dataset=mnist_small)
+    assert type(session.model.layers[0]).__name__ == "Conv2D" and session.x_fit.shape == (256, 28, 28, 1)
     record = session.run()
     assert session.error is None and record.stopped_reason == "finished" and record.batches.total == 2
     assert record.name == "One-click MNIST" and record.test_accuracy is not None
