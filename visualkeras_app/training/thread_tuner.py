@@ -7,8 +7,8 @@ and when other programs keep the cores busy, every op waits for its slowest thre
 than on 1). So a CPU run times a few batches on each candidate count (all the threads, half, one), keeps
 the fastest, and measures again every ``RETUNE_S`` seconds of training, as the machine's load changes.
 
-A probe costs at most ``SETTLE + SAMPLE`` batches on each slower count, and one batch on a count far slower
-than the fastest timed before it (``GIVE_UP``). Results differ in
+A probe costs at most ``SETTLE + SAMPLE`` batches on each slower count, and two batches on a count far slower
+than the fastest timed before it (``GIVE_UP``; one such batch alone may be a neighbour's moment). Results differ in
 the last bits between thread counts (sums split differently), so a run repeats bit for bit only on the
 same count: ``TrainingSession(..., tune_threads=False)`` keeps torch's setting.
 """
@@ -25,6 +25,10 @@ RETUNE_S = 20.0  # seconds of training between probes
 # A candidate whose batch takes this many times the best median so far is dropped at once: on busy cores
 # one batch on 2 threads took 0.66 s where one thread took 9 ms, so timing it 11 times cost 7 s.
 GIVE_UP = 3.0
+# ... after this many such batches in a row: one alone may be a moment's hiccup (a 5 s run on 2 quiet cores
+# once timed 64 ms for one batch on 2 threads where one thread took 18 ms, and trained on one thread, 1.5x
+# slower, until the next probe).
+GIVE_UP_BATCHES = 2
 
 
 def candidates(n: int) -> list[int]:
@@ -47,6 +51,7 @@ class ThreadTuner(Callback):
         self._timings: dict[int, list[float]] = {}
         self._queue: list[int] = []  # the counts still to time in the probe under way
         self._settle = 0
+        self._slow: list[float] = []  # the far-slower batches in a row on the count being timed
         self._t0 = None
         self._trained_s = 0.0  # batch time since the last probe ended
 
@@ -64,6 +69,7 @@ class ThreadTuner(Callback):
     def _switch(self, n):
         self._set(n)
         self._settle = SETTLE
+        self._slow = []
 
     def on_train_batch_begin(self, batch, logs=None):
         self._t0 = self._clock()
@@ -82,11 +88,16 @@ class ThreadTuner(Callback):
         n = self._queue[0]
         done = [statistics.median(v) for k, v in self._timings.items() if k not in self._queue]
         if done and dt > GIVE_UP * min(done):  # far slower than a count timed already: no need to see more
-            self._timings[n] = [dt]
+            self._slow.append(dt)
+            if len(self._slow) < GIVE_UP_BATCHES:
+                return
+            self._timings[n] = list(self._slow)
         elif self._settle:
+            self._slow = []
             self._settle -= 1
             return
         else:
+            self._slow = []
             self._timings[n].append(dt)
             if len(self._timings[n]) < SAMPLE:
                 return

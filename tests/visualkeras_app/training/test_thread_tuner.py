@@ -52,11 +52,33 @@ def test_the_fastest_count_is_kept_and_probed_again_later():
     m.per_batch = {4: 0.5, 2: 0.2, 1: 0.05}
     m.run_batches(tuner, int(thread_tuner.RETUNE_S / 0.2) + 1)
     assert len(tuner.probes) == 1 and m.set_calls[-1] == 1  # a new probe began with one thread
-    m.run_batches(tuner, per_candidate + 2)  # 2 and 4 threads take over 3x one's batch: one batch each
+    m.run_batches(tuner, per_candidate + 4)  # 2 and 4 threads take over 3x one's batch: two batches each
     assert tuner.chosen == 1 and m.threads == 1 and len(tuner.probes) == 2
     assert tuner.probes[1] == {1: pytest.approx(0.05), 2: pytest.approx(0.2), 4: pytest.approx(0.5)}
     tuner.on_train_begin()  # "more epochs": the chosen count at once
     assert m.set_calls[-1] == 1
+
+
+def test_one_slow_batch_alone_does_not_drop_a_count():
+    """A single batch far slower than the fastest count's (a neighbour's moment) is left out; two in a row
+    drop the count."""
+    m = Machine({2: 0.010, 1: 0.020})
+    tuner = ThreadTuner(2, m.set_threads, clock=m.clock)
+    tuner.on_train_begin()
+    m.run_batches(tuner, SETTLE + SAMPLE)  # one thread timed
+    assert m.threads == 2
+    m.per_batch[2] = 0.5
+    m.run_batches(tuner, 1)  # one hiccup
+    m.per_batch[2] = 0.010
+    m.run_batches(tuner, SETTLE + SAMPLE)
+    assert tuner.chosen == 2 and tuner.probes == [{1: pytest.approx(0.020), 2: pytest.approx(0.010)}]
+
+    tuner = ThreadTuner(2, m.set_threads, clock=m.clock)
+    tuner.on_train_begin()
+    m.run_batches(tuner, SETTLE + SAMPLE)
+    m.per_batch[2] = 0.5
+    m.run_batches(tuner, 2)  # two in a row: the count is dropped
+    assert tuner.chosen == 1 and tuner.probes[0][2] == pytest.approx(0.5)
 
 
 def test_a_tie_keeps_fewer_threads():
