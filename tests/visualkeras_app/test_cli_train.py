@@ -106,7 +106,7 @@ def test_progress_is_plain_lines_when_stdout_is_not_a_terminal(tmp_path):
 
 @pytest.mark.slow
 def test_progress_bar_when_asked(capsys):
-    assert main(["train", "mnist_fast_cnn", "--max-train-samples", "128", "--progress", "bar"]) == 0
+    assert main(["train", "mnist_fast_cnn", "--max-train-samples", "256", "--progress", "bar"]) == 0
     out = capsys.readouterr().out
     assert "\x1b[1m2/2\x1b[0m" in out  # Keras's bar, colour codes and all
 

@@ -50,7 +50,7 @@ def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window
     assert any(n.class_name == "Conv2D" for n in doc.nodes.values())  # the fast MNIST template
     s = panel.settings()
     assert (s.optimizer, s.schedule, s.batch_size, s.epochs, s.max_train_samples) == \
-        ("adam", "one_cycle", 64, 1, 256)
+        ("adam", "one_cycle", 128, 1, 256)
     # The Training panel came to the front tall enough for its plots (the default layout's bottom row is less).
     tr = window.training
     assert tr.training_dock.isVisible() and not tr.training_dock.visibleRegion().isEmpty()
@@ -61,7 +61,7 @@ def test_ctrl_t_on_an_empty_document_loads_the_template_and_trains(qtbot, window
     conv = next(n for n in doc.nodes.values() if n.class_name == "Conv2D")
     assert conv.weights is not None and conv.weights[0].shape == (3, 3, 1, conv.config["filters"])
     assert window.is_dirty() and "* \u2014" in window.windowTitle()
-    assert doc.training.get("batch_size") == 64
+    assert doc.training.get("batch_size") == 128
 
 
 @pytest.mark.slow
