@@ -192,10 +192,10 @@ class _BaseConv(Layer):
         self._pad_cache[spatial] = result
         return result
 
-    def _prepare(self, inputs, dtype):
-        """Cast, pad as Keras does, and return the channels-first view torch's convolutions take."""
-        if inputs.dtype != dtype:
-            inputs = inputs.to(dtype)
+    def _prepare(self, inputs, kernel):
+        """Cast for ``kernel`` (``cast_for_kernel``), pad as Keras does, and return the channels-first view
+        torch's convolutions take."""
+        inputs = cast_for_kernel(inputs, kernel)
         torch_pad, f_pad = self._paddings_for(tuple(inputs.shape[1:-1]))
         if f_pad is not None:
             inputs = F.pad(inputs, f_pad)
@@ -203,7 +203,7 @@ class _BaseConv(Layer):
 
     def _depthwise(self, inputs, kernel, bias):
         """Depthwise convolution of NHWC ``inputs`` by a ``(kh, kw, C, M)`` kernel; returns NHWC."""
-        x, torch_pad = self._prepare(inputs, kernel.dtype)
+        x, torch_pad = self._prepare(inputs, kernel)
         *window, channels, mult = kernel.shape
         # (*window, C, M) -> (C*M, 1, *window): output channel c*M + m, Keras's order.
         weight = kernel.reshape(*window, 1, channels * mult).permute(self._kernel_perm)
@@ -271,7 +271,7 @@ class _Conv(_BaseConv):
 
     def call(self, inputs):
         kernel = self.kernel
-        x, torch_pad = self._prepare(inputs, kernel.dtype)
+        x, torch_pad = self._prepare(inputs, kernel)
         y = self._conv(x, kernel.permute(self._kernel_perm), self.bias, self.strides, torch_pad,
                        self.dilation_rate, self.groups)
         return self._activate(y.permute(self._to_cl))

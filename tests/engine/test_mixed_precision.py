@@ -164,3 +164,22 @@ def test_mixed_layers_take_bfloat16_inputs_without_a_round_trip_through_float32(
             dense(x)
     assert not [e for e in prof.events() if e.name == "aten::_to_copy" and e.input_shapes
                 and list(e.input_shapes[0]) == [4, 6]]
+
+
+@pytest.mark.parametrize("layer", [lambda: engine.layers.Conv2D(4, 3, padding="same", dtype="mixed_bfloat16"),
+                                   lambda: engine.layers.DepthwiseConv2D(3, dtype="mixed_bfloat16"),
+                                   lambda: engine.layers.Conv2DTranspose(4, 3, dtype="mixed_bfloat16")])
+def test_mixed_convolutions_take_bfloat16_inputs_as_they_are(layer):
+    from torch.profiler import profile
+
+    conv = layer()
+    x = torch.randn(2, 6, 6, 3, dtype=torch.bfloat16)
+    conv.build(tuple(x.shape))
+    expected = conv(x.float()).detach()  # float32 in, float32 out: the reference
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        with profile(record_shapes=True) as prof:
+            y = conv(x)
+    assert y.dtype == torch.bfloat16
+    assert not [e for e in prof.events() if e.name == "aten::_to_copy" and e.input_shapes
+                and list(e.input_shapes[0]) == [2, 6, 6, 3]]
+    np.testing.assert_allclose(y.detach().float().numpy(), expected.numpy(), rtol=5e-2, atol=5e-2)
