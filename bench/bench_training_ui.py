@@ -1,6 +1,6 @@
 """Training inside the app: event-loop stalls while training, and in-app samples/s against a headless fit.
 
-Three ways to train the fast MNIST template (the one-click recipe: Adam + one-cycle, batch 64), each on a
+Three ways to train the fast MNIST template (the one-click recipe: Adam + one-cycle, batch 128), each on a
 fresh model with the same seed and the same samples, each in a process of its own (as a user runs them):
 
 * fit: ``model.fit`` in a script's main thread, no Qt, no listener, in the recipe's precision on torch's
@@ -41,6 +41,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+from visualkeras_app.training.recipe import RECIPE_BATCH_SIZE  # noqa: E402
+
 MODES = ("fit", "session", "app")
 
 
@@ -282,7 +284,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--samples", type=int, default=20000, help="training samples (default 20000; 60000 = all)")
     ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--batch-size", type=int, default=64)
+    ap.add_argument("--batch-size", type=int, default=RECIPE_BATCH_SIZE)
     ap.add_argument("--rounds", type=int, default=3, help="alternated rounds of the three modes (medians)")
     ap.add_argument("--runs", type=int, default=2, help="runs in a row in each process")
     ap.add_argument("--mode", choices=MODES, help="run one mode in this process (JSON lines)")
