@@ -5,9 +5,10 @@ fastest: a small network's ops are too short to split well, two virtual CPUs may
 and when other programs keep the cores busy, every op waits for its slowest thread to be scheduled again
 (on a 2-core machine with a neighbour's load, the fast MNIST CNN trained 10 times slower on 2 threads
 than on 1). So a CPU run times a few batches on each candidate count (all the threads, half, one), keeps
-the fastest, and measures again as the machine's load changes: ``FIRST_RETUNE_S`` seconds of training after
-the first probe, then twice as long after each, up to every ``RETUNE_S`` seconds (a probe of a few batches
-can catch a neighbour's moment; a short run should not keep its verdict for good).
+the fastest, and measures again every ``RETUNE_S`` seconds of training, as the machine's load changes. A
+close verdict (the runner-up within ``CLOSE`` of the fastest) is checked sooner: ``FIRST_RETUNE_S`` seconds
+after, then twice as long each time while verdicts stay close (a probe of a few batches can catch a
+neighbour's moment, and a short run should not keep such a verdict for good).
 
 A probe costs at most ``SETTLE + SAMPLE`` batches on each slower count, and two batches on a count far slower
 than the fastest timed before it (``GIVE_UP``; one such batch alone may be a neighbour's moment). Results differ in
@@ -23,8 +24,9 @@ from engine.callbacks import Callback
 
 SETTLE = 3  # batches after a change before timing (the new thread team's first ops, the caches)
 SAMPLE = 8  # batches timed per candidate
-FIRST_RETUNE_S = 1.0  # seconds of training between the first probe and the second
-RETUNE_S = 20.0  # the most seconds of training between probes
+RETUNE_S = 20.0  # seconds of training between probes
+FIRST_RETUNE_S = 1.0  # ... after the first close verdict (doubling after each close one that follows)
+CLOSE = 1.25  # a verdict is close when the runner-up's median batch is within this factor of the fastest's
 # A candidate whose batch takes this many times the best median so far is dropped at once: on busy cores
 # one batch on 2 threads took 0.66 s where one thread took 9 ms, so timing it 11 times cost 7 s.
 GIVE_UP = 3.0
@@ -57,7 +59,8 @@ class ThreadTuner(Callback):
         self._slow: list[float] = []  # the far-slower batches in a row on the count being timed
         self._t0 = None
         self._trained_s = 0.0  # batch time since the last probe ended
-        self._retune_s = FIRST_RETUNE_S  # ... before the next one
+        self._retune_s = RETUNE_S  # ... before the next one
+        self._close_s = FIRST_RETUNE_S  # the wait after the next close verdict
 
     def on_train_begin(self, logs=None):
         if self.chosen is None:
@@ -87,7 +90,6 @@ class ThreadTuner(Callback):
             self._trained_s += dt
             if self._trained_s >= self._retune_s:
                 self._trained_s = 0.0
-                self._retune_s = min(2 * self._retune_s, RETUNE_S)
                 self._start_probe()
             return
         n = self._queue[0]
@@ -114,3 +116,9 @@ class ThreadTuner(Callback):
         self.probes.append(medians)
         self.chosen = min(medians, key=lambda k: (medians[k], k))  # a tie: fewer threads
         self._set(self.chosen)
+        ranked = sorted(medians.values())
+        if len(ranked) > 1 and ranked[1] < CLOSE * ranked[0]:
+            self._retune_s = min(self._close_s, RETUNE_S)
+            self._close_s *= 2
+        else:
+            self._retune_s = RETUNE_S

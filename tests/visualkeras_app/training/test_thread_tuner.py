@@ -1,5 +1,5 @@
 """The thread tuner: each candidate count timed over its batches (begin to end), the fastest kept, a new probe
-after FIRST_RETUNE_S seconds of batches, then twice as long each time up to RETUNE_S; a CPU run uses it and gives torch its thread count back after."""
+after RETUNE_S seconds of batches (sooner after a close verdict); a CPU run uses it and gives torch its thread count back after."""
 import dataclasses
 
 import pytest
@@ -50,7 +50,7 @@ def test_the_fastest_count_is_kept_and_probed_again_later():
     assert tuner.probes == [{4: pytest.approx(0.030), 2: pytest.approx(0.010), 1: pytest.approx(0.020)}]
     # The machine gets busy: one thread becomes fastest; the next probe finds it.
     m.per_batch = {4: 0.5, 2: 0.2, 1: 0.05}
-    m.run_batches(tuner, int(thread_tuner.FIRST_RETUNE_S / 0.2) + 1)
+    m.run_batches(tuner, int(thread_tuner.RETUNE_S / 0.2) + 1)
     assert len(tuner.probes) == 1 and m.set_calls[-1] == 1  # a new probe began with one thread
     m.run_batches(tuner, per_candidate + 4)  # 2 and 4 threads take over 3x one's batch: two batches each
     assert tuner.chosen == 1 and m.threads == 1 and len(tuner.probes) == 2
@@ -59,21 +59,30 @@ def test_the_fastest_count_is_kept_and_probed_again_later():
     assert m.set_calls[-1] == 1
 
 
-def test_probes_come_sooner_after_the_first_then_back_off():
-    m = Machine({2: 0.010, 1: 0.020})
-    tuner = ThreadTuner(2, m.set_threads, clock=m.clock)
-    tuner.on_train_begin()
-    gaps, probing, ended = [], True, None  # gaps: seconds of training between a probe's end and the next
-    while len(gaps) < 7:
+def _gaps_between_probes(m, tuner, count):
+    """Seconds of training between each probe's end and the next probe's start, for ``count`` gaps."""
+    gaps, probing, ended = [], True, None
+    while len(gaps) < count:
         m.run_batches(tuner, 1)
         if probing and not tuner._queue:
             probing, ended = False, m.now
         elif not probing and tuner._queue:
             probing = True
             gaps.append(m.now - ended)
-    first = thread_tuner.FIRST_RETUNE_S
-    assert gaps == pytest.approx([first, 2 * first, 4 * first, 8 * first, 16 * first,
-                                  thread_tuner.RETUNE_S, thread_tuner.RETUNE_S], abs=0.05)
+    return gaps
+
+
+def test_a_close_verdict_is_checked_sooner_a_clear_one_after_retune_s():
+    first, full = thread_tuner.FIRST_RETUNE_S, thread_tuner.RETUNE_S
+    m = Machine({2: 0.010, 1: 0.011})  # close: one thread within CLOSE of two
+    tuner = ThreadTuner(2, m.set_threads, clock=m.clock)
+    tuner.on_train_begin()
+    assert _gaps_between_probes(m, tuner, 7) == pytest.approx(
+        [first, 2 * first, 4 * first, 8 * first, 16 * first, full, full], abs=0.05)
+    m = Machine({2: 0.010, 1: 0.020})  # clear
+    tuner = ThreadTuner(2, m.set_threads, clock=m.clock)
+    tuner.on_train_begin()
+    assert _gaps_between_probes(m, tuner, 2) == pytest.approx([full, full], abs=0.05)
 
 
 def test_one_slow_batch_alone_does_not_drop_a_count():
