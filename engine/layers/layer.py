@@ -92,7 +92,8 @@ def weights_from_file(empty=False):
 def cast_for_kernel(inputs, kernel):
     """``inputs`` in ``kernel``'s dtype for a product with it; unchanged where they already are, or where
     torch.autocast is on for their device, they are in its dtype and the kernel is float32 (a mixed policy):
-    the product then runs in that dtype anyway, and a cast to the float32 kernel would only add copies, forward and backward."""
+    the product then runs in that dtype anyway, and a cast to the float32 kernel would only add copies,
+    forward and backward."""
     if inputs.dtype == kernel.dtype:
         return inputs
     device = inputs.device.type
