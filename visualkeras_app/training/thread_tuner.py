@@ -27,7 +27,7 @@ SAMPLE = 8  # batches timed per candidate
 RETUNE_S = 20.0  # seconds of training between probes
 FIRST_RETUNE_S = 1.0  # ... after the first close verdict (doubling after each close one that follows)
 CLOSE = 1.25  # a verdict is close when the runner-up's median batch is within this factor of the fastest's
-# A candidate whose batch takes this many times the best median so far is dropped at once: on busy cores
+# A candidate whose batches take this many times the best median so far is dropped early: on busy cores
 # one batch on 2 threads took 0.66 s where one thread took 9 ms, so timing it 11 times cost 7 s.
 GIVE_UP = 3.0
 # ... after this many such batches in a row: one alone may be a moment's hiccup (a 5 s run on 2 quiet cores
