@@ -87,7 +87,7 @@ def child_hand_written(args):
     before = _rss_mib()
     ns = argparse.Namespace(seed=0, device="cpu", max_train_samples=args.max_train_samples,
                             reference_lr=bm.REFERENCE_LR,
-                            batch_size=args.batch_size, epochs=1)
+                            reference_batch_size=args.batch_size, epochs=1)  # both at one batch size
     t = time.perf_counter()
     train_s, rows = bm.run_reference(ns, Data, [])
     assert "engine" not in sys.modules, "the hand-written run must not import the engine"
