@@ -85,8 +85,10 @@ class _one_thread:
 def batch_norm_train(x, running_mean, running_var, weight, bias, momentum, eps):
     """``F.batch_norm(x, running_mean, running_var, weight, bias, True, momentum, eps)`` on (N, C, ...)
     ``x``; on a CPU with several threads and a channel count whose kernels false-share between threads,
-    torch's same kernels run on one thread (same results, up to the summation order)."""
-    if x.device.type == "cpu" and torch.get_num_threads() > 1 and _shares_cache_lines(x.shape[1]):
+    torch's same kernels run on one thread (same results, up to the summation order). Not under
+    ``torch.compile`` (``jit_compile``): it makes kernels of its own."""
+    if (x.device.type == "cpu" and not torch.compiler.is_compiling() and torch.get_num_threads() > 1
+            and _shares_cache_lines(x.shape[1])):
         return _OneThreadBatchNorm.apply(x, weight, bias, running_mean, running_var, momentum, eps)
     return F.batch_norm(x, running_mean, running_var, weight, bias, True, momentum, eps)
 
