@@ -33,10 +33,10 @@ def _check_axes(layer, axes, input_shape):
 
 
 def _shares_cache_lines(channels):
-    """Whether torch's CPU batch-statistics kernels false-share between threads for ``channels`` features:
-    each thread accumulates into its own row of a (threads, channels) float32 buffer, and rows that are not
-    a whole number of 64-byte cache lines (channels not a multiple of 16) share lines with the next
-    thread's row. Measured on this project's 2-core machine: training-mode BatchNorm forward and backward on
+    """Whether torch's CPU training-mode BatchNorm kernels slow down on several threads for ``channels``
+    features. The pattern fits false sharing: each thread accumulates into its own row of a (threads,
+    channels) float32 buffer, and rows that are not a whole number of 64-byte cache lines (channels not a
+    multiple of 16) share lines with the next thread's row. Measured on this project's 2-core machine: training-mode BatchNorm forward and backward on
     8 or 24 channels of (128, 14, 14) images took 1.7-2.3x longer on 2 threads than on one; on 16, 32 or 48
     channels they gained 1.1-1.7x from the second thread."""
     return channels % 16 != 0
