@@ -1,6 +1,6 @@
 """Training inside the app: event-loop stalls while training, and in-app samples/s against a headless fit.
 
-Three ways to train the fast MNIST template (the one-click recipe: Adam + one-cycle, batch 128), each on a
+Three ways to train the fast MNIST template (the one-click recipe: Adam + one-cycle, its batch), each on a
 fresh model with the same seed and the same samples, each in a process of its own (as a user runs them):
 
 * fit: ``model.fit`` in a script's main thread, no Qt, no listener, in the recipe's precision on torch's

@@ -25,6 +25,7 @@ import time
 
 from visualkeras_app import __version__
 from visualkeras_app.training.precision import PRECISIONS
+from visualkeras_app.training.recipe import RECIPE_BATCH_SIZE
 from visualkeras_app.validation import positive_int_arg
 
 _COMMANDS = ("summary", "templates", "train", "export", "predict")
@@ -102,7 +103,8 @@ def _train_parser():
         description="Train a model file or template without a window, printing Keras's progress bar and, at "
                     "the end, the lines 'test_loss: ...' and 'test_accuracy: ...'. Settings not given come from "
                     "the project's saved training settings, else from the one-click recipe (Adam with a "
-                    "one-cycle schedule, batch 128, one epoch: 99% on MNIST with the mnist_fast_cnn template).",
+                    f"one-cycle schedule, batch {RECIPE_BATCH_SIZE}, one epoch: 99% on MNIST with the mnist_fast_cnn "
+                    "template).",
         epilog="Exit status: 0 trained, 1 training failed (e.g. the loss became NaN), 2 the model or the data "
                "could not be used (the message says why and how to fix it).")
     p.add_argument("model", help="a project or model file (.vkproj, .json, .h5, .keras), or a template key")

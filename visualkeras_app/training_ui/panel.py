@@ -36,7 +36,7 @@ def _settings_class():
 
 
 def one_click_settings(**overrides):
-    """The one-click MNIST recipe (Adam + one-cycle, batch 128, one epoch) from the training core."""
+    """The one-click MNIST recipe (``training.recipe``: Adam + one-cycle, one epoch) from the training core."""
     from visualkeras_app.training.recipe import one_click_settings as recipe
 
     return recipe(**overrides)
